@@ -1,0 +1,176 @@
+/**
+ * IPv4 header (RFC 791): 20 bytes plus up to 40 bytes of options.
+ * Accessors take the offset of the header; the caller checks bounds.
+ */
+import { u16, u32 } from './bytes.js';
+
+/** Minimum IPv4 header length (IHL = 5). */
+export const IPV4_MIN_HEADER_LEN = 20;
+
+/** IP protocol numbers (also IPv6 Next Header values). */
+export const IpProto = {
+  HopByHop: 0,
+  ICMP: 1,
+  IGMP: 2,
+  IPIP: 4,
+  TCP: 6,
+  UDP: 17,
+  IPv6: 41,
+  Routing: 43,
+  Fragment: 44,
+  GRE: 47,
+  ESP: 50,
+  AH: 51,
+  ICMPv6: 58,
+  NoNext: 59,
+  DestOpts: 60,
+  SCTP: 132,
+} as const;
+
+/** IP version nibble (4 for IPv4). */
+export function ipv4Version(d: Uint8Array, off: number): number {
+  return d[off]! >> 4;
+}
+/** Header length in bytes (IHL * 4). */
+export function ipv4HeaderLength(d: Uint8Array, off: number): number {
+  return (d[off]! & 0x0f) << 2;
+}
+/** DSCP (6 bits). */
+export function ipv4Dscp(d: Uint8Array, off: number): number {
+  return d[off + 1]! >> 2;
+}
+/** ECN (2 bits). */
+export function ipv4Ecn(d: Uint8Array, off: number): number {
+  return d[off + 1]! & 3;
+}
+/** Total length of the datagram (header + payload) as claimed by the header. */
+export function ipv4TotalLength(d: Uint8Array, off: number): number {
+  return u16(d, off + 2);
+}
+/** Identification (fragment reassembly id). */
+export function ipv4Id(d: Uint8Array, off: number): number {
+  return u16(d, off + 4);
+}
+/** Flags (3 bits: reserved, DF, MF). */
+export function ipv4Flags(d: Uint8Array, off: number): number {
+  return d[off + 6]! >> 5;
+}
+/** Don't Fragment flag. */
+export function ipv4DontFragment(d: Uint8Array, off: number): boolean {
+  return (d[off + 6]! & 0x40) !== 0;
+}
+/** More Fragments flag. */
+export function ipv4MoreFragments(d: Uint8Array, off: number): boolean {
+  return (d[off + 6]! & 0x20) !== 0;
+}
+/** Fragment offset in bytes (the header field times 8). */
+export function ipv4FragmentOffset(d: Uint8Array, off: number): number {
+  return (u16(d, off + 6) & 0x1fff) << 3;
+}
+/** Time to live. */
+export function ipv4Ttl(d: Uint8Array, off: number): number {
+  return d[off + 8]!;
+}
+/** Protocol of the payload. */
+export function ipv4Protocol(d: Uint8Array, off: number): number {
+  return d[off + 9]!;
+}
+/** Header checksum as stored. */
+export function ipv4Checksum(d: Uint8Array, off: number): number {
+  return u16(d, off + 10);
+}
+/** Source address as an unsigned 32-bit number. */
+export function ipv4Src(d: Uint8Array, off: number): number {
+  return u32(d, off + 12);
+}
+/** Destination address as an unsigned 32-bit number. */
+export function ipv4Dst(d: Uint8Array, off: number): number {
+  return u32(d, off + 16);
+}
+/** Offset of the source address (4 bytes). */
+export function ipv4SrcOffset(off: number): number {
+  return off + 12;
+}
+/** Offset of the destination address (4 bytes). */
+export function ipv4DstOffset(off: number): number {
+  return off + 16;
+}
+
+/**
+ * True when the ones' complement sum over the header (`hlen` bytes, checksum
+ * included) is 0xffff, i.e. the stored checksum is correct.
+ */
+export function ipv4ChecksumOk(d: Uint8Array, off: number, hlen: number): boolean {
+  let sum = 0;
+  for (let i = 0; i + 1 < hlen; i += 2) sum += (d[off + i]! << 8) | d[off + i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum === 0xffff;
+}
+
+/** IPv4 option types seen in the wild. */
+export const Ipv4Option = {
+  End: 0,
+  Nop: 1,
+  Security: 130,
+  LooseSourceRoute: 131,
+  Timestamp: 68,
+  RecordRoute: 7,
+  StrictSourceRoute: 137,
+  RouterAlert: 148,
+} as const;
+
+/**
+ * Reusable, non-allocating iterator over IPv4 options (bytes 20..IHL*4).
+ * After `next()` returns true, `type`, `length` (whole option, 1 for
+ * End/Nop) and `valueOffset` (first byte after type/length) describe the
+ * current option. `malformed` is set when a length byte is invalid.
+ */
+export class Ipv4OptionIterator {
+  type = 0;
+  length = 0;
+  valueOffset = 0;
+  malformed = false;
+  private d: Uint8Array = EMPTY;
+  private pos = 0;
+  private end = 0;
+
+  /** Start iterating the options of the header at `off`; `end` bounds the reads (e.g. the captured end). */
+  reset(d: Uint8Array, off: number, end: number): this {
+    this.d = d;
+    const hend = off + ((d[off]! & 0x0f) << 2);
+    this.pos = off + IPV4_MIN_HEADER_LEN;
+    this.end = hend < end ? hend : end;
+    this.malformed = false;
+    return this;
+  }
+
+  /** Advance to the next option; false at End-of-options, at the end, or on a malformed option. */
+  next(): boolean {
+    if (this.pos >= this.end) return false;
+    const d = this.d;
+    const t = d[this.pos]!;
+    if (t === 0) return false;
+    this.type = t;
+    if (t === 1) {
+      this.length = 1;
+      this.valueOffset = this.pos + 1;
+      this.pos += 1;
+      return true;
+    }
+    if (this.pos + 1 >= this.end) {
+      this.malformed = true;
+      return false;
+    }
+    const len = d[this.pos + 1]!;
+    if (len < 2 || this.pos + len > this.end) {
+      this.malformed = true;
+      return false;
+    }
+    this.length = len;
+    this.valueOffset = this.pos + 2;
+    this.pos += len;
+    return true;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

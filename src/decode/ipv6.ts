@@ -1,0 +1,90 @@
+/**
+ * IPv6 header (RFC 8200, 40 bytes) and its extension-header chain.
+ * Accessors take the offset of the fixed header; the caller checks bounds.
+ */
+import { u16, u32 } from './bytes.js';
+
+/** Length of the fixed IPv6 header. */
+export const IPV6_HEADER_LEN = 40;
+/** Length of an IPv6 Fragment extension header. */
+export const IPV6_FRAGMENT_HEADER_LEN = 8;
+
+/** IP version nibble (6). */
+export function ipv6Version(d: Uint8Array, off: number): number {
+  return d[off]! >> 4;
+}
+/** Traffic class (8 bits). */
+export function ipv6TrafficClass(d: Uint8Array, off: number): number {
+  return ((d[off]! & 0x0f) << 4) | (d[off + 1]! >> 4);
+}
+/** Flow label (20 bits). */
+export function ipv6FlowLabel(d: Uint8Array, off: number): number {
+  return ((d[off + 1]! & 0x0f) << 16) | u16(d, off + 2);
+}
+/** Payload length (bytes after the fixed header, extension headers included). */
+export function ipv6PayloadLength(d: Uint8Array, off: number): number {
+  return u16(d, off + 4);
+}
+/** Next Header of the fixed header. */
+export function ipv6NextHeader(d: Uint8Array, off: number): number {
+  return d[off + 6]!;
+}
+/** Hop limit. */
+export function ipv6HopLimit(d: Uint8Array, off: number): number {
+  return d[off + 7]!;
+}
+/** Offset of the source address (16 bytes). */
+export function ipv6SrcOffset(off: number): number {
+  return off + 8;
+}
+/** Offset of the destination address (16 bytes). */
+export function ipv6DstOffset(off: number): number {
+  return off + 24;
+}
+
+/**
+ * True for the Next Header values netring walks as extension headers:
+ * Hop-by-Hop (0), Routing (43), Fragment (44), Destination Options (60),
+ * Authentication Header (51), Mobility (135), HIP (139), Shim6 (140).
+ * ESP (50) is not walked: what follows it is encrypted.
+ */
+export function isIpv6ExtensionHeader(nh: number): boolean {
+  return nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 || nh === 139 || nh === 140;
+}
+
+/**
+ * Length in bytes of the extension header of type `nh` at `off` (its first
+ * 2 bytes must be available): 8 for Fragment, (len + 2) * 4 for AH,
+ * (len + 1) * 8 for the others.
+ */
+export function ipv6ExtHeaderLength(d: Uint8Array, nh: number, off: number): number {
+  if (nh === 44) return 8;
+  if (nh === 51) return (d[off + 1]! + 2) << 2;
+  return (d[off + 1]! + 1) << 3;
+}
+
+/** Next Header field of any extension header at `off`. */
+export function ipv6ExtNextHeader(d: Uint8Array, off: number): number {
+  return d[off]!;
+}
+
+/** Fragment offset in bytes, from a Fragment header at `off`. */
+export function ipv6FragOffset(d: Uint8Array, off: number): number {
+  return u16(d, off + 2) & 0xfff8;
+}
+/** M (more fragments) flag of a Fragment header at `off`. */
+export function ipv6FragMore(d: Uint8Array, off: number): boolean {
+  return (d[off + 3]! & 1) === 1;
+}
+/** Identification of a Fragment header at `off`. */
+export function ipv6FragId(d: Uint8Array, off: number): number {
+  return u32(d, off + 4);
+}
+/** Routing type of a Routing header at `off`. */
+export function ipv6RoutingType(d: Uint8Array, off: number): number {
+  return d[off + 2]!;
+}
+/** Segments left of a Routing header at `off`. */
+export function ipv6SegmentsLeft(d: Uint8Array, off: number): number {
+  return d[off + 3]!;
+}

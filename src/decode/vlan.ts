@@ -1,0 +1,40 @@
+/**
+ * 802.1Q / 802.1ad VLAN tags. A tag is 4 bytes that sit where the EtherType
+ * would be: TPID (0x8100, 0x88a8 or legacy 0x9100), then the TCI (PCP 3 bits,
+ * DEI 1 bit, VID 12 bits). The accessors here take the offset of the TCI,
+ * i.e. the 2 bytes that follow the TPID, followed by the inner EtherType.
+ */
+import { u16 } from './bytes.js';
+
+/** Bytes added by one VLAN tag. */
+export const VLAN_TAG_LEN = 4;
+
+/** True for the TPIDs netring treats as VLAN tags (0x8100, 0x88a8, 0x9100). */
+export function isVlanTpid(t: number): boolean {
+  return t === 0x8100 || t === 0x88a8 || t === 0x9100;
+}
+
+/** The 16-bit TCI at `tciOff`. */
+export function vlanTciAt(d: Uint8Array, tciOff: number): number {
+  return u16(d, tciOff);
+}
+
+/** EtherType following the tag whose TCI is at `tciOff`. */
+export function vlanInnerType(d: Uint8Array, tciOff: number): number {
+  return u16(d, tciOff + 2);
+}
+
+/** VLAN ID (0..4095) of a TCI value. */
+export function tciVid(tci: number): number {
+  return tci & 0x0fff;
+}
+
+/** Priority code point (0..7) of a TCI value. */
+export function tciPcp(tci: number): number {
+  return (tci >> 13) & 7;
+}
+
+/** Drop eligible indicator (0/1) of a TCI value. */
+export function tciDei(tci: number): number {
+  return (tci >> 12) & 1;
+}
