@@ -43,15 +43,37 @@ export class PcapngReader extends CaptureReaderBase {
       src.close();
       throw err;
     }
+    // Read ahead the interface descriptions that precede the first packet,
+    // so `interfaces` is filled once the reader is open. A format error
+    // here is reported by the first next(), like any other.
+    try {
+      const r = this.readBlocksUntilPacket();
+      if (r === 1) this.pending = true;
+      else if (r === -1) this.atEnd = true;
+    } catch (err) {
+      if (!(err instanceof PcapFormatError)) throw err;
+      this.deferred = err;
+    }
   }
+
+  private pending = false;
+  private atEnd = false;
+  private deferred: PcapFormatError | null = null;
 
   /** Byte order of the current section. */
   get bigEndian(): boolean { return !this.le; }
 
   protected readRecord(): boolean {
+    if (this.pending) { this.pending = false; return true; }
+    if (this.atEnd) return false;
+    if (this.deferred !== null) throw this.deferred;
+    return this.readBlocksUntilPacket() === 1;
+  }
+
+  private readBlocksUntilPacket(): number {
     for (;;) {
       const r = this.readBlock(false);
-      if (r !== 0) return r === 1;
+      if (r !== 0) return r;
     }
   }
 
