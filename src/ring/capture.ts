@@ -1,0 +1,352 @@
+/**
+ * Capture: an AF_PACKET socket with a TPACKET_V3 RX ring, mapped once and
+ * read in place. Set-up order matters and follows the kernel's rules:
+ *
+ *   socket(AF_PACKET, SOCK_RAW, 0)      protocol 0: nothing is queued yet
+ *   PACKET_VERSION = TPACKET_V3
+ *   SO_ATTACH_FILTER                    filter (and snaplen) before any packet
+ *   PACKET_TIMESTAMP, PACKET_IGNORE_OUTGOING
+ *   PACKET_RX_RING + mmap               the one mapping JS reads
+ *   bind(ifindex, ETH_P_ALL)            packets start to flow, already filtered
+ *   PACKET_ADD_MEMBERSHIP (promisc)
+ *
+ * Three ways to receive, all batch-at-a-time (one retired block per batch):
+ *   for await (const batch of capture) { ... }     async iterator
+ *   capture.start((batch) => { ... })              callback, time-sliced
+ *   capture.nextBatch(timeoutMs)                    blocking, for worker threads
+ */
+import { native, type Watcher } from '../native.js';
+import {
+  AF_PACKET, ETH_P_ALL, HWTSTAMP_FILTER_ALL, HWTSTAMP_TX_OFF, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT,
+  PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_RX_RING, PACKET_STATISTICS, PACKET_TIMESTAMP, PACKET_VERSION,
+  POLLERR, POLLIN, SOCK_RAW, SOF_TIMESTAMPING_RAW_HARDWARE, SOF_TIMESTAMPING_RX_HARDWARE, SOF_TIMESTAMPING_SOFTWARE,
+  SOL_PACKET, TPACKET_V3,
+} from '../constants.js';
+import { NetringError, sys } from '../errors.js';
+import type { Batch } from './batch.js';
+import { type BpfProgram, encodeProgram, outgoingOnly, REJECT_ALL, withSnaplen } from './cbpf.js';
+import { type RingGeometry, resolveGeometry, tpacketReq3 } from './geometry.js';
+import { RingReader } from './reader.js';
+
+/** Which timestamps to ask for. */
+export type TimestampSource = 'software' | 'hardware' | 'auto';
+/** Which packets to see: received, sent by this host, or both. */
+export type Direction = 'in' | 'out' | 'both';
+
+/** Options of {@link openCapture}. */
+export interface CaptureOptions extends Partial<RingGeometry> {
+  /** Interface name (required). */
+  iface: string;
+  /** Bytes kept per packet (default 262144, i.e. whole frames up to the frame space). */
+  snaplen?: number;
+  /** Promiscuous mode (default true, like tcpdump). */
+  promisc?: boolean;
+  /** Classic BPF program run by the kernel before a packet reaches the ring. */
+  filter?: BpfProgram;
+  /** Timestamp source (default 'software'). 'auto' uses hardware stamps when the device has them. */
+  timestamp?: TimestampSource;
+  /** Direction (default 'both'). */
+  direction?: Direction;
+  /** Pre-fault the ring pages at mmap time (default true). */
+  populate?: boolean;
+  /** Join a PACKET_FANOUT group right after bind: the raw `id | (mode|flags) << 16` word. */
+  fanoutArg?: number;
+}
+
+/** Cumulative statistics (the kernel's counters are read-and-reset; netring sums them). */
+export interface CaptureStats {
+  /** Packets handed to user code through batches. */
+  received: number;
+  /** Packets the kernel queued or dropped for this socket (tp_packets, drops included). */
+  kernelPackets: number;
+  /** Packets the kernel dropped because the ring was full (tp_drops). */
+  drops: number;
+  /** Times the kernel froze the queue because no block was free (tp_freeze_q_cnt). */
+  freezes: number;
+  /** Blocks (batches) handed to user code. */
+  batches: number;
+}
+
+/** Time-slice for the callback form: blocks per event-loop turn before yielding. */
+const BLOCKS_PER_TURN = 16;
+const SNAPLEN_MAX = 262144;
+
+/** A live capture on one interface. Create with {@link openCapture}. */
+export class Capture implements AsyncIterable<Batch> {
+  /** Interface name. */
+  readonly iface: string;
+  /** Interface index. */
+  readonly ifindex: number;
+  /** The resolved ring geometry. */
+  readonly geometry: RingGeometry;
+  /** Snaplen in force. */
+  readonly snaplen: number;
+  /** Timestamps the kernel was asked for. */
+  readonly timestampSource: 'software' | 'hardware';
+  /** The ring mapping (the whole ring as one ArrayBuffer, no copy). */
+  readonly ring: ArrayBuffer;
+  /** The socket's file descriptor (-1 after close). */
+  fd: number;
+  private readonly reader: RingReader;
+  private readonly direction: Direction;
+  private watcher: Watcher | null = null;
+  private waiter: ((ok: boolean) => void) | null = null;
+  private handler: ((batch: Batch) => void) | null = null;
+  private closed = false;
+  private readonly totals = { kernelPackets: 0, drops: 0, freezes: 0 };
+  private readonly statBuf = new Uint32Array(3);
+
+  /** @internal use openCapture() */
+  constructor(opts: CaptureOptions) {
+    if (!opts || typeof opts.iface !== 'string' || opts.iface.length === 0)
+      throw new NetringError('openCapture: `iface` (an interface name) is required', 'EINVAL');
+    const iface = opts.iface;
+    const ctx = { op: `open capture on ${iface}`, iface };
+    this.iface = iface;
+    this.geometry = resolveGeometry(opts);
+    const snaplen = opts.snaplen ?? SNAPLEN_MAX;
+    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > SNAPLEN_MAX)
+      throw new NetringError(`snaplen must be an integer in 1..${SNAPLEN_MAX} (got ${String(snaplen)})`, 'EINVAL');
+    this.snaplen = snaplen;
+    this.direction = opts.direction ?? 'both';
+    if (!['in', 'out', 'both'].includes(this.direction))
+      throw new NetringError(`direction must be in, out or both (got ${String(this.direction)})`, 'EINVAL');
+    this.ifindex = sys(ctx, () => native.ifindex(iface));
+    const fd = sys(ctx, () => native.socket(AF_PACKET, SOCK_RAW, 0));
+    this.fd = fd;
+    try {
+      sys(ctx, () => native.setsockopt(fd, SOL_PACKET, PACKET_VERSION, new Int32Array([TPACKET_V3])));
+      this.attachNow(opts.filter, ctx.op);
+      this.timestampSource = this.setTimestamps(opts.timestamp ?? 'software');
+      if (this.direction === 'in') sys(ctx, () => native.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, new Int32Array([1])));
+      sys({ ...ctx, op: `${ctx.op}: set up the RX ring (${this.geometry.blockCount} x ${this.geometry.blockSize} bytes)` },
+        () => native.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, tpacketReq3(this.geometry)));
+      const len = this.geometry.blockSize * this.geometry.blockCount;
+      this.ring = sys(ctx, () => native.mmap(fd, len, opts.populate ?? true));
+      this.reader = new RingReader(this.ring, this.geometry);
+      sys(ctx, () => native.bindPacket(fd, this.ifindex, ETH_P_ALL));
+      if (opts.promisc ?? true) {
+        const mreq = new Int32Array(4); // struct packet_mreq: ifindex, u16 type, u16 alen, u8 addr[8]
+        mreq[0] = this.ifindex;
+        mreq[1] = PACKET_MR_PROMISC;
+        sys(ctx, () => native.setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq));
+      }
+      if (opts.fanoutArg !== undefined) {
+        const arg = opts.fanoutArg;
+        sys({ ...ctx, op: `${ctx.op}: join fanout group ${arg & 0xffff}` }, () => native.setsockopt(fd, SOL_PACKET, PACKET_FANOUT, new Int32Array([arg])));
+      }
+    } catch (e) {
+      this.closed = true;
+      this.fd = -1;
+      native.close(fd);
+      throw e;
+    }
+  }
+
+  private setTimestamps(src: TimestampSource): 'software' | 'hardware' {
+    if (src === 'software') return 'software';
+    if (src !== 'hardware' && src !== 'auto') throw new NetringError(`timestamp must be software, hardware or auto (got ${String(src)})`, 'EINVAL');
+    let hw = false;
+    try {
+      const [caps] = native.tsInfo(this.iface);
+      hw = (caps & SOF_TIMESTAMPING_RAW_HARDWARE) !== 0 && (caps & SOF_TIMESTAMPING_RX_HARDWARE) !== 0;
+    } catch { hw = false; }
+    if (!hw) {
+      if (src === 'hardware')
+        throw new NetringError(`${this.iface} has no hardware RX timestamps (ETHTOOL_GET_TS_INFO); use timestamp: 'software' or 'auto'`, 'EOPNOTSUPP');
+      return 'software';
+    }
+    const ctx = { op: `enable hardware timestamps on ${this.iface}`, iface: this.iface };
+    sys(ctx, () => native.hwtstamp(this.iface, HWTSTAMP_TX_OFF, HWTSTAMP_FILTER_ALL));
+    sys(ctx, () => native.setsockopt(this.fd, SOL_PACKET, PACKET_TIMESTAMP,
+      new Int32Array([SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_SOFTWARE])));
+    return 'hardware';
+  }
+
+  private program(filter: BpfProgram | undefined): Uint8Array {
+    let p = withSnaplen(filter, this.snaplen);
+    if (this.direction === 'out') p = outgoingOnly(p);
+    return encodeProgram(p);
+  }
+
+  private attachNow(filter: BpfProgram | undefined, op: string): void {
+    const bytes = this.program(filter);
+    sys({ op: `${op}: attach the BPF filter`, iface: this.iface }, () => native.attachCbpf(this.fd, 0, bytes));
+  }
+
+  /**
+   * Replace the kernel filter without letting packets of the old filter through
+   * afterwards: attach reject-all, discard what the ring already holds, wait one
+   * block timeout for the kernel's open block to retire, discard again, attach the
+   * new program. Resolves with the number of packets discarded.
+   */
+  async setFilter(filter: BpfProgram | undefined): Promise<number> {
+    this.ensureOpen();
+    const bytes = this.program(filter); // validate before touching the socket
+    sys({ op: 'replace filter', iface: this.iface }, () => native.attachCbpf(this.fd, 0, encodeProgram(REJECT_ALL)));
+    let discarded = this.reader.discardReady();
+    await new Promise((r) => setTimeout(r, 2 * this.geometry.blockTimeoutMs + 5));
+    if (this.closed) return discarded;
+    discarded += this.reader.discardReady();
+    sys({ op: 'replace filter', iface: this.iface }, () => native.attachCbpf(this.fd, 0, bytes));
+    return discarded;
+  }
+
+  /** The next retired block, or null if none is ready now (never blocks). Releases the previous batch. */
+  tryBatch(): Batch | null {
+    this.ensureOpen();
+    return this.reader.acquire();
+  }
+
+  /**
+   * The next batch, blocking in poll(2) up to timeoutMs (-1 = forever) when none is
+   * ready. For worker threads; never call it on the main thread with a long timeout.
+   * Returns null on timeout. Releases the previous batch.
+   */
+  nextBatch(timeoutMs = -1): Batch | null {
+    this.ensureOpen();
+    const b = this.reader.acquire();
+    if (b !== null || timeoutMs === 0) return b;
+    const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
+      const rev = native.poll(this.fd, POLLIN | POLLERR, left > 0x7fffffff ? -1 : left);
+      if (this.closed) return null;
+      const got = this.reader.acquire();
+      if (got !== null) return got;
+      if (rev === 0 && Date.now() >= deadline) return null;
+    }
+  }
+
+  /** Wait (without blocking the event loop) until a block is ready or the capture closes. */
+  private wait(): Promise<boolean> {
+    if (this.reader.ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.watch(true);
+    });
+  }
+
+  private watch(on: boolean): void {
+    if (this.closed) return;
+    if (this.watcher === null) this.watcher = native.watch(this.fd, (rev) => this.onReadable(rev));
+    if (on) native.watcherStart(this.watcher, POLLIN);
+    else native.watcherStop(this.watcher);
+  }
+
+  private onReadable(rev: number): void {
+    if (this.closed) return;
+    if (this.waiter !== null) {
+      if (!this.reader.ready()) return; // POLLERR or spurious: keep waiting
+      const w = this.waiter;
+      this.waiter = null;
+      if (this.handler === null) this.watch(false);
+      w(true);
+      return;
+    }
+    if (this.handler !== null) {
+      for (let n = 0; n < BLOCKS_PER_TURN; n++) {
+        const b = this.reader.acquire();
+        if (b === null) break;
+        this.handler(b);
+        if (this.closed || this.handler === null) break;
+        b.release();
+      }
+      return;
+    }
+    if (rev < 0) this.watch(false);
+  }
+
+  /** Async iteration: one batch per retired block. The previous batch is released when the loop asks for the next. Breaking out releases the batch but leaves the capture open. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
+    try {
+      while (!this.closed) {
+        const b = this.reader.acquire();
+        if (b !== null) {
+          yield b;
+          continue;
+        }
+        if (!(await this.wait())) return;
+      }
+    } finally {
+      if (!this.closed) this.reader.batch.release();
+    }
+  }
+
+  /**
+   * Callback form: fn runs for each batch as blocks retire, at most 16 blocks per
+   * event-loop turn so the loop is never starved. The batch is released when fn
+   * returns (copy what you keep). Call stop() or close() to end.
+   */
+  start(fn: (batch: Batch) => void): this {
+    this.ensureOpen();
+    if (this.waiter !== null) throw new NetringError('capture is being iterated; use one receive form at a time', 'EBUSY');
+    this.handler = fn;
+    this.watch(true);
+    return this;
+  }
+
+  /** Stop the callback form (the capture stays open; the kernel keeps filling the ring). */
+  stop(): this {
+    this.handler = null;
+    if (!this.closed) this.watch(false);
+    return this;
+  }
+
+  /** Read the kernel counters (read-and-reset in the kernel) and return the running totals. */
+  stats(): CaptureStats {
+    if (!this.closed) {
+      const b = this.statBuf;
+      b.fill(0);
+      sys({ op: 'read statistics', iface: this.iface }, () => native.getsockopt(this.fd, SOL_PACKET, PACKET_STATISTICS, b));
+      this.totals.kernelPackets += b[0];
+      this.totals.drops += b[1];
+      this.totals.freezes += b[2];
+    }
+    return {
+      received: this.reader.packets,
+      kernelPackets: this.totals.kernelPackets,
+      drops: this.totals.drops,
+      freezes: this.totals.freezes,
+      batches: this.reader.blocks,
+    };
+  }
+
+  /** True until close(). */
+  get isOpen(): boolean { return !this.closed; }
+
+  /**
+   * Close the socket. Idempotent and safe from inside a batch handler (the batch
+   * loop stops after the current packet). Final kernel counters are folded into
+   * stats() first. The ring mapping itself is unmapped when no JS view of it is
+   * reachable any more (garbage collection), so a stray view never touches
+   * unmapped memory.
+   */
+  close(): void {
+    if (this.closed) return;
+    try { this.stats(); } catch { /* counters are best effort at close */ }
+    this.closed = true;
+    this.handler = null;
+    this.reader.batch._drop();
+    if (this.watcher !== null) { native.watcherClose(this.watcher); this.watcher = null; }
+    const fd = this.fd;
+    this.fd = -1;
+    native.close(fd);
+    const w = this.waiter;
+    this.waiter = null;
+    if (w !== null) w(false);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new NetringError(`capture on ${this.iface} is closed`, 'ECLOSED');
+  }
+}
+
+/**
+ * Open a live capture: an AF_PACKET TPACKET_V3 ring on `opts.iface`.
+ * Throws NetringError with a helpful message (EPERM: needs root/CAP_NET_RAW;
+ * ENODEV: no such interface; EGEOMETRY: which ring constraint was broken).
+ */
+export function openCapture(opts: CaptureOptions): Capture {
+  return new Capture(opts);
+}

@@ -1,0 +1,13 @@
+/** Live capture over TPACKET_V3 rings. */
+export { Capture, openCapture } from './capture.js';
+export type { CaptureOptions, CaptureStats, Direction, TimestampSource } from './capture.js';
+export { Batch } from './batch.js';
+export { PacketView } from './packet.js';
+export type { CopiedPacket } from './packet.js';
+export { RingReader } from './reader.js';
+export { DEFAULT_GEOMETRY, resolveGeometry } from './geometry.js';
+export type { RingGeometry } from './geometry.js';
+export { buildRingImage, rearmImage } from './image.js';
+export type { ImageFrame } from './image.js';
+export { encodeProgram, parseProgram, withSnaplen } from './cbpf.js';
+export type { BpfInsn, BpfProgram } from './cbpf.js';

@@ -1,0 +1,139 @@
+/**
+ * PacketView: ONE reused object through which a batch exposes each of its
+ * packets. Reading a field is a typed-array load at the packet's header; no
+ * allocation, no copy, no native call. `bytes` makes a view object (still no
+ * copy); `copy()` is the explicit copy.
+ *
+ * Lifetime: a view is valid while its batch is held. After the batch is
+ * released every getter throws a NetringError with code ERELEASED, so misuse
+ * is caught instead of silently reading a block the kernel is refilling.
+ */
+import type { PacketLike } from '../packet-like.js';
+import { NetringError } from '../errors.js';
+import {
+  TP_STATUS_COPY, TP_STATUS_LOSING, TP_STATUS_TS_RAW_HARDWARE, TP_STATUS_TS_SYS_HARDWARE,
+  TP_STATUS_TS_SOFTWARE, TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID,
+} from '../constants.js';
+import {
+  PKT_LEN, PKT_MAC, PKT_NSEC, PKT_RXHASH, PKT_SEC, PKT_SNAPLEN, PKT_STATUS, PKT_VLAN_TCI, PKT_VLAN_TPID,
+  SLL_IFINDEX, SLL_PKTTYPE, SLL_PROTOCOL,
+} from './layout.js';
+
+function released(): NetringError {
+  return new NetringError('packet view used after its batch was released (copy() what you keep)', 'ERELEASED');
+}
+
+/** A packet in a ring block, read in place. Implements {@link PacketLike}. */
+export class PacketView implements PacketLike {
+  /** The whole ring as bytes (the backing store, never copied). */
+  readonly data: Uint8Array;
+  /** Link type: always 1 (Ethernet) for AF_PACKET SOCK_RAW on Ethernet-like devices. */
+  linkType = 1;
+  /** @internal byte offset of the tpacket3_hdr in `data`, -1 once released */
+  _h = -1;
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly u16: Uint16Array;
+
+  /** @internal */
+  constructor(buffer: ArrayBuffer) {
+    this.data = new Uint8Array(buffer);
+    this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
+  }
+
+  private get h(): number {
+    const h = this._h;
+    if (h < 0) throw released();
+    return h;
+  }
+
+  /** Offset of the frame (link-layer header) in `data`. */
+  get offset(): number { const h = this.h; return h + this.u16[(h + PKT_MAC) >>> 1]; }
+  /** Bytes captured (tp_snaplen). */
+  get caplen(): number { return this.u32[(this.h + PKT_SNAPLEN) >>> 2]; }
+  /** Length on the wire (tp_len). */
+  get wireLen(): number { return this.u32[(this.h + PKT_LEN) >>> 2]; }
+  /** Timestamp seconds. */
+  get sec(): number { return this.u32[(this.h + PKT_SEC) >>> 2]; }
+  /** Timestamp nanoseconds. */
+  get nsec(): number { return this.u32[(this.h + PKT_NSEC) >>> 2]; }
+  /** Timestamp in nanoseconds since the epoch (allocates a BigInt). */
+  get timestampNs(): bigint { const h = this.h; return BigInt(this.u32[(h + PKT_SEC) >>> 2]) * 1_000_000_000n + BigInt(this.u32[(h + PKT_NSEC) >>> 2]); }
+  /** Timestamp in milliseconds since the epoch (a double, ~microsecond precision). */
+  get timestampMs(): number { const h = this.h; return this.u32[(h + PKT_SEC) >>> 2] * 1e3 + this.u32[(h + PKT_NSEC) >>> 2] / 1e6; }
+  /** Raw tp_status bits. */
+  get status(): number { return this.u32[(this.h + PKT_STATUS) >>> 2]; }
+  /** caplen < wireLen: the frame was cut by snaplen or frame space. */
+  get truncated(): boolean { const h = this.h; return this.u32[(h + PKT_SNAPLEN) >>> 2] < this.u32[(h + PKT_LEN) >>> 2]; }
+  /** The kernel was dropping packets when this one was stored (TP_STATUS_LOSING). */
+  get losing(): boolean { return (this.u32[(this.h + PKT_STATUS) >>> 2] & TP_STATUS_LOSING) !== 0; }
+  /** The frame did not fit the frame space and was copied partially (TP_STATUS_COPY). */
+  get copied(): boolean { return (this.u32[(this.h + PKT_STATUS) >>> 2] & TP_STATUS_COPY) !== 0; }
+  /** The timestamp came from the device clock (TP_STATUS_TS_RAW_HARDWARE). */
+  get hardwareTimestamp(): boolean { return (this.i32[(this.h + PKT_STATUS) >>> 2] & (TP_STATUS_TS_RAW_HARDWARE | TP_STATUS_TS_SYS_HARDWARE)) !== 0; }
+  /** The kernel flagged the stamp as the skb's software stamp (when unset the kernel stamped the packet at ring time). */
+  get softwareTimestamp(): boolean { return (this.u32[(this.h + PKT_STATUS) >>> 2] & TP_STATUS_TS_SOFTWARE) !== 0; }
+  /** An 802.1Q/802.1ad tag was moved into metadata by the device. */
+  get vlanValid(): boolean { return (this.u32[(this.h + PKT_STATUS) >>> 2] & TP_STATUS_VLAN_VALID) !== 0; }
+  /** VLAN TCI from metadata (0 when none). */
+  get vlanTci(): number { const h = this.h; return (this.u32[(h + PKT_STATUS) >>> 2] & TP_STATUS_VLAN_VALID) !== 0 ? this.u32[(h + PKT_VLAN_TCI) >>> 2] & 0xffff : 0; }
+  /** VLAN id (low 12 bits of the TCI). */
+  get vlanId(): number { return this.vlanTci & 0x0fff; }
+  /** VLAN TPID from metadata (0x8100/0x88a8), 0 when none. */
+  get vlanTpid(): number {
+    const h = this.h;
+    const st = this.u32[(h + PKT_STATUS) >>> 2];
+    if ((st & TP_STATUS_VLAN_VALID) === 0) return 0;
+    return (st & TP_STATUS_VLAN_TPID_VALID) !== 0 ? this.u16[(h + PKT_VLAN_TPID) >>> 1] : 0x8100;
+  }
+  /** Flow hash the kernel computed (tp_rxhash; 0 when not filled). */
+  get rxHash(): number { return this.u32[(this.h + PKT_RXHASH) >>> 2]; }
+  /** Interface index from sockaddr_ll. */
+  get ifindex(): number { return this.i32[(this.h + SLL_IFINDEX) >>> 2]; }
+  /** sll_pkttype: 0 host, 1 broadcast, 2 multicast, 3 otherhost, 4 outgoing. */
+  get pktType(): number { return this.data[this.h + SLL_PKTTYPE]; }
+  /** EtherType from sockaddr_ll (host order). */
+  get protocol(): number { const h = this.h + SLL_PROTOCOL; return (this.data[h] << 8) | this.data[h + 1]; }
+  /** ARPHRD_* device type from sockaddr_ll. */
+  get hatype(): number { return this.u16[(this.h + SLL_PROTOCOL + 6) >>> 1]; }
+
+  /** A Uint8Array VIEW of the captured bytes (allocates a view object, copies nothing). */
+  get bytes(): Uint8Array {
+    const h = this.h;
+    const off = h + this.u16[(h + PKT_MAC) >>> 1];
+    return this.data.subarray(off, off + this.u32[(h + PKT_SNAPLEN) >>> 2]);
+  }
+
+  /** A copy of the captured bytes that stays valid after the batch is released. */
+  copy(): Uint8Array {
+    const h = this.h;
+    const off = h + this.u16[(h + PKT_MAC) >>> 1];
+    return this.data.slice(off, off + this.u32[(h + PKT_SNAPLEN) >>> 2]);
+  }
+
+  /** A plain object with every field and a copy of the bytes (for keeping, logging, tests). */
+  toJSON(): CopiedPacket {
+    return {
+      sec: this.sec, nsec: this.nsec, caplen: this.caplen, wireLen: this.wireLen, ifindex: this.ifindex,
+      pktType: this.pktType, vlanValid: this.vlanValid, vlanTci: this.vlanTci, vlanTpid: this.vlanTpid,
+      status: this.status, bytes: this.copy(),
+    };
+  }
+}
+
+/** A packet copied out of the ring: safe to keep. */
+export interface CopiedPacket {
+  sec: number;
+  nsec: number;
+  caplen: number;
+  wireLen: number;
+  ifindex: number;
+  pktType: number;
+  vlanValid: boolean;
+  vlanTci: number;
+  vlanTpid: number;
+  status: number;
+  bytes: Uint8Array;
+}
