@@ -199,7 +199,7 @@ export function corpus(): { name: string; linkType: number; bytes: Uint8Array }[
     ['vlan-arp', 1, ethVlan([[0x8100, 5]], 0x0806, arp(1, '02:00:00:00:00:01', '10.0.0.1', '00:00:00:00:00:00', '10.0.0.2'))],
     ['eth-arp-reply', 1, eth(0x0806, arp(2, '02:00:00:00:00:02', '10.0.0.2', '02:00:00:00:00:01', '10.0.0.1'))],
     ['eth-ipv6-tcp', 1, eth(0x86dd, ipv6({ nh: 6 }, tcp({ sp: 443, dp: 50000, flags: 0x12, options: SYN_OPTIONS })))],
-    ['eth-ipv6-ext-udp', 1, eth(0x86dd, ipv6({ nh: 0 }, ext(60, 0, ext(43, 0, udp(7, 8, pl(4)))))),],
+    ['eth-ipv6-ext-udp', 1, eth(0x86dd, ipv6({ nh: 0 }, ext(60, 0, ext(17, 0, udp(7, 8, pl(4)))))),],
     ['eth-ipv6-routing-frag-udp', 1, eth(0x86dd, ipv6({ nh: 43 }, routing(44, 2, frag6(17, 0, true, 0xdeadbeef, udp(9, 10, pl(8), 64)))))],
     ['eth-ipv6-frag1', 1, eth(0x86dd, ipv6({ nh: 44 }, frag6(17, 64, false, 0xdeadbeef, pl(20))))],
     ['eth-ipv6-ah-tcp', 1, eth(0x86dd, ipv6({ nh: 51 }, ah(6, 3, tcp({ sp: 22, dp: 2222, flags: 0x10 }))))],
