@@ -77,6 +77,9 @@ export async function withVeth<T>(body: (v: VethPair) => Promise<T> | T, opts: V
   if (!exitHook) {
     exitHook = true;
     process.once('exit', () => { for (const c of live) c(); });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => { for (const c of live) c(); process.exit(130); });
+    }
   }
   try {
     if (ns) run('ip', ['netns', 'add', ns]);
