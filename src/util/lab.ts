@@ -1,0 +1,205 @@
+/**
+ * Lab: veth pairs and network namespaces with unique names, always torn down
+ * (even when the body throws), plus a frame builder and a raw frame sender.
+ * Used by `netring demo`, the benchmarks and the tests.
+ *
+ * By default both veth ends live in the root namespace with IPv6 disabled and
+ * no addresses, so nothing but the test's own frames crosses the link and
+ * counts are exact. `{ ns: true }` moves end `a` into a fresh namespace (for
+ * a sender or receiver running in a child process via `nsExec`).
+ */
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { native } from '../native.js';
+import { AF_PACKET, SOCK_RAW } from '../constants.js';
+
+export interface VethPair {
+  /** Sending end (in `ns` when one was asked for). */
+  a: string;
+  /** Receiving end, in the root namespace. */
+  b: string;
+  /** Namespace holding `a`, when `{ ns: true }`. */
+  ns?: string;
+}
+
+export interface VethOptions {
+  /** Put end `a` in a fresh namespace. */
+  ns?: boolean;
+  mtu?: number;
+  /** Turn offloads (rx/tx checksum, SG, TSO, GSO, GRO, LRO) off: default true. */
+  offloadsOff?: boolean;
+}
+
+const live = new Set<() => void>();
+let exitHook = false;
+
+/** True when running as root (the lab needs CAP_NET_ADMIN, captures CAP_NET_RAW). */
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+export function run(cmd: string, args: string[], opts: { ns?: string; allowFail?: boolean } = {}): string {
+  const [c, a] = opts.ns ? ['ip', ['netns', 'exec', opts.ns, cmd, ...args]] : [cmd, args];
+  try {
+    return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if (opts.allowFail) return '';
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${c} ${a.join(' ')} failed: ${err.stderr?.trim() || err.message}`);
+  }
+}
+
+function uniq(): string {
+  return randomBytes(3).toString('hex');
+}
+
+function quiet(iface: string, ns: string | undefined, offloadsOff: boolean): void {
+  run('sysctl', ['-qw', `net.ipv6.conf.${iface}.disable_ipv6=1`], { ns, allowFail: true });
+  if (offloadsOff) {
+    for (const f of ['rx', 'tx', 'sg', 'tso', 'gso', 'gro', 'lro']) run('ethtool', ['-K', iface, f, 'off'], { ns, allowFail: true });
+  }
+}
+
+/** Create a veth pair (and a namespace if asked), run body, always tear everything down. */
+export async function withVeth<T>(body: (v: VethPair) => Promise<T> | T, opts: VethOptions = {}): Promise<T> {
+  const id = uniq();
+  const a = `nra${id}`;
+  const b = `nrb${id}`;
+  const ns = opts.ns ? `nrns${id}` : undefined;
+  const cleanup = (): void => {
+    run('ip', ['link', 'del', b], { allowFail: true });
+    if (ns) run('ip', ['netns', 'del', ns], { allowFail: true });
+  };
+  live.add(cleanup);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => { for (const c of live) c(); });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => { for (const c of live) c(); process.exit(130); });
+    }
+  }
+  try {
+    if (ns) run('ip', ['netns', 'add', ns]);
+    run('ip', ['link', 'add', b, 'type', 'veth', 'peer', 'name', a]);
+    // IPv6 off before the links come up: no DAD/RS/MLD frames
+    quiet(b, undefined, opts.offloadsOff ?? true);
+    quiet(a, undefined, opts.offloadsOff ?? true);
+    if (ns) {
+      run('ip', ['link', 'set', a, 'netns', ns]);
+      run('sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1'], { ns, allowFail: true });
+      run('ip', ['link', 'set', 'lo', 'up'], { ns });
+    }
+    if (opts.mtu) {
+      run('ip', ['link', 'set', b, 'mtu', String(opts.mtu)]);
+      run('ip', ns ? ['-n', ns, 'link', 'set', a, 'mtu', String(opts.mtu)] : ['link', 'set', a, 'mtu', String(opts.mtu)]);
+    }
+    run('ip', ['link', 'set', b, 'up']);
+    run('ip', ns ? ['-n', ns, 'link', 'set', a, 'up'] : ['link', 'set', a, 'up']);
+    return await body({ a, b, ns });
+  } finally {
+    cleanup();
+    live.delete(cleanup);
+  }
+}
+
+/** Run a command inside a namespace as a child process. */
+export function nsSpawn(ns: string, cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+/** Interface counters from /sys (root namespace unless ns given). */
+export function ifCounters(iface: string, ns?: string): { rxPackets: number; rxDropped: number; txPackets: number; txDropped: number } {
+  const read = (n: string): number => Number(run('cat', [`/sys/class/net/${iface}/statistics/${n}`], { ns }).trim());
+  return { rxPackets: read('rx_packets'), rxDropped: read('rx_dropped'), txPackets: read('tx_packets'), txDropped: read('tx_dropped') };
+}
+
+/** A raw AF_PACKET sender bound to one interface (one syscall per frame: for tests and demos, not for speed). */
+export class RawSender {
+  readonly fd: number;
+  constructor(iface: string) {
+    this.fd = native.socket(AF_PACKET, SOCK_RAW, 0);
+    native.bindPacket(this.fd, native.ifindex(iface), 0);
+  }
+  /** Send every frame; retries on ENOBUFS/EAGAIN. Returns frames sent. */
+  send(frames: Iterable<Uint8Array>): number {
+    let n = 0;
+    for (const f of frames) {
+      let r = native.send(this.fd, f, 0);
+      for (let tries = 0; r < 0 && tries < 1000; tries++) r = native.send(this.fd, f, 0);
+      if (r < 0) throw new Error(`send failed: ${r}`);
+      n++;
+    }
+    return n;
+  }
+  close(): void { native.close(this.fd); }
+}
+
+export interface UdpFrameSpec {
+  srcMac?: string;
+  dstMac?: string;
+  src?: string;
+  dst?: string;
+  sport?: number;
+  dport?: number;
+  payload?: Uint8Array;
+  /** Insert an 802.1Q tag with this TCI. */
+  vlanTci?: number;
+  vlanTpid?: number;
+  ttl?: number;
+}
+
+function mac(s: string): number[] { return s.split(':').map((x) => parseInt(x, 16)); }
+function ip4(s: string): number[] { return s.split('.').map(Number); }
+
+/** Checksum (ones' complement) over bytes. */
+export function inetChecksum(b: Uint8Array, off = 0, len = b.length - off, init = 0): number {
+  let s = init;
+  for (let i = 0; i + 1 < len; i += 2) s += (b[off + i] << 8) | b[off + i + 1];
+  if (len & 1) s += b[off + len - 1] << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** An Ethernet/IPv4/UDP frame with correct checksums (optionally 802.1Q tagged). */
+export function udpFrame(s: UdpFrameSpec = {}): Uint8Array {
+  const payload = s.payload ?? new Uint8Array(18);
+  const tag = s.vlanTci !== undefined ? 4 : 0;
+  const f = new Uint8Array(14 + tag + 20 + 8 + payload.length);
+  const dv = new DataView(f.buffer);
+  f.set(mac(s.dstMac ?? '02:00:00:00:ff:02'), 0);
+  f.set(mac(s.srcMac ?? '02:00:00:00:0a:01'), 6);
+  let o = 12;
+  if (tag) { dv.setUint16(12, s.vlanTpid ?? 0x8100); dv.setUint16(14, s.vlanTci!); o = 16; }
+  dv.setUint16(o, 0x0800);
+  const ip = o + 2;
+  f[ip] = 0x45;
+  dv.setUint16(ip + 2, 20 + 8 + payload.length);
+  dv.setUint16(ip + 6, 0x4000);
+  f[ip + 8] = s.ttl ?? 64;
+  f[ip + 9] = 17;
+  f.set(ip4(s.src ?? '10.99.0.1'), ip + 12);
+  f.set(ip4(s.dst ?? '10.99.1.1'), ip + 16);
+  dv.setUint16(ip + 10, inetChecksum(f, ip, 20));
+  const u = ip + 20;
+  dv.setUint16(u, s.sport ?? 10000);
+  dv.setUint16(u + 2, s.dport ?? 5001);
+  dv.setUint16(u + 4, 8 + payload.length);
+  f.set(payload, u + 8);
+  // pseudo header sum
+  let ph = 17 + 8 + payload.length;
+  for (let i = 12; i < 20; i += 2) ph += (f[ip + i] << 8) | f[ip + i + 1];
+  const c = inetChecksum(f, u, 8 + payload.length, ph);
+  dv.setUint16(u + 6, c === 0 ? 0xffff : c);
+  return f;
+}
+
+/** Payload bytes that encode a sequence number (for matching frames to what was sent). */
+export function seqPayload(seq: number, len = 18): Uint8Array {
+  const p = new Uint8Array(Math.max(len, 8));
+  new DataView(p.buffer).setUint32(0, seq);
+  for (let i = 4; i < p.length; i++) p[i] = (seq * 7 + i) & 0xff;
+  return p;
+}
+
+/** Sleep helper. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
