@@ -76,14 +76,23 @@ function describe(l: Layers, d: Uint8Array, depth: number): string {
   if (l.has(Layer.ICMP)) return s + tail(l, icmpText(l, d)) + frag;
   if (l.has(Layer.ICMPv6)) return s + tail(l, icmp6Text(l, d)) + frag;
   if (l.has(Layer.GRE)) {
-    let t = `GREv${d[l.l4Offset + 1]! & 7}`;
-    if (l.tunnelKey >= 0) t += `, key=0x${l.tunnelKey.toString(16)}`;
-    t += `, proto 0x${hex4(l.tunnelProto)}, length ${l.payloadLength + l.l4Length}`;
+    let t = greText(l, d);
     if (l.innerLinkType !== 0) t += `: ${innerText(l, d, depth)}`;
     return s + tail(l, t) + frag;
   }
   if (l.tunnel === Tunnel.IPIP) return s + innerText(l, d, depth);
   return s + tail(l, `ip-proto-${l.ipProto} ${l.payloadLength}`) + frag;
+}
+
+function greText(l: Layers, d: Uint8Array): string {
+  const q = l.l4Offset;
+  const f = u16(d, q);
+  let t = `GREv${f & 7}`;
+  if (f & 0x8000) t += `, off 0x0`;
+  if (l.tunnelKey >= 0) t += `, key=0x${l.tunnelKey.toString(16)}`;
+  if (f & 0x1000) t += `, seq ${u32(d, q + l.l4Length - ((f & 7) === 1 && (f & 0x0080) !== 0 ? 8 : 4))}`;
+  if (l.innerLinkType === 0) t += `, proto 0x${hex4(l.tunnelProto)}`;
+  return `${t}, length ${l.payloadLength + l.l4Length}`;
 }
 
 function tail(l: Layers, text: string): string {
@@ -98,7 +107,10 @@ function linkName(l: Layers): string {
 }
 
 function ethertypeName(t: number): string {
-  return t === 0x0806 ? 'ARP' : (ETHER_NAMES[t] ?? `ethertype 0x${hex4(t)}`);
+  if (t === 0x0800) return 'IP';
+  if (t === 0x86dd) return 'IP6';
+  if (t === 0x0806) return 'ARP';
+  return ETHER_NAMES[t] ?? `ethertype 0x${hex4(t)}`;
 }
 
 function hex4(n: number): string {
@@ -185,7 +197,8 @@ function tcpOptionsText(l: Layers, d: Uint8Array): string {
 function tcpClaimedLength(l: Layers, d: Uint8Array): number {
   const ipLen = claimedIpPayload(l, d);
   if (ipLen < 0) return l.payloadLength;
-  const n = ipLen - (l.l4Offset - l.l3Offset - l.l3Length) - l.l4Length;
+  const hl = (d[l.l4Offset + 12]! >> 4) << 2;
+  const n = ipLen - hl;
   return n >= 0 ? n : l.payloadLength;
 }
 
