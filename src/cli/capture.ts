@@ -1,0 +1,251 @@
+/**
+ * `netring capture`: live capture from an interface (-i) or offline from a
+ * file (-r), to a pcap/pcapng file (-w), to one summary line per packet on
+ * stdout, or just counting (-q). Always ends with a summary on stderr
+ * (received, dropped by kernel, freezes, written) and, with --json, a JSON
+ * object on stdout.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { openCapture, type Capture, type CaptureOptions } from '../ring/capture.js';
+import type { Batch } from '../ring/batch.js';
+import { parseProgram, type BpfProgram } from '../ring/cbpf.js';
+import { openCaptureReader, openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
+import { Layers, summary } from '../decode/index.js';
+import type { PacketLike } from '../packet-like.js';
+import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
+import { StatusLine } from './status.js';
+import { packetFilter, type PacketPredicate } from './filters.js';
+
+/** Options of `netring capture` as commander parses them. */
+export interface CaptureCliOptions {
+  interface?: string;
+  read?: string;
+  write?: string;
+  format?: string;
+  count?: number;
+  seconds?: number;
+  snaplen?: number;
+  filterBpf?: string;
+  filter?: string;
+  program?: string;
+  blockSize?: number;
+  blockCount?: number;
+  frameSize?: number;
+  blockTimeout?: number;
+  promisc: boolean;
+  direction?: 'in' | 'out' | 'both';
+  timestamp?: 'software' | 'hardware' | 'auto';
+  quiet?: boolean;
+  json?: boolean;
+  workers?: number;
+  fanout?: string;
+}
+
+/** The final summary; `--json` prints exactly these keys. */
+export interface CaptureSummary {
+  /** Interface or file read. */
+  source: string;
+  /** Packets that reached netring (after the kernel filter) and were processed. */
+  received: number;
+  /** Packets that matched the user-space part of the filter (== received without one). */
+  matched: number;
+  /** Packets the kernel dropped because the ring was full (0 offline). */
+  dropped: number;
+  /** Times the kernel froze the queue for lack of a free block (0 offline). */
+  freezes: number;
+  /** Packet records written to -w (0 without -w). */
+  written: number;
+  /** Bytes on the wire of the matched packets. */
+  bytes: number;
+  /** Wall-clock duration of the capture in seconds. */
+  seconds: number;
+}
+
+/** Register `capture` on the program. */
+export function registerCapture(program: Command): void {
+  program
+    .command('capture')
+    .description('capture packets from an interface (-i) or a file (-r) to a pcap/pcapng file (-w), the terminal, or a counter (-q)')
+    .option('-i, --interface <iface>', 'interface to capture on')
+    .option('-r, --read <file>', 'read packets from a pcap/pcapng file instead (like tcpdump -r)')
+    .option('-w, --write <file>', "write packets to a file ('-' = stdout); format from the extension (.pcap or .pcapng)")
+    .option('--format <fmt>', 'output format: pcap or pcapng (overrides the extension)', choiceArg('--format', ['pcap', 'pcapng'] as const))
+    .option('-c, --count <n>', 'stop after n packets', intArg('-c', 1))
+    .option('--seconds <n>', 'stop after n seconds', numArg('--seconds', 0))
+    .option('-s, --snaplen <n>', 'bytes kept per packet (default 262144)', intArg('-s', 1, 262144))
+    .option('-f, --filter <expr>', 'tcpdump filter expression (compiled to kernel BPF, residual in JS)')
+    .option('--program <text>', "PFQ-style program, e.g. 'ip >-> udp >-> steer_flow'")
+    .option('--filter-bpf <file|json>', 'classic BPF program: a file or inline JSON / `tcpdump -ddd` text')
+    .option('--block-size <bytes>', 'ring block size (multiple of 4096; default 1M)', sizeArg('--block-size'))
+    .option('--block-count <n>', 'ring blocks (default 64)', intArg('--block-count', 1))
+    .option('--frame-size <bytes>', 'ring frame size hint (default 2048)', sizeArg('--frame-size'))
+    .option('--block-timeout <ms>', 'block retire timeout in ms (default 10)', intArg('--block-timeout', 0))
+    .option('--no-promisc', 'do not put the interface in promiscuous mode')
+    .option('--direction <dir>', 'in, out or both (default both)', choiceArg('--direction', ['in', 'out', 'both'] as const))
+    .option('--timestamp <src>', 'software, hardware or auto (default software)', choiceArg('--timestamp', ['software', 'hardware', 'auto'] as const))
+    .option('-q, --quiet', 'do not print packets (count only)')
+    .option('--json', 'print the final summary as JSON on stdout')
+    .action(async (opts: CaptureCliOptions) => {
+      const s = await runCapture(opts);
+      report(s, opts);
+    });
+}
+
+function loadBpf(arg: string): BpfProgram {
+  const t = arg.trim();
+  const text = t.startsWith('[') || t.startsWith('{') || /^\d+\s*[\n,]/.test(t) ? t : readFileSync(t, 'utf8');
+  return parseProgram(text);
+}
+
+/** Run a capture per the options; resolves with the summary when it ends (count, seconds, Ctrl-C, end of file). */
+export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  if ((opts.interface === undefined) === (opts.read === undefined))
+    throw new UsageError('capture needs exactly one of -i IFACE or -r FILE');
+  const filterCount = [opts.filter, opts.program, opts.filterBpf].filter((x) => x !== undefined).length;
+  if (filterCount > 1) throw new UsageError('use only one of -f, --program and --filter-bpf');
+  return opts.read !== undefined ? runOffline(opts) : runLive(opts);
+}
+
+/** Per-packet sink shared by the live and offline paths. */
+class Sink {
+  received = 0;
+  matched = 0;
+  bytes = 0;
+  private readonly layers = new Layers();
+  private lines: string[] = [];
+
+  constructor(private readonly writer: CaptureWriter | null, private readonly print: boolean, private readonly match: PacketPredicate | null) {}
+
+  /** Handle one packet; returns false when it did not match. */
+  take(p: PacketLike): boolean {
+    this.received++;
+    if (this.match !== null && !this.match(p)) return false;
+    this.matched++;
+    this.bytes += p.wireLen;
+    if (this.writer !== null) this.writer.writePacket(p);
+    else if (this.print) {
+      this.layers.decodePacket(p);
+      this.lines.push(`${p.sec}.${String(p.nsec).padStart(9, '0')} ${summary(this.layers, p.data)}`);
+    }
+    return true;
+  }
+
+  flushLines(): void {
+    if (this.lines.length > 0) {
+      process.stdout.write(this.lines.join('\n') + '\n');
+      this.lines = [];
+    }
+  }
+}
+
+function openWriter(opts: CaptureCliOptions, name: string, linkType = 1): CaptureWriter | null {
+  if (opts.write === undefined) return null;
+  return openCaptureWriter(opts.write, { format: opts.format, snaplen: opts.snaplen ?? 262144, name, linkType });
+}
+
+async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  const iface = opts.interface!;
+  const plan = packetFilter(opts, 'kernel');
+  const capOpts: CaptureOptions = {
+    iface, snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp,
+    blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
+    filter: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : plan.kernel,
+  };
+  const cap: Capture = openCapture(capOpts);
+  let writer: CaptureWriter | null = null;
+  try {
+    writer = openWriter(opts, iface);
+  } catch (e) {
+    cap.close();
+    throw e;
+  }
+  if (writer !== null) {
+    const w = writer;
+    w.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
+  }
+  const sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, plan.residual);
+  const limit = opts.count ?? Infinity;
+  const t0 = performance.now();
+  const status = new StatusLine(() => ({ packets: sink.matched, bytes: sink.bytes, drops: cap.stats().drops })).start();
+
+  return new Promise<CaptureSummary>((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      status.stop();
+      clearTimeout(timer);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
+      cap.stop();
+      sink.flushLines();
+      const st = cap.stats();
+      cap.close();
+      writer?.close(); // writes the ISB with the kernel's drop count, flushes
+      resolve({
+        source: iface, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
+        written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
+      });
+    };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
+    const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
+    cap.start((batch: Batch) => {
+      for (let p = batch.next(); p !== null; p = batch.next()) {
+        if (sink.take(p) && sink.matched >= limit) { finish(); return; }
+      }
+      sink.flushLines();
+    });
+  });
+}
+
+async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  const reader = openCaptureReader(opts.read!);
+  const plan = packetFilter(opts, 'file');
+  let match = plan.residual;
+  if (opts.filterBpf !== undefined) match = packetFilter({ filterBpf: loadBpf(opts.filterBpf) }, 'file').residual;
+  else if (plan.kernel !== undefined) match = packetFilter({ filterBpf: plan.kernel, residual: plan.residual }, 'file').residual;
+  let writer: CaptureWriter | null = null;
+  const t0 = performance.now();
+  const limit = opts.count ?? Infinity;
+  let stop = false;
+  const onSig = (): void => { stop = true; };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  try {
+    let sink: Sink | null = null;
+    let n = 0;
+    for (const rec of reader) {
+      if (sink === null) {
+        writer = openWriter(opts, opts.read!, rec.linkType);
+        sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, match);
+      }
+      if (sink.take(rec) && sink.matched >= limit) break;
+      if ((++n & 0xfff) === 0) {
+        sink.flushLines();
+        await new Promise((r) => setImmediate(r)); // let Ctrl-C in
+        if (stop) break;
+      }
+    }
+    sink?.flushLines();
+    writer?.close();
+    return {
+      source: opts.read!, received: sink?.received ?? 0, matched: sink?.matched ?? 0, dropped: 0, freezes: 0,
+      written: writer?.packets ?? 0, bytes: sink?.bytes ?? 0, seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    reader.close();
+  }
+}
+
+function report(s: CaptureSummary, opts: CaptureCliOptions): void {
+  const lines = [
+    `${s.received} packets received${s.matched !== s.received ? `, ${s.matched} matched` : ''}`,
+    `${s.dropped} packets dropped by kernel`,
+    `${s.freezes} queue freezes`,
+    `${s.written} packets written${opts.write !== undefined ? ` to ${opts.write}` : ''}`,
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+  if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
+}
