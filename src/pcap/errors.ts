@@ -14,10 +14,8 @@ export type PcapErrorCode =
   | 'BAD_VERSION'
   /** A packet block names an interface that no Interface Description Block defined. */
   | 'BAD_INTERFACE'
-  /** A pcapng option runs past the end of its block or has an impossible length. */
-  | 'BAD_OPTION'
-  /** A header field holds a value that cannot be right (e.g. a 0 timestamp resolution). */
-  | 'BAD_FIELD';
+  /** A pcapng option runs past the end of its block. */
+  | 'BAD_OPTION';
 
 /**
  * A capture file is truncated or corrupt. Raised by the pcap/pcapng readers
