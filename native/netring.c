@@ -30,6 +30,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +493,55 @@ static napi_value n_bpf_map_op(napi_env env, napi_callback_info info) {
   return num(env, 0);
 }
 
+/* ------------------------------------------------------ CPU affinity --- */
+
+/* setAffinity(cpus: number[]): sched_setaffinity(0, ...) pins the CALLING
+ * thread (pid 0 = this task), so a worker_thread can pin itself. */
+static napi_value n_set_affinity(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint32_t n = 0;
+  bool is = false;
+  if (napi_is_array(env, argv[0], &is) != napi_ok || !is) { napi_throw_type_error(env, NULL, "expected an array of CPU numbers"); return NULL; }
+  CHECK(napi_get_array_length(env, argv[0], &n));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v; int32_t c = -1;
+    CHECK(napi_get_element(env, argv[0], i, &v));
+    if (napi_get_value_int32(env, v, &c) != napi_ok || c < 0 || c >= CPU_SETSIZE) {
+      napi_throw_range_error(env, "EINVAL", "CPU numbers must be integers in 0..1023");
+      return NULL;
+    }
+    CPU_SET(c, &set);
+  }
+  if (sched_setaffinity(0, sizeof set, &set) < 0) { throw_errno(env, "sched_setaffinity", errno); return NULL; }
+  return undef(env);
+}
+
+/* getAffinity() -> CPUs the calling thread may run on */
+static napi_value n_get_affinity(napi_env env, napi_callback_info info) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) < 0) { throw_errno(env, "sched_getaffinity", errno); return NULL; }
+  napi_value arr;
+  napi_create_array(env, &arr);
+  uint32_t k = 0;
+  for (int c = 0; c < CPU_SETSIZE; c++) if (CPU_ISSET(c, &set)) napi_set_element(env, arr, k++, num(env, c));
+  return arr;
+}
+
+/* threadId() -> kernel tid of the calling thread (gettid) */
+static napi_value n_thread_id(napi_env env, napi_callback_info info) {
+  return num(env, (double)syscall(SYS_gettid));
+}
+
+/* currentCpu() -> sched_getcpu() */
+static napi_value n_current_cpu(napi_env env, napi_callback_info info) {
+  int c = sched_getcpu();
+  if (c < 0) { throw_errno(env, "sched_getcpu", errno); return NULL; }
+  return num(env, c);
+}
+
 /* -------------------------------------------------------------- init --- */
 
 #define FN(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }
@@ -504,7 +554,8 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("recv", n_recv), FN("poll", n_poll), FN("watch", n_watch), FN("watcherStart", n_watcher_start),
     FN("watcherStop", n_watcher_stop), FN("watcherClose", n_watcher_close), FN("tsInfo", n_ts_info),
     FN("hwtstamp", n_hwtstamp), FN("bpfProgLoad", n_bpf_prog_load), FN("bpfMapCreate", n_bpf_map_create),
-    FN("bpfMapOp", n_bpf_map_op),
+    FN("bpfMapOp", n_bpf_map_op), FN("setAffinity", n_set_affinity), FN("getAffinity", n_get_affinity),
+    FN("threadId", n_thread_id), FN("currentCpu", n_current_cpu),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -44,6 +44,14 @@ export interface NativeCore {
   bpfProgLoad(progType: number, insns: Bytes, license: string, log: Bytes): number;
   bpfMapCreate(mapType: number, keySize: number, valueSize: number, maxEntries: number): number;
   bpfMapOp(cmd: number, mapFd: number, key: Bytes, value: Bytes, flags: number): number;
+  /** sched_setaffinity(0, cpus): pins the CALLING thread (a worker_thread can pin itself). */
+  setAffinity(cpus: number[]): void;
+  /** sched_getaffinity(0): CPUs the calling thread may run on. */
+  getAffinity(): number[];
+  /** gettid(): kernel thread id of the calling thread. */
+  threadId(): number;
+  /** sched_getcpu(): CPU the calling thread runs on right now. */
+  currentCpu(): number;
 }
 
 function load(): NativeCore {
