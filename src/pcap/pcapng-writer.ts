@@ -73,6 +73,10 @@ export class PcapngWriter implements CaptureWriter {
   private readonly useDirection: boolean;
   private readonly ts: TicksOut = { hi: 0, lo: 0 };
   private count = 0;
+  private baseSec = -1;
+  private baseScale = 0;
+  private baseHi = 0;
+  private baseLo = 0;
 
   constructor(target: WriteTarget, options: PcapngWriterOptions = {}) {
     this.le = !options.bigEndian;
@@ -151,12 +155,22 @@ export class PcapngWriter implements CaptureWriter {
     s.reserve(total);
     const v = s.view, le = this.le;
     let p = s.pos;
-    ticksFromTime(sec, ifc.scale === 1e9 ? nsec : Math.floor(nsec / 1000), ifc.scale, this.ts);
+    // sec * scale changes once a second: cache it, add the sub-second part.
+    if (sec !== this.baseSec || ifc.scale !== this.baseScale) {
+      ticksFromTime(sec, 0, ifc.scale, this.ts);
+      this.baseSec = sec;
+      this.baseScale = ifc.scale;
+      this.baseHi = this.ts.hi;
+      this.baseLo = this.ts.lo;
+    }
+    let lo = this.baseLo + (ifc.scale === 1e9 ? nsec : Math.floor(nsec / 1000));
+    let hi = this.baseHi;
+    if (lo >= 4294967296) { lo -= 4294967296; hi++; }
     v.setUint32(p, BlockType.EPB, le);
     v.setUint32(p + 4, total, le);
     v.setUint32(p + 8, ifaceId, le);
-    v.setUint32(p + 12, this.ts.hi, le);
-    v.setUint32(p + 16, this.ts.lo, le);
+    v.setUint32(p + 12, hi, le);
+    v.setUint32(p + 16, lo, le);
     v.setUint32(p + 20, out, le);
     v.setUint32(p + 24, wireLen, le);
     writeFrame(s.buf, v, p + 28, data, offset, out, tagAt, vlanTpid || 0x8100, vlanTci);

@@ -327,3 +327,23 @@ test('buffering: flush() makes buffered records visible; reads work with a tiny 
   assert.deepEqual(got[0].bytes, big);
   w.close();
 });
+
+test('pcapng timestamps: runs within one second, alternating ns/us interfaces, 32-bit carries', () => {
+  const f = tmp('ts.pcapng');
+  const w = new PcapngWriter(f, { interfaces: [{ precision: 'nano' }, { precision: 'micro' }] });
+  const r0 = rng(31);
+  const want: Array<[number, number, number]> = [];
+  const d = Uint8Array.of(1, 2, 3, 4);
+  // sec * 1e9 for these seconds has low words close to 2^32, so adding nsec carries.
+  for (let i = 0; i < 4000; i++) {
+    const sec = [4294967295, 1700000000, 1700000000, 3, 0][Math.floor(i / 800)] + (i % 3 === 0 ? 0 : 1);
+    const nsec = i % 7 === 0 ? 999_999_999 : Math.floor(r0() * 1e9);
+    const ifc = i % 2;
+    w.write(d, 0, 4, 4, sec, nsec, -1, 0, ifc);
+    want.push([sec, ifc === 0 ? nsec : Math.floor(nsec / 1000) * 1000, ifc]);
+  }
+  w.close();
+  const got: Array<[number, number, number]> = [];
+  for (const rec of new PcapngReader(f)) got.push([rec.sec, rec.nsec, rec.ifindex]);
+  assert.deepEqual(got, want);
+});
