@@ -77,6 +77,20 @@ function hashTuple(l: Layers, symmetric: boolean, seed: number): number {
   } else {
     return fmix(mix(seed, l.etherType));
   }
+  if (len === 4) {
+    // IPv4 fast path: two words, no loops.
+    let x = u32(d, a);
+    let y = u32(d, b);
+    if (symmetric && (x > y || (x === y && pa > pb))) {
+      const t = x;
+      x = y;
+      y = t;
+      const tp = pa;
+      pa = pb;
+      pb = tp;
+    }
+    return fmix(mix(mix(mix(mix(seed, x), y), (pa << 16) | pb), proto | (4 << 16)));
+  }
   if (symmetric && compare(d, a, b, len, pa, pb) > 0) {
     const t = a;
     a = b;

@@ -11,6 +11,11 @@ import { LinkType } from './linktype.js';
 import type { PacketLike } from '../packet-like.js';
 
 const EMPTY = new Uint8Array(0);
+const LINKTYPE_ETHERNET = 1;
+const RARE_VLAN = 1;
+const RARE_FRAG = 2;
+const RARE_TUNNEL = 4;
+const RARE_MISC = 8;
 
 /**
  * Layered header decoder over `data[offset .. offset + caplen)`.
@@ -137,6 +142,8 @@ export class Layers {
 
   /** 1 when lengths were unknown or cut by caplen (errors then read "truncated"). */
   private cut = 0;
+  /** RARE_* groups of fields set by the last decode (reset lazily). */
+  private rare = 0;
 
   /** True when layer `id` (a {@link Layer}) was decoded. */
   has(id: number): boolean {
@@ -162,12 +169,6 @@ export class Layers {
     this.l2Offset = -1;
     this.l2Length = 0;
     this.etherType = 0;
-    this.vlanCount = 0;
-    this.vlanFromMeta = 0;
-    this.vlan0Tpid = 0;
-    this.vlan0Tci = 0;
-    this.vlan1Tpid = 0;
-    this.vlan1Tci = 0;
     this.l3Offset = -1;
     this.ipVersion = 0;
     this.l3Length = 0;
@@ -176,28 +177,15 @@ export class Layers {
     this.dstAddrOffset = -1;
     this.addrLength = 0;
     this.ipProto = 0;
-    this.ipv6ExtCount = 0;
-    this.isFragment = 0;
-    this.fragOffset = 0;
-    this.fragMore = 0;
-    this.fragId = 0;
-    this.truncated = 0;
-    this.arpOp = 0;
     this.l4Offset = -1;
     this.l4Length = 0;
     this.srcPort = 0;
     this.dstPort = 0;
     this.tcpFlags = 0;
-    this.icmpType = 0;
-    this.icmpCode = 0;
     this.payloadOffset = -1;
     this.payloadLength = 0;
-    this.tunnel = 0;
-    this.tunnelOffset = -1;
-    this.tunnelKey = -1;
-    this.tunnelProto = 0;
-    this.innerOffset = -1;
-    this.innerLinkType = 0;
+    // Fields of rarer layers are reset only when the previous packet set them.
+    if (this.rare !== 0) this.resetRare();
     this.cut = 0;
 
     if (offset >>> 0 !== offset || caplen >>> 0 !== caplen) {
@@ -213,43 +201,13 @@ export class Layers {
     this.payloadOffset = offset;
     this.payloadLength = end - offset;
 
-    switch (linkType) {
-      case LinkType.Ethernet:
-        if (offset + 14 > end) return this.fail(Layer.Ethernet, DecodeError.Truncated);
-        this.present = 1 << Layer.Ethernet;
-        this.l2Offset = offset;
-        return this.vlans(offset + 14, u16(data, offset + 12));
-      case LinkType.LinuxSLL:
-        if (offset + 16 > end) return this.fail(Layer.LinuxSLL, DecodeError.Truncated);
-        this.present = 1 << Layer.LinuxSLL;
-        this.l2Offset = offset;
-        return this.vlans(offset + 16, u16(data, offset + 14));
-      case LinkType.LinuxSLL2:
-        if (offset + 20 > end) return this.fail(Layer.LinuxSLL2, DecodeError.Truncated);
-        this.present = 1 << Layer.LinuxSLL2;
-        this.l2Offset = offset;
-        return this.vlans(offset + 20, u16(data, offset));
-      case LinkType.Raw:
-        if (offset >= end) return this.fail(Layer.Link, DecodeError.Truncated);
-        switch (data[offset]! >> 4) {
-          case 4:
-            this.etherType = 0x0800;
-            return this.ipv4(offset);
-          case 6:
-            this.etherType = 0x86dd;
-            return this.ipv6(offset);
-          default:
-            return this.fail(Layer.Link, DecodeError.BadVersion);
-        }
-      case LinkType.IPv4:
-        this.etherType = 0x0800;
-        return this.ipv4(offset);
-      case LinkType.IPv6:
-        this.etherType = 0x86dd;
-        return this.ipv6(offset);
-      default:
-        return this.fail(Layer.Link, DecodeError.UnsupportedLinkType);
+    if (linkType === LINKTYPE_ETHERNET) {
+      if (offset + 14 > end) return this.fail(Layer.Ethernet, DecodeError.Truncated);
+      this.present = 1 << Layer.Ethernet;
+      this.l2Offset = offset;
+      return this.vlans(offset + 14, u16(data, offset + 12));
     }
+    return this.otherLink(data, offset, end, linkType);
   }
 
   /**
@@ -266,6 +224,7 @@ export class Layers {
       this.vlan0Tci = p.vlanTci;
       this.vlanCount++;
       this.vlanFromMeta = 1;
+      this.rare |= RARE_VLAN;
       this.present |= 1 << Layer.VLAN;
     }
     return rc;
@@ -339,6 +298,75 @@ export class Layers {
     return h < this.end ? h : this.end;
   }
 
+  private resetRare(): void {
+    const rare = this.rare;
+    if ((rare & RARE_VLAN) !== 0) {
+      this.vlanCount = 0;
+      this.vlanFromMeta = 0;
+      this.vlan0Tpid = 0;
+      this.vlan0Tci = 0;
+      this.vlan1Tpid = 0;
+      this.vlan1Tci = 0;
+    }
+    if ((rare & RARE_FRAG) !== 0) {
+      this.isFragment = 0;
+      this.fragOffset = 0;
+      this.fragMore = 0;
+      this.fragId = 0;
+    }
+    if ((rare & RARE_TUNNEL) !== 0) {
+      this.tunnel = 0;
+      this.tunnelOffset = -1;
+      this.tunnelKey = -1;
+      this.tunnelProto = 0;
+      this.innerOffset = -1;
+      this.innerLinkType = 0;
+    }
+    if ((rare & RARE_MISC) !== 0) {
+      this.arpOp = 0;
+      this.icmpType = 0;
+      this.icmpCode = 0;
+      this.ipv6ExtCount = 0;
+      this.truncated = 0;
+    }
+    this.rare = 0;
+  }
+
+  private otherLink(data: Uint8Array, offset: number, end: number, linkType: number): number {
+    switch (linkType) {
+      case LinkType.LinuxSLL:
+        if (offset + 16 > end) return this.fail(Layer.LinuxSLL, DecodeError.Truncated);
+        this.present = 1 << Layer.LinuxSLL;
+        this.l2Offset = offset;
+        return this.vlans(offset + 16, u16(data, offset + 14));
+      case LinkType.LinuxSLL2:
+        if (offset + 20 > end) return this.fail(Layer.LinuxSLL2, DecodeError.Truncated);
+        this.present = 1 << Layer.LinuxSLL2;
+        this.l2Offset = offset;
+        return this.vlans(offset + 20, u16(data, offset));
+      case LinkType.Raw:
+        if (offset >= end) return this.fail(Layer.Link, DecodeError.Truncated);
+        switch (data[offset]! >> 4) {
+          case 4:
+            this.etherType = 0x0800;
+            return this.ipv4(offset);
+          case 6:
+            this.etherType = 0x86dd;
+            return this.ipv6(offset);
+          default:
+            return this.fail(Layer.Link, DecodeError.BadVersion);
+        }
+      case LinkType.IPv4:
+        this.etherType = 0x0800;
+        return this.ipv4(offset);
+      case LinkType.IPv6:
+        this.etherType = 0x86dd;
+        return this.ipv6(offset);
+      default:
+        return this.fail(Layer.Link, DecodeError.UnsupportedLinkType);
+    }
+  }
+
   private fail(layer: number, code: number): number {
     this.errorLayer = layer;
     this.error = code;
@@ -364,6 +392,7 @@ export class Layers {
         this.vlan1Tci = u16(d, p);
       }
       this.vlanCount = n + 1;
+      this.rare |= RARE_VLAN;
       this.present |= 1 << Layer.VLAN;
       et = u16(d, p + 2);
       p += 4;
@@ -388,6 +417,7 @@ export class Layers {
     if (p + n > this.end) return this.fail(Layer.ARP, DecodeError.Truncated);
     this.present |= 1 << Layer.ARP;
     this.arpOp = u16(d, p + 6);
+    this.rare |= RARE_MISC;
     this.srcAddrOffset = p + 8 + hlen;
     this.dstAddrOffset = p + 8 + 2 * hlen + plen;
     this.addrLength = plen;
@@ -419,6 +449,7 @@ export class Layers {
       if (ipEnd > end) {
         ipEnd = end;
         this.truncated = 1;
+        this.rare |= RARE_MISC;
         this.cut = 1;
       }
     }
@@ -435,6 +466,7 @@ export class Layers {
     const fo = (fw & 0x1fff) << 3;
     if ((fw & 0x3fff) !== 0) {
       this.isFragment = 1;
+      this.rare |= RARE_FRAG;
       this.fragOffset = fo;
       this.fragMore = (fw >> 13) & 1;
       this.fragId = u16(d, p + 4);
@@ -465,6 +497,7 @@ export class Layers {
       if (ipEnd > end) {
         ipEnd = end;
         this.truncated = 1;
+        this.rare |= RARE_MISC;
         this.cut = 1;
       }
     }
@@ -488,6 +521,7 @@ export class Layers {
       if (nh === 44) {
         const fw = u16(d, q + 2);
         this.isFragment = 1;
+        this.rare |= RARE_FRAG;
         this.fragOffset = fw & 0xfff8;
         this.fragMore = fw & 1;
         this.fragId = u32(d, q + 4);
@@ -497,7 +531,10 @@ export class Layers {
       nh = d[q]!;
       q += len;
     }
-    this.ipv6ExtCount = n;
+    if (n !== 0) {
+      this.ipv6ExtCount = n;
+      this.rare |= RARE_MISC;
+    }
     this.ipProto = nh;
     this.l3Length = q - p;
     this.payloadOffset = q;
@@ -507,49 +544,62 @@ export class Layers {
   }
 
   private l4(q: number, proto: number, ipEnd: number): number {
-    const d = this.data;
     this.l4Offset = q;
-    switch (proto) {
-      case 6: {
-        if (q + 20 > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-        this.present |= 1 << Layer.TCP;
-        this.srcPort = u16(d, q);
-        this.dstPort = u16(d, q + 2);
-        const b12 = d[q + 12]!;
-        this.tcpFlags = ((b12 & 1) << 8) | d[q + 13]!;
-        const hl = (b12 >> 4) << 2;
-        if (hl < 20) return this.fail(Layer.TCP, DecodeError.BadHeaderLength);
-        if (q + hl > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-        this.l4Length = hl;
-        this.payloadOffset = q + hl;
-        this.payloadLength = ipEnd - (q + hl);
-        return 0;
-      }
-      case 17: {
-        if (q + 8 > ipEnd) return this.fail(Layer.UDP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-        this.present |= 1 << Layer.UDP;
-        const sp = u16(d, q);
-        const dp = u16(d, q + 2);
-        this.srcPort = sp;
-        this.dstPort = dp;
-        this.l4Length = 8;
-        const ulen = u16(d, q + 4);
-        let uend = ipEnd;
-        if (ulen !== 0) {
-          if (ulen < 8) return this.fail(Layer.UDP, DecodeError.BadLength);
-          uend = q + ulen;
-          if (uend > ipEnd) {
-            // A first fragment carries the length of the whole datagram.
-            if (this.cut === 0 && this.isFragment === 0) return this.fail(Layer.UDP, DecodeError.BadLength);
-            uend = ipEnd;
-            if (this.cut === 1) this.truncated = 1;
-          }
+    if (proto === 17) return this.udp(q, ipEnd);
+    if (proto === 6) return this.tcp(q, ipEnd);
+    return this.otherL4(q, proto, ipEnd);
+  }
+
+  private tcp(q: number, ipEnd: number): number {
+    const d = this.data;
+    if (q + 20 > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    this.present |= 1 << Layer.TCP;
+    this.srcPort = u16(d, q);
+    this.dstPort = u16(d, q + 2);
+    const b12 = d[q + 12]!;
+    this.tcpFlags = ((b12 & 1) << 8) | d[q + 13]!;
+    const hl = (b12 >> 4) << 2;
+    if (hl < 20) return this.fail(Layer.TCP, DecodeError.BadHeaderLength);
+    if (q + hl > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    this.l4Length = hl;
+    this.payloadOffset = q + hl;
+    this.payloadLength = ipEnd - (q + hl);
+    return 0;
+  }
+
+  private udp(q: number, ipEnd: number): number {
+    const d = this.data;
+    if (q + 8 > ipEnd) return this.fail(Layer.UDP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    this.present |= 1 << Layer.UDP;
+    const sp = u16(d, q);
+    const dp = u16(d, q + 2);
+    this.srcPort = sp;
+    this.dstPort = dp;
+    this.l4Length = 8;
+    const ulen = u16(d, q + 4);
+    let uend = ipEnd;
+    if (ulen !== 0) {
+      if (ulen < 8) return this.fail(Layer.UDP, DecodeError.BadLength);
+      uend = q + ulen;
+      if (uend > ipEnd) {
+        // A first fragment carries the length of the whole datagram.
+        if (this.cut === 0 && this.isFragment === 0) return this.fail(Layer.UDP, DecodeError.BadLength);
+        uend = ipEnd;
+        if (this.cut === 1) {
+          this.truncated = 1;
+          this.rare |= RARE_MISC;
         }
-        this.payloadOffset = q + 8;
-        this.payloadLength = uend - (q + 8);
-        if (dp === this.vxlanPort && dp !== 0) return this.vxlan(q + 8, uend);
-        return 0;
       }
+    }
+    this.payloadOffset = q + 8;
+    this.payloadLength = uend - (q + 8);
+    if (dp === this.vxlanPort && dp !== 0) return this.vxlan(q + 8, uend);
+    return 0;
+  }
+
+  private otherL4(q: number, proto: number, ipEnd: number): number {
+    const d = this.data;
+    switch (proto) {
       case 1:
       case 58: {
         const layer = proto === 1 ? Layer.ICMP : Layer.ICMPv6;
@@ -561,6 +611,7 @@ export class Layers {
         this.present |= 1 << layer;
         this.icmpType = d[q]!;
         this.icmpCode = d[q + 1]!;
+        this.rare |= RARE_MISC;
         this.l4Length = 8;
         this.payloadOffset = q + 8;
         this.payloadLength = ipEnd - (q + 8);
@@ -571,6 +622,7 @@ export class Layers {
       case 4:
       case 41:
         this.tunnel = Tunnel.IPIP;
+        this.rare |= RARE_TUNNEL;
         this.tunnelOffset = q;
         this.innerOffset = q;
         this.innerLinkType = proto === 4 ? LinkType.IPv4 : LinkType.IPv6;
@@ -591,6 +643,7 @@ export class Layers {
     this.present |= 1 << Layer.GRE;
     this.l4Length = hl;
     this.tunnel = Tunnel.GRE;
+    this.rare |= RARE_TUNNEL;
     this.tunnelOffset = q;
     this.tunnelProto = proto;
     if ((f & 0x2000) !== 0) this.tunnelKey = u32(d, q + ((f & 0x8000) !== 0 ? 8 : 4));
@@ -611,6 +664,7 @@ export class Layers {
     if ((d[v]! & 0x08) === 0) return 0;
     this.present |= 1 << Layer.VXLAN;
     this.tunnel = Tunnel.VXLAN;
+    this.rare |= RARE_TUNNEL;
     this.tunnelOffset = v;
     this.tunnelKey = (d[v + 4]! << 16) | (d[v + 5]! << 8) | d[v + 6]!;
     this.innerOffset = v + 8;

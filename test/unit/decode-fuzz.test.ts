@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Layers, flowHash, flowHashSymmetric, summary } from '../../src/decode/index.js';
+import type { PacketLike } from '../../src/packet-like.js';
 import { corpus } from './decode-craft.js';
 import { assertInRange, relativeFields } from './decode-invariants.js';
 
@@ -57,6 +58,16 @@ function mutate(rnd: () => number, seeds: ReturnType<typeof corpus>, out: Case):
   out.len = len;
 }
 
+class Case2 implements Case {
+  bytes = new Uint8Array(MAX);
+  len = 0;
+  linkType = 1;
+}
+
+function asPacket(data: Uint8Array, offset: number, caplen: number, linkType: number): PacketLike {
+  return { data, offset, caplen, wireLen: caplen, sec: 0, nsec: 0, vlanValid: false, vlanTci: 0, vlanTpid: 0, ifindex: 0, pktType: 0, linkType };
+}
+
 function boundsProxy(target: Uint8Array, lo: number, hi: number, hits: { bad: number }): Uint8Array {
   return new Proxy(target, {
     get(t, prop) {
@@ -82,6 +93,9 @@ test('fuzz: 300k mutated/truncated packets, no throw, nothing read past caplen',
   const b = new Layers();
   const inA = new Layers();
   const inB = new Layers();
+  // Decodes another random packet before each case: results must not depend on history.
+  const other = new Layers();
+  const prev = new Case2();
   const bufA = new Uint8Array(MAX + 64).fill(0xff);
   const bufB = new Uint8Array(MAX + 128).fill(0x00);
   const OFF_A = 3;
@@ -101,11 +115,15 @@ test('fuzz: 300k mutated/truncated packets, no throw, nothing read past caplen',
     bufB.fill(i & 2 ? 0x86 : 0x08, OFF_B + len);
     const what = `case ${i} (link ${linkType}, len ${len})`;
     exact.decode(pkt.slice(), 0, len, linkType);
+    mutate(rnd, seeds, prev);
+    other.decode(prev.bytes, 0, prev.len, prev.linkType);
+    other.decodePacket(asPacket(bufB, OFF_B, len, linkType));
     a.decode(bufA, OFF_A, len, linkType);
     b.decode(bufB, OFF_B, len, linkType);
     const ra = relativeFields(a);
     assert.equal(ra, relativeFields(b), what);
     assert.equal(ra, relativeFields(exact), what);
+    assert.equal(ra, relativeFields(other), `${what} after another packet`);
     assertInRange(a, what);
     assert.equal(flowHash(a), flowHash(b), what);
     assert.equal(flowHashSymmetric(a), flowHashSymmetric(b), what);

@@ -20,13 +20,13 @@ export function assertInRange(l: Layers, what: string): void {
 /** Fields whose value is an absolute index into `data` (-1 = absent). */
 const POSITIONS = new Set(['start', 'end', 'l2Offset', 'l3Offset', 'ipEnd', 'srcAddrOffset', 'dstAddrOffset', 'l4Offset', 'payloadOffset', 'tunnelOffset', 'innerOffset']);
 
-/** All number fields of `l` with positions made relative to `l.start`, as one string. */
+/** All public number fields of `l` with positions made relative to `l.start`, as one string. */
 export function relativeFields(l: Layers): string {
   const o = l as unknown as Record<string, unknown>;
   let s = '';
   for (const k of Object.keys(o)) {
     const v = o[k];
-    if (typeof v !== 'number') continue;
+    if (typeof v !== 'number' || k === 'rare' || k === 'cut') continue;
     s += `${k}=${POSITIONS.has(k) && v >= 0 ? v - l.start : v} `;
   }
   return s;
