@@ -280,3 +280,40 @@ test('errors: without privileges the message names CAP_NET_RAW', { skip: needRoo
   const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '-e', script], { encoding: 'utf8' });
   assert.match(out, /^EPERM: .*needs root or the CAP_NET_RAW capability/);
 });
+
+test('setFilter replaces the kernel filter; nothing matching only the old filter arrives afterwards', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    // ldh [36] (UDP dport at 14+20+2); jeq K; ret all; ret 0
+    const dport = (port: number) => [
+      { code: 0x28, jt: 0, jf: 0, k: 36 }, { code: 0x15, jt: 0, jf: 1, k: port },
+      { code: 0x06, jt: 0, jf: 0, k: 262144 }, { code: 0x06, jt: 0, jf: 0, k: 0 },
+    ];
+    const cap = openCapture({ iface: b, blockSize: 1 << 16, blockCount: 8, blockTimeoutMs: 5, filter: dport(1111) });
+    const tx = new RawSender(a);
+    const mixed = (): Uint8Array[] => Array.from({ length: 200 }, (_, i) => udpFrame({ dport: i % 2 ? 1111 : 2222, payload: seqPayload(i) }));
+    tx.send(mixed());
+    const first = await collect(cap, 100, 2000);
+    assert.equal(first.length, 100);
+    assert.ok(first.every((f) => ((f[36] << 8) | f[37]) === 1111));
+    tx.send(mixed()); // still under the old filter, may be discarded by the swap
+    await cap.setFilter(dport(2222));
+    tx.send(mixed());
+    const second = await collect(cap, 100, 2000);
+    await sleep(20);
+    second.push(...(await collect(cap, 1, 30)));
+    cap.close();
+    tx.close();
+    assert.equal(second.length, 100);
+    assert.ok(second.every((f) => ((f[36] << 8) | f[37]) === 2222), 'only the new filter\'s packets after setFilter');
+  });
+});
+
+test('timestamps: hardware on a device without them is a clear error, auto falls back to software', { skip: needRoot }, async () => {
+  await withVeth(({ b }) => {
+    assert.throws(() => openCapture({ iface: b, timestamp: 'hardware' }), (e: NetringError) =>
+      e.code === 'EOPNOTSUPP' && /has no hardware RX timestamps/.test(e.message));
+    const cap = openCapture({ iface: b, timestamp: 'auto', blockSize: 4096, blockCount: 2 });
+    assert.equal(cap.timestampSource, 'software');
+    cap.close();
+  });
+});
