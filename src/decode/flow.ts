@@ -52,6 +52,26 @@ function compare(d: Uint8Array, a: number, b: number, len: number, pa: number, p
   return pa - pb;
 }
 
+/**
+ * The hash {@link flowHash} / {@link flowHashSymmetric} compute for an IPv4
+ * packet, from the tuple itself (addresses as unsigned 32-bit numbers), for
+ * code that has the numbers but no decoded packet (e.g. a fan-out table).
+ * Pass ports 0 for fragments, as the packet versions do.
+ */
+export function flowHashIpv4(src: number, dst: number, sport: number, dport: number, proto: number, symmetric = false, seed = 0): number {
+  let x = src >>> 0;
+  let y = dst >>> 0;
+  let pa = sport & 0xffff;
+  let pb = dport & 0xffff;
+  if (symmetric && (x > y || (x === y && pa > pb))) {
+    x = y;
+    y = src >>> 0;
+    pa = pb;
+    pb = sport & 0xffff;
+  }
+  return fmix(mix(mix(mix(mix(seed | 0, x | 0), y | 0), (pa << 16) | pb), proto | (4 << 16)));
+}
+
 function hashTuple(l: Layers, symmetric: boolean, seed: number): number {
   const d = l.data;
   let a: number;
@@ -77,20 +97,7 @@ function hashTuple(l: Layers, symmetric: boolean, seed: number): number {
   } else {
     return fmix(mix(seed, l.etherType));
   }
-  if (len === 4) {
-    // IPv4 fast path: two words, no loops.
-    let x = u32(d, a);
-    let y = u32(d, b);
-    if (symmetric && (x > y || (x === y && pa > pb))) {
-      const t = x;
-      x = y;
-      y = t;
-      const tp = pa;
-      pa = pb;
-      pb = tp;
-    }
-    return fmix(mix(mix(mix(mix(seed, x), y), (pa << 16) | pb), proto | (4 << 16)));
-  }
+  if (len === 4) return flowHashIpv4(u32(d, a), u32(d, b), pa, pb, proto, symmetric, seed);
   if (symmetric && compare(d, a, b, len, pa, pb) > 0) {
     const t = a;
     a = b;

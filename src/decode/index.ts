@@ -31,7 +31,7 @@
  */
 export { Layers } from './layers.js';
 export { Layer, DecodeError, Tunnel, layerName, errorName } from './codes.js';
-export { flowHash, flowHashSymmetric } from './flow.js';
+export { flowHash, flowHashSymmetric, flowHashIpv4 } from './flow.js';
 export { summary } from './summary.js';
 export { macToString, ipv4ToString, ipv4NumberToString, ipv6ToString, addrToString } from './format.js';
 export { u16, u32, u24 } from './bytes.js';

@@ -238,7 +238,9 @@ export class Layers {
   decodeInner(into: Layers): boolean {
     if (this.innerOffset < 0 || this.innerLinkType === 0) return false;
     into.vxlanPort = this.vxlanPort;
-    into.decode(this.data, this.innerOffset, this.end - this.innerOffset, this.innerLinkType);
+    // The inner packet ends where the outer payload does (UDP length, IP length), not at trailing padding.
+    const end = this.payloadOffset + this.payloadLength;
+    into.decode(this.data, this.innerOffset, end > this.innerOffset ? end - this.innerOffset : 0, this.innerLinkType);
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Layers, flowHash, flowHashSymmetric, summary, ipv6ToString, ipv4ToString, macToString, addrToString } from '../../src/decode/index.js';
+import { Layers, flowHash, flowHashSymmetric, flowHashIpv4, summary, ipv6ToString, ipv4ToString, macToString, addrToString } from '../../src/decode/index.js';
 import * as c from './decode-craft.js';
 
 function hashes(b: c.Bytes, seed = 0): [number, number] {
@@ -29,6 +29,13 @@ test('symmetric hash is equal in both directions, directional hash is not', () =
   const [, u2] = hashes(tcp4('10.0.0.1', 2, '10.0.0.1', 1));
   assert.equal(u1, u2);
   for (const h of [d1, s1, e1, t1]) assert.ok(Number.isInteger(h) && h >= 0 && h <= 0xffffffff);
+});
+
+test('flowHashIpv4 from numbers equals the packet hashes', () => {
+  const [d, s] = hashes(tcp4('10.0.0.9', 1234, '10.0.0.2', 80), 5);
+  assert.equal(flowHashIpv4(0x0a000009, 0x0a000002, 1234, 80, 6, false, 5), d);
+  assert.equal(flowHashIpv4(0x0a000009, 0x0a000002, 1234, 80, 6, true, 5), s);
+  assert.equal(flowHashIpv4(0x0a000002, 0x0a000009, 80, 1234, 6, true, 5), s);
 });
 
 test('hash depends on every tuple member and on the seed', () => {

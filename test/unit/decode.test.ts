@@ -359,6 +359,17 @@ test('VXLAN: VNI and inner frame; port configurable; I flag required', () => {
   assert.equal(l.tunnel, 0, 'no I flag: plain UDP');
 });
 
+test('inner packet ends with the outer payload, not at trailing padding', () => {
+  const inner = c.eth(0x0800, c.ipv4({ proto: 17, totalLength: 0 }, c.udp(7, 8, [1, 2, 3], 0)));
+  const b = c.bytes([...c.eth(0x0800, c.ipv4({ proto: 17 }, c.udp(1, 4789, c.vxlan(1, inner)))), 0xee, 0xee, 0xee, 0xee]);
+  const l = dec(b);
+  assert.equal(l.error, 0);
+  const il = new Layers();
+  assert.ok(l.decodeInner(il));
+  assert.equal(il.end, b.length - 4);
+  assert.equal(il.payloadLength, 3, 'inner IP length unknown (0): bounded by the outer UDP length');
+});
+
 test('IP-in-IP tunnel', () => {
   const b = c.bytes(c.eth(0x0800, c.ipv4({ proto: 4 }, c.ipv4({ proto: 17, src: '1.1.1.1', dst: '2.2.2.2' }, c.udp(3, 4, [])))));
   const l = dec(b);
