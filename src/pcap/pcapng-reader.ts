@@ -2,7 +2,7 @@ import { BlockType, PCAPNG_BOM } from './constants.js';
 import { PcapFormatError } from './errors.js';
 import { CaptureReaderBase, type FileInterface, type FileSection, type FileStatistics, type ReaderOptions } from './reader-types.js';
 import { ByteSource, type ReadSource } from './source.js';
-import { timeFromTicks, TsResolution, type TimeOut } from './time.js';
+import { nsecOfRem, timeFromTicks, TsResolution, type TimeOut } from './time.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const USEC = new TsResolution(6);
@@ -23,7 +23,11 @@ export class PcapngReader extends CaptureReaderBase {
   private current: FileInterface[] = [];
   private readonly maxBlock: number;
   private readonly onStats: ((s: FileStatistics) => void) | undefined;
-  private readonly t: TimeOut = { sec: 0, nsec: 0 };
+  private readonly t: TimeOut = { sec: 0, nsec: 0, rem: 0 };
+  private cRes: TsResolution | null = null;
+  private cHi = 0;
+  private cLo = 0;
+  private cSec = 0;
 
   /** Opens `source` (path, '-' for stdin, fd, bytes or a ByteSource) and reads the first Section Header Block. */
   constructor(source: ReadSource | ByteSource, options: ReaderOptions = {}) {
@@ -149,10 +153,33 @@ export class PcapngReader extends CaptureReaderBase {
     rec.fileOffset = at;
   }
 
+  /**
+   * Timestamps of consecutive packets mostly fall in the same second: the
+   * tick count at the start of that second is cached, so the common case is
+   * a subtraction instead of three 64-bit division steps.
+   */
   private setTime(hi: number, lo: number, ifc: FileInterface): void {
-    timeFromTicks(hi, lo, ifc.tsresol, this.t);
-    this.rec.sec = this.t.sec + ifc.tsOffset;
-    this.rec.nsec = this.t.nsec;
+    const res = ifc.tsresol;
+    const rec = this.rec;
+    if (res === this.cRes) {
+      const diff = (hi - this.cHi) * TWO32 + (lo - this.cLo);
+      if (diff >= 0 && diff < res.perSec) {
+        rec.sec = this.cSec + ifc.tsOffset;
+        rec.nsec = nsecOfRem(diff, res);
+        return;
+      }
+    }
+    const t = this.t;
+    timeFromTicks(hi, lo, res, t);
+    rec.sec = t.sec + ifc.tsOffset;
+    rec.nsec = t.nsec;
+    if (res.kind === 3) { this.cRes = null; return; }
+    // Start of this second in ticks, as hi * 2^32 + lo with lo possibly
+    // negative (same value; the difference above stays exact).
+    this.cHi = hi;
+    this.cLo = lo - (t.rem as number);
+    this.cSec = t.sec;
+    this.cRes = res;
   }
 
   private epb(v: DataView, p: number, len: number, at: number): number {

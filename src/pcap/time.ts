@@ -7,8 +7,8 @@
 
 /** Reusable output of {@link ticksFromTime}. */
 export interface TicksOut { hi: number; lo: number }
-/** Reusable output of {@link timeFromTicks}. */
-export interface TimeOut { sec: number; nsec: number }
+/** Reusable output of {@link timeFromTicks}; `rem` is the sub-second part in ticks (exact kinds only). */
+export interface TimeOut { sec: number; nsec: number; rem?: number }
 
 const TWO32 = 4294967296;
 const INV16 = 1 / 65536;
@@ -98,13 +98,19 @@ export function timeFromTicks(hi: number, lo: number, res: TsResolution, out: Ti
   const q3 = divStep(x, d);
   r = x - q3 * d;
   out.sec = q1 * TWO32 + q2 * 65536 + q3;
+  out.rem = r;
+  out.nsec = nsecOfRem(r, res);
+}
+
+/** Nanoseconds in `r` ticks of `res` (r < ticks per second; not for kind 3). */
+export function nsecOfRem(r: number, res: TsResolution): number {
   switch (res.kind) {
-    case 0: out.nsec = r * res.factor; break;
-    case 1: out.nsec = (r - (r % res.factor)) / res.factor; break;
+    case 0: return r * res.factor;
+    case 1: return (r - (r % res.factor)) / res.factor;
     default: {
       // r < 2^k <= 2^32, r * 1e9 / 2^k = r * 5^9 * 2^9 / 2^k; r * 5^9 < 2^53.
       const t = r * 1953125;
-      out.nsec = res.factor >= 1 ? Math.floor(t / res.factor) : t / res.factor;
+      return res.factor >= 1 ? Math.floor(t / res.factor) : t / res.factor;
     }
   }
 }

@@ -190,3 +190,23 @@ test('reading from an open file descriptor; forEach can stop early', () => {
   fs.fstatSync(fd); // not closed by the reader: it did not open it
   fs.closeSync(fd);
 });
+
+test('pcapng reader: runs of packets in one interface across second and 2^32-tick boundaries', () => {
+  const r0 = rng(1234);
+  for (const raw of [9, 6, 3, 0, 10, 0x80 | 20, 0x80 | 30, 0x80 | 2, 0x80 | 40]) {
+    const per = raw & 0x80 ? 1n << BigInt(raw & 0x7f) : 10n ** BigInt(raw);
+    const parts = [shb(false), idb(false, 1, 0, [[9, opt.u8(raw)]])];
+    const want: Array<[number, number]> = [];
+    // Start just below a 2^32 tick boundary; small and large steps, sometimes backwards.
+    let ticks = (BigInt(Math.floor(r0() * 2 ** 20) + 5) << 32n) - 3n * per;
+    for (let i = 0; i < 600; i++) {
+      const step = i % 50 === 0 ? -per / 2n : BigInt(Math.floor(r0() * Number(per < 1000n ? per : per / 100n))) + 1n;
+      ticks += step;
+      parts.push(epb(false, 0, ticks, Uint8Array.of(i & 0xff)));
+      want.push([Number(ticks / per), Number(((ticks % per) * 1_000_000_000n) / per)]);
+    }
+    const got: Array<[number, number]> = [];
+    for (const rec of openCaptureReader(concat(...parts))) got.push([rec.sec, rec.nsec]);
+    assert.deepEqual(got, want, `if_tsresol 0x${raw.toString(16)}`);
+  }
+});
