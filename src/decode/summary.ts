@@ -81,7 +81,7 @@ function describe(l: Layers, d: Uint8Array, depth: number): string {
     return s + tail(l, t) + frag;
   }
   if (l.tunnel === Tunnel.IPIP) return s + innerText(l, d, depth);
-  return s + tail(l, `ip-proto-${l.ipProto} ${l.payloadLength}`) + frag;
+  return s + tail(l, l.error === 0 ? `ip-proto-${l.ipProto} ${l.payloadLength}` : `ip-proto-${l.ipProto}`) + frag;
 }
 
 function greText(l: Layers, d: Uint8Array): string {
