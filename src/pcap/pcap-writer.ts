@@ -30,6 +30,7 @@ export class PcapWriter implements CaptureWriter {
   private readonly sink: ByteSink;
   private readonly le: boolean;
   private readonly tagAt: number;
+  private readonly nano: boolean;
   private count = 0;
 
   constructor(target: WriteTarget, options: PcapWriterOptions = {}) {
@@ -37,6 +38,7 @@ export class PcapWriter implements CaptureWriter {
     this.snaplen = options.snaplen ?? MAX_SNAPLEN;
     if (!(this.snaplen > 0 && this.snaplen <= 0x7fffffff)) throw new RangeError(`pcap snaplen must be 1..2^31-1, got ${this.snaplen}`);
     this.precision = options.precision ?? 'nano';
+    this.nano = this.precision === 'nano';
     this.le = !options.bigEndian;
     this.tagAt = vlanInsertOffset(this.linkType);
     this.sink = new ByteSink(target, options.bufferSize);
@@ -74,7 +76,7 @@ export class PcapWriter implements CaptureWriter {
     s.reserve(16 + out);
     const v = s.view, p = s.pos, le = this.le;
     v.setUint32(p, sec, le);
-    v.setUint32(p + 4, this.precision === 'nano' ? nsec : Math.floor(nsec / 1000), le);
+    v.setUint32(p + 4, this.nano ? nsec : Math.floor(nsec / 1000), le);
     v.setUint32(p + 8, out, le);
     v.setUint32(p + 12, wireLen, le);
     writeFrame(s.buf, v, p + 16, data, offset, out, tagAt, vlanTpid || 0x8100, vlanTci);
