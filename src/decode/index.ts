@@ -22,8 +22,9 @@
  * strings and is meant for printing, not per-packet processing.
  *
  * Link types: Ethernet (1), Linux SLL (113), SLL2 (276), raw IP (101),
- * raw IPv4 (228), raw IPv6 (229). VLAN: 802.1Q, 802.1ad and 0x9100 stacks of
- * any depth (first two tags recorded), plus a tag from packet metadata.
+ * raw IPv4 (228), raw IPv6 (229), BSD loopback Null (0) and Loop (108).
+ * VLAN: 802.1Q, 802.1ad and 0x9100 stacks of any depth (first two tags
+ * recorded), plus a tag from packet metadata.
  * Tunnels: GRE (v0/v1), VXLAN (UDP 4789, configurable), IP-in-IP; decode
  * the inner packet with `Layers.decodeInner()`.
  *

@@ -7,7 +7,7 @@ import { u16, u32 } from './bytes.js';
 import { DecodeError, Layer, Tunnel, errorName, layerName } from './codes.js';
 import { greHeaderLength } from './gre.js';
 import { isIpv6ExtensionHeader, ipv6ExtHeaderLength } from './ipv6.js';
-import { LinkType } from './linktype.js';
+import { LinkType, nullFamily } from './linktype.js';
 import type { PacketLike } from '../packet-like.js';
 
 const EMPTY = new Uint8Array(0);
@@ -361,6 +361,25 @@ export class Layers {
       case LinkType.IPv4:
         this.etherType = 0x0800;
         return this.ipv4(offset);
+      case LinkType.Null:
+      case LinkType.Loop: {
+        if (offset + 4 > end) return this.fail(Layer.Link, DecodeError.Truncated);
+        this.l2Offset = offset;
+        this.l2Length = 4;
+        const fam = nullFamily(data, offset);
+        if (fam === 2) {
+          this.etherType = 0x0800;
+          return this.ipv4(offset + 4);
+        }
+        if (fam === 10 || fam === 24 || fam === 28 || fam === 30) {
+          this.etherType = 0x86dd;
+          return this.ipv6(offset + 4);
+        }
+        this.l3Offset = offset + 4;
+        this.payloadOffset = offset + 4;
+        this.payloadLength = end - (offset + 4);
+        return 0;
+      }
       case LinkType.IPv6:
         this.etherType = 0x86dd;
         return this.ipv6(offset);

@@ -6,9 +6,13 @@ import { u16, u32 } from './bytes.js';
 
 /** Link types netring decodes. */
 export const LinkType = {
+  /** BSD loopback: 4-byte address family in the writer's byte order (2 = IPv4; 10, 24, 28, 30 = IPv6). */
+  Null: 0,
   Ethernet: 1,
   /** Raw IP, version from the first nibble. */
   Raw: 101,
+  /** OpenBSD loopback: like Null with the family in network byte order. */
+  Loop: 108,
   /** Linux cooked capture v1 (16-byte header). */
   LinuxSLL: 113,
   /** Raw IPv4. */
@@ -18,6 +22,17 @@ export const LinkType = {
   /** Linux cooked capture v2 (20-byte header). */
   LinuxSLL2: 276,
 } as const;
+
+/** Length of a Null/Loop header. */
+export const NULL_HEADER_LEN = 4;
+
+/**
+ * Address family of a Null/Loop header, byte order detected (families are
+ * small numbers, so one end of the 4 bytes is zero).
+ */
+export function nullFamily(d: Uint8Array, off: number): number {
+  return d[off]! !== 0 ? d[off]! : d[off + 3]!;
+}
 
 /** Length of an SLL (v1) header. */
 export const SLL_HEADER_LEN = 16;

@@ -216,6 +216,8 @@ export function corpus(): { name: string; linkType: number; bytes: Uint8Array }[
     ['raw-ipv6-tcp', 101, ipv6({ nh: 6 }, tcp({ sp: 300, dp: 400, flags: 0x01 }))],
     ['ipv4-linktype-228', 228, ipv4({ proto: 6 }, tcp({ sp: 1000, dp: 2000, flags: 0x02 }))],
     ['ipv6-linktype-229', 229, ipv6({ nh: 17 }, udp(1000, 2000, pl(2)))],
+    ['null-ipv4-udp', 0, [2, 0, 0, 0, ...ipv4({ proto: 17 }, udp(67, 68, pl(6)))]],
+    ['loop-ipv6-tcp', 108, [0, 0, 0, 24, ...ipv6({ nh: 6 }, tcp({ sp: 8080, dp: 9090, flags: 0x18 }, pl(3)))]],
     ['eth-lldp', 1, eth(0x88cc, pl(30), '01:80:c2:00:00:0e')],
   ];
   return list.map(([name, linkType, b]) => ({ name, linkType, bytes: bytes(b) }));

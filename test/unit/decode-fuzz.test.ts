@@ -25,7 +25,7 @@ function prng(seed: number): () => number {
 }
 
 const INTERESTING = [0, 1, 2, 4, 5, 6, 8, 0x0f, 0x10, 0x11, 0x2c, 0x3a, 0x3b, 0x40, 0x45, 0x4f, 0x60, 0x7f, 0x80, 0x81, 0x86, 0x88, 0xa8, 0xdd, 0xfe, 0xff];
-const LINK_TYPES = [1, 1, 1, 101, 113, 228, 229, 276];
+const LINK_TYPES = [0, 1, 1, 1, 101, 108, 113, 228, 229, 276];
 const MAX = 256;
 
 interface Case {

@@ -424,6 +424,27 @@ test('link types: SLL, SLL2, raw IP (101, 228, 229)', () => {
   assert.equal(l.errorLayer, Layer.Link);
 });
 
+test('BSD loopback link types: Null (host order) and Loop (network order)', () => {
+  let l = dec([2, 0, 0, 0, ...c.ipv4({ proto: 17 }, c.udp(1, 2, []))], 0);
+  assert.equal(l.error, 0);
+  assert.equal(l.l2Offset, 0);
+  assert.equal(l.l3Offset, 4);
+  assert.equal(l.dstPort, 2);
+  for (const fam of [10, 24, 28, 30]) {
+    l = dec([0, 0, 0, fam, ...c.ipv6({ nh: 17 }, c.udp(3, 4, []))], 108);
+    assert.equal(l.error, 0);
+    assert.equal(l.ipVersion, 6);
+    assert.equal(l.dstPort, 4);
+  }
+  l = dec([0, 0, 0, 7, 1, 2, 3], 0);
+  assert.equal(l.error, 0);
+  assert.equal(l.ipVersion, 0);
+  assert.equal(l.payloadLength, 3);
+  l = dec([2, 0, 0], 0);
+  assert.equal(l.error, DecodeError.Truncated);
+  assert.equal(l.errorLayer, Layer.Link);
+});
+
 test('unknown EtherType and 802.3 length field: no error, L3 offset recorded', () => {
   let l = dec(c.eth(0x88cc, [1, 2, 3, 4]));
   assert.equal(l.error, 0);
