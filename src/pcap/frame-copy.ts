@@ -3,8 +3,12 @@
  * way libpcap does on Linux when the device moved it into metadata.
  */
 
-/** Frames up to this length are copied word by word (no allocation); longer ones with one memcpy. */
-const SMALL_COPY = 128;
+/**
+ * Frames up to this length are copied 16 bytes per loop step through
+ * DataViews (no allocation, faster than a memcpy through a fresh subarray
+ * view below ~200 bytes); longer ones with one `set()` of a subarray view.
+ */
+const SMALL_COPY = 192;
 
 let srcCache: Uint8Array | null = null;
 let srcView: DataView | null = null;
@@ -25,6 +29,12 @@ export function copyBytes(dst: Uint8Array, dv: DataView, d: number, src: Uint8Ar
   }
   const sv = viewOf(src);
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    dv.setUint32(d + i, sv.getUint32(so + i, true), true);
+    dv.setUint32(d + i + 4, sv.getUint32(so + i + 4, true), true);
+    dv.setUint32(d + i + 8, sv.getUint32(so + i + 8, true), true);
+    dv.setUint32(d + i + 12, sv.getUint32(so + i + 12, true), true);
+  }
   for (; i + 4 <= n; i += 4) dv.setUint32(d + i, sv.getUint32(so + i, true), true);
   for (; i < n; i++) dst[d + i] = src[so + i];
 }

@@ -55,7 +55,7 @@ export class PcapngReader extends CaptureReaderBase {
       if (r === 1) this.pending = true;
       else if (r === -1) this.atEnd = true;
     } catch (err) {
-      if (!(err instanceof PcapFormatError)) throw err;
+      if (!(err instanceof PcapFormatError)) { src.close(); throw err; }
       this.deferred = err;
     }
   }

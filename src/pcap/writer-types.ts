@@ -36,7 +36,7 @@ export interface CaptureWriter {
   /** True after `close()`. */
   readonly closed: boolean;
   /**
-   * Appends one packet. Zero allocation for frames up to 128 bytes; longer
+   * Appends one packet. Zero allocation for frames up to 192 bytes; longer
    * frames cost one subarray view for the memcpy.
    * @param data backing store; the frame is `data[offset, offset + caplen)`
    * @param wireLen length on the wire (raised to caplen if smaller)

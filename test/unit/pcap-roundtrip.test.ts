@@ -20,7 +20,7 @@ function makePackets(n: number, seed: number): Pkt[] {
   const out: Pkt[] = [];
   for (let i = 0; i < n; i++) {
     // sizes around the word-copy/memcpy threshold and the 4-byte padding
-    const len = i < 12 ? [0, 1, 3, 4, 5, 11, 12, 13, 127, 128, 129, 1514][i] : 1 + Math.floor(r() * 1600);
+    const len = i < 15 ? [0, 1, 3, 4, 5, 11, 12, 13, 15, 16, 17, 191, 192, 193, 1514][i] : 1 + Math.floor(r() * 1600);
     out.push({
       data: randomBytes(len, r), wire: len + Math.floor(r() * 3),
       sec: 1_600_000_000 + Math.floor(r() * 200_000_000), nsec: Math.floor(r() * 1e9),
