@@ -28,6 +28,11 @@ export class PcapngReader extends CaptureReaderBase {
   private cHi = 0;
   private cLo = 0;
   private cSec = 0;
+  /** A packet read ahead by the constructor, delivered by the first next(). */
+  private pending = false;
+  private atEnd = false;
+  /** A format error met while reading ahead, thrown by the first next(). */
+  private deferred: PcapFormatError | null = null;
 
   /** Opens `source` (path, '-' for stdin, fd, bytes or a ByteSource) and reads the first Section Header Block. */
   constructor(source: ReadSource | ByteSource, options: ReaderOptions = {}) {
@@ -59,10 +64,6 @@ export class PcapngReader extends CaptureReaderBase {
       this.deferred = err;
     }
   }
-
-  private pending = false;
-  private atEnd = false;
-  private deferred: PcapFormatError | null = null;
 
   /** Byte order of the current section. */
   get bigEndian(): boolean { return !this.le; }
