@@ -27,6 +27,7 @@ import type { Batch } from './batch.js';
 import { type BpfProgram, encodeProgram, outgoingOnly, REJECT_ALL, withSnaplen } from './cbpf.js';
 import { type RingGeometry, resolveGeometry, tpacketReq3 } from './geometry.js';
 import { RingReader } from './reader.js';
+import { type FanoutJoin, joinFanout } from '../fanout/join.js';
 
 /** Which timestamps to ask for. */
 export type TimestampSource = 'software' | 'hardware' | 'auto';
@@ -51,6 +52,13 @@ export interface CaptureOptions extends Partial<RingGeometry> {
   populate?: boolean;
   /** Join a PACKET_FANOUT group right after bind: the raw `id | (mode|flags) << 16` word. */
   fanoutArg?: number;
+  /**
+   * Join a PACKET_FANOUT group right after bind (typed form of `fanoutArg`), and
+   * set its cbpf/ebpf steering program. With direction 'in' the group gets the
+   * ignoreOutgoing flag (the per-socket option does not apply inside a group),
+   * so every member of such a group must use direction 'in'.
+   */
+  fanout?: FanoutJoin;
 }
 
 /** Cumulative statistics (the kernel's counters are read-and-reset; netring sums them). */
@@ -87,6 +95,8 @@ export class Capture implements AsyncIterable<Batch> {
   readonly ring: ArrayBuffer;
   /** The socket's file descriptor (-1 after close). */
   fd: number;
+  /** The fan-out group id joined with the `fanout` option (the kernel's pick for uniqueId), else -1. */
+  readonly fanoutId: number = -1;
   private readonly reader: RingReader;
   private readonly direction: Direction;
   private watcher: Watcher | null = null;
@@ -131,7 +141,10 @@ export class Capture implements AsyncIterable<Batch> {
         mreq[1] = PACKET_MR_PROMISC;
         sys(ctx, () => native.setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq));
       }
-      if (opts.fanoutArg !== undefined) {
+      if (opts.fanout !== undefined) {
+        const j = this.direction === 'in' ? { ...opts.fanout, ignoreOutgoing: true } : opts.fanout;
+        this.fanoutId = joinFanout(fd, j, iface);
+      } else if (opts.fanoutArg !== undefined) {
         const arg = opts.fanoutArg;
         sys({ ...ctx, op: `${ctx.op}: join fanout group ${arg & 0xffff}` }, () => native.setsockopt(fd, SOL_PACKET, PACKET_FANOUT, new Int32Array([arg])));
       }
