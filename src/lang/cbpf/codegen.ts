@@ -1,0 +1,363 @@
+/**
+ * Classic BPF code generation from an optimised decision DAG.
+ *
+ * Blocks are laid out in DFS order (the true successor right after its
+ * test), returns last. Register contents are tracked across blocks: a block
+ * whose predecessors all leave the needed value in A (or the needed index in
+ * X) does not reload it, which is where most of libpcap's "common
+ * subexpression" savings come from. Expressions that need both registers
+ * spill to scratch memory. Conditional jumps farther than 255 instructions
+ * go through an inserted `ja`.
+ */
+import { LangError } from '../errors.js';
+import { branchKey, type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag.js';
+import type { Test } from '../ir/pred.js';
+import { ANC, mshOffset, type Val } from '../ir/value.js';
+import {
+  ABS, ADD, ALU, AND, B, BPF_MAXINSNS, DIV, H, IMM, IND, insn, type Insn, JA, JEQ, JGE, JGT, JMP, JSET, K, LD, LDX,
+  LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, SKF_AD_OFF, ST, SUB, TAX, TXA, W, X, XOR,
+} from './insn.js';
+
+export interface CbpfOptions {
+  /** 'kernel' refuses constructs the Linux verifier rejects (backward jumps). */
+  target: 'file' | 'kernel';
+}
+
+interface RegState {
+  A: Val | null;
+  X: Val | null;
+}
+
+interface Block {
+  node: DNode;
+  code: Insn[];
+  /** Index in `code` of the final conditional jump, or -1 (ret blocks). */
+  cond: number;
+  exit: RegState;
+  jt: Block | null;
+  jf: Block | null;
+}
+
+const ALU_CODE: Record<string, number> = { add: ADD, sub: SUB, mul: MUL, div: DIV, mod: MOD, and: AND, or: OR, xor: XOR, lsh: LSH, rsh: RSH };
+const JMP_CODE: Record<string, number> = { jeq: JEQ, jgt: JGT, jge: JGE, jset: JSET };
+
+/** Does computing `v` into A need the X register? */
+function usesX(v: Val): boolean {
+  switch (v.op) {
+    case 'ld':
+      return v.base !== null;
+    case 'alu':
+      return v.b.op !== 'k' || usesX(v.a);
+    case 'neg':
+      return usesX(v.a);
+    default:
+      return false;
+  }
+}
+
+/** Can `v` be put in X with one instruction that leaves A alone? */
+function directX(v: Val): boolean {
+  return v.op === 'k' || v.op === 'len' || v.op === 'mem' || mshOffset(v) !== null;
+}
+
+class Emitter {
+  code: Insn[] = [];
+  private slot = 1;
+  constructor(
+    public st: RegState,
+    private opts: CbpfOptions,
+  ) {}
+
+  private emit(i: Insn): void {
+    this.code.push(i);
+  }
+
+  ensureX(v: Val): void {
+    if (this.st.X === v) return;
+    const msh = mshOffset(v);
+    if (v.op === 'k') this.emit(insn(LDX | W | IMM, v.k));
+    else if (v.op === 'len') this.emit(insn(LDX | W | LEN));
+    else if (v.op === 'mem') this.emit(insn(LDX | MEM, v.slot));
+    else if (msh !== null) this.emit(insn(LDX | B | MSH, msh));
+    else {
+      this.genA(v);
+      this.emit(insn(MISC | TAX));
+    }
+    this.st.X = v;
+  }
+
+  /** Make A hold the value of `a` while X holds `b` (for `op x` instructions). */
+  private pairAX(a: Val, b: Val): void {
+    if (!usesX(a)) {
+      if (!(this.st.A === a && this.st.X === b)) {
+        this.ensureX(b);
+        this.genA(a);
+      }
+      return;
+    }
+    this.genA(a);
+    if (this.st.X === b) return;
+    if (directX(b)) {
+      this.ensureX(b);
+      return;
+    }
+    const s = this.slot++;
+    if (s >= 16) throw new LangError('expression needs more than 16 scratch memory words');
+    this.emit(insn(ST, s));
+    this.ensureX(b);
+    this.emit(insn(LD | MEM, s));
+    this.slot--;
+    this.st.A = a;
+  }
+
+  genA(v: Val): void {
+    if (this.st.A === v) return;
+    switch (v.op) {
+      case 'k':
+        this.emit(insn(LD | W | IMM, v.k));
+        break;
+      case 'len':
+        this.emit(insn(LD | W | LEN));
+        break;
+      case 'anc':
+        this.emit(insn(LD | W | ABS, SKF_AD_OFF + v.which));
+        break;
+      case 'mem':
+        this.emit(insn(LD | MEM, v.slot));
+        break;
+      case 'ld': {
+        const sz = v.size === 4 ? W : v.size === 2 ? H : B;
+        if (v.off > 0x7fffffff) throw new LangError(`packet offset ${v.off} is out of range`);
+        if (v.base === null) this.emit(insn(LD | sz | ABS, v.off));
+        else {
+          this.ensureX(v.base);
+          this.emit(insn(LD | sz | IND, v.off));
+        }
+        break;
+      }
+      case 'neg':
+        this.genA(v.a);
+        this.emit(insn(ALU | NEG));
+        break;
+      case 'alu':
+        if (v.b.op === 'k') {
+          this.genA(v.a);
+          let k = v.b.k;
+          if ((v.alu === 'lsh' || v.alu === 'rsh') && k >= 32 && this.opts.target === 'kernel') k &= 31;
+          this.emit(insn(ALU | ALU_CODE[v.alu] | K, k));
+        } else {
+          this.pairAX(v.a, v.b);
+          this.emit(insn(ALU | ALU_CODE[v.alu] | X));
+        }
+        break;
+    }
+    this.st.A = v;
+  }
+
+  /** Compute a test's operands and emit its conditional jump (targets patched later). */
+  test(t: Test): void {
+    if (typeof t.rhs === 'number') {
+      this.genA(t.val);
+      this.emit(insn(JMP | JMP_CODE[t.jop] | K, t.rhs));
+    } else {
+      this.pairAX(t.val, t.rhs);
+      this.st.A = t.val;
+      this.emit(insn(JMP | JMP_CODE[t.jop] | X));
+    }
+  }
+
+  /**
+   * libpcap's protochain loop (gencode.c gen_protochain): walk IPv6
+   * extension headers (hop-by-hop, destination options, routing, fragment)
+   * and AH until the next-header value is `proto`, "no next header" or
+   * something else, then test it. Reproduces libpcap's AH length handling.
+   */
+  chain(n: Extract<Branch, { kind: 'chain' }>): void {
+    if (this.opts.target === 'kernel') {
+      throw new LangError("'protochain' loops over extension headers with a backward jump, which the Linux kernel's BPF checker rejects; run it in JavaScript");
+    }
+    const b = n.base;
+    const c = this.code;
+    const r = 0; // scratch word used by the loop
+    const at = (): number => c.length;
+    if (n.family === 6) {
+      c.push(insn(LD | B | ABS, b + 6), insn(LDX | W | IMM, 40));
+    } else {
+      c.push(insn(LD | B | ABS, b + 9), insn(LDX | B | MSH, b));
+    }
+    const again = at();
+    const jv = at();
+    c.push(insn(JMP | JEQ | K, n.proto));
+    const jnone = at();
+    c.push(insn(JMP | JEQ | K, 59));
+    const v6tests: number[] = [];
+    if (n.family === 6) {
+      for (const nh of [0, 60, 43, 44]) {
+        v6tests.push(at());
+        c.push(insn(JMP | JEQ | K, nh));
+      }
+      const adv = at();
+      c.push(
+        insn(LD | B | IND, b), insn(ST, r), insn(LD | B | IND, b + 1), insn(ALU | ADD | K, 1), insn(ALU | MUL | K, 8),
+        insn(ALU | ADD | X), insn(MISC | TAX), insn(LD | MEM, r),
+      );
+      c.push(insn(JMP | JA, (again - (at() + 1)) >>> 0));
+      for (const i of v6tests) c[i].jt = adv - (i + 1);
+      for (let j = 0; j < v6tests.length - 1; j++) c[v6tests[j]].jf = 0;
+    }
+    const ah = at();
+    c.push(insn(JMP | JEQ | K, 51));
+    if (v6tests.length) c[v6tests[v6tests.length - 1]].jf = ah - (v6tests[v6tests.length - 1] + 1);
+    c[jnone].jf = (v6tests.length ? v6tests[0] : ah) - (jnone + 1);
+    c[jv].jf = 0;
+    c.push(
+      insn(MISC | TXA), insn(LD | B | IND, b), insn(ST, r), insn(MISC | TXA), insn(ALU | ADD | K, 1), insn(MISC | TAX),
+      insn(LD | B | IND, b), insn(ALU | ADD | K, 2), insn(ALU | MUL | K, 4), insn(MISC | TAX), insn(LD | MEM, r),
+    );
+    c.push(insn(JMP | JA, (again - (at() + 1)) >>> 0));
+    const end = at();
+    c[jv].jt = end - (jv + 1);
+    c[jnone].jt = end - (jnone + 1);
+    c[ah].jf = end - (ah + 1);
+    c.push(insn(JMP | JEQ | K, n.proto));
+    this.st.A = null;
+    this.st.X = null;
+  }
+}
+
+function meet(a: RegState | undefined, b: RegState): RegState {
+  if (!a) return { ...b };
+  return { A: a.A === b.A ? a.A : null, X: a.X === b.X ? a.X : null };
+}
+
+/** Generate a classic BPF program for the DAG rooted at `root`. */
+export function genCbpf(root: DNode, opts: CbpfOptions): Insn[] {
+  const order = topo(root);
+  const branches = order.filter(isBranch);
+  const rets = order.filter((n): n is RetNode => !isBranch(n));
+  const layout: DNode[] = [...branches, ...rets];
+  const entry = new Map<DNode, RegState>();
+  entry.set(root, { A: null, X: null });
+  const blocks: Block[] = [];
+  for (const n of layout) {
+    const st = entry.get(n) ?? { A: null, X: null };
+    const em = new Emitter({ ...st }, opts);
+    let cond = -1;
+    if (n.kind === 'test') {
+      em.test(n.t);
+      cond = em.code.length - 1;
+    } else if (n.kind === 'chain') {
+      em.chain(n);
+      cond = em.code.length - 1;
+    } else if (n.val) {
+      em.genA(n.val);
+      em.code.push(insn(RET | 0x10));
+    } else {
+      em.code.push(insn(RET | K, n.k));
+    }
+    const exit = em.st;
+    blocks.push({ node: n, code: em.code, cond, exit, jt: null, jf: null });
+    if (isBranch(n)) {
+      entry.set(n.jt, meet(entry.get(n.jt), exit));
+      entry.set(n.jf, meet(entry.get(n.jf), exit));
+    }
+  }
+  const byNode = new Map<DNode, Block>();
+  for (const b of blocks) byNode.set(b.node, b);
+  for (const b of blocks) {
+    if (isBranch(b.node)) {
+      b.jt = byNode.get(b.node.jt)!;
+      b.jf = byNode.get(b.node.jf)!;
+    }
+  }
+  return assemble(mergeBlocks(blocks));
+}
+
+/**
+ * Merge blocks whose emitted code and successors are identical (libpcap's
+ * intern_blocks works on code the same way). Sound because every
+ * successor's entry state was computed over all of its predecessors.
+ */
+function mergeBlocks(blocks: Block[]): Block[] {
+  const canon = new Map<Block, Block>();
+  const table = new Map<string, Block>();
+  const ids = new Map<Block, number>();
+  blocks.forEach((b, i) => ids.set(b, i));
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b.jt) b.jt = canon.get(b.jt)!;
+    if (b.jf) b.jf = canon.get(b.jf)!;
+    const key = `${b.code.map((x) => `${x.code},${x.jt},${x.jf},${x.k}`).join(';')}|${b.jt ? ids.get(b.jt) : '-'}|${b.jf ? ids.get(b.jf) : '-'}`;
+    const c = table.get(key) ?? b;
+    table.set(key, c);
+    canon.set(b, c);
+  }
+  return blocks.filter((b) => canon.get(b) === b);
+}
+
+/** Lay out blocks, resolve jumps, add `ja` trampolines for conditional jumps beyond 255. */
+function assemble(blocks: Block[]): Insn[] {
+  const index = new Map<Block, number>();
+  blocks.forEach((b, i) => index.set(b, i));
+  const tramp = blocks.map(() => ({ jt: false, jf: false }));
+  for (let iter = 0; iter < 64; iter++) {
+    const start: number[] = [];
+    let pos = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      start.push(pos);
+      pos += blocks[i].code.length + (tramp[i].jt ? 1 : 0) + (tramp[i].jf ? 1 : 0);
+    }
+    let grew = false;
+    const out: Insn[] = [];
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i];
+      const code = b.code.map((x) => ({ ...x }));
+      if (b.cond >= 0) {
+        const p = start[i] + b.cond;
+        const extra: Insn[] = [];
+        const target = (t: Block, which: 'jt' | 'jf'): number => {
+          const dest = start[index.get(t)!];
+          let off = dest - (p + 1);
+          if (tramp[i][which]) {
+            const tpos = start[i] + b.code.length + extra.length;
+            extra.push(insn(JMP | JA, dest - (tpos + 1)));
+            off = tpos - (p + 1);
+          } else if (off > 255) {
+            tramp[i][which] = true;
+            grew = true;
+          }
+          return off;
+        };
+        code[b.cond].jt = target(b.jt!, 'jt');
+        code[b.cond].jf = target(b.jf!, 'jf');
+        out.push(...code, ...extra);
+      } else out.push(...code);
+    }
+    if (!grew) return out;
+  }
+  throw new LangError('could not lay out jumps');
+}
+
+/** Check a program against the Linux classic BPF checker's main rules; returns a reason or null. */
+export function kernelCheck(prog: readonly Insn[]): string | null {
+  if (prog.length === 0) return 'empty program';
+  if (prog.length > BPF_MAXINSNS) return `program has ${prog.length} instructions; the kernel accepts at most ${BPF_MAXINSNS}`;
+  for (let i = 0; i < prog.length; i++) {
+    const p = prog[i];
+    if ((p.code & 0x07) === JMP) {
+      if ((p.code & 0xf0) === JA) {
+        if (p.k >= 0x80000000 || i + 1 + p.k >= prog.length) return `instruction ${i}: jump out of range (backward jumps are not allowed)`;
+      } else if (i + 1 + p.jt >= prog.length || i + 1 + p.jf >= prog.length) return `instruction ${i}: jump out of range`;
+    }
+    if ((p.code & 0x07) === ALU && (p.code & 0x08) === K) {
+      const o = p.code & 0xf0;
+      if ((o === DIV || o === MOD) && p.k === 0) return `instruction ${i}: division by zero`;
+      if ((o === LSH || o === RSH) && p.k >= 32) return `instruction ${i}: shift by ${p.k}`;
+    }
+  }
+  const last = prog[prog.length - 1];
+  if ((last.code & 0x07) !== RET) return 'the last instruction must be a return';
+  return null;
+}
+
+export { ANC, branchKey };

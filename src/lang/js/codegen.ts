@@ -1,0 +1,273 @@
+/**
+ * JavaScript backend: one straight-line, specialised function per program.
+ *
+ * The optimised DAG is laid out in topological order and each node becomes
+ * a few statements; forward jumps are `break label` out of nested labelled
+ * blocks (so there is no interpreter loop, no switch and no per-node
+ * closure). Values computed on every path to a node are kept in local
+ * variables and reused (availability analysis), and packet bounds checks
+ * already implied by earlier loads are dropped. A load past the captured
+ * bytes returns 0, like BPF. The function allocates nothing per packet.
+ *
+ * Packet metadata (VLAN tag moved out by the kernel, packet type, ifindex)
+ * is read from the PacketLike for programs compiled for the 'kernel'
+ * target; 'file' programs only read bytes.
+ */
+import { LangError } from '../errors.js';
+import { type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag.js';
+import { ANC, type Val } from '../ir/value.js';
+import type { PacketLike } from '../../packet-like.js';
+
+/** Upper bound on protochain iterations in generated code (libpcap has none and can loop forever). */
+export const CHAIN_MAX_STEPS = 4096;
+
+/** A compiled JS program: returns the filter's value (0 = drop) for a packet. */
+export type JsProgram = (p: PacketLike) => number;
+
+export interface JsSource {
+  /** Body of `function (p) { ... }`. */
+  body: string;
+}
+
+interface Ctx {
+  out: string[];
+  avail: Set<number>; // Val ids available in variables
+  known: number; // bytes known to be captured
+  used: Set<number>;
+  needLen: boolean;
+}
+
+function varOf(v: Val): string {
+  return `v${v.id}`;
+}
+
+/** Emit statements that make `v` available as an expression; returns that expression. */
+function expr(c: Ctx, v: Val): string {
+  if (v.op === 'k') return String(v.k);
+  if (c.avail.has(v.id)) return varOf(v);
+  const name = varOf(v);
+  c.used.add(v.id);
+  switch (v.op) {
+    case 'len':
+      c.needLen = true;
+      c.out.push(`${name} = wl;`);
+      break;
+    case 'anc':
+      c.out.push(`${name} = ${ancExpr(v.which)};`);
+      break;
+    case 'mem':
+      throw new LangError('scratch memory values are not supported by the JS backend');
+    case 'ld': {
+      if (v.base === null) {
+        const end = v.off + v.size;
+        if (end > c.known) {
+          c.out.push(`if (n < ${end}) return 0;`);
+          c.known = end;
+        }
+        c.out.push(`${name} = ${loadExpr(`o + ${v.off}`, v.size)};`);
+      } else {
+        const b = expr(c, v.base);
+        c.out.push(`t = ${b} + ${v.off}; if (t + ${v.size} > n) return 0;`);
+        c.out.push(`${name} = ${loadExpr('o + t', v.size)};`);
+      }
+      break;
+    }
+    case 'neg':
+      c.out.push(`${name} = (-${expr(c, v.a)}) >>> 0;`);
+      break;
+    case 'alu': {
+      const a = expr(c, v.a);
+      const b = expr(c, v.b);
+      const bc = v.b.op === 'k';
+      let e: string;
+      switch (v.alu) {
+        case 'add':
+          e = `(${a} + ${b}) >>> 0`;
+          break;
+        case 'sub':
+          e = `(${a} - ${b}) >>> 0`;
+          break;
+        case 'mul':
+          e = `Math.imul(${a}, ${b}) >>> 0`;
+          break;
+        case 'div':
+          if (!bc) c.out.push(`if (${b} === 0) return 0;`);
+          e = `Math.floor(${a} / ${b})`;
+          break;
+        case 'mod':
+          if (!bc) c.out.push(`if (${b} === 0) return 0;`);
+          e = `${a} % ${b}`;
+          break;
+        case 'and':
+          e = `(${a} & ${b}) >>> 0`;
+          break;
+        case 'or':
+          e = `(${a} | ${b}) >>> 0`;
+          break;
+        case 'xor':
+          e = `(${a} ^ ${b}) >>> 0`;
+          break;
+        case 'lsh':
+          e = bc ? `(${a} << ${(v.b as { k: number }).k & 31}) >>> 0` : `(${a} << (${b} & 31)) >>> 0`;
+          break;
+        case 'rsh':
+          e = bc ? `${a} >>> ${(v.b as { k: number }).k & 31}` : `${a} >>> (${b} & 31)`;
+          break;
+      }
+      c.out.push(`${name} = ${e};`);
+      break;
+    }
+  }
+  c.avail.add(v.id);
+  return name;
+}
+
+function loadExpr(at: string, size: number): string {
+  if (size === 1) return `d[${at}]`;
+  if (size === 2) return `(d[${at}] << 8 | d[${at} + 1])`;
+  return `((d[${at}] << 24 | d[${at} + 1] << 16 | d[${at} + 2] << 8 | d[${at} + 3]) >>> 0)`;
+}
+
+function ancExpr(which: number): string {
+  switch (which) {
+    case ANC.VLAN_TAG_PRESENT:
+      return '(p.vlanValid ? 1 : 0)';
+    case ANC.VLAN_TAG:
+      return '(p.vlanValid ? p.vlanTci : 0)';
+    case ANC.VLAN_TPID:
+      return '(p.vlanValid ? p.vlanTpid : 0)';
+    case ANC.PKTTYPE:
+      return 'p.pktType';
+    case ANC.IFINDEX:
+      return 'p.ifindex';
+    case ANC.HATYPE:
+      return '1';
+    default:
+      return '0';
+  }
+}
+
+function condOf(c: Ctx, n: Branch): string {
+  if (n.kind === 'chain') return chainCode(c, n);
+  const a = expr(c, n.t.val);
+  const b = typeof n.t.rhs === 'number' ? String(n.t.rhs) : expr(c, n.t.rhs);
+  switch (n.t.jop) {
+    case 'jeq':
+      return `${a} === ${b}`;
+    case 'jgt':
+      return `${a} > ${b}`;
+    case 'jge':
+      return `${a} >= ${b}`;
+    case 'jset':
+      return `(${a} & ${b}) !== 0`;
+  }
+}
+
+/** libpcap's protochain loop, bounded (see cbpf/codegen.ts). */
+function chainCode(c: Ctx, n: Extract<Branch, { kind: 'chain' }>): string {
+  const b = n.base;
+  const s: string[] = [];
+  if (n.family === 6) {
+    s.push(`if (n < ${b + 7}) return 0; ca = d[o + ${b + 6}]; cx = 40;`);
+  } else {
+    s.push(`if (n < ${b + 10}) return 0; ca = d[o + ${b + 9}]; cx = (d[o + ${b}] & 15) << 2;`);
+  }
+  s.push(`for (let i = 0; ; i++) {`);
+  s.push(`  if (i > ${CHAIN_MAX_STEPS}) return 0;`);
+  s.push(`  if (ca === ${n.proto} || ca === 59) break;`);
+  if (n.family === 6) {
+    s.push(`  if (ca === 0 || ca === 60 || ca === 43 || ca === 44) {`);
+    s.push(`    if (cx + ${b + 2} > n) return 0;`);
+    s.push(`    ca = d[o + cx + ${b}]; cx = ((d[o + cx + ${b + 1}] + 1) * 8 + cx) >>> 0; continue;`);
+    s.push(`  }`);
+  }
+  s.push(`  if (ca !== 51) break;`);
+  s.push(`  if (cx + ${b + 2} > n) return 0;`);
+  s.push(`  ca = d[o + cx + ${b}]; cx = ((d[o + cx + ${b + 1}] + 2) * 4) >>> 0;`);
+  s.push(`}`);
+  c.out.push(...s);
+  return `ca === ${n.proto}`;
+}
+
+function intersect(a: Set<number>, b: Set<number>): Set<number> {
+  const out = new Set<number>();
+  for (const x of a) if (b.has(x)) out.add(x);
+  return out;
+}
+
+/** Generate the body of `function (p)` for the DAG rooted at `root`. */
+export function genJs(root: DNode): JsSource {
+  const order = topo(root);
+  const branches = order.filter(isBranch);
+  const pos = new Map<DNode, number>();
+  branches.forEach((b, i) => pos.set(b, i));
+  // Which labels are jumped to (by a non-adjacent branch)?
+  const targeted = new Set<number>();
+  for (const b of branches) {
+    for (const s of [b.jt, b.jf]) {
+      if (!isBranch(s)) continue;
+      const j = pos.get(s)!;
+      if (j !== pos.get(b)! + 1) targeted.add(j);
+    }
+  }
+  const entryAvail = new Map<DNode, Set<number>>();
+  const entryKnown = new Map<DNode, number>();
+  entryAvail.set(root, new Set());
+  entryKnown.set(root, 0);
+  const used = new Set<number>();
+  let needLen = false;
+  let usesChain = false;
+  const lines: string[] = [];
+  const action = (from: number, s: DNode, c: Ctx): string => {
+    if (!isBranch(s)) {
+      const r = s as RetNode;
+      if (r.val) return `return ${expr(c, r.val)};`;
+      return `return ${r.k};`;
+    }
+    const j = pos.get(s)!;
+    return j === from + 1 ? '' : `break L${j};`;
+  };
+  // Open labelled blocks for targeted nodes, outermost = highest index.
+  const opens: string[] = [];
+  for (let j = branches.length - 1; j >= 1; j--) if (targeted.has(j)) opens.push(`L${j}: {`);
+  if (opens.length) lines.push(opens.join(' '));
+  if (branches.length === 0) {
+    const r = root as RetNode;
+    const c: Ctx = { out: lines, avail: new Set(), known: 0, used, needLen: false };
+    lines.push(r.val ? `return ${expr(c, r.val)};` : `return ${r.k};`);
+    needLen = c.needLen;
+  }
+  for (let i = 0; i < branches.length; i++) {
+    const n = branches[i];
+    if (i > 0 && targeted.has(i)) lines.push('}');
+    const c: Ctx = { out: lines, avail: new Set(entryAvail.get(n) ?? []), known: entryKnown.get(n) ?? 0, used, needLen: false };
+    if (n.kind === 'chain') usesChain = true;
+    const cond = condOf(c, n);
+    needLen ||= c.needLen;
+    const at = action(i, n.jt, c);
+    const af = action(i, n.jf, c);
+    needLen ||= c.needLen;
+    if (at && af) lines.push(`if (${cond}) { ${at} } else { ${af} }`);
+    else if (at) lines.push(`if (${cond}) { ${at} }`);
+    else if (af) lines.push(`if (!(${cond})) { ${af} }`);
+    for (const s of [n.jt, n.jf]) {
+      if (!isBranch(s)) continue;
+      const prevA = entryAvail.get(s);
+      entryAvail.set(s, prevA ? intersect(prevA, c.avail) : new Set(c.avail));
+      const prevK = entryKnown.get(s);
+      entryKnown.set(s, prevK === undefined ? c.known : Math.min(prevK, c.known));
+    }
+  }
+  const decl: string[] = ['const d = p.data, o = p.offset, n = p.caplen;'];
+  if (needLen) decl.push('const wl = p.wireLen;');
+  const vars = [...used].map((id) => `v${id} = 0`);
+  vars.push('t = 0');
+  if (usesChain) vars.push('ca = 0', 'cx = 0');
+  decl.push(`let ${vars.join(', ')};`);
+  return { body: [...decl, ...lines, 'return 0;'].join('\n') };
+}
+
+/** Compile generated source into a callable function. */
+export function instantiate(src: JsSource): JsProgram {
+  return new Function('p', src.body) as JsProgram;
+}
