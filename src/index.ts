@@ -1,9 +1,14 @@
 /**
  * netring: zero-copy packet capture and processing for Linux.
  *
- * Start with {@link openCapture}; decoders live in `netring/decode`, file
- * formats in `netring/pcap`.
+ * Start with {@link openCapture}. Decoders are also at `netring/decode`, file
+ * formats at `netring/pcap`.
  */
 export * from './ring/index.js';
 export { NetringError } from './errors.js';
 export type { PacketLike } from './packet-like.js';
+export {
+  openCaptureReader, openCaptureWriter, PcapWriter, PcapngWriter, PcapFormatError, FileRecord, installSignalFlush, LinkType,
+} from './pcap/index.js';
+export type { CaptureReader, CaptureWriter } from './pcap/index.js';
+export { Layers, summary, flowHash, flowHashSymmetric } from './decode/index.js';
