@@ -477,7 +477,7 @@ class Gen {
         return v;
       }
       case 'iso':
-        if (name === 'esis') return 9;
+        if (name === 'esis') return 0x82;
         if (name === 'isis') return 0x83;
         if (name === 'clnp') return 0x81;
         return this.err(`unknown osi proto '${name}'`);
@@ -771,7 +771,7 @@ class Gen {
       case 'iso':
         return this.linktype(LLCSAP.ISONS);
       case 'esis':
-        return this.proto(9, 'iso', 'default');
+        return this.proto(0x82, 'iso', 'default');
       case 'isis':
         return this.proto(0x83, 'iso', 'default');
       case 'clnp':
