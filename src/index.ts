@@ -11,4 +11,4 @@ export {
   openCaptureReader, openCaptureWriter, PcapWriter, PcapngWriter, PcapFormatError, FileRecord, installSignalFlush, LinkType,
 } from './pcap/index.js';
 export type { CaptureReader, CaptureWriter } from './pcap/index.js';
-export { Layers, summary, flowHash, flowHashSymmetric } from './decode/index.js';
+export { Layers, Layer, DecodeError, Tunnel, summary, flowHash, flowHashSymmetric, flowHashIpv4 } from './decode/index.js';

@@ -1,20 +1,4 @@
-/** LINKTYPE_* values understood by netring's readers and writers (tcpdump.org/linktypes.html). */
-export const LinkType = {
-  /** BSD loopback (4-byte host-order address family). */
-  NULL: 0,
-  /** IEEE 802.3 Ethernet. */
-  ETHERNET: 1,
-  /** Raw IP, version from the first nibble. */
-  RAW: 101,
-  /** Linux "cooked" capture v1 (16-byte header). */
-  LINUX_SLL: 113,
-  /** Raw IPv4. */
-  IPV4: 228,
-  /** Raw IPv6. */
-  IPV6: 229,
-  /** Linux "cooked" capture v2 (20-byte header). */
-  LINUX_SLL2: 276,
-} as const;
+export { LinkType } from '../linktype.js';
 
 /** Classic pcap magic, microsecond timestamps (as read in the writer's byte order). */
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;

@@ -34,7 +34,7 @@ export class PcapWriter implements CaptureWriter {
   private count = 0;
 
   constructor(target: WriteTarget, options: PcapWriterOptions = {}) {
-    this.linkType = options.linkType ?? LinkType.ETHERNET;
+    this.linkType = options.linkType ?? LinkType.Ethernet;
     this.snaplen = options.snaplen ?? MAX_SNAPLEN;
     if (!(this.snaplen > 0 && this.snaplen <= 0x7fffffff)) throw new RangeError(`pcap snaplen must be 1..2^31-1, got ${this.snaplen}`);
     this.precision = options.precision ?? 'nano';

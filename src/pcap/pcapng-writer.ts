@@ -96,7 +96,7 @@ export class PcapngWriter implements CaptureWriter {
 
   /** Declares another interface (writes its IDB now); returns its interface id. */
   addInterface(spec: PcapngInterfaceSpec = {}): number {
-    const linkType = spec.linkType ?? LinkType.ETHERNET;
+    const linkType = spec.linkType ?? LinkType.Ethernet;
     const snaplen = spec.snaplen ?? MAX_SNAPLEN;
     if (!(snaplen >= 0 && snaplen <= 0x7fffffff)) throw new RangeError(`pcapng snaplen must be 0..2^31-1, got ${snaplen}`);
     const nano = (spec.precision ?? 'nano') === 'nano';
