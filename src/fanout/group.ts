@@ -1,0 +1,455 @@
+/**
+ * Worker groups: N worker threads, each with its own socket and RX ring in one
+ * PACKET_FANOUT group on the same device.
+ *
+ * ```ts
+ * const g = await group({ iface: 'eth0', workers: 4, fanout: 'flow', worker: new URL('./my-worker.js', import.meta.url) });
+ * setInterval(() => console.log(g.stats().packets), 1000);       // shared memory, no messages
+ * g.on('crash', (c) => console.error(`worker ${c.index} crashed: ${c.error?.message}`));
+ * const { results, reduced } = await g.stop({ reduce: (acc, r) => acc + r.count, initial: 0 });
+ * ```
+ *
+ * Members join one after another, so the kernel's slot order is known
+ * (slots.ts); steered groups get their program regenerated when a member
+ * leaves or comes back. A crashed worker's socket is closed (it leaves the
+ * group, the kernel spreads its traffic over the rest), the crash is reported
+ * with the 'crash' event, and the worker is restarted when `restart` allows.
+ */
+import { EventEmitter } from 'node:events';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { native } from '../native.js';
+import { NetringError } from '../errors.js';
+import type { CaptureOptions } from '../ring/capture.js';
+import type { FanoutJoin } from './join.js';
+import { planFanout, programFor, type FanoutPlan, type GroupFanout } from './plan.js';
+import {
+  F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, STATE_NAMES, USER_COUNTERS, WState,
+  type WorkerStateName,
+} from './shared.js';
+import { SlotTable } from './slots.js';
+import type { CtrlMessage, WorkerBoot, WorkerMessage } from './worker-main.js';
+
+/** Options of {@link group}. */
+export interface GroupOptions<D = unknown> {
+  /** Interface to capture on. */
+  iface: string;
+  /** Number of workers (1..256). */
+  workers: number;
+  /** The worker module: a URL, or a path resolved against the current directory. See worker-api.ts. */
+  worker: string | URL;
+  /** How packets are spread (default 'hash'). See {@link GroupFanout}. */
+  fanout?: GroupFanout;
+  /** Fan-out group id; default: the kernel picks an unused one (uniqueId). */
+  id?: number;
+  /** Passed to every worker as ctx.data (structured clone). */
+  data?: D;
+  /** Pin worker i to CPU cpus[i % cpus.length]; 'auto' = the CPUs this process may use, in order. */
+  cpus?: readonly number[] | 'auto';
+  /** Capture options of every worker's socket (ring geometry, snaplen, filter, direction, ...). */
+  capture?: Omit<CaptureOptions, 'iface' | 'fanout' | 'fanoutArg'>;
+  /** Restart crashed workers (default false); `{ max }` limits restarts per worker (default 3). */
+  restart?: boolean | { max?: number };
+  /** Longest a worker blocks in poll before checking for stop or control messages (default 100 ms). */
+  pollMs?: number;
+  /** How often workers refresh kernel counters (drops) and call tick() (default 250 ms). */
+  statsMs?: number;
+  /** Longest a worker drains its ring on stop (default 2000 ms). */
+  drainMs?: number;
+  /** Longest start() waits for workers to load and join (default 20000 ms). */
+  startTimeoutMs?: number;
+  /** Member limit of a new group (kernel >= 5.8). */
+  maxMembers?: number;
+  /** Listener for ctx.post() messages, attached before the workers start (so setup() messages are not missed). */
+  onMessage?: (message: unknown, index: number) => void;
+  /** Listener for crashes, attached before the workers start. */
+  onCrash?: (info: CrashInfo) => void;
+}
+
+/** One worker's counters, read from shared memory. */
+export interface WorkerStats {
+  index: number;
+  state: WorkerStateName;
+  /** Packets handed to the worker's batch() (cumulative over restarts). */
+  packets: number;
+  batches: number;
+  /** Packets the kernel queued for this worker's sockets (tp_packets, drops included). */
+  kernelPackets: number;
+  /** Packets the kernel dropped because this worker's ring was full. */
+  drops: number;
+  freezes: number;
+  restarts: number;
+  /** CPU the worker last ran on, and its kernel thread id. */
+  cpu: number;
+  tid: number;
+  /** The worker's ctx.counters. */
+  user: number[];
+  /** When the worker joined (ms since the epoch) and last refreshed its kernel counters. */
+  startedMs: number;
+  updatedMs: number;
+}
+
+/** A snapshot of the whole group. */
+export interface GroupStats {
+  at: number;
+  fanoutId: number;
+  /** How packets are spread, in words. */
+  fanout: string;
+  workers: WorkerStats[];
+  packets: number;
+  drops: number;
+  kernelPackets: number;
+}
+
+/** A worker that died without finishing. */
+export interface CrashInfo {
+  index: number;
+  generation: number;
+  exitCode: number;
+  /** The error it threw (absent when it was terminated). */
+  error?: { message: string; code?: string; stack?: string };
+  /** What it was doing: setup, join, run or finish (absent when terminated). */
+  phase?: string;
+  /** A replacement is being started. */
+  restarting: boolean;
+  at: number;
+}
+
+/** What stop() returns. */
+export interface GroupResult<R = unknown, A = undefined> {
+  /** Each worker's finish() value (undefined for workers that crashed and were not restarted). */
+  results: Array<R | undefined>;
+  /** The results folded with stop()'s `reduce`. */
+  reduced: A;
+  stats: GroupStats;
+  crashes: CrashInfo[];
+}
+
+interface Member {
+  worker: Worker | null;
+  ctrl: MessagePort | null;
+  generation: number;
+  restarts: number;
+  joined: boolean;
+  result: { value: unknown } | null;
+  failure: Extract<WorkerMessage, { t: 'failed' }> | null;
+  waiters: Array<{ t: WorkerMessage['t']; ok: (m: WorkerMessage) => void; fail: (e: Error) => void }>;
+  exited: Promise<number>;
+  onExit: (code: number) => void;
+}
+
+const MAX_WORKERS = 256;
+
+function moduleHref(w: string | URL): string {
+  if (w instanceof URL) return w.href;
+  if (/^(file|data):/.test(w)) return w;
+  return pathToFileURL(resolvePath(w)).href;
+}
+
+function num(v: number | undefined, dflt: number, name: string, min = 0): number {
+  const x = v ?? dflt;
+  if (!Number.isFinite(x) || x < min) throw new NetringError(`group: ${name} must be a number >= ${min} (got ${String(v)})`, 'EINVAL');
+  return x;
+}
+
+/**
+ * A running worker group. Events:
+ * - 'crash' (info: CrashInfo): a worker died (threw, or was terminated)
+ * - 'restart' ({ index, generation }): a replacement joined the group
+ * - 'message' (message, index): a worker called ctx.post(message)
+ */
+export class FanoutGroup extends EventEmitter {
+  readonly iface: string;
+  readonly size: number;
+  readonly plan: FanoutPlan;
+  private readonly opts: GroupOptions;
+  private readonly shared: SharedCounters;
+  private readonly members: Member[] = [];
+  private readonly slotTable = new SlotTable();
+  private readonly crashes: CrashInfo[] = [];
+  private readonly href: string;
+  private readonly maxRestarts: number;
+  private readonly pollMs: number;
+  private readonly statsMs: number;
+  private readonly drainMs: number;
+  private readonly startTimeoutMs: number;
+  private groupId: number;
+  private started = false;
+  private stopping = false;
+  private stopped: Promise<GroupResult<unknown, unknown>> | null = null;
+
+  /** @internal use group() */
+  constructor(opts: GroupOptions) {
+    super();
+    if (!opts || typeof opts.iface !== 'string' || opts.iface.length === 0) throw new NetringError('group: `iface` is required', 'EINVAL');
+    if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > MAX_WORKERS)
+      throw new NetringError(`group: workers must be an integer in 1..${MAX_WORKERS} (got ${String(opts.workers)})`, 'EINVAL');
+    if (opts.worker === undefined) throw new NetringError('group: `worker` (the worker module) is required', 'EINVAL');
+    if (opts.id !== undefined && (!Number.isInteger(opts.id) || opts.id < 0 || opts.id > 0xffff))
+      throw new NetringError(`group: id must be an integer in 0..65535 (got ${String(opts.id)})`, 'EINVAL');
+    this.opts = opts;
+    this.iface = opts.iface;
+    this.size = opts.workers;
+    this.plan = planFanout(opts.fanout);
+    this.shared = new SharedCounters(opts.workers);
+    this.href = moduleHref(opts.worker);
+    this.maxRestarts = opts.restart === true ? 3 : opts.restart ? num(opts.restart.max, 3, 'restart.max') : 0;
+    this.pollMs = num(opts.pollMs, 100, 'pollMs', 1);
+    this.statsMs = num(opts.statsMs, 250, 'statsMs', 1);
+    this.drainMs = num(opts.drainMs, 2000, 'drainMs');
+    this.startTimeoutMs = num(opts.startTimeoutMs, 20000, 'startTimeoutMs', 1);
+    this.groupId = opts.id ?? -1;
+    this.shared.fanoutId = this.groupId;
+    if (opts.onMessage) this.on('message', opts.onMessage);
+    if (opts.onCrash) this.on('crash', opts.onCrash);
+  }
+
+  /** The fan-out group id (the kernel's pick unless `id` was given); -1 before the first member joined. */
+  get id(): number { return this.groupId; }
+
+  /** @internal */
+  async start(): Promise<this> {
+    for (let i = 0; i < this.size; i++) this.spawn(i, 0);
+    try {
+      await this.withTimeout(Promise.all(this.members.map((_, i) => this.waitFor(i, 'ready'))), 'load and set up');
+      for (let i = 0; i < this.size; i++) await this.withTimeout(this.join(i), 'join the group');
+    } catch (e) {
+      this.stopping = true;
+      this.shared.requestStop();
+      await Promise.all(this.members.map((m) => { void m.worker?.terminate(); return m.exited; }));
+      this.cleanupFds();
+      throw e;
+    }
+    this.started = true;
+    return this;
+  }
+
+  private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, rej) => {
+      t = setTimeout(() => rej(new NetringError(`group: workers did not ${what} within ${this.startTimeoutMs} ms`, 'ETIMEDOUT')), this.startTimeoutMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+  }
+
+  private cpusFor(i: number): number[] | undefined {
+    const c = this.opts.cpus;
+    if (c === undefined) return undefined;
+    const list = c === 'auto' ? native.getAffinity() : c;
+    if (list.length === 0) throw new NetringError('group: cpus is empty', 'EINVAL');
+    return [list[i % list.length]];
+  }
+
+  private spawn(i: number, generation: number): void {
+    const { port1, port2 } = new MessageChannel();
+    const boot: WorkerBoot = {
+      module: this.href, index: i, workers: this.size, iface: this.iface, data: this.opts.data,
+      shared: this.shared.sab, ctrl: port2, capture: this.opts.capture ?? {}, cpus: this.cpusFor(i),
+      pollMs: this.pollMs, statsMs: this.statsMs, drainMs: this.drainMs, generation,
+    };
+    const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: boot, transferList: [port2] });
+    let onExit!: (code: number) => void;
+    const exited = new Promise<number>((r) => { onExit = r; });
+    const prev = this.members[i];
+    const m: Member = {
+      worker, ctrl: port1, generation, restarts: prev?.restarts ?? 0, joined: false, result: null, failure: null,
+      waiters: [], exited, onExit,
+    };
+    this.members[i] = m;
+    this.shared.setState(i, WState.Starting);
+    worker.on('message', (msg: WorkerMessage) => this.onMessage(i, generation, msg));
+    worker.on('error', (err) => {
+      // an error outside the worker's own try (e.g. its entry failed to load)
+      if (m.failure === null) m.failure = { t: 'failed', phase: 'setup', error: { message: err.message, stack: err.stack } };
+    });
+    worker.on('exit', (code) => this.onExited(i, generation, code));
+  }
+
+  private waitFor(i: number, t: WorkerMessage['t']): Promise<WorkerMessage> {
+    return new Promise((ok, fail) => this.members[i].waiters.push({ t, ok, fail }));
+  }
+
+  private send(i: number, msg: CtrlMessage): void {
+    const m = this.members[i];
+    m.ctrl?.postMessage(msg);
+    this.shared.bumpMail(i);
+  }
+
+  private onMessage(i: number, gen: number, msg: WorkerMessage): void {
+    const m = this.members[i];
+    if (m.generation !== gen) return;
+    if (msg.t === 'user') { this.emit('message', msg.message, i); return; }
+    if (msg.t === 'result') m.result = { value: msg.value };
+    if (msg.t === 'failed') m.failure = msg;
+    const still: Member['waiters'] = [];
+    for (const w of m.waiters) {
+      if (w.t === msg.t) w.ok(msg);
+      else if (msg.t === 'failed') w.fail(this.failureError(i, msg));
+      else still.push(w);
+    }
+    m.waiters = msg.t === 'failed' ? [] : still;
+  }
+
+  private failureError(i: number, f: Extract<WorkerMessage, { t: 'failed' }>): NetringError {
+    return new NetringError(`group: worker ${i} failed in ${f.phase}: ${f.error.message}`, f.error.code ?? 'EWORKER');
+  }
+
+  /** Join member i (it is waiting in its mailbox) with the program for the layout it creates. */
+  private async join(i: number): Promise<void> {
+    const first = this.groupId < 0;
+    const j: FanoutJoin = { id: first ? 0 : this.groupId, mode: this.plan.mode, ...this.plan.flags, uniqueId: first };
+    if (this.opts.maxMembers !== undefined) j.maxMembers = this.opts.maxMembers;
+    const slots = this.slotTable.slots(this.size);
+    slots[i] = this.slotTable.size; // it will take the next slot
+    const program = programFor(this.plan, this.size, slots);
+    if (program !== undefined) j.program = program;
+    if (this.plan.ebpfFd !== undefined) j.ebpfFd = this.plan.ebpfFd;
+    const joined = this.waitFor(i, 'joined');
+    this.send(i, { t: 'join', join: j });
+    const msg = (await joined) as Extract<WorkerMessage, { t: 'joined' }>;
+    if (first) { this.groupId = msg.id; this.shared.fanoutId = msg.id; }
+    this.slotTable.join(i);
+    this.members[i].joined = true;
+  }
+
+  /** Send the program for the current layout to one live member (steered groups only). */
+  private reprogram(): void {
+    if (this.plan.steering === undefined || this.slotTable.size === 0) return;
+    const live = this.members.findIndex((m) => m.joined && m.worker !== null);
+    if (live < 0) return;
+    this.send(live, { t: 'program', program: programFor(this.plan, this.size, this.slotTable.slots(this.size))! });
+  }
+
+  private onExited(i: number, gen: number, code: number): void {
+    const m = this.members[i];
+    if (m.generation !== gen) return;
+    const fd = this.shared.takeFd(i);
+    if (fd >= 0) { try { native.close(fd); } catch { /* already gone */ } }
+    if (m.joined) { this.slotTable.leave(i); m.joined = false; }
+    m.worker = null;
+    m.ctrl?.close();
+    m.ctrl = null;
+    const crashed = m.failure !== null || code !== 0 || (!this.stopping && m.result === null);
+    if (crashed) {
+      this.shared.setState(i, WState.Crashed);
+      const restarting = this.started && !this.stopping && m.restarts < this.maxRestarts;
+      const info: CrashInfo = { index: i, generation: gen, exitCode: code, restarting, at: Date.now() };
+      if (m.failure !== null) { info.error = m.failure.error; info.phase = m.failure.phase; }
+      this.crashes.push(info);
+      const err = m.failure !== null ? this.failureError(i, m.failure) : new NetringError(`group: worker ${i} exited (code ${code})`, 'EWORKER');
+      for (const w of m.waiters) w.fail(err);
+      m.waiters = [];
+      m.onExit(code);
+      this.emit('crash', info);
+      if (restarting) {
+        m.restarts++;
+        void this.respawn(i, gen + 1);
+      } else {
+        this.reprogram();
+      }
+      return;
+    }
+    for (const w of m.waiters) w.fail(new NetringError(`group: worker ${i} exited`, 'EWORKER'));
+    m.waiters = [];
+    m.onExit(code);
+  }
+
+  private async respawn(i: number, generation: number): Promise<void> {
+    this.spawn(i, generation);
+    try {
+      await this.withTimeout(this.waitFor(i, 'ready'), 'load and set up');
+      if (this.stopping) return;
+      await this.withTimeout(this.join(i), 'join the group');
+      this.emit('restart', { index: i, generation });
+    } catch {
+      // its exit is reported as another crash (and restarted while restarts remain)
+      void this.members[i].worker?.terminate();
+    }
+  }
+
+  /**
+   * Terminate worker i as if it had been killed (its socket is closed, the
+   * crash is reported, and it restarts when `restart` allows). Resolves when it exited.
+   */
+  async kill(i: number): Promise<void> {
+    const m = this.members[i];
+    if (m === undefined) throw new NetringError(`group: no worker ${i}`, 'EINVAL');
+    if (m.worker === null) return;
+    const exited = m.exited;
+    await m.worker.terminate();
+    await exited;
+  }
+
+  /** Counters of every worker, read from shared memory (no messages). */
+  stats(): GroupStats {
+    const sh = this.shared;
+    const workers: WorkerStats[] = [];
+    let packets = 0, drops = 0, kernelPackets = 0;
+    for (let i = 0; i < this.size; i++) {
+      const w: WorkerStats = {
+        index: i, state: STATE_NAMES[sh.state(i)] ?? 'starting',
+        packets: sh.get(i, F_PACKETS), batches: sh.get(i, F_BATCHES), kernelPackets: sh.get(i, F_KPACKETS),
+        drops: sh.get(i, F_DROPS), freezes: sh.get(i, F_FREEZES), restarts: this.members[i]?.restarts ?? 0,
+        cpu: sh.cpu(i), tid: sh.tid(i), user: Array.from(sh.userCounters(i)),
+        startedMs: sh.get(i, F_STARTED), updatedMs: sh.get(i, F_UPDATED),
+      };
+      packets += w.packets; drops += w.drops; kernelPackets += w.kernelPackets;
+      workers.push(w);
+    }
+    return { at: Date.now(), fanoutId: this.groupId, fanout: this.plan.describe, workers, packets, drops, kernelPackets };
+  }
+
+  /** Number of user counters per worker (ctx.counters). */
+  static readonly userCounters = USER_COUNTERS;
+
+  /**
+   * Stop: every worker drains its ring (until no block retires within two
+   * block timeouts, at most drainMs), runs finish(), and exits. Workers still
+   * alive `timeoutMs` later (default drainMs + 5 s) are terminated. Idempotent.
+   */
+  stop<R = unknown, A = undefined>(opts: { reduce?: (acc: A, result: R, index: number) => A; initial?: A; timeoutMs?: number } = {}): Promise<GroupResult<R, A>> {
+    if (this.stopped === null) this.stopped = this.doStop(opts as { timeoutMs?: number });
+    return this.stopped.then((r) => {
+      let acc = opts.initial as A;
+      if (opts.reduce) r.results.forEach((v, i) => { if (v !== undefined) acc = opts.reduce!(acc, v as R, i); });
+      return { ...r, results: r.results as Array<R | undefined>, reduced: acc };
+    });
+  }
+
+  private async doStop(opts: { timeoutMs?: number }): Promise<GroupResult<unknown, unknown>> {
+    this.stopping = true;
+    this.shared.requestStop();
+    for (let i = 0; i < this.size; i++) this.shared.bumpMail(i);
+    const limit = opts.timeoutMs ?? this.drainMs + this.pollMs + 5000;
+    const all = Promise.all(this.members.map((m) => m.exited));
+    let t: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => { t = setTimeout(() => r(true), limit); })]);
+    clearTimeout(t);
+    if (timedOut) {
+      await Promise.all(this.members.map((m) => { void m.worker?.terminate(); return m.exited; }));
+    }
+    await new Promise((r) => setImmediate(r)); // let late messages land
+    this.cleanupFds();
+    return {
+      results: this.members.map((m) => m.result?.value),
+      reduced: undefined,
+      stats: this.stats(),
+      crashes: [...this.crashes],
+    };
+  }
+
+  private cleanupFds(): void {
+    for (let i = 0; i < this.size; i++) {
+      const fd = this.shared.takeFd(i);
+      if (fd >= 0) { try { native.close(fd); } catch { /* gone */ } }
+      this.members[i]?.ctrl?.close();
+    }
+  }
+}
+
+/** Start a worker group and resolve once every worker joined the fan-out group. */
+export async function group<D = unknown>(opts: GroupOptions<D>): Promise<FanoutGroup> {
+  const g = new FanoutGroup(opts as GroupOptions);
+  return g.start();
+}
