@@ -85,8 +85,8 @@ class Parser {
   private syntaxError(): LangError {
     const t = this.toks[this.far];
     const exp = [...this.expected];
-    const list = exp.length <= 1 ? exp.join('') : `${exp.slice(0, -1).join(', ')} or ${exp[exp.length - 1]}`;
-    return new LangError(`syntax error: expected ${list}, found ${describe(t)}`, this.src, t.pos, Math.max(t.end, t.pos + 1));
+    const list = exp.length <= 1 ? exp.join('') : `one of: ${exp.join('; ')}`;
+    return new LangError(`syntax error: expected ${list}; found ${describe(t)}`, this.src, t.pos, Math.max(t.end, t.pos + 1));
   }
 
   private peek(o = 0): Token {
@@ -152,11 +152,6 @@ class Parser {
       q = r.q;
     }
     return { e, q };
-  }
-
-  private follows(): boolean {
-    const t = this.peek();
-    return this.isKw(t, 'and', 'or') || this.isOp(t, ')') || t.kind === 'eof';
   }
 
   // id: nid | pnum | '(' pid ')'
