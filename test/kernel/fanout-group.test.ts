@@ -269,3 +269,18 @@ test('nothing is left after stop, even after a worker was terminated: no fd, no 
   assert.deepEqual([...after.maps].filter((x) => !base.maps.has(x)), [], 'no ring mapping left');
   assert.equal(run('ip', ['-o', 'link', 'show']).includes(vethName), false, 'veth gone');
 });
+
+test('start fails cleanly with the reason: unknown interface, a module without batch(), a worker that throws in setup', { skip: needRoot }, async () => {
+  gc();
+  const base = socketInodes();
+  await assert.rejects(group({ iface: 'nrnosuchif0', workers: 2, worker: WORKER, data: { packets: 1, flows: 1 } }),
+    (e: Error & { code?: string }) => e.code === 'ENODEV' && /nrnosuchif0/.test(e.message));
+  await withVeth(async ({ b }) => {
+    await assert.rejects(group({ iface: b, workers: 2, worker: 'data:text/javascript,export default { setup() {} }' }), /exports no batch/);
+    await assert.rejects(group({ iface: b, workers: 2, worker: 'data:text/javascript,export function batch() {} export function setup() { throw new Error("no tables") }' }),
+      /worker \d failed in setup: no tables/);
+    await assert.rejects(group({ iface: b, workers: 0, worker: WORKER }), /workers must be/);
+  });
+  gc();
+  assert.deepEqual([...socketInodes().fds].filter((x) => !base.fds.has(x)), []);
+});
