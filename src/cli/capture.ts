@@ -15,7 +15,7 @@ import { Layers, summary } from '../decode/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
-import { packetFilter, type PacketPredicate } from './filters.js';
+import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
 
 /** Options of `netring capture` as commander parses them. */
 export interface CaptureCliOptions {
@@ -98,6 +98,13 @@ function loadBpf(arg: string): BpfProgram {
   return parseProgram(text);
 }
 
+function filterPlan(opts: CaptureCliOptions, mode: 'kernel' | 'file'): FilterPlan {
+  return packetFilter({
+    filter: opts.filter, program: opts.program, snaplen: opts.snaplen,
+    filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
+  }, mode);
+}
+
 /** Run a capture per the options; resolves with the summary when it ends (count, seconds, Ctrl-C, end of file). */
 export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummary> {
   if ((opts.interface === undefined) === (opts.read === undefined))
@@ -146,11 +153,11 @@ function openWriter(opts: CaptureCliOptions, name: string, linkType = 1): Captur
 
 async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   const iface = opts.interface!;
-  const plan = packetFilter(opts, 'kernel');
+  const plan = filterPlan(opts, 'kernel');
   const capOpts: CaptureOptions = {
     iface, snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp,
     blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
-    filter: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : plan.kernel,
+    filter: plan.kernel,
   };
   const cap: Capture = openCapture(capOpts);
   let writer: CaptureWriter | null = null;
@@ -199,11 +206,8 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
 }
 
 async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  const match = filterPlan(opts, 'file').residual; // bad filters fail before the file is opened
   const reader = openCaptureReader(opts.read!);
-  const plan = packetFilter(opts, 'file');
-  let match = plan.residual;
-  if (opts.filterBpf !== undefined) match = packetFilter({ filterBpf: loadBpf(opts.filterBpf) }, 'file').residual;
-  else if (plan.kernel !== undefined) match = packetFilter({ filterBpf: plan.kernel, residual: plan.residual }, 'file').residual;
   let writer: CaptureWriter | null = null;
   const t0 = performance.now();
   const limit = opts.count ?? Infinity;

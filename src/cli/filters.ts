@@ -2,9 +2,16 @@
  * Turns the capture command's filter options into a plan: the part the
  * kernel runs (classic BPF attached to the socket) and the residual that runs
  * in JS on each packet view (null when nothing is left for JS).
+ *
+ *   -f EXPR live      kernel: compileFilter(EXPR, target 'kernel'); no residual
+ *                      (protochain loops are not kernel-loadable: JS only)
+ *   -f EXPR  -r FILE   residual: the generated JS function (target 'file')
+ *   --filter-bpf -r    residual: the BPF interpreter
  */
 import type { BpfProgram } from '../ring/cbpf.js';
 import type { PacketLike } from '../packet-like.js';
+import { compileFilter, compileFilterJs, lowerFilter } from '../lang/filter.js';
+import { runBpfOn } from '../lang/cbpf/interp.js';
 import { UsageError } from './args.js';
 
 /** A compiled per-packet test run in JS. */
@@ -12,7 +19,7 @@ export type PacketPredicate = (p: PacketLike) => boolean;
 
 /** Where the filter runs. */
 export interface FilterPlan {
-  /** Program for SO_ATTACH_FILTER (live) or to interpret (file). */
+  /** Program for SO_ATTACH_FILTER (live only). */
   kernel?: BpfProgram;
   /** JS residual, or null. */
   residual: PacketPredicate | null;
@@ -22,8 +29,8 @@ export interface FilterPlan {
 export interface FilterOptions {
   filter?: string;
   program?: string;
-  filterBpf?: BpfProgram | string;
-  residual?: PacketPredicate | null;
+  filterBpf?: BpfProgram;
+  snaplen?: number;
 }
 
 /**
@@ -31,9 +38,19 @@ export interface FilterOptions {
  * metadata), 'file' for bytes as stored in a capture file (tags inline).
  */
 export function packetFilter(opts: FilterOptions, mode: 'kernel' | 'file'): FilterPlan {
-  if (opts.filter !== undefined || opts.program !== undefined)
-    throw new UsageError('-f and --program need the packet language (not built yet); use --filter-bpf');
-  if (mode === 'file' && opts.filterBpf !== undefined)
-    throw new UsageError('--filter-bpf with -r needs the BPF interpreter (not built yet)');
-  return { residual: opts.residual ?? null };
+  if (opts.program !== undefined) throw new UsageError('--program is handled by the program runner');
+  if (opts.filterBpf !== undefined) {
+    if (mode === 'kernel') return { kernel: opts.filterBpf, residual: null };
+    const prog = opts.filterBpf;
+    return { residual: (p) => runBpfOn(prog, p, false) !== 0 };
+  }
+  if (opts.filter === undefined) return { residual: null };
+  const expr = opts.filter;
+  if (mode === 'kernel') {
+    if (!lowerFilter(expr, { target: 'kernel' }).usesChain) return { kernel: compileFilter(expr, { target: 'kernel', snaplen: opts.snaplen }).insns, residual: null };
+    const { match } = compileFilterJs(expr, { target: 'kernel', snaplen: opts.snaplen });
+    return { residual: (p) => match(p) !== 0 };
+  }
+  const { match } = compileFilterJs(expr, { target: 'file', snaplen: opts.snaplen });
+  return { residual: (p) => match(p) !== 0 };
 }

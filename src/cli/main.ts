@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { NetringError } from '../errors.js';
 import { registerCapture } from './capture.js';
 import { registerDemo } from './demo.js';
+import { registerCompile } from './compile.js';
+import { LangError } from '../lang/errors.js';
 import { UsageError } from './args.js';
 
 const program = new Command();
@@ -18,11 +20,16 @@ program
 
 registerCapture(program);
 registerDemo(program);
+registerCompile(program);
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
     // help and version exit 0; everything else commander rejects is a usage error
     process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  if (e instanceof LangError) {
+    process.stderr.write(`netring: ${e.pretty()}\n`);
+    process.exit(2);
   }
   if (e instanceof UsageError) {
     process.stderr.write(`netring: ${e.message}\n`);

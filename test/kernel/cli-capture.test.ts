@@ -192,3 +192,51 @@ test('netring demo runs end to end and removes its namespace', { skip: needRoot 
   assert.equal(after.split('\n').filter((l) => l.startsWith('netring-demo')).length,
     before.split('\n').filter((l) => l.startsWith('netring-demo')).length);
 });
+
+test('capture -f compiles a tcpdump expression into the kernel filter; -r -f agrees with tcpdump -r', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'mix.pcap');
+    await withVeth(async ({ a, b }) => {
+      const frames = Array.from({ length: 200 }, (_, i) => udpFrame({ dport: i % 4 === 0 ? 5001 : 53, sport: 1000 + i, vlanTci: i % 10 === 0 ? 7 : undefined }));
+      // everything to a file first (for the offline half)
+      const all = await startCapture(b, ['-w', file, '-c', '200']);
+      const tx = new RawSender(a);
+      tx.send(frames);
+      assert.equal(await all.exit, 0, all.err());
+      // then the kernel-filtered capture
+      const c = await startCapture(b, ['-f', 'udp dst port 5001', '-c', '50', '--json', '-q']);
+      tx.send(frames);
+      tx.close();
+      assert.equal(await c.exit, 0, c.err());
+      const s = JSON.parse(c.out().trim());
+      assert.equal(s.matched, 50);
+      assert.equal(s.received, 50, 'the kernel filter passed only matching packets (none reached JS)');
+    }, { offloadsOff: false });
+    for (const expr of ['udp port 53', 'vlan 7', 'udp dst port 5001 and not vlan', 'greater 60', 'ether host 02:00:00:00:0a:01 and ip']) {
+      const ours = cli(['capture', '-r', file, '-f', expr, '--json', '-q']);
+      assert.equal(ours.code, 0, ours.stderr);
+      const theirs = execFileSync('tcpdump', ['-r', file, '-nn', expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const n = theirs.split('\n').filter((l) => l.length > 0).length;
+      assert.equal(JSON.parse(ours.stdout).matched, n, expr);
+    }
+    // compile --ddd output, used as --filter-bpf, selects what tcpdump selects
+    const ddd = cli(['compile', '--target', 'file', '--ddd', 'udp port 53']);
+    assert.equal(ddd.code, 0, ddd.stderr);
+    const prog = join(dir, 'prog.txt');
+    writeFileSync(prog, ddd.stdout);
+    const viaBpf = cli(['capture', '-r', file, '--filter-bpf', prog, '--json', '-q']);
+    assert.equal(viaBpf.code, 0, viaBpf.stderr);
+    const tcpd = execFileSync('tcpdump', ['-r', file, '-nn', 'udp port 53'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.equal(JSON.parse(viaBpf.stdout).matched, tcpd.trim().split('\n').length);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('filter syntax errors exit 2 with the position marked', () => {
+  const r = cli(['capture', '-r', '/dev/null', '-f', 'tcp port 8o']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /tcp port 8o\n {9}\^\^\nunknown port '8o' \(at column 10\)/);
+  const c = cli(['compile', 'udp and (']);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /\^/);
+});
