@@ -141,6 +141,12 @@ export class TxRing {
   /** Slots free for next() without waiting for completions. */
   get free(): number { return this.n - this.inFlight; }
 
+  /** Frames completed so far (without reaping; see stats()). */
+  get totalSent(): number { return this.sent; }
+
+  /** Frames refused so far. */
+  get totalFailed(): number { return this.failed; }
+
   /** Committed frames the kernel has not taken yet (not kicked, or kicked under pressure). */
   get pending(): number { return this.unkicked; }
 

@@ -1,0 +1,38 @@
+/**
+ * Worker thread body of generate(): opens its own TX ring, builds its share
+ * of the job's packets and runs the send loop. Talks to the main thread
+ * through shared memory (stop flag, live counters) and one final message.
+ * @internal
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { makeSource, type Job } from './job.js';
+import { openTxRing } from './ring.js';
+import { runSender } from './sender.js';
+
+interface WorkerInput {
+  job: Job;
+  w: number;
+  stop: SharedArrayBuffer;
+  progress: SharedArrayBuffer;
+}
+
+const { job, w, stop, progress } = workerData as WorkerInput;
+try {
+  const o = job.opts;
+  const source = makeSource(job, w);
+  const ring = openTxRing({ iface: o.iface, maxFrameLen: Math.max(60, source.maxLength), frameCount: o.frameCount, qdiscBypass: o.qdiscBypass });
+  const rate = job.rate === null ? null : { value: job.rate.value / job.workers, unit: job.rate.unit };
+  try {
+    const res = runSender({
+      ring, source, rate, burst: o.burst === undefined ? undefined : o.burst / job.workers, count: job.counts[w], seconds: o.seconds,
+      batch: o.batch, stop: new Int32Array(stop), progress: new Float64Array(progress, w * 5 * 8, 5),
+    });
+    parentPort!.postMessage({ ok: true, res });
+  } finally {
+    ring.close();
+    (source as { close?: () => void }).close?.();
+  }
+} catch (e) {
+  const err = e as { message?: string; code?: string };
+  parentPort!.postMessage({ ok: false, message: err.message ?? String(e), code: err.code ?? 'EUNKNOWN' });
+}
