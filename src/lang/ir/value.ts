@@ -32,6 +32,10 @@ export const ANC = {
   VLAN_TPID: 60,
 } as const;
 
+/** Pseudo-ancillary values that only exist in user space (combinator language state). */
+export const JS_MARK = 1000;
+export const JS_STATE = 1001;
+
 export type Val =
   | { readonly op: 'k'; readonly id: number; readonly k: number }
   /** Packet load of `size` bytes at `base + off` (`base` null: absolute). */

@@ -15,7 +15,7 @@
  */
 import { LangError } from '../errors.js';
 import { type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag.js';
-import { ANC, type Val } from '../ir/value.js';
+import { ANC, JS_MARK, JS_STATE, type Val } from '../ir/value.js';
 import type { PacketLike } from '../../packet-like.js';
 
 /** Upper bound on protochain iterations in generated code (libpcap has none and can loop forever). */
@@ -35,17 +35,21 @@ interface Ctx {
   known: number; // bytes known to be captured
   used: Set<number>;
   needLen: boolean;
+  /** Statement run when a load leaves the packet (or X division by zero). */
+  fail: string;
+  /** Variable name prefix (distinct per inlined DAG). */
+  pre: string;
 }
 
-function varOf(v: Val): string {
-  return `v${v.id}`;
+function varOf(c: Ctx, v: Val): string {
+  return `${c.pre}v${v.id}`;
 }
 
 /** Emit statements that make `v` available as an expression; returns that expression. */
 function expr(c: Ctx, v: Val): string {
   if (v.op === 'k') return String(v.k);
-  if (c.avail.has(v.id)) return varOf(v);
-  const name = varOf(v);
+  if (c.avail.has(v.id)) return varOf(c, v);
+  const name = varOf(c, v);
   c.used.add(v.id);
   switch (v.op) {
     case 'len':
@@ -61,13 +65,13 @@ function expr(c: Ctx, v: Val): string {
       if (v.base === null) {
         const end = v.off + v.size;
         if (end > c.known) {
-          c.out.push(`if (n < ${end}) return 0;`);
+          c.out.push(`if (n < ${end}) ${c.fail}`);
           c.known = end;
         }
         c.out.push(`${name} = ${loadExpr(`o + ${v.off}`, v.size)};`);
       } else {
         const b = expr(c, v.base);
-        c.out.push(`t = ${b} + ${v.off}; if (t + ${v.size} > n) return 0;`);
+        c.out.push(`t = ${b} + ${v.off}; if (t + ${v.size} > n) ${c.fail}`);
         c.out.push(`${name} = ${loadExpr('o + t', v.size)};`);
       }
       break;
@@ -91,11 +95,11 @@ function expr(c: Ctx, v: Val): string {
           e = `Math.imul(${a}, ${b}) >>> 0`;
           break;
         case 'div':
-          if (!bc) c.out.push(`if (${b} === 0) return 0;`);
+          if (!bc) c.out.push(`if (${b} === 0) ${c.fail}`);
           e = `Math.floor(${a} / ${b})`;
           break;
         case 'mod':
-          if (!bc) c.out.push(`if (${b} === 0) return 0;`);
+          if (!bc) c.out.push(`if (${b} === 0) ${c.fail}`);
           e = `${a} % ${b}`;
           break;
         case 'and':
@@ -142,6 +146,10 @@ function ancExpr(which: number): string {
       return 'p.ifindex';
     case ANC.HATYPE:
       return '1';
+    case JS_MARK:
+      return 'mark';
+    case JS_STATE:
+      return 'S.state';
     default:
       return '0';
   }
@@ -168,21 +176,21 @@ function chainCode(c: Ctx, n: Extract<Branch, { kind: 'chain' }>): string {
   const b = n.base;
   const s: string[] = [];
   if (n.family === 6) {
-    s.push(`if (n < ${b + 7}) return 0; ca = d[o + ${b + 6}]; cx = 40;`);
+    s.push(`if (n < ${b + 7}) ${c.fail} ca = d[o + ${b + 6}]; cx = 40;`);
   } else {
-    s.push(`if (n < ${b + 10}) return 0; ca = d[o + ${b + 9}]; cx = (d[o + ${b}] & 15) << 2;`);
+    s.push(`if (n < ${b + 10}) ${c.fail} ca = d[o + ${b + 9}]; cx = (d[o + ${b}] & 15) << 2;`);
   }
   s.push(`for (let i = 0; ; i++) {`);
-  s.push(`  if (i > ${CHAIN_MAX_STEPS}) return 0;`);
+  s.push(`  if (i > ${CHAIN_MAX_STEPS}) ${c.fail}`);
   s.push(`  if (ca === ${n.proto} || ca === 59) break;`);
   if (n.family === 6) {
     s.push(`  if (ca === 0 || ca === 60 || ca === 43 || ca === 44) {`);
-    s.push(`    if (cx + ${b + 2} > n) return 0;`);
+    s.push(`    if (cx + ${b + 2} > n) ${c.fail}`);
     s.push(`    ca = d[o + cx + ${b}]; cx = ((d[o + cx + ${b + 1}] + 1) * 8 + cx) >>> 0; continue;`);
     s.push(`  }`);
   }
   s.push(`  if (ca !== 51) break;`);
-  s.push(`  if (cx + ${b + 2} > n) return 0;`);
+  s.push(`  if (cx + ${b + 2} > n) ${c.fail}`);
   s.push(`  ca = d[o + cx + ${b}]; cx = ((d[o + cx + ${b + 1}] + 2) * 4) >>> 0;`);
   s.push(`}`);
   c.out.push(...s);
@@ -195,12 +203,30 @@ function intersect(a: Set<number>, b: Set<number>): Set<number> {
   return out;
 }
 
-/** Generate the body of `function (p)` for the DAG rooted at `root`. */
-export function genJs(root: DNode): JsSource {
+/** How an emitted DAG ends: what a return node and a failed load turn into. */
+export interface EmitMode {
+  /** Statement for a return node (its value expression is given). */
+  onRet(valueExpr: string): string;
+  /** Statement for a failed load. */
+  fail: string;
+  /** Prefix of variables and labels (unique per DAG in one function). */
+  pre: string;
+}
+
+/** Emitted code of one DAG: statements plus the `let` variables they need. */
+export interface EmittedDag {
+  lines: string[];
+  vars: string[];
+  needLen: boolean;
+}
+
+/** Emit a DAG as straight-line statements (see the module comment). */
+export function emitDag(root: DNode, mode: EmitMode): EmittedDag {
   const order = topo(root);
   const branches = order.filter(isBranch);
   const pos = new Map<DNode, number>();
   branches.forEach((b, i) => pos.set(b, i));
+  const L = (j: number): string => `${mode.pre}L${j}`;
   // Which labels are jumped to (by a non-adjacent branch)?
   const targeted = new Set<number>();
   for (const b of branches) {
@@ -218,32 +244,28 @@ export function genJs(root: DNode): JsSource {
   let needLen = false;
   let usesChain = false;
   const lines: string[] = [];
+  const retStmt = (r: RetNode, c: Ctx): string => mode.onRet(r.val ? expr(c, r.val) : String(r.k));
   const action = (from: number, s: DNode, c: Ctx): string => {
-    if (!isBranch(s)) {
-      const r = s as RetNode;
-      if (r.val) return `return ${expr(c, r.val)};`;
-      return `return ${r.k};`;
-    }
+    if (!isBranch(s)) return retStmt(s as RetNode, c);
     const j = pos.get(s)!;
-    return j === from + 1 ? '' : `break L${j};`;
+    return j === from + 1 ? '' : `break ${L(j)};`;
   };
+  const ctx = (n: DNode): Ctx => ({ out: lines, avail: new Set(entryAvail.get(n) ?? []), known: entryKnown.get(n) ?? 0, used, needLen: false, fail: mode.fail, pre: mode.pre });
   // Open labelled blocks for targeted nodes, outermost = highest index.
   const opens: string[] = [];
-  for (let j = branches.length - 1; j >= 1; j--) if (targeted.has(j)) opens.push(`L${j}: {`);
+  for (let j = branches.length - 1; j >= 1; j--) if (targeted.has(j)) opens.push(`${L(j)}: {`);
   if (opens.length) lines.push(opens.join(' '));
   if (branches.length === 0) {
-    const r = root as RetNode;
-    const c: Ctx = { out: lines, avail: new Set(), known: 0, used, needLen: false };
-    lines.push(r.val ? `return ${expr(c, r.val)};` : `return ${r.k};`);
+    const c = ctx(root);
+    lines.push(retStmt(root as RetNode, c));
     needLen = c.needLen;
   }
   for (let i = 0; i < branches.length; i++) {
     const n = branches[i];
     if (i > 0 && targeted.has(i)) lines.push('}');
-    const c: Ctx = { out: lines, avail: new Set(entryAvail.get(n) ?? []), known: entryKnown.get(n) ?? 0, used, needLen: false };
+    const c = ctx(n);
     if (n.kind === 'chain') usesChain = true;
     const cond = condOf(c, n);
-    needLen ||= c.needLen;
     const at = action(i, n.jt, c);
     const af = action(i, n.jf, c);
     needLen ||= c.needLen;
@@ -258,13 +280,29 @@ export function genJs(root: DNode): JsSource {
       entryKnown.set(s, prevK === undefined ? c.known : Math.min(prevK, c.known));
     }
   }
-  const decl: string[] = ['const d = p.data, o = p.offset, n = p.caplen;'];
-  if (needLen) decl.push('const wl = p.wireLen;');
-  const vars = [...used].map((id) => `v${id} = 0`);
-  vars.push('t = 0');
+  const vars = [...used].map((id) => `${mode.pre}v${id} = 0`);
   if (usesChain) vars.push('ca = 0', 'cx = 0');
-  decl.push(`let ${vars.join(', ')};`);
-  return { body: [...decl, ...lines, 'return 0;'].join('\n') };
+  return { lines, vars, needLen };
+}
+
+/** Generate the body of `function (p)` for the DAG rooted at `root` (returns the program's value). */
+export function genJs(root: DNode): JsSource {
+  const e = emitDag(root, { onRet: (v) => `return ${v};`, fail: 'return 0;', pre: '' });
+  const decl: string[] = ['const d = p.data, o = p.offset, n = p.caplen;'];
+  if (e.needLen) decl.push('const wl = p.wireLen;');
+  decl.push(`let ${[...e.vars, 't = 0'].join(', ')};`);
+  return { body: [...decl, ...e.lines, 'return 0;'].join('\n') };
+}
+
+/**
+ * Emit a DAG inline: its verdict (the return value, 0 on a failed load)
+ * lands in variable `into`, then control continues after the block.
+ * The caller declares `d`, `o`, `n`, `wl`, `t` and the returned vars.
+ */
+export function genJsInline(root: DNode, into: string, pre: string, fail?: string): EmittedDag {
+  const exit = `${pre}X`;
+  const e = emitDag(root, { onRet: (v) => `{ ${into} = ${v}; break ${exit}; }`, fail: fail ?? `{ ${into} = 0; break ${exit}; }`, pre });
+  return { lines: [`${exit}: {`, ...e.lines, '}'], vars: e.vars, needLen: e.needLen };
 }
 
 /** Compile generated source into a callable function. */
