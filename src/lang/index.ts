@@ -1,0 +1,36 @@
+/**
+ * netring's packet language: tcpdump (pcap-filter) expressions and a
+ * PFQ-style combinator language, compiled through one IR to classic BPF
+ * (socket filters and fan-out steering) and to specialised JavaScript.
+ *
+ * - {@link compileFilter}: tcpdump expression -> classic BPF + JS filter.
+ * - {@link compileProgram}: combinator program (text or EDSL) -> socket
+ *   filter + fan-out steering + JS residual, with `explain()`.
+ * - {@link compile} / {@link formatReport}: what `netring compile` prints.
+ *
+ * @module
+ */
+export { LangError, formatCaret } from './errors.js';
+export {
+  compileFilter, compileFilterJs, lowerFilter, dumpD, dumpDD, dumpDDD, DEFAULT_SNAPLEN,
+  type CompiledFilter, type FilterOptions,
+} from './filter.js';
+export type { FilterTarget } from './pcap/gen.js';
+export { compile, formatReport, type CompileOptions, type CompileReport, type Language, type ReportPart } from './compile.js';
+export {
+  compileProgram, DROP, PASS, BROADCAST,
+  type CompiledProgram, type ProgramOptions, type PipelineResult, type PipelineState, type JsPipeline, type PlacedStage,
+} from './pfq/compile.js';
+export { parsePfq } from './pfq/parser.js';
+export { showFn, showPred, type Fn, type PPred, type Prop } from './pfq/ast.js';
+export * as pfq from './pfq/edsl.js';
+export {
+  pipe, filter, when, unless, conditional, inv, par, unit, tcpdump, and, or, xor, not,
+  ip, ip6, udp, tcp, sctp, icmp, icmp6, arp, flow, vlan, port, srcPort, dstPort, addr,
+  steerFlow, steerP2p, steerIp, steerLink, steerVlan, steerRrobin, steerTo, steerField, steerFieldSymmetric,
+  drop, pass, broadcast, logPacket, classify, count, inc, dec, mark, putState,
+} from './pfq/edsl.js';
+export { runBpf, runBpfOn, type BpfMeta } from './cbpf/interp.js';
+export { encode, decode, formatD, formatDD, formatDDD, parseDDD, type Insn } from './cbpf/insn.js';
+export { genJs, instantiate, type JsProgram, type JsSource } from './js/codegen.js';
+export { backends, registerBackend, type Backend } from './backend.js';
