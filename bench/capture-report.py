@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Summarise bench/capture.sh runs into markdown (medians over repetitions).
+
+usage: capture-report.py runs.csv [env.txt]
+
+Per frame size and CPU mode: generator Mpps, received Mpps, drop %, receiver
+CPU ns per packet and CPU %, then the ratios the issue asks for: netring's
+ns/pkt over the C loop's and over tcpdump's (median of the per-repetition
+ratios: runs of one repetition are adjacent in time, so slow drift of the VM
+cancels out), with the goals (counting only: 0 drops, <= 1.5x C, <= 0.5x
+tcpdump; pcapng: 0 drops).
+"""
+import csv
+import statistics
+import sys
+from collections import OrderedDict
+
+LABEL = OrderedDict([
+    ("none", "generator alone"),
+    ("netring", "netring, count only (bench/rx-netring.ts)"),
+    ("netring_iter", "netring, count only, async iterator"),
+    ("netring_touch", "netring, reads 5-tuple"),
+    ("netring_pcapng", "netring, pcapng to /dev/null"),
+    ("cli", "`netring capture -w /dev/null`"),
+    ("ring_loop", "C TPACKET_V3 loop, count only (bench/ring_loop.c)"),
+    ("ring_loop_touch", "C TPACKET_V3 loop, reads 5-tuple"),
+    ("tcpdump", "tcpdump -w /dev/null -B 65536"),
+    ("netsniff", "netsniff-ng -o /dev/null -S 64MiB"),
+])
+NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli"]
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, nd=3):
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def num(r, k):
+    try:
+        return float(r[k])
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def main(argv):
+    rows = list(csv.DictReader(open(argv[0])))
+    env = open(argv[1]).read().strip() if len(argv) > 1 else ""
+    sizes, modes, rcvs = [], [], []
+    for r in rows:
+        for lst, k in ((sizes, "size"), (modes, "mode"), (rcvs, "receiver")):
+            if r[k] not in lst:
+                lst.append(r[k])
+    rcvs.sort(key=lambda x: list(LABEL).index(x) if x in LABEL else 99)
+    ok = [r for r in rows if r["status"] == "ok"]
+    group = {}
+    for r in ok:
+        group.setdefault((r["size"], r["mode"], r["receiver"]), []).append(r)
+
+    def col(size, mode, rcv, k):
+        return [x for x in (num(r, k) for r in group.get((size, mode, rcv), [])) if x is not None]
+
+    def rx_mpps(r):
+        g, d, s = num(r, "gen_mpps"), num(r, "received"), num(r, "sent")
+        return g * d / s if g is not None and d is not None and s else None
+
+    out = []
+    if env:
+        out.append("```\n" + env + "\n```")
+    bad = [r for r in rows if r["status"] != "ok"]
+    out.append(f"\nRuns: {len(rows)}, ok: {len(ok)}" + (
+        "; not ok: " + ", ".join(f"r{r['rep']} {r['size']} {r['mode']} {r['receiver']}: {r['status']}" for r in bad) if bad else ""))
+    for size in sizes:
+        out.append(f"\n### {size}-byte frames (median of repetitions)\n")
+        out.append("| receiver | mode | gen Mpps | rx Mpps | drop % | kernel drops | CPU ns/pkt | CPU % | reps |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for rcv in rcvs:
+            for mode in modes:
+                rs = group.get((size, mode, rcv), [])
+                n_all = sum(1 for r in rows if (r["size"], r["mode"], r["receiver"]) == (size, mode, rcv))
+                if n_all == 0:
+                    continue
+                gen = med(col(size, mode, rcv, "gen_mpps"))
+                if rcv == "none":
+                    out.append(f"| {LABEL[rcv]} | {mode} | {fmt(gen)} | – | – | – | – | – | {len(rs)}/{n_all} |")
+                    continue
+                rx = med([x for x in map(rx_mpps, rs) if x is not None])
+                drop = med(col(size, mode, rcv, "drop_pct"))
+                kd = med(col(size, mode, rcv, "kernel_drops"))
+                ns = med(col(size, mode, rcv, "ns_per_pkt"))
+                cpu = med(col(size, mode, rcv, "cpu_pct"))
+                out.append(f"| {LABEL.get(rcv, rcv)} | {mode} | {fmt(gen)} | {fmt(rx)} | {fmt(drop, 2)} | "
+                           f"{'–' if kd is None else f'{kd:.0f}'} | {fmt(ns, 1)} | {fmt(cpu, 1)} | {len(rs)}/{n_all} |")
+
+    # ratios of CPU ns/pkt, per repetition then median
+    def per_rep(size, mode, rcv):
+        return {r["rep"]: num(r, "ns_per_pkt") for r in group.get((size, mode, rcv), []) if num(r, "ns_per_pkt")}
+
+    lines = []
+    for size in sizes:
+        for mode in modes:
+            c, t = per_rep(size, mode, "ring_loop"), per_rep(size, mode, "tcpdump")
+            for n in NETRING:
+                a = per_rep(size, mode, n)
+                if not a:
+                    continue
+                rc = med([a[k] / c[k] for k in a if k in c])
+                rt = med([a[k] / t[k] for k in a if k in t])
+                drops = col(size, mode, n, "drop_pct")
+                maxdrop = max(drops) if drops else None
+                goal = []
+                if n in ("netring", "netring_iter"):
+                    goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
+                    if rc is not None:
+                        goal.append("≤1.5x C " + ("✔" if rc <= 1.5 else "✘"))
+                    if rt is not None:
+                        goal.append("≤0.5x tcpdump " + ("✔" if rt <= 0.5 else "✘"))
+                elif n in ("netring_pcapng", "cli"):
+                    goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
+                lines.append(f"| {size} | {mode} | {LABEL.get(n, n)} | {fmt(rc, 2)} | {fmt(rt, 2)} | "
+                             f"{fmt(maxdrop, 2)} | {', '.join(goal)} |")
+    if lines:
+        out.append("\n### Ratios of receiver CPU ns/pkt (median of per-repetition ratios)\n")
+        out.append("| size | mode | receiver | / C loop | / tcpdump | worst drop % | goals |")
+        out.append("|---|---|---|---|---|---|---|")
+        out += lines
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1:])

@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# bench/capture.sh: capture receivers side by side on a veth pair.
+#
+#   [nrb-gen-ID] trafgen -> nrbgID <==veth==> nrbcID -> receiver [nrb-cap-ID]
+#
+# For every repetition > frame size > CPU mode > receiver it starts the
+# receiver, lets trafgen (netsniff-ng package) blast as fast as it can for
+# DURATION seconds, waits for the receiver to drain, stops it with SIGINT and
+# compares (all counts over the whole run):
+#   received   what the receiver reports it processed
+#   delivered  frames the veth delivered to the capture side (rx_packets)
+#   drop %     1 - received / delivered
+#   ns/pkt     receiver CPU time (all threads, user+system, from
+#              /proc/PID/task/*/schedstat; /proc/PID/stat utime+stime kept
+#              as a cross-check) from just before trafgen starts to the end
+#              of the drain, divided by received packets
+#   gen Mpps   the generator's rate after its first WARMUP seconds (tx of its veth end)
+# Modes: pinned = trafgen on cpu GEN_CPU, receiver on cpu CAP_CPU (taskset);
+#        unpinned = the scheduler decides.
+# Receivers: netring (count only), netring_touch (reads the 5-tuple),
+#   netring_pcapng (PcapngWriter to /dev/null), cli (`netring capture -i IF
+#   -w /dev/null`, when dist/src/cli/main.js has it), ring_loop (C TPACKET_V3
+#   loop, bench/ring_loop.c), ring_loop_touch, tcpdump (-w /dev/null, 64 MiB
+#   buffer), netsniff (netsniff-ng -o /dev/null, 64 MiB ring), none
+#   (generator alone). All rings are 64 MiB, full frames.
+#
+# Knobs (environment):
+#   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
+#   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
+#   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
+# Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (about a minute)
+# Output: $OUT/runs.csv, $OUT/logs/, the markdown table on stdout and in
+# $OUT/table.md (bench/capture-report.py). Needs root, trafgen, tcpdump,
+# netsniff-ng, gcc, python3, and `npm run build` done (npm run bench:capture
+# does it).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+. "$HERE/netlab.sh"
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-0.3}
+DRAIN=${DRAIN:-0.25}
+REPS=${REPS:-3}
+SIZES=${SIZES:-"64 1514"}
+MODES=${MODES:-"pinned unpinned"}
+FLOWS=${FLOWS:-1024}
+GEN_CPU=${GEN_CPU:-0}
+CAP_CPU=${CAP_CPU:-1}
+NODE=${NODE:-node}
+OUT=${OUT:-/tmp/netring-bench/$(date +%Y%m%d-%H%M%S)}
+CLI_JS=$ROOT/dist/src/cli/main.js
+RX_JS=$ROOT/dist/bench/rx-netring.js
+WMEM_BOOST=4194304   # what trafgen sets itself outside a namespace
+
+[ "$(id -u)" = 0 ] || { echo "capture.sh: needs root (AF_PACKET, namespaces)" >&2; exit 2; }
+for t in trafgen tcpdump netsniff-ng gcc python3 ip ethtool taskset; do
+  command -v "$t" >/dev/null || { echo "capture.sh: $t not found (apt-get install netsniff-ng tcpdump gcc python3 iproute2 ethtool)" >&2; exit 2; }
+done
+[ -f "$RX_JS" ] || { echo "capture.sh: $RX_JS missing: run npm run build first" >&2; exit 2; }
+have_cli() { [ -f "$CLI_JS" ] && "$NODE" "$CLI_JS" capture --help >/dev/null 2>&1; }
+if [ -z "${RECEIVERS:-}" ]; then
+  RECEIVERS="netring netring_pcapng ring_loop tcpdump netsniff"
+  have_cli && RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
+fi
+
+mkdir -p "$OUT/logs"
+BIN=$OUT/bin
+mkdir -p "$BIN"
+CSV=$OUT/runs.csv
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
+
+# ------------------------------------------------------------- cleanup ---
+RPID="" TPID="" OLD_WMEM=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local p
+  for p in $RPID $TPID; do
+    kill -INT "$p" 2>/dev/null && sleep 0.3
+    kill -KILL "$p" 2>/dev/null
+  done
+  [ -n "$OLD_WMEM" ] && sysctl -qw net.core.wmem_default="$OLD_WMEM"
+  netlab_down
+  exit $rc
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# --------------------------------------------------------------- build ---
+gcc -O2 -Wall -Wextra -o "$BIN/ring_loop" "$HERE/ring_loop.c" || { log "build of ring_loop failed"; exit 1; }
+gcc -O1 -Wall -o "$BIN/canary" "$HERE/canary.c" || { log "build of canary failed"; exit 1; }
+
+# --------------------------------------------------------------- setup ---
+netlab_up || { log "network setup failed"; exit 1; }
+for s in $SIZES; do netlab_flows "$s" "$FLOWS" > "$OUT/flows_$s.cfg" || exit 1; done
+cur_wmem=$(sysctl -n net.core.wmem_default)
+if [ "$cur_wmem" -lt "$WMEM_BOOST" ]; then
+  # trafgen raises wmem_default itself, but inside a namespace the sysctl is
+  # read-only: raise it in the root namespace for the run (restored on exit).
+  OLD_WMEM=$cur_wmem
+  sysctl -qw net.core.wmem_default=$WMEM_BOOST
+fi
+
+{
+  echo "date: $(date -Is)"
+  echo "kernel: $(uname -r)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') x $(nproc)"
+  echo "node: $("$NODE" --version)"
+  echo "trafgen: $(trafgen -v 2>&1 | head -1)"
+  echo "tcpdump: $(tcpdump --version 2>&1 | head -2 | tr '\n' ' ')"
+  echo "netsniff-ng: $(netsniff-ng -v 2>&1 | head -1)"
+  echo "netring: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo '+dirty')"
+  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/env.txt"
+cat "$OUT/env.txt" >&2
+
+echo "rep,size,mode,receiver,status,window_s,gen_mpps,sent,delivered,received,drop_pct,kernel_drops,link_drops,cpu_ns,cpu_stat_ns,ns_per_pkt,cpu_pct,rx_core_busy,gen_core_busy,canary_gen_us,canary_rx_us,gcs,heap_growth" > "$CSV"
+
+# ------------------------------------------------------------- helpers ---
+now() { date +%s.%N; }
+# CPU time of a process, all live threads, in ns (schedstat: exact, per thread)
+cpu_sched_ns() {
+  local t a s=0
+  for t in /proc/"$1"/task/*/schedstat; do
+    read -r a _ < "$t" 2>/dev/null && s=$((s + a))
+  done
+  echo "$s"
+}
+# utime+stime of a process (all threads, also exited ones) in ns, 10 ms ticks
+cpu_stat_ns() {
+  local f; f=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  set -- $f
+  echo $(( (${12} + ${13}) * 1000000000 / $(getconf CLK_TCK) ))
+}
+# "total idle" jiffies of one cpu
+cpustat() { awk -v c="cpu$1" '$1 == c { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat; }
+
+# receiver command for a name, with {IF} substituted; pinned adds CPU binding where the tool re-binds itself
+rcv_cmd() {
+  local pinned=$2
+  case $1 in
+    netring)          echo "$NODE $RX_JS $CAP_IF count" ;;
+    netring_touch)    echo "$NODE $RX_JS $CAP_IF touch" ;;
+    netring_pcapng)   echo "$NODE $RX_JS $CAP_IF pcapng --out /dev/null" ;;
+    netring_iter)     echo "$NODE $RX_JS $CAP_IF count --form iter" ;;
+    cli)              echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
+    ring_loop)        echo "$BIN/ring_loop $CAP_IF" ;;
+    ring_loop_touch)  echo "$BIN/ring_loop $CAP_IF -T" ;;
+    tcpdump)          echo "tcpdump -i $CAP_IF -w /dev/null -B 65536 -n" ;;
+    netsniff)         if [ "$pinned" = 1 ]; then echo "netsniff-ng -i $CAP_IF -o /dev/null -s -S 64MiB -Q -A -b $CAP_CPU"
+                      else echo "netsniff-ng -i $CAP_IF -o /dev/null -s -S 64MiB -Q -A"; fi ;;
+    *)                return 1 ;;
+  esac
+}
+rcv_ready_re() {
+  case $1 in
+    tcpdump) echo "listening on" ;;
+    netsniff) echo "Running" ;;
+    cli) echo "" ;;   # prints nothing at start: wait for its bound packet socket
+    *) echo "READY" ;;
+  esac
+}
+# true once PID owns an AF_PACKET socket bound to a protocol (ring set up, bound)
+bound_packet_socket() {
+  local ino
+  ino=$(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p')
+  [ -n "$ino" ] || return 1
+  awk -v want=" $(echo $ino) " 'NR > 1 && $4 != "0" && index(want, " " $9 " ") { found = 1 } END { exit !found }' "/proc/$1/net/packet"
+}
+is_ready() {  # is_ready RE PID OUT ERR
+  if [ -z "$1" ]; then bound_packet_socket "$2"; else grep -q -- "$1" "$3" "$4" 2>/dev/null; fi
+}
+rcv_drain() {  # libpcap retires a partly filled block after its 1 s timeout
+  case $1 in tcpdump) echo 1.1 ;; *) echo "$DRAIN" ;; esac
+}
+# "received kernel_drops gcs heap_growth" from a receiver's logs
+rcv_parse() {
+  local out=$2 err=$3 got="" kd="" gcs="" hg=""
+  case $1 in
+    tcpdump)
+      got=$(grep -ho '^[0-9]* packets captured' "$out" "$err" | cut -d' ' -f1)
+      kd=$(grep -ho '^[0-9]* packets dropped by kernel' "$out" "$err" | cut -d' ' -f1) ;;
+    netsniff)
+      got=$(grep -ho '[0-9]*  *packets incoming' "$out" "$err" | awk '{print $1}' | head -1)
+      kd=$(grep -ho '[0-9]*  *packets dropped' "$out" "$err" | awk '{print $1}' | head -1) ;;
+    cli)
+      got=$(python3 -c 'import json,sys
+t=open(sys.argv[1]).read(); i=t.rfind("{")
+while i>=0:
+  try: d=json.loads(t[i:]); break
+  except Exception: i=t.rfind("{",0,i)
+else: sys.exit(0)
+print(d.get("received",""), d.get("dropped",""))' "$out" 2>/dev/null)
+      read -r got kd <<<"$got" ;;
+    *)
+      got=$(grep -ho 'RESULT packets=[0-9]*' "$out" | head -1 | cut -d= -f2)
+      kd=$(grep -ho 'kernel_drops=[0-9]*' "$out" | head -1 | cut -d= -f2)
+      gcs=$(grep -ho ' gcs=[0-9]*' "$out" | head -1 | cut -d= -f2)
+      hg=$(grep -ho 'heap_growth=-\?[0-9]*' "$out" | head -1 | cut -d= -f2) ;;
+  esac
+  echo "${got:-NA} ${kd:-NA} ${gcs:-NA} ${hg:-NA}"
+}
+
+# ------------------------------------------------------------- one run ---
+run_one() {
+  local rep=$1 size=$2 mode=$3 rcv=$4
+  local tag="r${rep}_${size}_${mode}_${rcv}" status=ok pinned=0
+  local rout="$OUT/logs/$tag.out" rerr="$OUT/logs/$tag.err" tlog="$OUT/logs/$tag.trafgen"
+  local cap_pin="" gen_pin=""
+  case $mode in
+    pinned) pinned=1; cap_pin="taskset -c $CAP_CPU"; gen_pin="taskset -c $GEN_CPU" ;;
+    unpinned) ;;
+    *) log "unknown mode $mode"; return ;;
+  esac
+  local cg cr
+  cg=$(taskset -c "$GEN_CPU" "$BIN/canary" 10000000); cr=$(taskset -c "$CAP_CPU" "$BIN/canary" 10000000)
+
+  RPID=""
+  if [ "$rcv" != none ]; then
+    local cmd re i
+    cmd=$(rcv_cmd "$rcv" "$pinned") || { log "unknown receiver $rcv"; return; }
+    # ip netns exec and taskset exec() into the receiver: $! is the receiver itself
+    # shellcheck disable=SC2086
+    ip netns exec "$CAP_NS" $cap_pin $cmd > "$rout" 2> "$rerr" &
+    RPID=$!
+    re=$(rcv_ready_re "$rcv")
+    for ((i = 0; i < 400; i++)); do
+      is_ready "$re" "$RPID" "$rout" "$rerr" && break
+      kill -0 "$RPID" 2>/dev/null || break
+      sleep 0.025
+    done
+    if ! kill -0 "$RPID" 2>/dev/null || ! is_ready "$re" "$RPID" "$rout" "$rerr"; then
+      log "$tag: receiver failed to start: $(head -c 300 "$rerr" | tr '\n' ' ')"
+      kill -KILL "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; RPID=""
+      echo "$rep,$size,$mode,$rcv,FAIL_START,,,,,,,,,,,,,,,$cg,$cr,," >> "$CSV"
+      return
+    fi
+    sleep 0.2
+  fi
+
+  local c0 g0 gA gB c2 g2 ta tb t0 t2 r0=0 r2=0 s0=0 s2=0 x0 x2 y0 y2
+  c0=$(netlab_counters "$CAP_NS" "$CAP_IF"); g0=$(netlab_counters "$GEN_NS" "$GEN_IF")
+  if [ -n "$RPID" ]; then r0=$(cpu_sched_ns "$RPID"); s0=$(cpu_stat_ns "$RPID"); fi
+  x0=$(cpustat "$CAP_CPU"); y0=$(cpustat "$GEN_CPU"); t0=$(now)
+  # trafgen -P 1 forks a worker: timeout (own process group) forwards our
+  # SIGINT to both; its own limit is only a safety net.
+  # shellcheck disable=SC2086
+  timeout -s INT -k 5 "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print int(w + d + 30) }')" \
+    ip netns exec "$GEN_NS" $gen_pin trafgen -o "$GEN_IF" -i "$OUT/flows_$size.cfg" -P 1 -Q -C > "$tlog" 2>&1 &
+  TPID=$!
+  sleep "$WARMUP"
+  gA=$(netlab_counters "$GEN_NS" "$GEN_IF"); ta=$(now)
+  sleep "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { x = d - w; print (x > 0.2 ? x : 0.2) }')"
+  gB=$(netlab_counters "$GEN_NS" "$GEN_IF"); tb=$(now)
+  kill -INT "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=""
+  grep -q 'packets outgoing' "$tlog" || { status=GEN_FAIL; log "$tag: trafgen: $(grep -iv warn "$tlog" | tail -2 | tr '\n' ' ')"; }
+
+  local got=NA kd=NA gcs=NA hg=NA
+  if [ -n "$RPID" ]; then
+    sleep "$(rcv_drain "$rcv")"
+    r2=$(cpu_sched_ns "$RPID"); s2=$(cpu_stat_ns "$RPID")
+  fi
+  t2=$(now); x2=$(cpustat "$CAP_CPU"); y2=$(cpustat "$GEN_CPU")
+  c2=$(netlab_counters "$CAP_NS" "$CAP_IF"); g2=$(netlab_counters "$GEN_NS" "$GEN_IF")
+  if [ -n "$RPID" ]; then
+    kill -INT "$RPID" 2>/dev/null
+    local i
+    for ((i = 0; i < 200; i++)); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.025; done
+    if kill -0 "$RPID" 2>/dev/null; then kill -KILL "$RPID" 2>/dev/null; status=KILLED; fi
+    wait "$RPID" 2>/dev/null; RPID=""
+    read -r got kd gcs hg <<<"$(rcv_parse "$rcv" "$rout" "$rerr")"
+    [ "$got" = NA ] && [ "$status" = ok ] && status=NO_RESULT
+  fi
+
+  python3 - "$rep" "$size" "$mode" "$rcv" "$status" "$c0" "$c2" "$g0" "$gA" "$gB" "$g2" "$ta" "$tb" "$t0" "$t2" \
+      "$got" "$kd" "$r0" "$r2" "$s0" "$s2" "$x0" "$x2" "$y0" "$y2" "$cg" "$cr" "$gcs" "$hg" >> "$CSV" <<'PY'
+import sys
+(rep, size, mode, rcv, status, c0, c2, g0, gA, gB, g2, ta, tb, t0, t2, got, kd, r0, r2, s0, s2,
+ x0, x2, y0, y2, cg, cr, gcs, hg) = sys.argv[1:]
+v = lambda s: list(map(int, s.split()))
+c0, c2, g0, gA, gB, g2, x0, x2, y0, y2 = map(v, (c0, c2, g0, gA, gB, g2, x0, x2, y0, y2))
+win = float(tb) - float(ta)
+gen_mpps = ((gB[2] + gB[3]) - (gA[2] + gA[3])) / win / 1e6 if win > 0 else 0
+sent = (g2[2] + g2[3]) - (g0[2] + g0[3])       # frames trafgen handed to its veth end
+delivered = c2[0] - c0[0]                      # rx_packets of the capture end
+link_drops = (g2[3] - g0[3]) + (c2[1] - c0[1])
+busy = lambda a, b: 100.0 * (1 - (b[1] - a[1]) / max(1, b[0] - a[0]))
+row = [rep, size, mode, rcv, status, f"{win:.3f}", f"{gen_mpps:.4f}", sent, delivered]
+if got != "NA":
+    got = int(got)
+    cpu = int(r2) - int(r0)
+    row += [got, f"{100 * (1 - got / delivered):.3f}" if delivered else "", "" if kd == "NA" else kd, link_drops,
+            cpu, int(s2) - int(s0), f"{cpu / got:.2f}" if got else "",
+            f"{100 * cpu / 1e9 / (float(t2) - float(t0)):.1f}"]
+else:
+    row += ["", "", "", link_drops, "", "", "", ""]
+row += [f"{busy(x0, x2):.0f}", f"{busy(y0, y2):.0f}", cg, cr, "" if gcs == "NA" else gcs, "" if hg == "NA" else hg]
+print(",".join(map(str, row)))
+PY
+  log "$(tail -1 "$CSV")"
+  sleep 0.1
+}
+
+# ---------------------------------------------------------------- main ---
+total=$((REPS * $(wc -w <<<"$SIZES") * $(wc -w <<<"$MODES") * $(wc -w <<<"$RECEIVERS")))
+log "output in $OUT; $total runs; veth $GEN_IF -> $CAP_IF"
+for ((rep = 1; rep <= REPS; rep++)); do
+  for size in $SIZES; do
+    for mode in $MODES; do
+      for rcv in $RECEIVERS; do
+        run_one "$rep" "$size" "$mode" "$rcv"
+      done
+    done
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/env.txt"
+python3 "$HERE/capture-report.py" "$CSV" "$OUT/env.txt" | tee "$OUT/table.md"
+log "done: $CSV"
