@@ -291,7 +291,7 @@ export function compileProgram(input: string | Fn | PPred, opts: ProgramOptions 
       if (opts.singleSocket) placer.err(`'${text}' steers packets between sockets; a single socket (socket filter) cannot steer: use a fan-out group`, st);
       if (steerStage >= 0) placer.err(`only one steering decision per packet: stage ${steerStage + 1} already steers`, st);
       steerStage = i;
-      const outs = placer.outcomes(st, T);
+      const outs = placer.outcomes(st, T).filter((o) => !(o.guard.k === 'const' && !o.guard.v));
       const classes: SteerClass[] = [];
       let dropPred: PPred | null = null;
       for (const o of outs) {

@@ -300,7 +300,7 @@ class Evaluator {
       case 'cidr':
         return { t: 'cidr', v: n.s };
       case 'id': {
-        if (want === 'name' && !BUILTINS.has(n.s)) return { t: 'name', v: n.s };
+        if (want === 'name') return { t: 'name', v: n.s };
         const b = this.builtin(n);
         if (b.params.length > 0) this.err(`'${n.s}' needs ${b.params.length} argument${b.params.length > 1 ? 's' : ''} (${b.params.map((p) => TYPE_NAME[p]).join(', ')})`, n.loc);
         return this.withLoc(b.make([]), n.loc);
