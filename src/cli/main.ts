@@ -7,6 +7,8 @@ import { NetringError } from '../errors.js';
 import { registerCapture } from './capture.js';
 import { registerDemo } from './demo.js';
 import { registerCompile } from './compile.js';
+import { registerGen } from './gen.js';
+import { registerPing } from './ping.js';
 import { LangError } from '../lang/errors.js';
 import { UsageError } from './args.js';
 
@@ -21,6 +23,8 @@ program
 registerCapture(program);
 registerDemo(program);
 registerCompile(program);
+registerGen(program);
+registerPing(program);
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
