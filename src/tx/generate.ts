@@ -65,9 +65,9 @@ export class Generation {
   /** @internal use generate() */
   constructor(job: Job) {
     this.job = job;
-    const stop = new SharedArrayBuffer(4);
+    const stop = new SharedArrayBuffer(8); // [stop flag, workers ready]
     const progress = new SharedArrayBuffer(8 * 5 * job.workers);
-    this.stopFlag = new Int32Array(stop);
+    this.stopFlag = new Int32Array(stop, 0, 1);
     this.prog = new Float64Array(progress);
     const drop0 = txDropped(job.opts.iface);
     const results: Promise<SenderResult>[] = [];

@@ -22,10 +22,15 @@ try {
   const source = makeSource(job, w);
   const ring = openTxRing({ iface: o.iface, maxFrameLen: Math.max(60, source.maxLength), frameCount: o.frameCount, qdiscBypass: o.qdiscBypass });
   const rate = job.rate === null ? null : { value: job.rate.value / job.workers, unit: job.rate.unit };
+  const ctl = new Int32Array(stop);
   try {
+    // Start together: every worker has its ring open before any sends (ctl[1] counts the ready ones).
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+    for (let r = Atomics.load(ctl, 1); r < job.workers && Atomics.load(ctl, 0) === 0; r = Atomics.load(ctl, 1)) Atomics.wait(ctl, 1, r, 100);
     const res = runSender({
       ring, source, rate, burst: o.burst === undefined ? undefined : o.burst / job.workers, count: job.counts[w], seconds: o.seconds,
-      batch: o.batch, stop: new Int32Array(stop), progress: new Float64Array(progress, w * 5 * 8, 5),
+      batch: o.batch, stop: ctl, progress: new Float64Array(progress, w * 5 * 8, 5),
     });
     parentPort!.postMessage({ ok: true, res });
   } finally {

@@ -5,34 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openCapture, NetringError, type Capture } from '../../src/index.js';
+import { openCapture, NetringError } from '../../src/index.js';
 import { openTxRing, type TxFailure } from '../../src/tx/ring.js';
 import { openTxSocket } from '../../src/tx/socket.js';
 import { buildPacket, headerLength, type PacketSpec } from '../../src/tx/builder.js';
-import { needRoot, run, sleep, withVeth } from '../helpers/netns.js';
+import { needRoot, run, withVeth } from '../helpers/netns.js';
+import { collectFrames } from './tx-helpers.js';
 import { checkFrame } from '../unit/tx-check.js';
-
-/** Drain a capture until n frames arrived or ms passed; copies, with a VLAN tag from metadata put back in the frame. */
-export async function collectFrames(cap: Capture, n: number, ms = 3000): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  const deadline = Date.now() + ms;
-  while (out.length < n && Date.now() < deadline) {
-    const b = cap.tryBatch();
-    if (b === null) { await sleep(2); continue; }
-    for (let p = b.next(); p !== null; p = b.next()) {
-      const c = p.copy();
-      if (p.vlanValid) {
-        const f = new Uint8Array(c.length + 4);
-        f.set(c.subarray(0, 12));
-        f[12] = p.vlanTpid >> 8; f[13] = p.vlanTpid & 255; f[14] = p.vlanTci >> 8; f[15] = p.vlanTci & 255;
-        f.set(c.subarray(12), 16);
-        out.push(f);
-      } else out.push(c);
-    }
-  }
-  cap.tryBatch();
-  return out;
-}
 
 /** A frame of spec.size bytes with the sequence number i in the first 4 payload bytes (checksums computed). */
 function numbered(spec: PacketSpec, i: number): Uint8Array {
