@@ -9,6 +9,8 @@
  *                  as a compiled cBPF filter would be)
  *   decode+filter  the same with the full layered decoder (src/decode Layers)
  *   forEach        tuple+filter through Batch.forEach (callback form)
+ *   pcapng write   every packet into a PcapngWriter whose file is /dev/null
+ *                  (the `netring capture -w` work, minus the kernel)
  * Every loop checks what it saw (packet and match counts, a checksum of the
  * bytes read), so nothing can be optimised away or read wrongly unnoticed.
  */
@@ -16,6 +18,7 @@ import type { RingReader, PacketView } from '../src/ring/index.js';
 import {
   ethType, ipv4Dst, ipv4HeaderLength, ipv4Protocol, ipv4Src, Layers, udpDstPort, udpSrcPort,
 } from '../src/decode/index.js';
+import { PcapngWriter } from '../src/pcap/index.js';
 import { MATCH_PORT } from './engine-image.js';
 
 /** What a pass saw: packets, packets passing the filter, and a checksum of what was read. */
@@ -98,9 +101,24 @@ export const walkForEach: Walk = (r, out) => {
   out.sink = feX;
 };
 
+let writer: PcapngWriter | null = null;
+
+export const walkPcapng: Walk = (r, out) => {
+  if (writer === null) writer = new PcapngWriter('/dev/null', { name: 'engine' });
+  const w = writer;
+  const before = w.packets;
+  for (let b = r.acquire(); b !== null; b = r.acquire()) {
+    for (let p = b.next(); p !== null; p = b.next()) w.writePacket(p);
+  }
+  out.packets = w.packets - before;
+  out.matches = 0;
+  out.sink = 0;
+};
+
 export const WALKS: ReadonlyArray<[string, Walk]> = [
   ['walk', walkCount],
   ['tuple+filter', walkTuple],
   ['decode+filter', walkDecode],
   ['forEach tuple+filter', walkForEach],
+  ['pcapng write', walkPcapng],
 ];

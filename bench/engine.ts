@@ -58,7 +58,7 @@ function timeWalk(img: EngineImage, name: string, walk: Walk, passes: number): T
   const out: PassResult = { packets: 0, matches: 0, sink: 0 };
   for (let i = 0; i < 3; i++) pass(img, reader, walk, out); // warm up the JIT
   if (out.packets !== img.packets) throw new Error(`${name}: walked ${out.packets} packets, image has ${img.packets}`);
-  if (name !== 'walk' && out.matches !== img.matching) throw new Error(`${name}: ${out.matches} matches, expected ${img.matching}`);
+  if (name.includes('filter') && out.matches !== img.matching) throw new Error(`${name}: ${out.matches} matches, expected ${img.matching}`);
   const mpps: number[] = [];
   for (let t = 0; t < TRIALS; t++) {
     const t0 = process.hrtime.bigint();
