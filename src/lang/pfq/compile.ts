@@ -500,7 +500,7 @@ function explainProgram(
     if ('classes' in steering) {
       for (const c of steering.classes) out.push(`  class: ${c.name ?? 'steer'}${c.match ? ` when its match program (${c.match.length} instructions) accepts` : ''}`);
       if (steering.classes[steering.classes.length - 1].match) out.push('  packets matched by no class: spread by flow');
-    } else out.push(`  every packet: ${'steer' in steering ? JSON.stringify(steering) : JSON.stringify(steering)}`);
+    } else out.push(`  every packet that reaches the group is steered by ${p.text}`);
   } else out.push('kernel fan-out program: none');
   out.push('');
   if (residual) {
