@@ -13,7 +13,7 @@
  *   in one member's contiguous range (weights 1:3 = the table [0,1,1,1]) and
  *   the program returns that member's kernel slot.
  *
- * Scratch memory: M[0] hash, M[1] temporary, M[2] L3 offset, M[3] L4 offset.
+ * Scratch memory: M[0] hash, M[1] temporary, M[2] L3 offset, M[3] L4 offset, M[4] port word.
  * Class predicates run before and may use any M[] (steering code re-initialises its own).
  *
  * Interface for compilers: {@link emitSteer} appends the code of one plan
@@ -28,7 +28,8 @@ import {
 } from './bpf-asm.js';
 import { checkSteer, type SteerClass, type SteerPlan, type SteerSpec, type Steering, toClasses } from './steer-spec.js';
 
-const M_H = 0, M_T = 1, M_L3 = 2, M_L4 = 3;
+const M_H = 0, M_T = 1, M_L3 = 2, M_L4 = 3, M_P = 4;
+const PACKET_OUTGOING = 4;
 const K1 = 0x9e3779b1, K2 = 0x85ebca6b, K3 = 0xc2b2ae35;
 const SEED = 0x2545f491;
 /** IP protocols whose first 4 bytes are source and destination ports. */
@@ -108,42 +109,100 @@ function macPair(a: Asm): void {
   pair(a, () => ldAt(a, 2, null, 10), () => ldAt(a, 2, null, 4));
 }
 
-/** IP pair (and ports for `flow`), MAC pair for non-IP; falls through to `done`. */
+/** How an IP body reads its header: relative to a known constant offset from skb->data, or to M[L3] (LL-relative). */
+interface IpLoads {
+  /** A = `size` bytes at `off` from the network header. */
+  at(size: 1 | 2 | 4, off: number): void;
+  /** A = the 32-bit word of ports right after an IPv4 header (IHL from the packet). */
+  ports4(): void;
+}
+
+/** Fold the port word in A (sport << 16 | dport) as a symmetric pair. */
+function portPair(a: Asm): void {
+  a.st(M_P);
+  pair(a, () => a.ldMem(M_P).alu(RSH, 16), () => a.ldMem(M_P).alu(AND, 0xffff));
+}
+
+/** Hash an IPv4 or IPv6 header's address pair (and ports), then jump to `done`. */
+function ipBody(a: Asm, v6: boolean, withPorts: boolean, L: IpLoads, done: string): void {
+  if (!v6) pair(a, () => L.at(4, 12), () => L.at(4, 16));
+  else for (let i = 0; i < 4; i++) pair(a, () => L.at(4, 8 + 4 * i), () => L.at(4, 24 + 4 * i));
+  if (withPorts) {
+    const ports = a.label('ports');
+    L.at(1, v6 ? 6 : 9);
+    for (const p of PORT_PROTOS) branch(a, JEQ, p, ports);
+    a.ja(done);
+    a.here(ports);
+    if (!v6) {
+      L.at(2, 6);
+      branch(a, JSET, 0x3fff, done); // MF or a fragment offset: no ports in this packet
+      L.ports4();
+    } else {
+      L.at(4, 40);
+    }
+    portPair(a);
+  }
+  a.ja(done);
+}
+
+/** Loads at constant offsets from skb->data: inline in the kernel's JIT (no helper call). */
+function fixedLoads(a: Asm, base: number): IpLoads {
+  return {
+    at: (size, off) => { a.ldAbs(size === 4 ? W : size === 2 ? H : B, base + off); },
+    ports4: () => { a.op(LDX | B | MSH, base).ldInd(W, base); },
+  };
+}
+
+/** Loads relative to the link-layer header through M[L3] (any VLAN layout, either path). */
+function llLoads(a: Asm): IpLoads {
+  return {
+    at: (size, off) => ldAt(a, size, M_L3, off),
+    ports4: () => {
+      // M[L4] = L3 + 4 * IHL
+      a.ldxMem(M_L3).ldInd(B, ll(0)).alu(AND, 0xf).alu(LSH, 2).aluX(ADD).st(M_L4);
+      ldAt(a, 4, M_L4, 0);
+    },
+  };
+}
+
+/**
+ * IP pair (and ports for `flow`), MAC pair for non-IP; ends at `done`.
+ * Fast paths for untagged IPv4/IPv6 read at constant offsets from skb->data
+ * (the network header on receive, the MAC header on send, told apart by
+ * pkttype); everything else (in-frame VLAN tags, non-IP) takes the
+ * link-layer-relative path. All paths fold the same values in the same order,
+ * so they agree on every packet.
+ */
 function emitTuple(a: Asm, withPorts: boolean, done: string): void {
+  const tx = a.label('tx'), generic = a.label('generic');
+  a.ldAbs(W, ad(AD.PKTTYPE));
+  branch(a, JEQ, PACKET_OUTGOING, tx);
+  // receive path: skb->data = network header, VLAN tag (if any) already in metadata
+  a.ldAbs(W, ad(AD.PROTOCOL));
+  const rx4 = a.label('rx4'), rx6 = a.label('rx6');
+  branch(a, JEQ, 0x0800, rx4);
+  branch(a, JEQ, 0x86dd, rx6);
+  a.ja(generic);
+  a.here(rx4); ipBody(a, false, withPorts, fixedLoads(a, 0), done);
+  a.here(rx6); ipBody(a, true, withPorts, fixedLoads(a, 0), done);
+  // send path: skb->data = MAC header
+  a.here(tx).ldAbs(H, 12);
+  const tx4 = a.label('tx4'), tx6 = a.label('tx6');
+  branch(a, JEQ, 0x0800, tx4);
+  branch(a, JEQ, 0x86dd, tx6);
+  a.ja(generic);
+  a.here(tx4); ipBody(a, false, withPorts, fixedLoads(a, 14), done);
+  a.here(tx6); ipBody(a, true, withPorts, fixedLoads(a, 14), done);
+
+  a.here(generic);
   const ip4 = a.label('ip4'), ip6 = a.label('ip6');
   parseL2(a);
   branch(a, JEQ, 0x0800, ip4);
   branch(a, JEQ, 0x86dd, ip6);
   macPair(a);
   a.ja(done);
-
-  a.here(ip4);
-  pair(a, () => ldAt(a, 4, M_L3, 12), () => ldAt(a, 4, M_L3, 16));
-  if (withPorts) {
-    const ports = a.label('ports4');
-    ldAt(a, 1, M_L3, 9);
-    for (const p of PORT_PROTOS) branch(a, JEQ, p, ports);
-    a.ja(done);
-    a.here(ports);
-    ldAt(a, 2, M_L3, 6);
-    branch(a, JSET, 0x3fff, done); // MF or a fragment offset: no ports in this packet
-    // M[L4] = L3 + 4 * IHL
-    a.ldxMem(M_L3).ldInd(B, ll(0)).alu(AND, 0xf).alu(LSH, 2).aluX(ADD).st(M_L4);
-    pair(a, () => ldAt(a, 2, M_L4, 0), () => ldAt(a, 2, M_L4, 2));
-  }
-  a.ja(done);
-
-  a.here(ip6);
-  for (let i = 0; i < 4; i++) pair(a, () => ldAt(a, 4, M_L3, 8 + 4 * i), () => ldAt(a, 4, M_L3, 24 + 4 * i));
-  if (withPorts) {
-    const ports = a.label('ports6');
-    ldAt(a, 1, M_L3, 6);
-    for (const p of PORT_PROTOS) branch(a, JEQ, p, ports);
-    a.ja(done);
-    a.here(ports);
-    pair(a, () => ldAt(a, 2, M_L3, 40), () => ldAt(a, 2, M_L3, 42));
-  }
-  // falls through to done
+  a.here(ip4); ipBody(a, false, withPorts, llLoads(a), done);
+  a.here(ip6); ipBody(a, true, withPorts, llLoads(a), done);
 }
 
 // ------------------------------------------------------------ picking ---

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# bench/fanout.sh: aggregate capture rate of netring worker groups on a veth pair.
+#
+#   [nrf-gen-ID] trafgen -> nrfgID <==veth==> nrfcID -> fanout-rx (N workers) [nrf-cap-ID]
+#
+# For every configuration it starts the receiver (dist/bench/fanout-rx.js),
+# lets trafgen send 64-byte UDP frames of NFLOWS flows for WARMUP+DURATION
+# seconds, takes the generator's rate over the DURATION window from the veth
+# counters, stops the receiver (it drains) and compares what the workers
+# counted with what was sent.
+#
+# Configurations (CONFIGS, space separated, NAME=WORKERS:FANOUT:CPUS):
+#   1w        one worker, kernel hash, unpinned
+#   2w        two workers, kernel hash, unpinned
+#   1w-pin    generator on CPU GEN_CPU, the worker on the other CPU
+#   2w-pin    generator on GEN_CPU, workers on CPU 0 and 1 (one shares with the generator)
+#   2w-flow   two workers, generated cBPF flow steering, unpinned   (cost of a program vs hash)
+#   2w-flow-pin, 2w-lb, 2w-w13 (cBPF flow with weights 1:3)
+#
+# Knobs: DURATION=5 WARMUP=1 DRAIN=1 REPS=1 NFLOWS=1024 SIZE=64 GEN_CPU=0 TOUCH=0 OUT=/tmp/netring-fanout-bench/<ts>
+#        GATE_BUSY=15 GATE_WAIT=120: before each run wait (up to GATE_WAIT s) until no
+#        other trafgen runs and the CPUs are less than GATE_BUSY % busy; the
+#        background load seen is recorded (bg_busy) so noisy runs show.
+# The machine is shared and has 2 vCPUs: the generator's softirq work and the
+# workers compete; treat differences below ~15% as noise unless REPS>=3 agree.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+DRAIN=${DRAIN:-1}
+REPS=${REPS:-1}
+NFLOWS=${NFLOWS:-1024}
+SIZE=${SIZE:-64}
+GEN_CPU=${GEN_CPU:-0}
+OTHER_CPU=$((1 - GEN_CPU))
+TOUCH=${TOUCH:-0}
+GATE_BUSY=${GATE_BUSY:-15}
+GATE_WAIT=${GATE_WAIT:-120}
+CONFIGS=${CONFIGS:-"1w 2w 1w-pin 2w-pin 2w-flow 2w-flow-pin 2w-lb 2w-w13"}
+OUT=${OUT:-/tmp/netring-fanout-bench/$(date +%Y%m%d-%H%M%S)}
+RX="$ROOT/dist/bench/fanout-rx.js"
+ID=$(printf '%04x' $((($$ + RANDOM) % 65536)))
+GEN_NS=nrf-gen-$ID CAP_NS=nrf-cap-$ID GEN_IF=nrfg$ID CAP_IF=nrfc$ID
+GEN_MAC=02:00:00:00:0c:01 CAP_MAC=02:00:00:00:0c:02 DST_MAC=02:00:00:00:ff:02
+WMEM_BOOST=4194304
+mkdir -p "$OUT"
+CSV=$OUT/runs.csv
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+[ -f "$RX" ] || { echo "build first: npx tsc -p ." >&2; exit 1; }
+command -v trafgen >/dev/null || { echo "trafgen (netsniff-ng) is needed" >&2; exit 1; }
+
+RPID="" TPID="" OLD_WMEM=""
+cleanup() {
+  for p in $RPID $TPID; do kill -INT "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in $RPID $TPID; do kill -KILL "$p" 2>/dev/null; done
+  [ -n "$OLD_WMEM" ] && sysctl -qw net.core.wmem_default="$OLD_WMEM"
+  ip netns del "$GEN_NS" 2>/dev/null
+  ip netns del "$CAP_NS" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$GEN_NS" && ip netns add "$CAP_NS" || exit 1
+ip link add "$GEN_IF" netns "$GEN_NS" type veth peer name "$CAP_IF" netns "$CAP_NS" || exit 1
+for end in "$GEN_NS $GEN_IF $GEN_MAC" "$CAP_NS $CAP_IF $CAP_MAC"; do
+  read -r ns ifc mac <<<"$end"
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$ns" link set "$ifc" address "$mac"
+  for feat in rx tx sg tso gso gro lro; do ip netns exec "$ns" ethtool -K "$ifc" "$feat" off >/dev/null 2>&1; done
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set "$ifc" up
+done
+OLD_WMEM=$(sysctl -n net.core.wmem_default)
+if [ "$OLD_WMEM" -lt "$WMEM_BOOST" ]; then sysctl -qw net.core.wmem_default=$WMEM_BOOST; else OLD_WMEM=""; fi
+
+pay=$((SIZE - 42))
+CFG=$OUT/flows.cfg
+for ((i = 0; i < NFLOWS; i++)); do
+  printf '{ eth(da=%s, sa=%s), ipv4(sa=10.98.%d.%d, da=10.98.200.1, ttl=64, df), udp(sp=%d, dp=5001), fill(0x5a, %d) }\n' \
+    "$DST_MAC" "$GEN_MAC" $((i / 64 / 250)) $((1 + (i / 64) % 250)) $((10000 + i % 64)) "$pay"
+done > "$CFG"
+
+{
+  echo "date: $(date -Is)"; echo "kernel: $(uname -r)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') x $(nproc)"
+  echo "node: $(node --version)  trafgen: $(trafgen -v 2>&1 | head -1)"
+  echo "params: DURATION=$DURATION WARMUP=$WARMUP REPS=$REPS NFLOWS=$NFLOWS SIZE=$SIZE GEN_CPU=$GEN_CPU TOUCH=$TOUCH"
+} | tee "$OUT/env.txt" >&2
+
+counters() { ip netns exec "$1" awk -v d="$2:" '$1 == d { print $3, $11 }' /proc/net/dev; }  # rx_packets tx_packets
+cpustat() { awk -v c="cpu$1" '$1==c {print $2+$3+$4+$7+$8+$9, $5+$6, $8}' /proc/stat; }  # busy idle+iowait softirq
+
+echo "rep,config,workers,fanout,cpus,gen_mpps,recv_mpps,drop_pct,sent,received,kernel_drops,per_worker,cpu0_busy,cpu0_si,cpu1_busy,cpu1_si,bg_busy" > "$CSV"
+
+busy1s() {  # busy % of all CPUs over one second
+  local a b
+  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat); sleep 1
+  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f", d ? 100 * (y[1] - x[1]) / d : 0 }'
+}
+BG=0
+gate() {  # wait for a quiet machine; sets BG to the background busy % seen last
+  local t0=$SECONDS
+  while :; do
+    BG=$(busy1s)
+    if ! pgrep -x trafgen >/dev/null && [ "$BG" -lt "$GATE_BUSY" ]; then return 0; fi
+    if (( SECONDS - t0 >= GATE_WAIT )); then log "gate: machine still busy (${BG}%, other trafgen: $(pgrep -xc trafgen)) - running anyway"; return 1; fi
+    sleep 2
+  done
+}
+
+spec() {  # NAME -> "workers fanout cpus gen_pin"
+  case $1 in
+    1w) echo "1 hash none none" ;;
+    2w) echo "2 hash none none" ;;
+    1w-pin) echo "1 hash $OTHER_CPU $GEN_CPU" ;;
+    2w-pin) echo "2 hash $OTHER_CPU,$GEN_CPU $GEN_CPU" ;;
+    2w-flow) echo "2 flow none none" ;;
+    2w-flow-pin) echo "2 flow $OTHER_CPU,$GEN_CPU $GEN_CPU" ;;
+    2w-lb) echo "2 lb none none" ;;
+    2w-w13) echo "2 w13 none none" ;;
+    *) return 1 ;;
+  esac
+}
+
+run_one() {
+  local rep=$1 name=$2 workers fanout cpus gpin
+  read -r workers fanout cpus gpin <<<"$(spec "$name")" || { log "unknown config $name"; return; }
+  local fan=$fanout
+  [ "$fanout" = w13 ] && fan='{"steering":{"steer":{"kind":"flow"},"weights":[1,3]}}'
+  gate
+  local rout=$OUT/$name.$rep.out rerr=$OUT/$name.$rep.err
+  local touch=""; [ "$TOUCH" = 1 ] && touch=touch
+  ip netns exec "$CAP_NS" node "$RX" "$CAP_IF" "$workers" "$fan" "$cpus" $touch >"$rout" 2>"$rerr" &
+  RPID=$!
+  local t
+  for ((t = 0; t < 100; t++)); do grep -q READY "$rerr" && break; sleep 0.1; done
+  grep -q READY "$rerr" || { log "$name: receiver did not start: $(tail -2 "$rerr")"; kill -KILL $RPID; RPID=""; return; }
+  local pin=""; [ "$gpin" != none ] && pin="taskset -c $gpin"
+  local c0; c0=$(counters "$GEN_NS" "$GEN_IF")
+  # through timeout: a background job of a script ignores SIGINT, timeout forwards it
+  timeout -s INT -k 5 $((WARMUP + DURATION + 20)) \
+    ip netns exec "$GEN_NS" $pin trafgen -o "$GEN_IF" -i "$CFG" -P 1 -Q -C >"$OUT/$name.$rep.trafgen" 2>&1 &
+  TPID=$!
+  sleep "$WARMUP"
+  local gA cA0 cA1; gA=$(counters "$GEN_NS" "$GEN_IF"); cA0=$(cpustat 0); cA1=$(cpustat 1); local tA; tA=$(date +%s.%N)
+  sleep "$DURATION"
+  local gB cB0 cB1; gB=$(counters "$GEN_NS" "$GEN_IF"); cB0=$(cpustat 0); cB1=$(cpustat 1); local tB; tB=$(date +%s.%N)
+  kill -INT $TPID; wait $TPID 2>/dev/null; TPID=""
+  sleep "$DRAIN"
+  local c2; c2=$(counters "$GEN_NS" "$GEN_IF")
+  kill -INT $RPID
+  for ((t = 0; t < 100; t++)); do kill -0 $RPID 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $RPID 2>/dev/null; wait $RPID 2>/dev/null; RPID=""
+  local res; res=$(grep RESULT "$rout")
+  python3 - "$rep" "$name" "$workers" "$fanout" "$cpus" "$c0" "$gA" "$gB" "$c2" "$tA" "$tB" "$res" "$cA0" "$cB0" "$cA1" "$cB1" "$BG" >> "$CSV" <<'PY'
+import sys
+rep, name, workers, fanout, cpus, c0, gA, gB, c2, tA, tB, res, a0, b0, a1, b1, bg = sys.argv[1:]
+tx = lambda s: int(s.split()[1])
+dt = float(tB) - float(tA)
+gen = (tx(gB) - tx(gA)) / dt / 1e6
+sent = tx(c2) - tx(c0)
+kv = dict(x.split('=', 1) for x in res.split()[1:]) if res else {}
+got = int(kv.get('packets', 0)); drops = int(kv.get('kernel_drops', 0))
+def cpu(a, b):
+    a = list(map(int, a.split())); b = list(map(int, b.split()))
+    busy, idle, si = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+    tot = (busy + idle) or 1
+    return f"{100 * busy / tot:.0f},{100 * si / tot:.0f}"
+recv = got / sent * gen if sent else 0   # received rate over the same window, by ratio
+drop = 100 * (sent - got) / sent if sent else 0
+print(f"{rep},{name},{workers},{fanout},{cpus},{gen:.3f},{recv:.3f},{drop:.1f},{sent},{got},{drops},{kv.get('per_worker','').replace(',',' ')},{cpu(a0,b0)},{cpu(a1,b1)},{bg}")
+PY
+  log "$(tail -1 "$CSV")"
+}
+
+for ((rep = 1; rep <= REPS; rep++)); do
+  for c in $CONFIGS; do run_one "$rep" "$c"; sleep 1; done
+done
+
+python3 - "$CSV" <<'PY'
+import csv, sys, statistics
+rows = list(csv.DictReader(open(sys.argv[1])))
+by = {}
+for r in rows: by.setdefault(r['config'], []).append(r)
+print('| config | workers | fanout | pinned CPUs | gen Mpps | captured Mpps | loss % | kernel drops | per-worker share | cpu0 busy/si % | cpu1 busy/si % | background busy % before |')
+print('|---|---|---|---|---|---|---|---|---|---|---|---|')
+for name, rs in by.items():
+    med = lambda k: statistics.median(float(r[k]) for r in rs)
+    r0 = rs[len(rs) // 2]
+    pw = [int(x) for x in r0['per_worker'].split()] if r0['per_worker'] else []
+    share = ' / '.join(f"{100 * x / sum(pw):.0f}%" for x in pw) if pw and sum(pw) else '-'
+    rng = lambda k: f"{med(k):.3f}" + (f" [{min(float(r[k]) for r in rs):.3f}-{max(float(r[k]) for r in rs):.3f}]" if len(rs) > 1 else '')
+    print(f"| {name} | {r0['workers']} | {r0['fanout']} | {r0['cpus']} | {rng('gen_mpps')} | {rng('recv_mpps')} | {med('drop_pct'):.1f} | {int(med('kernel_drops'))} | {share} | {r0['cpu0_busy']}/{r0['cpu0_si']} | {r0['cpu1_busy']}/{r0['cpu1_si']} | {max(int(r['bg_busy']) for r in rs)} |")
+PY
+echo "results: $CSV" >&2
