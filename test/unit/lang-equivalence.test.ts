@@ -18,7 +18,8 @@ import { runBpf } from '../../src/lang/cbpf/interp.js';
 import { parseDDD } from '../../src/lang/cbpf/insn.js';
 import { LangError } from '../../src/lang/errors.js';
 import type { PacketLike } from '../../src/packet-like.js';
-import { buildCorpus, indexesFromPcap, kernelView, toPcap, type CorpusPacket } from '../fixtures/lang/corpus.js';
+import { PcapWriter } from '../../src/pcap/index.js';
+import { buildCorpus, indexesFromPcap, kernelView, type CorpusPacket } from '../fixtures/lang/corpus.js';
 
 const EXPRS = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
   .split('\n')
@@ -61,7 +62,10 @@ test('verdicts equal tcpdump for every (expression, packet); BPF and JS agree; c
   try {
     const pk = buildCorpus();
     const pcap = join(dir, 'corpus.pcap');
-    writeFileSync(pcap, toPcap(pk));
+    // The corpus file, written by netring's own pcap writer: packet i at i+1 seconds.
+    const w = new PcapWriter(pcap, { precision: 'micro' });
+    pk.forEach((p, i) => w.write(p.data, 0, p.caplen, p.wireLen, i + 1, 0));
+    w.close();
     const exprFile = join(dir, 'expr');
     const pls = pk.map((p) => packetLike(p));
     const shifted = pk.map((p, i) => packetLike(p, 1 + (i % 61)));
