@@ -51,6 +51,7 @@ export interface GenCliOptions {
   batch?: number;
   ringFrames?: number;
   qdiscBypass?: boolean;
+  linear?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -83,7 +84,7 @@ export function genOptionsFrom(o: GenCliOptions): GenerateOptions {
     iface: o.interface, packet, src: o.src, dst: o.dst, sport: o.sport, dport: o.dport, vlan: o.vlan, proto: o.proto,
     flows: o.flows, randomFlows: o.randomFlows, size: o.size, rate: o.rate, burst: o.burst, count: o.count, seconds: o.seconds,
     workers: o.workers, stamp: o.stamp, streamBase: o.streamId, seed: o.seed, batch: o.batch, frameCount: o.ringFrames,
-    qdiscBypass: o.qdiscBypass,
+    qdiscBypass: o.qdiscBypass, linear: o.linear,
   };
   if (o.replay !== undefined) {
     for (const [k, v] of Object.entries({ '--src': o.src, '--dst': o.dst, '--sport': o.sport, '--dport': o.dport, '--vlan': o.vlan, '--proto': o.proto, '--size': o.size, '--flows': o.flows, '--payload': o.payload })) {
@@ -158,7 +159,7 @@ export function registerGen(program: Command): void {
     .option('--flows <n>', 'number of distinct flows (5-tuples) to cycle through', intArg('--flows', 1, MAX_FLOWS))
     .option('--random-flows', 'draw the flows at random (seeded) rather than in order')
     .option('--rate <rate>', 'packets/s or bits/s: 50kpps, 1Mpps, 500Mbps, or max (default max)')
-    .option('--burst <n>', 'token bucket size in packets (pps) or bits (bps) (default 5 ms of traffic)', numArg('--burst', 1))
+    .option('--burst <n>', 'token bucket size in packets (pps) or bits (bps) (default 20 ms of traffic)', numArg('--burst', 1))
     .option('-c, --count <n>', 'stop after n packets', intArg('-c', 0))
     .option('--seconds <n>', 'stop after n seconds', numArg('--seconds', 0))
     .option('--workers <n>', 'parallel senders, each with its own socket and ring (default 1)', intArg('--workers', 1, 64))
@@ -171,6 +172,7 @@ export function registerGen(program: Command): void {
     .option('--batch <n>', 'most frames per kick (default 256)', intArg('--batch', 1, 65536))
     .option('--ring-frames <n>', 'TX ring slots per worker', intArg('--ring-frames', 1, 1 << 20))
     .option('--no-qdisc-bypass', 'go through the qdisc layer (default: bypass it, as trafgen does)')
+    .option('--no-linear', 'let the kernel attach ring pages to skbs instead of copying frames into linear skbs')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no status line')
     .action(async (o: GenCliOptions) => {

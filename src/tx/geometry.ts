@@ -37,20 +37,22 @@ export function frameSizeFor(maxFrameLen: number): number {
 }
 
 /**
- * Fill in and check a geometry. `maxFrameLen` (default 1514) picks the slot
- * size when `frameSize` is not given; `frameCount` defaults to about 1 MiB of
- * ring and is rounded up to whole blocks.
+ * Fill in and check a geometry. `maxFrameLen` (default 1514) plus `headroom`
+ * (bytes before each frame, e.g. a virtio_net_hdr) picks the slot size when
+ * `frameSize` is not given; `frameCount` defaults to about 1 MiB of ring and
+ * is rounded up to whole blocks.
  */
-export function resolveTxGeometry(o: { frameSize?: number; frameCount?: number; maxFrameLen?: number } = {}): TxGeometry {
+export function resolveTxGeometry(o: { frameSize?: number; frameCount?: number; maxFrameLen?: number; headroom?: number } = {}): TxGeometry {
   const maxLen = o.maxFrameLen ?? 1514;
+  const room = o.headroom ?? 0;
   if (!Number.isInteger(maxLen) || maxLen < 14 || maxLen > MAX_TX_FRAME)
     throw bad(`maxFrameLen must be an integer in 14..${MAX_TX_FRAME} (got ${String(maxLen)})`);
-  const frameSize = o.frameSize ?? frameSizeFor(maxLen);
+  const frameSize = o.frameSize ?? frameSizeFor(maxLen + room);
   if (!Number.isInteger(frameSize) || frameSize <= 0) throw bad(`frameSize must be a positive integer (got ${String(frameSize)})`);
   if (frameSize % 16 !== 0) throw bad(`frameSize ${frameSize} must be a multiple of 16`);
   if (frameSize < Math.max(64, TPACKET2_HDRLEN)) throw bad(`frameSize ${frameSize} is below the minimum 64`);
-  if (frameSize - TX_DATA < maxLen)
-    throw bad(`frameSize ${frameSize} holds frames of ${frameSize - TX_DATA} bytes, less than maxFrameLen ${maxLen}`);
+  if (frameSize - TX_DATA - room < maxLen)
+    throw bad(`frameSize ${frameSize} holds frames of ${frameSize - TX_DATA - room} bytes, less than maxFrameLen ${maxLen}`);
   const blockSize = Math.ceil(frameSize / PAGE_SIZE) * PAGE_SIZE;
   const perBlock = Math.floor(blockSize / frameSize);
   const want = o.frameCount ?? Math.min(8192, Math.max(64, Math.floor(TARGET_RING_BYTES / frameSize)));

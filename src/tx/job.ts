@@ -63,6 +63,8 @@ export interface GenerateOptions {
   frameCount?: number;
   /** Skip the qdisc (default true). */
   qdiscBypass?: boolean;
+  /** Linear skbs through a virtio_net_hdr per slot (default true; see TxRing). */
+  linear?: boolean;
 }
 
 /** A validated job. */

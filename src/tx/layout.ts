@@ -22,3 +22,8 @@ export const TPACKET2_HDRLEN = 52;
 
 /** Low status bits that mean "not yours": SEND_REQUEST | SENDING | WRONG_FORMAT. */
 export const TX_BUSY_MASK = 0x7;
+
+/** SOL_PACKET option: a virtio_net_hdr precedes every frame (linux/if_packet.h). */
+export const PACKET_VNET_HDR = 15;
+/** sizeof(struct virtio_net_hdr): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset. */
+export const VNET_HDR_LEN = 10;

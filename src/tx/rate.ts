@@ -60,14 +60,14 @@ export class TokenBucket {
 
   /**
    * @param ratePerSec tokens per second (packets or bits)
-   * @param burst bucket size (default: 5 ms of tokens, at least 2 packets' worth of `unitCost`)
+   * @param burst bucket size (default: 20 ms of tokens, at least 2 packets' worth of `unitCost`: a sender descheduled for less than that catches up)
    * @param nowNs the clock reading at start
    * @param unitCost cost of the largest packet (1 for pps, frame bits for bps)
    */
   constructor(ratePerSec: number, burst: number | undefined, nowNs: number, unitCost = 1) {
     if (!(ratePerSec > 0)) throw new NetringError(`rate must be above zero (got ${ratePerSec})`, 'EINVAL');
     this.perNs = ratePerSec / 1e9;
-    const b = burst ?? Math.max(2 * unitCost, ratePerSec * 0.005);
+    const b = burst ?? Math.max(2 * unitCost, ratePerSec * 0.02);
     if (!(b >= unitCost)) throw new NetringError(`burst ${b} is smaller than one packet (${unitCost})`, 'EINVAL');
     this.burst = b;
     this.wakeLevel = Math.min(b, Math.max(unitCost, Math.min(ratePerSec * 0.001, b / 2)));

@@ -27,7 +27,7 @@ export interface SenderOptions {
   source: PacketSource;
   /** Rate limit (null/undefined: as fast as possible, or the source's schedule). */
   rate?: Rate | null;
-  /** Token bucket size in packets (pps) or bits (bps). Default: 5 ms of traffic, at least 2 packets. */
+  /** Token bucket size in packets (pps) or bits (bps). Default: 20 ms of traffic, at least 2 packets (a stall shorter than that is caught up). */
   burst?: number;
   /** Stop after this many packets. */
   count?: number;

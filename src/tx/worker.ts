@@ -20,7 +20,7 @@ const { job, w, stop, progress } = workerData as WorkerInput;
 try {
   const o = job.opts;
   const source = makeSource(job, w);
-  const ring = openTxRing({ iface: o.iface, maxFrameLen: Math.max(60, source.maxLength), frameCount: o.frameCount, qdiscBypass: o.qdiscBypass });
+  const ring = openTxRing({ iface: o.iface, maxFrameLen: Math.max(60, source.maxLength), frameCount: o.frameCount, qdiscBypass: o.qdiscBypass, linear: o.linear });
   const rate = job.rate === null ? null : { value: job.rate.value / job.workers, unit: job.rate.unit };
   const ctl = new Int32Array(stop);
   try {

@@ -30,10 +30,12 @@ const SPECS: PacketSpec[] = [
   { proto: 'icmp', src: 'fd00::1', dst: 'ff02::1', size: 98 },
 ];
 
-test('TX ring: exact count and byte-for-byte frames of several templates, through many ring wraps', { skip: needRoot }, async () => {
+for (const linear of [true, false]) {
+test(`TX ring (${linear ? 'linear' : 'paged'} skbs): exact count and byte-for-byte frames of several templates, through many ring wraps`, { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const cap = openCapture({ iface: b, blockSize: 1 << 20, blockCount: 32, blockTimeoutMs: 2 });
-    const ring = openTxRing({ iface: a, maxFrameLen: 1514, frameCount: 128 });
+    const ring = openTxRing({ iface: a, maxFrameLen: 1514, frameCount: 128, linear });
+    assert.equal(ring.linear, linear);
     assert.equal(ring.frameCount, 128);
     const N = 6000;
     const frames: Uint8Array[] = [];
@@ -65,6 +67,23 @@ test('TX ring: exact count and byte-for-byte frames of several templates, throug
     }
   });
 });
+}
+
+test('TX ring: jumbo frames (9000-byte MTU), linear headers + paged rest', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const cap = openCapture({ iface: b, blockSize: 1 << 20, blockCount: 8, blockTimeoutMs: 2 });
+    const ring = openTxRing({ iface: a, maxFrameLen: 9000, frameCount: 16 });
+    const frames = [9000, 5000, 4001, 4000, 3999, 60, 9000].map((size, i) => numbered({ size }, i));
+    for (const f of frames) assert.ok(ring.write(f));
+    ring.flush();
+    const got = await collectFrames(cap, frames.length);
+    const st = ring.stats();
+    ring.close();
+    cap.close();
+    assert.equal(st.failed, 0);
+    assert.deepEqual(got, frames);
+  }, { mtu: 9000 });
+});
 
 test('TX ring: slots keep their bytes, so a tag lets the sender skip the copy', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
@@ -94,7 +113,8 @@ test('TX ring: slots keep their bytes, so a tag lets the sender skip the copy', 
 test('TX ring: a frame the kernel refuses is counted and reported, the frames behind it still go, in order', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const cap = openCapture({ iface: b, blockSize: 1 << 16, blockCount: 16, blockTimeoutMs: 2 });
-    const ring = openTxRing({ iface: a, maxFrameLen: 1514, frameCount: 32 });
+    const ring = openTxRing({ iface: a, maxFrameLen: 1514, frameCount: 32, linear: false });
+    assert.equal(ring.linear, false);
     const fails: TxFailure[] = [];
     ring.onFailure = (f) => fails.push(f);
     // the MTU shrinks under the ring: frames above it come back TP_STATUS_WRONG_FORMAT
@@ -118,6 +138,43 @@ test('TX ring: a frame the kernel refuses is counted and reported, the frames be
     assert.deepEqual(fails.map((f) => f.seq), [...big].sort((x, y) => x - y));
     assert.ok(fails.every((f) => f.code === 'EMSGSIZE' && f.length === frames[f.seq].length), JSON.stringify(fails[0]));
     assert.deepEqual(got, frames.filter((_, i) => !big.has(i)));
+  });
+});
+
+test('TX ring, linear mode: frames above the MTU are refused at commit, counted and reported in order', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    run('ip', ['link', 'set', a, 'mtu', '700']);
+    const cap = openCapture({ iface: b, blockSize: 1 << 16, blockCount: 16, blockTimeoutMs: 2 });
+    const ring = openTxRing({ iface: a, maxFrameLen: 1514, frameCount: 32 });
+    assert.equal(ring.linear, true);
+    const fails: TxFailure[] = [];
+    ring.onFailure = (f) => fails.push(f);
+    const frames: Uint8Array[] = [];
+    const big = new Set([1, 2, 30, 31, 32, 77]);
+    for (let i = 0; i < 100; i++) frames.push(numbered({ size: big.has(i) ? 800 : 714 - (i % 3) * 100, vlan: i === 50 ? 1 : undefined }, i));
+    // 714 untagged and 718 tagged (i = 50) are exactly at the limit and go through
+    frames[50] = numbered({ size: 718, vlan: 1 }, 50);
+    for (let i = 0; i < 100; i++) {
+      while (!ring.write(frames[i])) ring.wait(10);
+      if (i % 10 === 9) ring.flush();
+    }
+    ring.flush();
+    assert.ok(ring.drain(2000));
+    const st = ring.stats();
+    const got = await collectFrames(cap, 100 - big.size, 2000);
+    // the MTU grows: after refreshMtu() the big frames go too
+    run('ip', ['link', 'set', a, 'mtu', '1500']);
+    assert.equal(ring.refreshMtu(), 1500);
+    assert.ok(ring.write(frames[1]));
+    ring.flush();
+    const late = await collectFrames(cap, 1, 2000);
+    ring.close();
+    cap.close();
+    assert.deepEqual([st.queued, st.sent, st.failed], [100, 100 - big.size, big.size]);
+    assert.deepEqual(fails.map((f) => f.seq), [...big]);
+    assert.ok(fails.every((f) => f.code === 'EMSGSIZE' && f.length === 800));
+    assert.deepEqual(got, frames.filter((_, i) => !big.has(i)));
+    assert.deepEqual(late, [frames[1]]);
   });
 });
 
@@ -145,7 +202,7 @@ test('errors: unknown interface, bad geometry, oversized frame, closed ring', { 
   assert.throws(() => openTxRing({ iface: 'lo', frameSize: 100 }), (e: NetringError) => e.code === 'EGEOMETRY' && /multiple of 16/.test(e.message));
   assert.throws(() => openTxRing({ iface: 'lo', frameSize: 1024, maxFrameLen: 1514 }), (e: NetringError) => e.code === 'EGEOMETRY' && /less than maxFrameLen/.test(e.message));
   const ring = openTxRing({ iface: 'lo', maxFrameLen: 200, frameCount: 8 });
-  assert.equal(ring.capacity, 256 - 32);
+  assert.equal(ring.capacity, 256 - 32 - (ring.linear ? 10 : 0));
   assert.throws(() => ring.write(new Uint8Array(300)), RangeError);
   ring.next();
   assert.throws(() => ring.commit(5000), RangeError);
