@@ -29,6 +29,9 @@ import {
   type WorkerStateName,
 } from './shared.js';
 import { SlotTable } from './slots.js';
+import { cbpfToEbpf, loadSocketFilter, SteerTableMap } from './ebpf.js';
+import { tableProgram, tableValues, type TableAlloc } from './steering.js';
+import { toClasses, type Steering } from './steer-spec.js';
 import type { CtrlMessage, WorkerBoot, WorkerMessage } from './worker-main.js';
 
 /** Options of {@link group}. */
@@ -162,8 +165,12 @@ function num(v: number | undefined, dflt: number, name: string, min = 0): number
 export class FanoutGroup extends EventEmitter {
   readonly iface: string;
   readonly size: number;
-  readonly plan: FanoutPlan;
+  /** How packets are spread (its steering changes with setWeights()). */
+  plan: FanoutPlan;
   private readonly opts: GroupOptions;
+  private ebpf: { table: TableAlloc; map: SteerTableMap; prog: number } | null = null;
+  private weightOverrides: Array<number[] | undefined> = [];
+  private programSeq = 0;
   private readonly shared: SharedCounters;
   private readonly members: Member[] = [];
   private readonly slotTable = new SlotTable();
@@ -210,6 +217,7 @@ export class FanoutGroup extends EventEmitter {
 
   /** @internal */
   async start(): Promise<this> {
+    if (this.plan.table !== undefined && this.plan.steering !== undefined) this.loadEbpf(this.plan.steering, this.plan.table.entries);
     for (let i = 0; i < this.size; i++) this.spawn(i, 0);
     try {
       await this.withTimeout(Promise.all(this.members.map((_, i) => this.waitFor(i, 'ready'))), 'load and set up');
@@ -219,10 +227,60 @@ export class FanoutGroup extends EventEmitter {
       this.shared.requestStop();
       await Promise.all(this.members.map((m) => { void m.worker?.terminate(); return m.exited; }));
       this.cleanupFds();
+      this.unloadEbpf();
       throw e;
     }
     this.started = true;
     return this;
+  }
+
+  /** eBPF table mode: one program for the group's life, a table map that follows the layout and the weights. */
+  private loadEbpf(steering: Steering, entries: number): void {
+    const { program, table } = tableProgram(steering, this.size, entries);
+    const map = new SteerTableMap(table.size);
+    try {
+      map.write(tableValues(table, Array.from({ length: this.size }, (_, i) => i)));
+      const prog = loadSocketFilter(cbpfToEbpf(program, { tableFd: map.fd }));
+      this.ebpf = { table, map, prog };
+    } catch (e) {
+      map.close();
+      throw e;
+    }
+  }
+
+  private unloadEbpf(): void {
+    if (this.ebpf === null) return;
+    native.close(this.ebpf.prog);
+    this.ebpf.map.close();
+    this.ebpf = null;
+  }
+
+  /**
+   * Change the weights of class `cls` (0 for a single plan) while packets
+   * flow. eBPF groups rewrite their table map in place; classic BPF groups get
+   * a new program, set by one worker (within `pollMs`). Resolves once the new
+   * weights are in force. Kernel-mode groups have no weights.
+   */
+  async setWeights(weights: readonly number[], cls = 0): Promise<void> {
+    const st = this.plan.steering;
+    if (st === undefined) throw new NetringError(`group: ${this.plan.describe} has no weights (use a steering function)`, 'EINVAL');
+    const classes = toClasses(st);
+    if (!Number.isInteger(cls) || cls < 0 || cls >= classes.length) throw new NetringError(`group: no class ${cls}`, 'EINVAL');
+    const c = classes[cls];
+    const n = (c.members ?? this.members).length;
+    if (weights.length !== n) throw new NetringError(`group: class ${cls} has ${n} members, got ${weights.length} weights`, 'EINVAL');
+    if (this.ebpf !== null) {
+      const over = [...this.weightOverrides];
+      over[cls] = [...weights];
+      this.ebpf.map.write(tableValues(this.ebpf.table, this.slotTable.slots(this.size), over)); // validates first
+      this.weightOverrides = over;
+      return;
+    }
+    classes[cls] = { ...c, weights: [...weights] };
+    const next: Steering = classes.length === 1 && classes[0].match === undefined ? { ...classes[0] } : { classes };
+    programFor({ ...this.plan, steering: next }, this.size, this.slotTable.slots(this.size)); // validates
+    this.plan = { ...this.plan, steering: next };
+    await this.reprogram();
   }
 
   private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
@@ -305,20 +363,29 @@ export class FanoutGroup extends EventEmitter {
     const program = programFor(this.plan, this.size, slots);
     if (program !== undefined) j.program = program;
     if (this.plan.ebpfFd !== undefined) j.ebpfFd = this.plan.ebpfFd;
+    if (this.ebpf !== null) j.ebpfFd = this.ebpf.prog;
     const joined = this.waitFor(i, 'joined');
     this.send(i, { t: 'join', join: j });
     const msg = (await joined) as Extract<WorkerMessage, { t: 'joined' }>;
     if (first) { this.groupId = msg.id; this.shared.fanoutId = msg.id; }
     this.slotTable.join(i);
     this.members[i].joined = true;
+    if (this.ebpf !== null) void this.reprogram();
   }
 
-  /** Send the program for the current layout to one live member (steered groups only). */
-  private reprogram(): void {
-    if (this.plan.steering === undefined || this.slotTable.size === 0) return;
+  /** Follow the current layout: rewrite the eBPF table, or send a new program to one live member (steered groups only). */
+  private reprogram(): Promise<void> {
+    if (this.ebpf !== null) {
+      this.ebpf.map.write(tableValues(this.ebpf.table, this.slotTable.slots(this.size), this.weightOverrides));
+      return Promise.resolve();
+    }
+    if (this.plan.steering === undefined || this.slotTable.size === 0) return Promise.resolve();
     const live = this.members.findIndex((m) => m.joined && m.worker !== null);
-    if (live < 0) return;
-    this.send(live, { t: 'program', program: programFor(this.plan, this.size, this.slotTable.slots(this.size))! });
+    if (live < 0) return Promise.resolve();
+    const seq = ++this.programSeq;
+    const done = this.waitFor(live, 'programmed').then(() => undefined);
+    this.send(live, { t: 'program', seq, program: programFor(this.plan, this.size, this.slotTable.slots(this.size))! });
+    return done;
   }
 
   private onExited(i: number, gen: number, code: number): void {
@@ -346,7 +413,7 @@ export class FanoutGroup extends EventEmitter {
         m.restarts++;
         void this.respawn(i, gen + 1);
       } else {
-        this.reprogram();
+        this.reprogram().catch(() => { /* that worker died too: its exit reprograms again */ });
       }
       return;
     }
@@ -431,6 +498,7 @@ export class FanoutGroup extends EventEmitter {
     }
     await new Promise((r) => setImmediate(r)); // let late messages land
     this.cleanupFds();
+    this.unloadEbpf();
     return {
       results: this.members.map((m) => m.result?.value),
       reduced: undefined,

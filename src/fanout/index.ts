@@ -25,3 +25,7 @@ export type { WorkerContext, WorkerModule } from './worker-api.js';
 export { SlotTable } from './slots.js';
 export { USER_COUNTERS } from './shared.js';
 export type { WorkerStateName } from './shared.js';
+export { tableProgram, tableValues, TableAlloc } from './steering.js';
+export type { TableSegment } from './steering.js';
+export { cbpfToEbpf, loadSocketFilter, SteerTableMap } from './ebpf.js';
+export type { EbpfOptions } from './ebpf.js';

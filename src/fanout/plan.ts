@@ -20,13 +20,15 @@ export type KernelMode = Exclude<FanoutMode, 'cbpf' | 'ebpf'>;
  *   `+defrag`, `+rollover`, `+ignore-outgoing` (see {@link parseFanout});
  * - `{ mode, ...flags }` for a kernel mode;
  * - `{ steering, ...flags }` for a generated program (PFQ functions, weights,
- *   classes), regenerated whenever members come and go;
+ *   classes), regenerated whenever members come and go; with `ebpf: true` the
+ *   program is eBPF and picks through a table map the group rewrites in place
+ *   (live weights, no reload; `tableEntries` per plan, default 256);
  * - `{ mode: 'cbpf', program }` or `{ mode: 'ebpf', ebpfFd }` for your own program.
  */
 export type GroupFanout =
   | string
   | (FanoutFlags & { mode: KernelMode })
-  | (FanoutFlags & { steering: Steering })
+  | (FanoutFlags & { steering: Steering; ebpf?: boolean; tableEntries?: number })
   | (FanoutFlags & { mode: 'cbpf'; program: BpfProgram })
   | (FanoutFlags & { mode: 'ebpf'; ebpfFd: number });
 
@@ -40,6 +42,8 @@ export interface FanoutPlan {
   steering?: Steering;
   program?: BpfProgram;
   ebpfFd?: number;
+  /** eBPF table mode: entries per plan of the steering table. */
+  table?: { entries: number };
   /** Human-readable summary, e.g. "cbpf steering flow (weights 1:3)". */
   describe: string;
 }
@@ -62,21 +66,26 @@ function flagsOf(f: FanoutFlags): FanoutFlags {
 export function parseFanout(text: string, weights?: readonly number[]): FanoutObject {
   const [head, ...rest] = text.trim().split('+');
   const flags: FanoutFlags = {};
+  let ebpf = false;
   for (const f of rest) {
     const n = f.trim().toLowerCase();
-    if (n === 'defrag') flags.defrag = true;
+    if (n === 'ebpf') ebpf = true;
+    else if (n === 'defrag') flags.defrag = true;
     else if (n === 'rollover') flags.rollover = true;
     else if (n === 'ignore-outgoing' || n === 'ignore_outgoing' || n === 'in') flags.ignoreOutgoing = true;
-    else throw new NetringError(`unknown fanout flag "${f}" (defrag, rollover, ignore-outgoing)`, 'EINVAL');
+    else throw new NetringError(`unknown fanout flag "${f}" (defrag, rollover, ignore-outgoing, ebpf)`, 'EINVAL');
   }
   const h = head.trim().toLowerCase();
   if (KERNEL_MODES.includes(h)) {
+    if (ebpf) throw new NetringError(`+ebpf needs a steering function (flow, ip, mac, ...), not kernel mode ${h}`, 'EINVAL');
     if (weights !== undefined) throw new NetringError(`weights need a steering function (flow, ip, mac, ...), not kernel mode ${h}`, 'EINVAL');
     return { mode: h as KernelMode, ...flags };
   }
   if (h === 'cbpf' || h === 'ebpf') throw new NetringError(`fanout ${h} needs a program: give a steering function (flow, ip, ...) or a program file`, 'EINVAL');
   const steer = parseSteer(h);
-  return { steering: weights === undefined ? steer : { steer, weights }, ...flags };
+  const out: FanoutObject = { steering: weights === undefined ? steer : { steer, weights }, ...flags };
+  if (ebpf) (out as { ebpf?: boolean }).ebpf = true;
+  return out;
 }
 
 function describeSteering(s: Steering): string {
@@ -98,8 +107,12 @@ export function planFanout(f: GroupFanout | undefined): FanoutPlan {
   const spec: FanoutObject = typeof f === 'string' ? parseFanout(f) : f ?? { mode: 'hash' };
   const flags = flagsOf(spec);
   if ('steering' in spec) {
-    if (!needsProgram(spec.steering)) return { mode: 'lb', flags, describe: 'lb (round robin, kernel)' };
     toClasses(spec.steering); // validates shape early
+    if (spec.ebpf) {
+      const entries = spec.tableEntries ?? 256;
+      return { mode: 'ebpf', flags, steering: spec.steering, table: { entries }, describe: `ebpf steering ${describeSteering(spec.steering)} (table of ${entries} entries per plan)` };
+    }
+    if (!needsProgram(spec.steering)) return { mode: 'lb', flags, describe: 'lb (round robin, kernel)' };
     return { mode: 'cbpf', flags, steering: spec.steering, describe: `cbpf steering ${describeSteering(spec.steering)}` };
   }
   if (spec.mode === 'cbpf') {
@@ -117,6 +130,7 @@ export function planFanout(f: GroupFanout | undefined): FanoutPlan {
 
 /** The program a cbpf group needs for the current member layout (undefined when it needs none). */
 export function programFor(plan: FanoutPlan, members: number, slots: Slots): BpfInsn[] | undefined {
+  if (plan.table !== undefined) return undefined; // eBPF table mode: one program, the table follows the layout
   if (plan.steering !== undefined) return fanoutProgram(plan.steering, members, slots);
   if (plan.program !== undefined) return [...plan.program];
   return undefined;

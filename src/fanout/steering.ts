@@ -209,19 +209,31 @@ function emitTuple(a: Asm, withPorts: boolean, done: string): void {
 
 function gcd(x: number, y: number): number { while (y) [x, y] = [y, x % y]; return x; }
 
-/** Return the slot of the member picked by the hash in A, honouring weights. */
-function pick(a: Asm, members: readonly number[], weights: readonly number[] | undefined, slots: Slots): void {
-  if (weights !== undefined && weights.length !== members.length)
+function checkWeights(members: readonly number[], weights: readonly number[] | undefined): void {
+  if (weights === undefined) return;
+  if (weights.length !== members.length)
     throw new NetringError(`bad steering: ${weights.length} weights for ${members.length} members`, 'EINVAL');
-  for (const w of weights ?? []) {
+  for (const w of weights) {
     if (!Number.isInteger(w) || w < 0) throw new NetringError(`bad steering: weights must be non-negative integers (got ${String(w)})`, 'EINVAL');
+  }
+  if (weights.every((w) => w === 0)) throw new NetringError('bad steering: all weights are 0', 'EINVAL');
+}
+
+/** Return the slot of the member picked by the hash in A, honouring weights (or the table index, in table mode). */
+function pick(a: Asm, members: readonly number[], weights: readonly number[] | undefined, slots: Slots, table?: TableAlloc): void {
+  checkWeights(members, weights);
+  if (table !== undefined) {
+    const seg = table.alloc(members, weights);
+    if (seg.entries > 1) a.alu(MOD, seg.entries);
+    if (seg.base > 0) a.alu(ADD, seg.base);
+    a.retA();
+    return;
   }
   const live: Array<[slot: number, weight: number]> = [];
   members.forEach((m, i) => {
     const w = weights === undefined ? 1 : weights[i];
     if (slots[m] >= 0 && w > 0) live.push([slots[m], w]);
   });
-  if (weights !== undefined && weights.every((w) => w === 0)) throw new NetringError('bad steering: all weights are 0', 'EINVAL');
   const liveAll = slots.filter((s) => s >= 0).length;
   const even = live.every(([, w]) => w === live[0][1]);
   if (live.length === 0 || (even && live.length === liveAll)) { a.retA(); return; } // the kernel's % members spreads evenly
@@ -245,7 +257,7 @@ function pick(a: Asm, members: readonly number[], weights: readonly number[] | u
  * Append the code of one plan: hash with `plan.steer`, pick a member by the
  * weights, `ret` its slot. Every path ends in `ret`.
  */
-export function emitSteer(a: Asm, plan: SteerPlan, slots: Slots): void {
+export function emitSteer(a: Asm, plan: SteerPlan, slots: Slots, table?: TableAlloc): void {
   const n = slots.length;
   const s = plan.steer;
   checkSteer(s, n);
@@ -254,6 +266,7 @@ export function emitSteer(a: Asm, plan: SteerPlan, slots: Slots): void {
     if (!Number.isInteger(m) || m < 0 || m >= n) throw new NetringError(`bad steering: member ${String(m)} is not in 0..${n - 1}`, 'EINVAL');
   }
   if (s.kind === 'to') {
+    if (table !== undefined) { a.ldImm(table.alloc([s.index], undefined, 1).base).retA(); return; }
     const slot = slots[s.index];
     if (slot >= 0) a.retK(slot);
     else a.retA(); // member gone: any (A is whatever was last loaded; the kernel takes it modulo the members)
@@ -261,7 +274,7 @@ export function emitSteer(a: Asm, plan: SteerPlan, slots: Slots): void {
   }
   if (s.kind === 'rrobin') {
     a.ldAbs(W, ad(AD.RANDOM));
-    pick(a, members, plan.weights, slots);
+    pick(a, members, plan.weights, slots, table);
     return;
   }
   a.ldImm(SEED).st(M_H);
@@ -277,9 +290,9 @@ export function emitSteer(a: Asm, plan: SteerPlan, slots: Slots): void {
     a.here(inTag).ldAbs(H, ll(14)).alu(AND, 0xfff);
     a.here(tagged);
     mixA(a); fold(a); finish(a);
-    pick(a, members, plan.weights, slots);
+    pick(a, members, plan.weights, slots, table);
     a.here(untagged);
-    emitSteer(a, { ...plan, steer: s.untagged ?? { kind: 'to', index: 0 } }, slots);
+    emitSteer(a, { ...plan, steer: s.untagged ?? { kind: 'to', index: 0 } }, slots, table);
     return;
   }
   const done = a.label('done');
@@ -300,7 +313,7 @@ export function emitSteer(a: Asm, plan: SteerPlan, slots: Slots): void {
   }
   a.here(done);
   finish(a);
-  pick(a, members, plan.weights, slots);
+  pick(a, members, plan.weights, slots, table);
 }
 
 // ---------------------------------------------------------- predicates ---
@@ -336,7 +349,8 @@ export function inlinePredicate(a: Asm, match: BpfProgram, yes: string, no: stri
     a.raw([{ code: ins.code, jt: ins.jt, jf: ins.jf, k: rebase ? (SKF_LL_OFF + (ins.k | 0)) >>> 0 : ins.k }]);
   });
   if ((match[n - 1].code & 0x07) !== RET) throw new NetringError('a class predicate must end in ret', 'EFILTER');
-  a.here(noTramp).ja(no);
+  // the trampoline only when a `ret a` jumps to it (eBPF refuses unreachable code)
+  if (match.some((ins) => (ins.code & 0x07) === RET && (ins.code & 0x18) === RA)) a.here(noTramp).ja(no);
 }
 
 // ------------------------------------------------------------ programs ---
@@ -348,19 +362,20 @@ export function inlinePredicate(a: Asm, match: BpfProgram, yes: string, no: stri
  * @param members number of logical members (workers)
  * @param slots slots[w] = kernel slot of member w, -1 if gone (default: w)
  */
-export function fanoutProgram(steering: Steering, members: number, slots?: Slots): BpfInsn[] {
+export function fanoutProgram(steering: Steering, members: number, slots?: Slots, table?: TableAlloc): BpfInsn[] {
   if (!Number.isInteger(members) || members < 1 || members > 65536) throw new NetringError(`a fan-out group has 1..65536 members (got ${String(members)})`, 'EINVAL');
   const sl = slots ?? identity(members);
   if (sl.length !== members) throw new NetringError(`slots must have one entry per member (${members}), got ${sl.length}`, 'EINVAL');
   const classes: SteerClass[] = toClasses(steering);
   if (classes[classes.length - 1].match !== undefined) classes.push({ steer: { kind: 'flow' } });
   const a = new Asm();
-  for (const c of classes) {
-    if (c.match === undefined) { emitSteer(a, c, sl); break; }
+  for (const [i, c] of classes.entries()) {
+    if (table !== undefined) table.cls = i;
+    if (c.match === undefined) { emitSteer(a, c, sl, table); break; }
     const yes = a.label('yes'), no = a.label('no');
     inlinePredicate(a, c.match, yes, no);
     a.here(yes);
-    emitSteer(a, c, sl);
+    emitSteer(a, c, sl, table);
     a.here(no);
   }
   const prog = a.assemble();
@@ -374,4 +389,81 @@ export function fanoutProgram(steering: Steering, members: number, slots?: Slots
  */
 export function steeringProgram(fn: SteerSpec, sockets: number, weights?: readonly number[], slots?: Slots): BpfInsn[] {
   return fanoutProgram(weights === undefined ? fn : { steer: fn, weights }, sockets, slots);
+}
+
+// -------------------------------------------------------------- tables ---
+
+/** One plan's part of a steering table: `entries` entries from `base`, spread over `members` by `weights`. */
+export interface TableSegment {
+  base: number;
+  entries: number;
+  members: readonly number[];
+  weights: readonly number[] | undefined;
+  /** Index of the class the plan belongs to. */
+  cls: number;
+}
+
+/** Collects table segments while a program is generated in table mode. */
+export class TableAlloc {
+  readonly segments: TableSegment[] = [];
+  size = 0;
+  /** @internal class being generated */
+  cls = 0;
+  constructor(readonly entriesPerPlan: number) {
+    if (!Number.isInteger(entriesPerPlan) || entriesPerPlan < 1 || entriesPerPlan > 65536)
+      throw new NetringError(`table entries per plan must be in 1..65536 (got ${String(entriesPerPlan)})`, 'EINVAL');
+  }
+  alloc(members: readonly number[], weights: readonly number[] | undefined, entries = this.entriesPerPlan): TableSegment {
+    const seg: TableSegment = { base: this.size, entries, members: [...members], weights: weights && [...weights], cls: this.cls };
+    this.segments.push(seg);
+    this.size += entries;
+    return seg;
+  }
+}
+
+/**
+ * A steering program in table mode: instead of slots it returns an index into
+ * a table whose entries hold slots ({@link tableValues}). The table can be
+ * rewritten while packets flow (an eBPF array map, see ebpf.ts), so weights
+ * and member slots change without touching the program.
+ */
+export function tableProgram(steering: Steering, members: number, entriesPerPlan = 256): { program: BpfInsn[]; table: TableAlloc } {
+  const table = new TableAlloc(entriesPerPlan);
+  const program = fanoutProgram(steering, members, undefined, table);
+  return { program, table };
+}
+
+/**
+ * Entries of a steering table for the current member slots: each segment's
+ * entries go to its live members in contiguous runs proportional to the
+ * weights (largest remainder; every member with a weight gets at least one
+ * entry while there are enough). `weights[cls]` overrides a class's weights.
+ * A segment without live members spreads over all slots (the kernel takes the
+ * value modulo the members).
+ */
+export function tableValues(table: TableAlloc, slots: Slots, weights?: ReadonlyArray<readonly number[] | undefined>): Uint32Array {
+  const out = new Uint32Array(table.size);
+  for (const seg of table.segments) {
+    const w = weights?.[seg.cls] !== undefined && weights[seg.cls]!.length === seg.members.length ? weights[seg.cls] : seg.weights;
+    checkWeights(seg.members, w);
+    const live: Array<[slot: number, weight: number]> = [];
+    seg.members.forEach((m, i) => {
+      const x = w === undefined ? 1 : w[i];
+      if (slots[m] >= 0 && x > 0) live.push([slots[m], x]);
+    });
+    if (live.length === 0) {
+      for (let j = 0; j < seg.entries; j++) out[seg.base + j] = j;
+      continue;
+    }
+    const total = live.reduce((x, [, y]) => x + y, 0);
+    const quota = live.map(([, y]) => (seg.entries * y) / total);
+    const n = quota.map((q) => Math.floor(q));
+    let left = seg.entries - n.reduce((x, y) => x + y, 0);
+    // members with nothing yet first, then by the largest remainder
+    const order = quota.map((q, i) => i).sort((i, j) => (n[i] === 0 ? 0 : 1) - (n[j] === 0 ? 0 : 1) || (quota[j] - n[j]) - (quota[i] - n[i]) || i - j);
+    for (const i of order) { if (left === 0) break; n[i]++; left--; }
+    let at = seg.base;
+    live.forEach(([slot], i) => { for (let j = 0; j < n[i]; j++) out[at++] = slot; });
+  }
+  return out;
 }

@@ -40,11 +40,12 @@ export interface WorkerBoot {
 }
 
 /** @internal main -> worker */
-export type CtrlMessage = { t: 'join'; join: FanoutJoin } | { t: 'program'; program: BpfProgram };
+export type CtrlMessage = { t: 'join'; join: FanoutJoin } | { t: 'program'; program: BpfProgram; seq: number };
 /** @internal worker -> main */
 export type WorkerMessage =
   | { t: 'ready' }
   | { t: 'joined'; id: number }
+  | { t: 'programmed'; seq: number }
   | { t: 'user'; message: unknown }
   | { t: 'result'; value: unknown }
   | { t: 'failed'; phase: 'setup' | 'join' | 'run' | 'finish'; error: { message: string; code?: string; stack?: string } };
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
         mailSeen = shared.mail(me);
         for (let r = receiveMessageOnPort(boot.ctrl); r !== undefined; r = receiveMessageOnPort(boot.ctrl)) {
           const cm = r.message as CtrlMessage;
-          if (cm.t === 'program') setFanoutProgram(c.fd, cm.program, boot.iface);
+          if (cm.t === 'program') { setFanoutProgram(c.fd, cm.program, boot.iface); send({ t: 'programmed', seq: cm.seq }); }
         }
       }
     }

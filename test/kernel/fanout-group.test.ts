@@ -166,11 +166,11 @@ test('two groups on the same device each see every packet', { skip: needRoot }, 
   });
 });
 
-test('a worker that throws is reported, the others keep counting, its traffic moves to them', { skip: needRoot }, async () => {
+for (const fanout of ['flow', { steering: { kind: 'flow' }, ebpf: true }] as const) test(`a worker that throws is reported, the others keep counting, its traffic moves to them (${typeof fanout === 'string' ? 'cbpf' : 'ebpf table'})`, { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const t = new Traffic(6000, 15);
     const crashes: CrashInfo[] = [];
-    const g = await start(b, 'flow', 2, t, { data: { packets: t.packets, flows: t.flows.length, throwAt: { index: 1, after: 100 } } });
+    const g = await start(b, fanout, 2, t, { data: { packets: t.packets, flows: t.flows.length, throwAt: { index: 1, after: 100 } } });
     g.on('crash', (c: CrashInfo) => crashes.push(c));
     const ta = new RawSender(a), tb = new RawSender(b);
     t.send(ta, tb, 0, 1000);
@@ -284,3 +284,26 @@ test('start fails cleanly with the reason: unknown interface, a module without b
   gc();
   assert.deepEqual([...socketInodes().fds].filter((x) => !base.fds.has(x)), []);
 });
+
+for (const ebpf of [false, true]) {
+  test(`live re-weighting (${ebpf ? 'eBPF table map' : 'classic BPF program swap'}): 1:1 then 1:3, flow affinity throughout`, { skip: needRoot }, async () => {
+    await withVeth(async ({ a, b }) => {
+      const t = new Traffic(12000, 19);
+      const g = await start(b, { steering: { steer: { kind: 'flow' }, weights: [1, 1] }, ebpf }, 2, t);
+      assert.match(g.plan.describe, ebpf ? /^ebpf steering flow/ : /^cbpf steering flow/);
+      const ta = new RawSender(a), tb = new RawSender(b);
+      for (let f = 0; f < 6000; f += 1000) { t.send(ta, tb, f, f + 1000); await until(() => g.stats().packets >= t.sent); }
+      const mid = g.stats().workers.map((w) => w.packets);
+      assert.ok(Math.abs(mid[0] / t.sent - 0.5) < 0.03, `1:1 shares ${mid}`);
+      await g.setWeights([1, 3]);
+      for (let f = 6000; f < 12000; f += 1000) { t.send(ta, tb, f, f + 1000); await until(() => g.stats().packets >= t.sent); }
+      const end = g.stats().workers.map((w, i) => w.packets - mid[i]);
+      assert.ok(Math.abs(end[0] / (end[0] + end[1]) - 0.25) < 0.03, `1:3 shares ${end}`);
+      const res = await g.stop<TestWorkerResult>();
+      ta.close(); tb.close();
+      exactlyOnce(res.results, t);
+      flowAffinity(res.results as TestWorkerResult[], t.flows.length);
+      await assert.rejects(g.setWeights([1]), /2 members/);
+    });
+  });
+}

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { openCapture, type Capture } from '../../src/index.js';
 import {
   fanoutProgram, fanoutSettingsOf, runClassic, setFanoutProgram, skbOf, steeringProgram, rolloverStats,
+  cbpfToEbpf, loadSocketFilter, SteerTableMap, tableProgram, tableValues,
   type FanoutJoin, type Steering,
 } from '../../src/fanout/index.js';
 import { native } from '../../src/native.js';
@@ -206,15 +207,14 @@ test('ebpf: a loaded SOCKET_FILTER program picks the socket', { skip: needRoot }
   });
 });
 
-test('generated steering programs: the kernel picks exactly the socket the interpreter predicts, receive and send path', { skip: needRoot }, async () => {
-  const dns = [
+const dns = [
     { code: 0x28, jt: 0, jf: 0, k: 12 }, { code: 0x15, jt: 0, jf: 8, k: 0x0800 },
     { code: 0x30, jt: 0, jf: 0, k: 23 }, { code: 0x15, jt: 0, jf: 6, k: 17 },
     { code: 0x28, jt: 0, jf: 0, k: 20 }, { code: 0x45, jt: 4, jf: 0, k: 0x1fff },
     { code: 0xb1, jt: 0, jf: 0, k: 14 }, { code: 0x48, jt: 0, jf: 0, k: 16 },
     { code: 0x15, jt: 0, jf: 1, k: 53 }, { code: 0x06, jt: 0, jf: 0, k: 262144 }, { code: 0x06, jt: 0, jf: 0, k: 0 },
-  ];
-  const cases: Array<[string, Steering]> = [
+];
+const cases: Array<[string, Steering]> = [
     ['flow', { kind: 'flow' }],
     ['ip', { kind: 'ip' }],
     ['mac', { kind: 'mac' }],
@@ -223,19 +223,27 @@ test('generated steering programs: the kernel picks exactly the socket the inter
     ['field', { kind: 'field', offset: 2, size: 6, base: 'l3' }],
     ['weights', { steer: { kind: 'flow' }, weights: [1, 2, 5] }],
     ['classes', { classes: [{ match: dns, steer: { kind: 'to', index: 1 } }, { steer: { kind: 'ip' }, members: [0, 2] }] }],
-  ];
+];
+
+/** Mixed traffic: IPv4/IPv6, TCP/UDP, VLAN tags, DNS, fragments, ARP; half received, half sent. */
+function mixed(): Array<[FrameSpec, 'in' | 'out']> {
+  const r = rng(42);
+  const specs: Array<[FrameSpec, 'in' | 'out']> = [];
+  for (let i = 0; i < 240; i++) {
+    const s = randomFlow(r);
+    if (i % 5 === 1) s.tags = [[0x8100, 1 + (i % 4000)]];
+    if (i % 7 === 2 && s.src!.length === 4) { s.proto = 17; s.dport = 53; }
+    if (i % 11 === 3) s.frag = 0x2000;
+    if (i % 13 === 4) Object.assign(s, { src: undefined, dst: undefined }); // ARP
+    specs.push([s, i % 2 === 0 ? 'in' : 'out']);
+  }
+  return specs;
+}
+
+test('generated steering programs: the kernel picks exactly the socket the interpreter predicts, receive and send path', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const ta = new RawSender(a), tb = new RawSender(b);
-    const r = rng(42);
-    const specs: Array<[FrameSpec, 'in' | 'out']> = [];
-    for (let i = 0; i < 240; i++) {
-      const s = randomFlow(r);
-      if (i % 5 === 1) s.tags = [[0x8100, 1 + (i % 4000)]];
-      if (i % 7 === 2 && s.src!.length === 4) { s.proto = 17; s.dport = 53; }
-      if (i % 11 === 3) s.frag = 0x2000;
-      if (i % 13 === 4) Object.assign(s, { src: undefined, dst: undefined }); // ARP
-      specs.push([s, i % 2 === 0 ? 'in' : 'out']);
-    }
+    const specs = mixed();
     for (const [name, steering] of cases) {
       const prog = fanoutProgram(steering, 3);
       const id = gid();
@@ -271,5 +279,44 @@ test('steeringProgram over 2 sockets with weights is accepted and used by the ke
     assert.ok(Math.abs(g[0].length / 4000 - 0.25) < 0.04, `share ${g[0].length / 4000}`);
     tx.close();
     caps.forEach((c) => c.close());
+  });
+});
+
+test('eBPF: translated steering programs and table mode pick what the interpreter predicts', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const ta = new RawSender(a), tb = new RawSender(b);
+    const specs = mixed();
+    for (const [name, steering] of cases) {
+      for (const mode of ['translated', 'table'] as const) {
+        let predict: (f: Uint8Array, dir: 'in' | 'out') => number;
+        let prog: number;
+        let map: SteerTableMap | null = null;
+        if (mode === 'translated') {
+          const p = fanoutProgram(steering, 3);
+          prog = loadSocketFilter(cbpfToEbpf(p));
+          predict = (f, dir) => runClassic(p, skbOf(f, dir)) % 3;
+        } else {
+          const { program, table } = tableProgram(steering, 3, 16);
+          const values = tableValues(table, [0, 1, 2]);
+          map = new SteerTableMap(table.size);
+          map.write(values);
+          prog = loadSocketFilter(cbpfToEbpf(program, { tableFd: map.fd }));
+          predict = (f, dir) => values[runClassic(program, skbOf(f, dir))] % 3;
+        }
+        const id = gid();
+        const caps = [0, 1, 2].map(() => open(b, { id, mode: 'ebpf', ebpfFd: prog }));
+        const frames = specs.map(([s], i) => tagged(s, i));
+        frames.forEach((f, i) => (specs[i][1] === 'in' ? ta : tb).send([f]));
+        const g = await gather(caps, frames.length);
+        assert.equal(g.flat().length, frames.length, `${name}/${mode}: every packet exactly once`);
+        g.forEach((seqs, sock) => {
+          for (const q of seqs) assert.equal(sock, predict(frames[q], specs[q][1]), `${name}/${mode}: packet ${q} (${specs[q][1]})`);
+        });
+        caps.forEach((c) => c.close());
+        native.close(prog);
+        map?.close();
+      }
+    }
+    ta.close(); tb.close();
   });
 });

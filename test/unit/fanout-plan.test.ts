@@ -39,6 +39,11 @@ test('the fanout option: kernel modes, steering names, flags, weights', () => {
   assert.throws(() => parseFanout('hash', [1, 2]), /steering function/);
   assert.throws(() => parseFanout('cbpf'), /needs a program/);
   assert.throws(() => parseFanout('flow+turbo'), /unknown fanout flag/);
+  assert.throws(() => parseFanout('hash+ebpf'), /needs a steering function/);
+  const eb = planFanout(parseFanout('ip+ebpf', [1, 3]));
+  assert.equal(eb.mode, 'ebpf');
+  assert.deepEqual(eb.table, { entries: 256 });
+  assert.equal(programFor(eb, 2, [0, 1]), undefined, 'table mode: the program never changes with the layout');
   assert.throws(() => planFanout({ mode: 'cbpf' } as never), /needs `program`/);
   assert.throws(() => planFanout({ mode: 'ebpf', ebpfFd: -1 }), /ebpfFd/);
   const own = planFanout({ mode: 'cbpf', program: [{ code: 6, jt: 0, jf: 0, k: 1 }] });

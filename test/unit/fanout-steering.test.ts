@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  fanoutProgram, steeringProgram, runClassic, skbOf, parseSteer, type SteerSpec, type BpfProgram,
+  fanoutProgram, steeringProgram, runClassic, skbOf, parseSteer, tableProgram, tableValues, type SteerSpec, type BpfProgram,
 } from '../../src/fanout/index.js';
 import { frame, reverse, rng, randomFlow, type FrameSpec } from './fanout-frames.js';
 
@@ -190,4 +190,63 @@ test('bad steering is refused with a reason', () => {
   assert.deepEqual(parseSteer('field:26:4:30'), { kind: 'field', offset: 26, size: 4, pairOffset: 30 });
   assert.deepEqual(parseSteer('to:3'), { kind: 'to', index: 3 });
   assert.deepEqual(parseSteer('steer_p2p'), { kind: 'ip' });
+});
+
+test('table mode: the program returns table indices; the table turns them into slots by weight, and follows slot moves', () => {
+  const { program, table } = tableProgram({ classes: [
+    { match: [{ code: 0x30, jt: 0, jf: 0, k: 23 }, { code: 0x15, jt: 0, jf: 1, k: 17 }, { code: 0x06, jt: 0, jf: 0, k: 1 }, { code: 0x06, jt: 0, jf: 0, k: 0 }],
+      steer: { kind: 'to', index: 2 } },
+    { steer: { kind: 'flow' }, members: [0, 1], weights: [1, 3] },
+  ] }, 3, 64);
+  assert.deepEqual(table.segments.map((s) => [s.base, s.entries, s.cls]), [[0, 1, 0], [1, 64, 1]]);
+  const values = tableValues(table, [0, 1, 2]);
+  assert.equal(values[0], 2);
+  assert.equal(values.subarray(1).filter((v) => v === 0).length, 16, '1:3 of 64 entries');
+  assert.equal(values.subarray(1).filter((v) => v === 1).length, 48);
+  const r = rng(10);
+  const c = [0, 0, 0];
+  for (let i = 0; i < 8000; i++) {
+    const s = randomFlow(r, false);
+    const f = frame({ ...s, proto: 6 });
+    const idx = runClassic(program, skbOf(f, 'in'));
+    assert.equal(idx, runClassic(program, skbOf(frame({ ...reverse(s), proto: 6 }), 'out')), 'symmetric through the table too');
+    c[values[idx]]++;
+  }
+  assert.ok(Math.abs(c[0] / 8000 - 0.25) < 0.03, `${c}`);
+  assert.equal(runClassic(program, skbOf(frame({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2], proto: 17 }), 'in')), 0, 'UDP matches class 0');
+  // member 0 gone, member 1 moved to slot 0: the flow class now all goes to slot 0; weights can be overridden per class
+  assert.deepEqual([...new Set(tableValues(table, [-1, 0, 1]).subarray(1))], [0]);
+  const over = tableValues(table, [0, 1, 2], [undefined, [1, 1]]);
+  assert.equal(over.subarray(1).filter((v) => v === 0).length, 32);
+  // every member with a weight gets an entry even when it rounds to nothing
+  const tiny = tableProgram({ steer: { kind: 'ip' }, weights: [1, 1000] }, 2, 8);
+  assert.deepEqual([...tableValues(tiny.table, [0, 1])], [0, 1, 1, 1, 1, 1, 1, 1]);
+});
+
+test('generated programs have no unreachable instructions (eBPF refuses them) and fit the kernel limit', () => {
+  const reachable = (p: BpfProgram): number => {
+    const seen = new Set<number>();
+    const todo = [0];
+    while (todo.length > 0) {
+      const i = todo.pop()!;
+      if (seen.has(i) || i >= p.length) continue;
+      seen.add(i);
+      const { code, jt, jf, k } = p[i];
+      if ((code & 7) === 6) continue;
+      if ((code & 7) === 5) { if ((code & 0xf0) === 0) todo.push(i + 1 + k); else todo.push(i + 1 + jt, i + 1 + jf); } else todo.push(i + 1);
+    }
+    return seen.size;
+  };
+  const specs: SteerSpec[] = [
+    { kind: 'flow' }, { kind: 'ip' }, { kind: 'mac' }, { kind: 'vlan' }, { kind: 'vlan', untagged: { kind: 'ip' } },
+    { kind: 'rrobin' }, { kind: 'to', index: 1 }, { kind: 'field', offset: 3, size: 11, base: 'l3', pairOffset: 20 },
+  ];
+  const pred: BpfProgram = [{ code: 0x28, jt: 0, jf: 0, k: 12 }, { code: 0x15, jt: 0, jf: 1, k: 0x0800 }, { code: 0x16, jt: 0, jf: 0, k: 0 }, { code: 0x06, jt: 0, jf: 0, k: 0 }];
+  for (const s of specs) {
+    for (const p of [steeringProgram(s, 3), steeringProgram(s, 3, [1, 2, 3]), tableProgram(s, 3).program,
+      fanoutProgram({ classes: [{ match: pred, steer: s }, { steer: { kind: 'ip' }, members: [2] }] }, 3)]) {
+      assert.equal(reachable(p), p.length, `${s.kind}: unreachable code`);
+      assert.ok(p.length <= 4096);
+    }
+  }
 });
