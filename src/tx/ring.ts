@@ -39,6 +39,7 @@ import { resolveTxGeometry, slotOffsets, tpacketReq, type TxGeometry } from './g
 import { PACKET_VNET_HDR, TX_BUSY_MASK, TX_DATA, TX_LEN, VNET_HDR_LEN } from './layout.js';
 import { readFileSync } from 'node:fs';
 import { openTxFd, type TxSocketOptions } from './socket.js';
+import type { PacketSource } from './source.js';
 
 /** Options of {@link openTxRing}. */
 export interface TxRingOptions extends TxSocketOptions {
@@ -253,6 +254,81 @@ export class TxRing {
     const cb = this.onFailure;
     if (cb !== null) cb({ seq, length, code });
   }
+
+  /**
+   * The sender's fast path: take up to `max` free slots, let `src` write a
+   * frame into each and commit it (same checks as next() + commit()). Returns
+   * the frames committed; stops early when the ring is full (`free` is 0) or
+   * the source has no more packets (`sourceEnded` is set). `bytes` of the
+   * frames committed are added to `lastFillBytes`.
+   */
+  fill(src: PacketSource, max: number): number {
+    const n = this.n;
+    const u8 = this.u8;
+    const i32 = this.i32;
+    const hdr = this.hdr;
+    const offsets = this.offsets;
+    const seqs = this.seqs;
+    const tags = this.tags;
+    const pre = this.pre;
+    const cap = this.capacity;
+    const mtu = this.mtuLimit;
+    let head = this.head;
+    let inFlight = this.inFlight;
+    let queued = this.queued;
+    let done = 0;
+    let committed = 0;
+    let bytes = 0;
+    this.sourceEnded = false;
+    while (done < max) {
+      if (inFlight === n) {
+        this.inFlight = inFlight;
+        this.reap();
+        inFlight = this.inFlight;
+        if (inFlight === n) break;
+      }
+      const off = offsets[head];
+      const len = src.write(u8, off, head, tags);
+      if (len === 0) { this.sourceEnded = true; break; }
+      if (!(len >= 14 && len <= cap)) {
+        this.head = head; this.inFlight = inFlight; this.queued = queued;
+        throw new RangeError(`frame length ${len} outside 14..${cap} (slot size ${this.geometry.frameSize})`);
+      }
+      if (len > mtu && !this.vlanAllowance(head, len)) {
+        this.queued = queued;
+        this.refuse(queued, len, 'EMSGSIZE');
+        queued++;
+        done++;
+        continue;
+      }
+      const h = hdr[head];
+      if (pre !== 0) {
+        const hl = len <= LINEAR_MAX ? len : LINEAR_HEADERS;
+        u8[off - 8] = hl & 0xff;
+        u8[off - 7] = hl >>> 8;
+      }
+      i32[h + 1] = len + pre; // tp_len
+      seqs[head] = queued;
+      i32[h] = TP_STATUS_SEND_REQUEST;
+      head = head + 1 === n ? 0 : head + 1;
+      inFlight++;
+      committed++;
+      queued++;
+      done++;
+      bytes += len;
+    }
+    this.unkicked += committed;
+    this.head = head;
+    this.inFlight = inFlight;
+    this.queued = queued;
+    this.lastFillBytes = bytes;
+    return done;
+  }
+
+  /** Set by fill() when the source returned 0. */
+  sourceEnded = false;
+  /** Bytes of the frames the last fill() committed. */
+  lastFillBytes = 0;
 
   /** Copy a whole frame into the next slot and commit it. False when the ring is full. */
   write(frame: Uint8Array): boolean {

@@ -114,22 +114,32 @@ export function runSender(o: SenderOptions): SenderResult {
     let n = 0;
     let ended = false;
     let full = false;
-    while (n < budget) {
-      if (scheduled) {
-        const d = src.due!();
-        if (d < 0) { ended = true; break; }
-        if (d > t + SPIN_NS) { wakeAt = d; break; }
+    if (!scheduled && !bps) {
+      // fast path: the ring pulls up to `budget` frames from the source in one call
+      if (budget > 0) {
+        n = ring.fill(src, budget);
+        bytes += ring.lastFillBytes;
+        ended = ring.sourceEnded;
+        full = n < budget && !ended;
       }
-      const off = ring.next();
-      if (off < 0) { full = true; break; }
-      const len = src.write(u8, off, ring.slot, tags);
-      if (len === 0) { ended = true; break; }
-      ring.commit(len);
-      bytes += len;
-      n++;
-      if (bps) {
-        bucket!.tokens -= len * 8;
-        if (bucket!.tokens < need) break;
+    } else {
+      while (n < budget) {
+        if (scheduled) {
+          const d = src.due!();
+          if (d < 0) { ended = true; break; }
+          if (d > t + SPIN_NS) { wakeAt = d; break; }
+        }
+        const off = ring.next();
+        if (off < 0) { full = true; break; }
+        const len = src.write(u8, off, ring.slot, tags);
+        if (len === 0) { ended = true; break; }
+        ring.commit(len);
+        bytes += len;
+        n++;
+        if (bps) {
+          bucket!.tokens -= len * 8;
+          if (bucket!.tokens < need) break;
+        }
       }
     }
     if (n > 0) {
