@@ -15,7 +15,7 @@
 #   1w-pin    generator on CPU GEN_CPU, the worker on the other CPU
 #   2w-pin    generator on GEN_CPU, workers on CPU 0 and 1 (one shares with the generator)
 #   2w-flow   two workers, generated cBPF flow steering, unpinned   (cost of a program vs hash)
-#   2w-flow-pin, 2w-lb, 2w-w13 (cBPF flow with weights 1:3)
+#   2w-flow-pin, 2w-lb, 2w-w13 (cBPF flow with weights 1:3), 2w-ebpf (eBPF flow through a table map)
 #
 # Knobs: DURATION=5 WARMUP=1 DRAIN=1 REPS=1 NFLOWS=1024 SIZE=64 GEN_CPU=0 TOUCH=0 OUT=/tmp/netring-fanout-bench/<ts>
 #        GATE_BUSY=15 GATE_WAIT=120: before each run wait (up to GATE_WAIT s) until no
@@ -37,7 +37,7 @@ OTHER_CPU=$((1 - GEN_CPU))
 TOUCH=${TOUCH:-0}
 GATE_BUSY=${GATE_BUSY:-15}
 GATE_WAIT=${GATE_WAIT:-120}
-CONFIGS=${CONFIGS:-"1w 2w 1w-pin 2w-pin 2w-flow 2w-flow-pin 2w-lb 2w-w13"}
+CONFIGS=${CONFIGS:-"1w 2w 1w-pin 2w-pin 2w-flow 2w-flow-pin 2w-lb 2w-w13 2w-ebpf"}
 OUT=${OUT:-/tmp/netring-fanout-bench/$(date +%Y%m%d-%H%M%S)}
 RX="$ROOT/dist/bench/fanout-rx.js"
 ID=$(printf '%04x' $((($$ + RANDOM) % 65536)))
@@ -123,6 +123,7 @@ spec() {  # NAME -> "workers fanout cpus gen_pin"
     2w-flow-pin) echo "2 flow $OTHER_CPU,$GEN_CPU $GEN_CPU" ;;
     2w-lb) echo "2 lb none none" ;;
     2w-w13) echo "2 w13 none none" ;;
+    2w-ebpf) echo "2 flow+ebpf none none" ;;
     *) return 1 ;;
   esac
 }
