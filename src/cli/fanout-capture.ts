@@ -128,7 +128,7 @@ export function formatStatus(now: GroupStats, prev: GroupStats | null): string[]
     return `w${i} ${cpu.padEnd(5)} ${fmtInt(w.packets).padStart(14)} pkts ${rate.toFixed(3).padStart(8)} Mpps  drops ${fmtInt(w.drops).padStart(9)}  share ${share.toFixed(1).padStart(5)}%${extra}`;
   });
   const rate = dt > 0 ? (now.packets - prev!.packets) / dt / 1e6 : 0;
-  lines.push(`all       ${fmtInt(total).padStart(14)} pkts ${rate.toFixed(3).padStart(8)} Mpps  drops ${fmtInt(now.drops).padStart(9)}`);
+  lines.push(`${'all'.padEnd(9)} ${fmtInt(total).padStart(14)} pkts ${rate.toFixed(3).padStart(8)} Mpps  drops ${fmtInt(now.drops).padStart(9)}`);
   return lines;
 }
 

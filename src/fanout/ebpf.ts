@@ -20,7 +20,7 @@ import { AD, SKF_AD_OFF } from './bpf-asm.js';
 // eBPF encoding
 const R0 = 0, R1 = 1, R2 = 2, R6 = 6, R7 = 7, R8 = 8, R10 = 10;
 const E_LD = 0x00, E_LDX = 0x01, E_STX = 0x03, E_ALU = 0x04, E_JMP = 0x05, E_JMP32 = 0x06, E_ALU64 = 0x07;
-const E_W = 0x00, E_H = 0x08, E_B = 0x10, E_DW = 0x18;
+const E_W = 0x00, E_B = 0x10, E_DW = 0x18;
 const E_ABS = 0x20, E_IND = 0x40, E_MEM = 0x60, E_IMM = 0x00;
 const E_MOV = 0xb0, E_END = 0xd0, E_X = 0x08;
 const E_EXIT = 0x90, E_CALL = 0x80, E_JNE = 0x50, E_JEQ = 0x10;

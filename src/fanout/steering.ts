@@ -460,7 +460,7 @@ export function tableValues(table: TableAlloc, slots: Slots, weights?: ReadonlyA
     const n = quota.map((q) => Math.floor(q));
     let left = seg.entries - n.reduce((x, y) => x + y, 0);
     // members with nothing yet first, then by the largest remainder
-    const order = quota.map((q, i) => i).sort((i, j) => (n[i] === 0 ? 0 : 1) - (n[j] === 0 ? 0 : 1) || (quota[j] - n[j]) - (quota[i] - n[i]) || i - j);
+    const order = quota.map((_, i) => i).sort((i, j) => (n[i] === 0 ? 0 : 1) - (n[j] === 0 ? 0 : 1) || (quota[j] - n[j]) - (quota[i] - n[i]) || i - j);
     for (const i of order) { if (left === 0) break; n[i]++; left--; }
     let at = seg.base;
     live.forEach(([slot], i) => { for (let j = 0; j < n[i]; j++) out[at++] = slot; });
