@@ -30,6 +30,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -197,12 +198,20 @@ static napi_value n_attach_cbpf(napi_env env, napi_callback_info info) {
 
 /* ------------------------------------------------------------- mmap ---- */
 
-typedef struct { void *addr; size_t len; } mapping_t;
+typedef struct mapping { void *addr; size_t len; struct mapping *next; } mapping_t;
+
+/* Live ring mappings (all threads: worker threads share this addon's state),
+ * so releaseMapping() only ever touches memory mmap() made. */
+static mapping_t *live_maps = NULL;
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void unmap_finalize(napi_env env, void *data, void *hint) {
   mapping_t *m = hint;
   int64_t adj;
   (void)data;
+  pthread_mutex_lock(&live_lock);
+  for (mapping_t **p = &live_maps; *p; p = &(*p)->next) if (*p == m) { *p = m->next; break; }
+  pthread_mutex_unlock(&live_lock);
   munmap(m->addr, m->len);
   napi_adjust_external_memory(env, -(int64_t)m->len, &adj);
   free(m);
@@ -225,9 +234,39 @@ static napi_value n_mmap(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOTSUP", "this runtime refuses external ArrayBuffers (V8 sandbox)");
     return NULL;
   }
+  pthread_mutex_lock(&live_lock);
+  m->next = live_maps; live_maps = m;
+  pthread_mutex_unlock(&live_lock);
   int64_t adj;
   napi_adjust_external_memory(env, (int64_t)len, &adj);
   return ab;
+}
+
+/* releaseMapping(ab): put anonymous zero pages over a ring made by mmap()
+ * (MAP_FIXED, same address), so the socket no longer has the ring mapped and
+ * close(fd) releases it at once (it leaves its fan-out group, stops queueing),
+ * while stray JS views stay valid and read zeros. The buffer's finalizer
+ * unmaps the anonymous pages later. Returns false for a buffer mmap() did not make. */
+static napi_value n_release_mapping(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  void *data = NULL; size_t len = 0;
+  bool is = false;
+  if (napi_is_arraybuffer(env, argv[0], &is) != napi_ok || !is || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected an ArrayBuffer made by mmap()");
+    return NULL;
+  }
+  int found = 0;
+  pthread_mutex_lock(&live_lock);
+  for (mapping_t *m = live_maps; m; m = m->next) if (m->addr == data && m->len == len) { found = 1; break; }
+  pthread_mutex_unlock(&live_lock);
+  napi_value r;
+  if (!found) { napi_get_boolean(env, false, &r); return r; }
+  if (mmap(data, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED) {
+    throw_errno(env, "mmap(MAP_FIXED)", errno);
+    return NULL;
+  }
+  napi_get_boolean(env, true, &r);
+  return r;
 }
 
 /* ------------------------------------------------------------- I/O ----- */
@@ -556,6 +595,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("hwtstamp", n_hwtstamp), FN("bpfProgLoad", n_bpf_prog_load), FN("bpfMapCreate", n_bpf_map_create),
     FN("bpfMapOp", n_bpf_map_op), FN("setAffinity", n_set_affinity), FN("getAffinity", n_get_affinity),
     FN("threadId", n_thread_id), FN("currentCpu", n_current_cpu),
+    FN("releaseMapping", n_release_mapping),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

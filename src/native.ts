@@ -28,6 +28,11 @@ export interface NativeCore {
   attachCbpf(fd: number, which: 0 | 1, program: Bytes): void;
   /** Shared mapping of fd as an ArrayBuffer; unmapped when the buffer is collected. */
   mmap(fd: number, length: number, populate: boolean): ArrayBuffer;
+  /**
+   * Replace a mapping made by mmap() with anonymous zero pages at the same address:
+   * the socket is released when its fd closes, stray views stay valid. False if `ab` is not such a mapping.
+   */
+  releaseMapping(ab: ArrayBuffer): boolean;
   /** send(fd, NULL, 0, flags): kick a TX ring. Returns bytes sent or -errno (EAGAIN/ENOBUFS/EINTR). */
   kick(fd: number, flags: number): number;
   send(fd: number, frame: Bytes, flags: number): number;

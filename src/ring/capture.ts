@@ -331,9 +331,10 @@ export class Capture implements AsyncIterable<Batch> {
   /**
    * Close the socket. Idempotent and safe from inside a batch handler (the batch
    * loop stops after the current packet). Final kernel counters are folded into
-   * stats() first. The ring mapping itself is unmapped when no JS view of it is
-   * reachable any more (garbage collection), so a stray view never touches
-   * unmapped memory.
+   * stats() first. The socket is released at once (it leaves its fan-out group):
+   * the ring's pages are replaced by zero pages, and that memory is unmapped
+   * when no JS view of it is reachable any more (garbage collection), so a
+   * stray view never touches unmapped memory (it reads zeros).
    */
   close(): void {
     if (this.closed) return;
@@ -342,6 +343,10 @@ export class Capture implements AsyncIterable<Batch> {
     this.handler = null;
     this.reader.batch._drop();
     if (this.watcher !== null) { native.watcherClose(this.watcher); this.watcher = null; }
+    // Drop the socket's ring mapping now (zero pages take its place for stray views):
+    // otherwise the mapping keeps the socket alive until GC, still queueing packets
+    // and, in a fan-out group, still taking its share of the group's traffic.
+    try { native.releaseMapping(this.ring); } catch { /* the finalizer unmaps it later */ }
     const fd = this.fd;
     this.fd = -1;
     native.close(fd);

@@ -16,8 +16,13 @@ import { BPF_PROG_TYPE_SOCKET_FILTER } from '../../src/constants.js';
 import { needRoot, RawSender, sleep, withVeth } from '../helpers/netns.js';
 import { frame, randomFlow, rng, type FrameSpec } from '../unit/fanout-frames.js';
 
-let nextId = 0x4e00 + (process.pid & 0xff);
-const gid = (): number => nextId++;
+/** A group id no other group uses now: the kernel's uniqueId pick (its allocator moves on, so the id is not handed out again soon). */
+function gid(iface: string): number {
+  const c = openCapture({ iface, blockSize: 4096, blockCount: 1, fanout: { id: 0, mode: 'lb', uniqueId: true } });
+  const id = c.fanoutId;
+  c.close();
+  return id;
+}
 
 function open(iface: string, fanout: FanoutJoin, direction: 'in' | 'out' | 'both' = 'both'): Capture {
   return openCapture({ iface, blockSize: 1 << 16, blockCount: 16, blockTimeoutMs: 2, fanout, direction });
@@ -59,7 +64,7 @@ async function gather(caps: Capture[], total: number): Promise<number[][]> {
 test('every kernel mode joins, and the membership reads back', { skip: needRoot }, async () => {
   await withVeth(({ b }) => {
     for (const mode of ['hash', 'lb', 'cpu', 'rollover', 'rnd', 'qm', 'cbpf', 'ebpf'] as const) {
-      const id = gid();
+      const id = gid(b);
       const caps = [open(b, { id, mode }), open(b, { id, mode })];
       assert.equal(caps[0].fanoutId, id);
       const s = fanoutSettingsOf(caps[1].fd)!;
@@ -67,7 +72,7 @@ test('every kernel mode joins, and the membership reads back', { skip: needRoot 
       assert.equal(s.id, id);
       caps.forEach((c) => c.close());
     }
-    const id = gid();
+    const id = gid(b);
     const c = open(b, { id, mode: 'hash', defrag: true, rollover: true, ignoreOutgoing: true });
     const s = fanoutSettingsOf(c.fd)!;
     assert.deepEqual([s.defrag, s.rollover, s.ignoreOutgoing, s.uniqueId], [true, true, true, false]);
@@ -101,7 +106,7 @@ test('lb alternates exactly, rollover and qm keep one socket on veth, cpu follow
       // veth has one receive queue: qm puts everything on one socket
       ['qm', (g: number[][]) => assert.ok(g.some((x) => x.length === 200), `qm split ${g.map((x) => x.length)}`)],
     ] as const) {
-      const id = gid();
+      const id = gid(b);
       const caps = [open(b, { id, mode }), open(b, { id, mode })];
       send(200);
       check(await gather(caps, 200));
@@ -111,7 +116,7 @@ test('lb alternates exactly, rollover and qm keep one socket on veth, cpu follow
     const before = native.getAffinity();
     try {
       for (const cpu of before.slice(0, 2)) {
-        const id = gid();
+        const id = gid(b);
         const caps = [open(b, { id, mode: 'cpu' }), open(b, { id, mode: 'cpu' })];
         native.setAffinity([cpu]);
         send(100);
@@ -131,7 +136,7 @@ test('ignoreOutgoing keeps what this host sends out of the group; direction in s
   await withVeth(async ({ a, b }) => {
     const ta = new RawSender(a), tb = new RawSender(b);
     for (const [fan, dir] of [[{ mode: 'lb', ignoreOutgoing: true }, 'both'], [{ mode: 'lb' }, 'in']] as const) {
-      const id = gid();
+      const id = gid(b);
       const caps = [open(b, { id, ...fan }, dir), open(b, { id, ...fan }, dir)];
       ta.send([tagged({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2] }, 1)]);
       tb.send([tagged({ src: [2, 2, 2, 2], dst: [1, 1, 1, 1] }, 2)]);
@@ -167,7 +172,7 @@ test('defrag: the group sees reassembled datagrams', { skip: needRoot }, async (
       return out;
     };
     for (const defrag of [false, true]) {
-      const id = gid();
+      const id = gid(b);
       const caps = [open(b, { id, mode: 'hash', defrag }), open(b, { id, mode: 'hash', defrag })];
       const counts = [0, 0];
       let lens = 0;
@@ -195,7 +200,7 @@ test('ebpf: a loaded SOCKET_FILTER program picks the socket', { skip: needRoot }
     const insns = new Uint8Array([0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
     const log = new Uint8Array(4096);
     const prog = native.bpfProgLoad(BPF_PROG_TYPE_SOCKET_FILTER, insns, 'GPL', log);
-    const id = gid();
+    const id = gid(b);
     const caps = [open(b, { id, mode: 'ebpf' }), open(b, { id, mode: 'ebpf', ebpfFd: prog })];
     native.close(prog); // the group holds its own reference
     const tx = new RawSender(a);
@@ -246,7 +251,7 @@ test('generated steering programs: the kernel picks exactly the socket the inter
     const specs = mixed();
     for (const [name, steering] of cases) {
       const prog = fanoutProgram(steering, 3);
-      const id = gid();
+      const id = gid(b);
       const caps = [0, 1, 2].map(() => open(b, { id, mode: 'cbpf', program: prog }));
       const frames = specs.map(([s], i) => tagged(s, i));
       frames.forEach((f, i) => (specs[i][1] === 'in' ? ta : tb).send([f]));
@@ -268,7 +273,7 @@ test('generated steering programs: the kernel picks exactly the socket the inter
 test('steeringProgram over 2 sockets with weights is accepted and used by the kernel', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const prog = steeringProgram({ kind: 'flow' }, 2, [1, 3]);
-    const id = gid();
+    const id = gid(b);
     const caps = [open(b, { id, mode: 'cbpf' }), open(b, { id, mode: 'cbpf' })];
     setFanoutProgram(caps[1].fd, prog); // any member may set the group's program after joining
     const tx = new RawSender(a);
@@ -303,7 +308,7 @@ test('eBPF: translated steering programs and table mode pick what the interprete
           prog = loadSocketFilter(cbpfToEbpf(program, { tableFd: map.fd }));
           predict = (f, dir) => values[runClassic(program, skbOf(f, dir))] % 3;
         }
-        const id = gid();
+        const id = gid(b);
         const caps = [0, 1, 2].map(() => open(b, { id, mode: 'ebpf', ebpfFd: prog }));
         const frames = specs.map(([s], i) => tagged(s, i));
         frames.forEach((f, i) => (specs[i][1] === 'in' ? ta : tb).send([f]));
@@ -318,5 +323,27 @@ test('eBPF: translated steering programs and table mode pick what the interprete
       }
     }
     ta.close(); tb.close();
+  });
+});
+
+test('a closed member leaves its group at once, not at garbage collection; its old ring reads zeros', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const id = gid(b);
+    const caps = [open(b, { id, mode: 'lb' }), open(b, { id, mode: 'lb' })];
+    const tx = new RawSender(a);
+    tx.send([tagged({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2] }, 0), tagged({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2] }, 1)]);
+    await sleep(30);
+    const ring = caps[0].ring;
+    assert.ok(new Uint8Array(ring).some((x) => x !== 0), 'the ring holds a packet');
+    caps[0].close();
+    assert.ok(new Uint8Array(ring).every((x) => x === 0), 'stray views read zeros after close');
+    tx.send(Array.from({ length: 100 }, (_, i) => tagged({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2] }, 2 + i)));
+    const g = await gather([caps[1]], 101);
+    assert.equal(g[0].length, 101, 'the remaining member gets everything');
+    caps[1].close();
+    // the group is gone: the id is free for another mode right away
+    const c = open(b, { id, mode: 'hash' });
+    c.close();
+    tx.close();
   });
 });
