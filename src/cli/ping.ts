@@ -4,6 +4,7 @@
  *   netring ping --from veth0 --to veth1 --rate 10kpps -c 50000
  *   netring ping --listen -i eth1 --seconds 30        (receive side only; the
  *                                                      sender runs `netring gen --stamp`)
+ *   netring ping --read rx.pcapng                     (analyse a capture of stamped traffic)
  *
  * The sender stamps a sequence number and its send time into every payload;
  * the receiver captures with kernel RX timestamps (hardware ones with
@@ -16,7 +17,7 @@ import { NetringError } from '../errors.js';
 import { choiceArg, intArg, numArg, UsageError } from './args.js';
 import { genOptionsFrom, type GenCliOptions } from './gen.js';
 import { generate, type GenSummary } from '../tx/generate.js';
-import { LatencyAnalyser, analyseCapture, type LatencyReport } from '../tx/latency.js';
+import { LatencyAnalyser, analyseCapture, analyseFile, type LatencyReport } from '../tx/latency.js';
 import { formatLatency, formatSummary } from '../tx/report.js';
 import type { L4Proto } from '../tx/builder.js';
 
@@ -25,6 +26,7 @@ export interface PingCliOptions {
   from?: string;
   to?: string;
   listen?: boolean;
+  read?: string;
   interface?: string;
   src?: string;
   dst?: string;
@@ -57,6 +59,13 @@ function openRx(iface: string, ts: PingCliOptions['timestamp']): Capture {
 
 /** Run a ping (both sides, or --listen). Prints the report; returns it. */
 export async function runPing(o: PingCliOptions): Promise<PingResult> {
+  if (o.read !== undefined) {
+    if (o.listen || o.from || o.to) throw new UsageError('ping: --read analyses a file; it cannot be combined with --listen, --from or --to');
+    const report = analyseFile(o.read);
+    if (o.json) process.stdout.write(`${JSON.stringify({ report })}\n`);
+    else process.stdout.write(`${formatLatency(report, 'file')}\n`);
+    return { report, timestamps: 'software' };
+  }
   if (o.listen) return listen(o);
   if (!o.from || !o.to) throw new UsageError('ping: give --from IFACE (sender) and --to IFACE (receiver), or --listen -i IFACE');
   const cli: GenCliOptions = {
@@ -137,6 +146,7 @@ export function registerPing(program: Command): void {
     .option('--to <iface>', 'interface to receive on')
     .option('--listen', 'receive side only: analyse stamped packets sent by `netring gen --stamp`')
     .option('-i, --interface <iface>', 'interface to listen on (with --listen)')
+    .option('-r, --read <file>', 'analyse a pcap/pcapng capture of stamped packets (its timestamps are the receive times)')
     .option('--rate <rate>', 'send rate (default 1kpps)')
     .option('-c, --count <n>', 'packets to send (default 1000 unless --seconds); with --listen: stop after n', intArg('-c', 1))
     .option('--seconds <n>', 'send (or listen) for n seconds', numArg('--seconds', 0))

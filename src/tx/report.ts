@@ -60,7 +60,7 @@ export function formatLatency(r: LatencyReport, timestamps = 'software'): string
   const lines = [
     `${count(r.expected)} expected, ${count(r.received)} received, ${count(r.lost)} lost (${r.lossPct.toFixed(3)}%), ` +
       `${count(r.duplicates)} duplicates, ${count(r.reordered)} reordered`,
-    `one-way latency (us, ${timestamps} RX timestamps): ${lat(r.latency)}`,
+    `one-way latency (us, ${timestamps === 'file' ? 'capture file' : timestamps + ' RX'} timestamps): ${lat(r.latency)}`,
   ];
   if (r.streams.length > 1) {
     for (const s of r.streams) lines.push(`  stream ${s.stream}: ${count(s.received)} received, ${count(s.lost)} lost, ${count(s.reordered)} reordered, p50 ${us(s.latency.p50)} us, p99 ${us(s.latency.p99)} us`);

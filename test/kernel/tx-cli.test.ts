@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../../src/index.js';
-import { PcapWriter } from '../../src/pcap/index.js';
+import { PcapWriter, PcapngWriter } from '../../src/pcap/index.js';
 import { buildPacket } from '../../src/tx/builder.js';
 import { needRoot, withVeth, ifCounters } from '../helpers/netns.js';
 import { collect } from './tx-helpers.js';
@@ -109,5 +109,49 @@ test('netring ping: loss, duplicates, reordering and latency percentiles between
     assert.equal(h.status, 0);
     assert.match(h.stdout, /200 expected, 200 received, 0 lost \(0\.000%\), 0 duplicates, 0 reordered/);
     assert.match(h.stdout, /one-way latency \(us, software RX timestamps\): min [\d.]+ +p50 [\d.]+ +p90 [\d.]+ +p99 [\d.]+ +p99\.9 [\d.]+ +max [\d.]+/);
+  });
+});
+
+test('netring ping --listen (receive side of netring gen --stamp) and --read of a capture file', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    // listen side first, then the sender in another process
+    const listener = spawn(process.execPath, [ENTRY, 'ping', '--listen', '-i', b, '-c', '1500', '--seconds', '20', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    listener.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    listener.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    while (!err.includes('listening')) await new Promise((r) => setTimeout(r, 20));
+    const g = netring(['gen', '-i', a, '--stamp', '--stream-id', '7', '-c', '1500', '--rate', '20kpps', '--size', '100']);
+    assert.equal(g.status, 0, g.stderr);
+    const code = await new Promise<number | null>((resolve) => listener.on('exit', resolve));
+    assert.equal(code, 0, err);
+    const { report } = JSON.parse(out);
+    assert.deepEqual([report.received, report.lost, report.duplicates, report.reordered], [1500, 0, 0, 0]);
+    assert.equal(report.streams[0].stream, 7);
+
+    // a capture file of stamped traffic, analysed offline
+    const dir = mkdtempSync(join(tmpdir(), 'nrping-'));
+    try {
+      const path = join(dir, 'rx.pcapng');
+      const cap = openCapture({ iface: b, blockSize: 1 << 20, blockCount: 16, blockTimeoutMs: 2, direction: 'in' });
+      const w = new PcapngWriter(path);
+      const child = spawn(process.execPath, [ENTRY, 'gen', '-i', a, '--stamp', '-c', '800', '--rate', '10kpps'], { stdio: 'ignore' });
+      let exited = false;
+      child.on('exit', () => { exited = true; });
+      let n = 0;
+      while (!exited || n < 800) {
+        const bt = cap.tryBatch();
+        if (bt === null) { if (exited && n >= 800) break; await new Promise((r) => setTimeout(r, 2)); continue; }
+        bt.forEach((p) => { w.writePacket(p); n++; });
+      }
+      cap.close();
+      w.close();
+      const r = netring(['ping', '--read', path, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const rep = JSON.parse(r.stdout).report;
+      assert.deepEqual([rep.received, rep.expected, rep.lost], [800, 800, 0]);
+      assert.ok(rep.latency.p50 > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
