@@ -16,6 +16,8 @@
 #   2w-pin    generator on GEN_CPU, workers on CPU 0 and 1 (one shares with the generator)
 #   2w-flow   two workers, generated cBPF flow steering, unpinned   (cost of a program vs hash)
 #   2w-flow-pin, 2w-lb, 2w-w13 (cBPF flow with weights 1:3), 2w-ebpf (eBPF flow through a table map)
+#   1w-heavy, 2w-heavy, 2w-heavy-pin: workers that spend WORK rounds of arithmetic per
+#             packet (default 40), so the consumer, not the generator, is the bottleneck
 #
 # Knobs: DURATION=5 WARMUP=1 DRAIN=1 REPS=1 NFLOWS=1024 SIZE=64 GEN_CPU=0 TOUCH=0 OUT=/tmp/netring-fanout-bench/<ts>
 #        GATE_BUSY=15 GATE_WAIT=120: before each run wait (up to GATE_WAIT s) until no
@@ -35,9 +37,10 @@ SIZE=${SIZE:-64}
 GEN_CPU=${GEN_CPU:-0}
 OTHER_CPU=$((1 - GEN_CPU))
 TOUCH=${TOUCH:-0}
+WORK=${WORK:-40}
 GATE_BUSY=${GATE_BUSY:-15}
 GATE_WAIT=${GATE_WAIT:-120}
-CONFIGS=${CONFIGS:-"1w 2w 1w-pin 2w-pin 2w-flow 2w-flow-pin 2w-lb 2w-w13 2w-ebpf"}
+CONFIGS=${CONFIGS:-"1w 2w 1w-pin 2w-pin 2w-flow 2w-flow-pin 2w-lb 2w-w13 2w-ebpf 1w-heavy 2w-heavy 2w-heavy-pin"}
 OUT=${OUT:-/tmp/netring-fanout-bench/$(date +%Y%m%d-%H%M%S)}
 RX="$ROOT/dist/bench/fanout-rx.js"
 ID=$(printf '%04x' $((($$ + RANDOM) % 65536)))
@@ -88,7 +91,7 @@ done > "$CFG"
   echo "date: $(date -Is)"; echo "kernel: $(uname -r)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') x $(nproc)"
   echo "node: $(node --version)  trafgen: $(trafgen -v 2>&1 | head -1)"
-  echo "params: DURATION=$DURATION WARMUP=$WARMUP REPS=$REPS NFLOWS=$NFLOWS SIZE=$SIZE GEN_CPU=$GEN_CPU TOUCH=$TOUCH"
+  echo "params: DURATION=$DURATION WARMUP=$WARMUP REPS=$REPS NFLOWS=$NFLOWS SIZE=$SIZE GEN_CPU=$GEN_CPU TOUCH=$TOUCH WORK=$WORK"
 } | tee "$OUT/env.txt" >&2
 
 counters() { ip netns exec "$1" awk -v d="$2:" '$1 == d { print $3, $11 }' /proc/net/dev; }  # rx_packets tx_packets
@@ -124,19 +127,23 @@ spec() {  # NAME -> "workers fanout cpus gen_pin"
     2w-lb) echo "2 lb none none" ;;
     2w-w13) echo "2 w13 none none" ;;
     2w-ebpf) echo "2 flow+ebpf none none" ;;
+    1w-heavy) echo "1 hash none none heavy" ;;
+    2w-heavy) echo "2 hash none none heavy" ;;
+    2w-heavy-pin) echo "2 hash $OTHER_CPU,$GEN_CPU $GEN_CPU heavy" ;;
     *) return 1 ;;
   esac
 }
 
 run_one() {
-  local rep=$1 name=$2 workers fanout cpus gpin
-  read -r workers fanout cpus gpin <<<"$(spec "$name")" || { log "unknown config $name"; return; }
+  local rep=$1 name=$2 workers fanout cpus gpin heavy
+  read -r workers fanout cpus gpin heavy <<<"$(spec "$name")" || { log "unknown config $name"; return; }
+  local work=0; [ "$heavy" = heavy ] && work=$WORK
   local fan=$fanout
   [ "$fanout" = w13 ] && fan='{"steering":{"steer":{"kind":"flow"},"weights":[1,3]}}'
   gate
   local rout=$OUT/$name.$rep.out rerr=$OUT/$name.$rep.err
-  local touch=""; [ "$TOUCH" = 1 ] && touch=touch
-  ip netns exec "$CAP_NS" node "$RX" "$CAP_IF" "$workers" "$fan" "$cpus" $touch >"$rout" 2>"$rerr" &
+  local touch=-; [ "$TOUCH" = 1 ] && touch=touch
+  ip netns exec "$CAP_NS" node "$RX" "$CAP_IF" "$workers" "$fan" "$cpus" "$touch" "$work" >"$rout" 2>"$rerr" &
   RPID=$!
   local t
   for ((t = 0; t < 100; t++)); do grep -q READY "$rerr" && break; sleep 0.1; done
