@@ -26,7 +26,7 @@
 # Modes (MODES): pinned = the generator on cpu GEN_CPU (taskset; for the
 #   2-process variants the mask GEN_CPUS), unpinned = the scheduler decides,
 #   duel = the first two generators of GENS at the same time, both pinned to
-#   GEN_CPU, each on its own veth pair (a second pair in the same namespaces;
+#   GEN_CPU (GEN_CPUS for the 2-process variants), each on its own veth pair (a second pair in the same namespaces;
 #   the pairs swap every repetition): the scheduler splits that CPU between
 #   them, so whatever else loads the machine hits both alike and the ratio of
 #   their rates is the ratio of their efficiency.
@@ -207,15 +207,16 @@ run_duel() {
   # swap which pair each generator uses every repetition
   local ia=$GEN_IF ca=$CAP_IF ib=$DUEL_G cb=$DUEL_C
   (( rep % 2 == 0 )) && { ia=$DUEL_G; ca=$DUEL_C; ib=$GEN_IF; cb=$CAP_IF; }
-  local canary pa pb cmd
+  local canary pa pb cmd cpus=$GEN_CPU
+  case $ga in *2) cpus=$GEN_CPUS ;; esac
   canary=$(taskset -c "$GEN_CPU" "$BIN/canary" 10000000)
   cmd=$(gen_cmd "$ga" "$ia")
   # shellcheck disable=SC2086
-  setsid ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" $cmd > "$OUT/r${rep}_duel_$ga.log" 2>&1 &
+  setsid ip netns exec "$GEN_NS" taskset -c "$cpus" $cmd > "$OUT/r${rep}_duel_$ga.log" 2>&1 &
   pa=$!
   cmd=$(gen_cmd "$gb" "$ib")
   # shellcheck disable=SC2086
-  setsid ip netns exec "$GEN_NS" taskset -c "$GEN_CPU" $cmd > "$OUT/r${rep}_duel_$gb.log" 2>&1 &
+  setsid ip netns exec "$GEN_NS" taskset -c "$cpus" $cmd > "$OUT/r${rep}_duel_$gb.log" 2>&1 &
   pb=$!
   DPIDS="$pa $pb"
   sleep "$WARMUP"
