@@ -247,40 +247,81 @@ function thread(root: DNode): boolean {
 interface Graph {
   order: DNode[];
   preds: Map<DNode, Branch[]>;
-  dom: Map<DNode, Set<DNode>>;
+  /** Does `a` dominate `b` (every path from the root to `b` passes `a`)? */
+  dominates(a: DNode, b: DNode): boolean;
   level: Map<DNode, number>;
 }
 
+/** Scratch index of a node in the current analysis (set by analyse). */
+const IX = Symbol('ix');
+type Indexed = DNode & { [IX]?: number };
+const ixOf = (n: DNode): number => (n as Indexed)[IX]!;
+
 function analyse(root: DNode): Graph {
   const order = topo(root);
+  const n = order.length;
+  order.forEach((x, i) => {
+    (x as Indexed)[IX] = i;
+  });
   const preds = new Map<DNode, Branch[]>();
-  for (const n of order) preds.set(n, []);
-  for (const n of order) {
-    if (!isBranch(n)) continue;
-    preds.get(n.jt)!.push(n);
-    if (n.jf !== n.jt) preds.get(n.jf)!.push(n);
+  for (const x of order) preds.set(x, []);
+  for (const x of order) {
+    if (!isBranch(x)) continue;
+    preds.get(x.jt)!.push(x);
+    if (x.jf !== x.jt) preds.get(x.jf)!.push(x);
   }
-  const dom = new Map<DNode, Set<DNode>>();
-  for (const n of order) {
-    const ps = preds.get(n)!;
-    let d: Set<DNode>;
-    if (ps.length === 0) d = new Set();
-    else {
-      d = new Set(dom.get(ps[0])!);
-      for (const p of ps.slice(1)) {
-        const pd = dom.get(p)!;
-        for (const x of d) if (!pd.has(x)) d.delete(x);
+  // Immediate dominators (Cooper, Harvey, Kennedy), one pass in topological order.
+  const idom = new Int32Array(n).fill(-1);
+  for (let i = 1; i < n; i++) {
+    const ps = preds.get(order[i])!;
+    let d = ixOf(ps[0]);
+    for (let j = 1; j < ps.length; j++) {
+      let a = ixOf(ps[j]);
+      let b = d;
+      while (a !== b) {
+        while (a > b) a = idom[a];
+        while (b > a) b = idom[b];
       }
+      d = a;
     }
-    d.add(n);
-    dom.set(n, d);
+    idom[i] = d;
   }
+  // Dominator-tree intervals: a dominates b iff b's interval nests in a's.
+  const firstKid = new Int32Array(n).fill(-1);
+  const nextSib = new Int32Array(n).fill(-1);
+  for (let i = n - 1; i >= 1; i--) {
+    nextSib[i] = firstKid[idom[i]];
+    firstKid[idom[i]] = i;
+  }
+  const enter = new Int32Array(n);
+  const exit = new Int32Array(n);
+  let clock = 0;
+  const stack: number[] = [0];
+  const cursor = new Int32Array(n).fill(-2);
+  enter[0] = clock++;
+  while (stack.length) {
+    const t = stack[stack.length - 1];
+    const c = cursor[t] === -2 ? firstKid[t] : nextSib[cursor[t]];
+    if (c >= 0) {
+      cursor[t] = c;
+      enter[c] = clock++;
+      stack.push(c);
+    } else {
+      exit[t] = clock++;
+      stack.pop();
+    }
+  }
+  const dominates = (a: DNode, b: DNode): boolean => {
+    const ia = ixOf(a);
+    const ib = ixOf(b);
+    return enter[ia] <= enter[ib] && exit[ib] <= exit[ia];
+  };
   const level = new Map<DNode, number>();
-  for (let i = order.length - 1; i >= 0; i--) {
-    const n = order[i];
-    level.set(n, isBranch(n) ? Math.max(level.get(n.jt)!, level.get(n.jf)!) + 1 : 0);
+  for (let i = n - 1; i >= 0; i--) {
+    const x = order[i];
+    level.set(x, isBranch(x) ? Math.max(level.get(x.jt)!, level.get(x.jf)!) + 1 : 0);
   }
-  return { order, preds, dom, level };
+  return { order, preds, dominates, level };
 }
 
 /** A-register value a branch leaves behind (its tested value), or null for opaque nodes. */
@@ -288,14 +329,23 @@ function aval(n: DNode): Val | null {
   return n.kind === 'test' ? n.t.val : null;
 }
 
-/** libpcap's or_pullup (sense 'or': chain on false edges, same true target) and and_pullup. */
-function pullup(g: Graph, b: DNode, sense: 'or' | 'and'): boolean {
-  if (!isBranch(b)) return false;
+/**
+ * libpcap's or_pullup (sense 'or': chain on false edges, same true target)
+ * and and_pullup. Nodes touched by an earlier pull of the same round are in
+ * `dirty` (the analysis is stale around them) and stop the walk.
+ */
+function pullup(g: Graph, b: DNode, sense: 'or' | 'and', dirty: Map<DNode, DNode>): 'none' | 'inner' | 'top' {
+  const foreign = (x: DNode): boolean => {
+    const o = dirty.get(x);
+    return o !== undefined && o !== b;
+  };
+  if (!isBranch(b) || foreign(b)) return 'none';
+  const seen: DNode[] = [b];
   const ps = g.preds.get(b)!;
-  if (ps.length === 0) return false;
+  if (ps.length === 0) return 'none';
   const val = aval(ps[0]);
-  if (val === null) return false;
-  for (const p of ps) if (aval(p) !== val) return false;
+  if (val === null) return 'none';
+  for (const p of ps) if (aval(p) !== val) return 'none';
   const chainNext = (n: Branch): DNode => (sense === 'or' ? n.jf : n.jt);
   const exitOf = (n: Branch): DNode => (sense === 'or' ? n.jt : n.jf);
   const setChainNext = (n: Branch, v: DNode): void => {
@@ -308,9 +358,10 @@ function pullup(g: Graph, b: DNode, sense: 'or' | 'and'): boolean {
   let diff: DNode = b;
   let atTop = true;
   for (;;) {
-    if (!isBranch(diff)) return false;
-    if (exitOf(diff) !== target) return false;
-    if (!g.dom.get(diff)!.has(b)) return false;
+    if (!isBranch(diff) || foreign(diff)) return 'none';
+    seen.push(diff);
+    if (exitOf(diff) !== target) return 'none';
+    if (!g.dominates(b, diff)) return 'none';
     if (aval(diff) !== val) break;
     diffOwner = diff;
     diff = chainNext(diff);
@@ -320,14 +371,17 @@ function pullup(g: Graph, b: DNode, sense: 'or' | 'and'): boolean {
   let sameOwner: Branch = diff as Branch;
   let same: DNode = chainNext(sameOwner);
   for (;;) {
-    if (!isBranch(same)) return false;
-    if (exitOf(same) !== target) return false;
-    if (!g.dom.get(same)!.has(b)) return false;
+    if (!isBranch(same) || foreign(same)) return 'none';
+    seen.push(same);
+    if (exitOf(same) !== target) return 'none';
+    if (!g.dominates(b, same)) return 'none';
     if (aval(same) === val) break;
     sameOwner = same;
     same = chainNext(same);
   }
   const pull = same as Branch;
+  for (const x of seen) dirty.set(x, b);
+  dirty.set(chainNext(pull), b);
   setChainNext(sameOwner, chainNext(pull));
   setChainNext(pull, diff);
   if (atTop) {
@@ -335,26 +389,32 @@ function pullup(g: Graph, b: DNode, sense: 'or' | 'and'): boolean {
       if (p.jt === b) p.jt = pull;
       if (p.jf === b) p.jf = pull;
     }
-  } else {
-    setChainNext(diffOwner!, pull);
+    return 'top'; // b's predecessors changed: the analysis no longer holds for b
   }
-  return true;
+  setChainNext(diffOwner!, pull);
+  return 'inner';
 }
 
-function pullups(root: DNode): boolean {
-  for (let guard = 0; guard < 10000; guard++) {
+/**
+ * Rounds of pull-ups (as libpcap: every node by level, one analysis per
+ * round) until none applies or the budget of rounds is spent (huge
+ * expressions: each round is linear, and the corpus needs at most 6).
+ */
+function pullups(root: DNode, budget: { rounds: number }): boolean {
+  for (let round = 0; budget.rounds > 0; round++, budget.rounds--) {
     const g = analyse(root);
     const byLevel = [...g.order].filter(isBranch).sort((a, b) => g.level.get(a)! - g.level.get(b)!);
+    const dirty = new Map<DNode, DNode>();
     let moved = false;
     for (const n of byLevel) {
-      if (pullup(g, n, 'or') || pullup(g, n, 'and')) {
-        moved = true;
-        break;
+      // Repeated pulls under the same head keep its chain dominated by it, so they can go on.
+      for (const sense of ['or', 'and'] as const) {
+        for (let r = pullup(g, n, sense, dirty); r !== 'none'; r = r === 'top' ? 'none' : pullup(g, n, sense, dirty)) moved = true;
       }
     }
-    if (!moved) return guard > 0;
+    if (!moved) return round > 0;
   }
-  return true;
+  return false;
 }
 
 // ------------------------------------------------------------- interning ---
@@ -392,9 +452,71 @@ export function intern(root: DNode): DNode {
   return canon.get(root)!;
 }
 
+/**
+ * The fixed point pull-ups tend to, reached directly: in every chain of ORed
+ * (ANDed) tests that is entered only at its head, put tests of the same
+ * value next to each other (first the value its head's predecessors leave in
+ * A, then by first appearance, stable). Used on huge expressions once the
+ * pull-up budget is spent.
+ */
+function groupChains(root: DNode): { root: DNode; changed: boolean } {
+  let changed = false;
+  for (let guard = 0; guard < 100000; guard++) {
+    const r = groupOneChain(root);
+    if (!r) break;
+    root = r;
+    changed = true;
+  }
+  return { root, changed };
+}
+
+/** Regroup the first chain that needs it; returns the (possibly new) root, or null when none did. */
+function groupOneChain(root: DNode): DNode | null {
+  for (const sense of ['or', 'and'] as const) {
+    const g = analyse(root);
+    const next = (n: Branch): DNode => (sense === 'or' ? n.jf : n.jt);
+    const exitOf = (n: Branch): DNode => (sense === 'or' ? n.jt : n.jf);
+    const inChain = new Set<DNode>();
+    for (const h of g.order) {
+      if (h.kind !== 'test' || inChain.has(h)) continue;
+      const chain: TestNode[] = [h];
+      let c = next(h);
+      while (c.kind === 'test' && exitOf(c) === exitOf(h) && g.preds.get(c)!.length === 1 && c.jt !== c.jf) {
+        chain.push(c);
+        c = next(c);
+      }
+      const tail = c;
+      for (const x of chain) inChain.add(x);
+      if (chain.length < 3) continue;
+      const ps = g.preds.get(h)!;
+      const lead = ps.length > 0 && ps.every((p) => aval(p) === aval(ps[0])) ? aval(ps[0]) : null;
+      const groups = new Map<Val, TestNode[]>();
+      if (lead) groups.set(lead, []);
+      for (const x of chain) (groups.get(x.t.val) ?? groups.set(x.t.val, []).get(x.t.val)!).push(x);
+      const order = [...groups.values()].flat();
+      if (order.every((x, i) => x === chain[i])) continue;
+      for (let i = 0; i < order.length; i++) {
+        const to = i + 1 < order.length ? order[i + 1] : tail;
+        if (sense === 'or') order[i].jf = to;
+        else order[i].jt = to;
+      }
+      for (const p of ps) {
+        if (p.jt === h) p.jt = order[0];
+        if (p.jf === h) p.jf = order[0];
+      }
+      return root === h ? order[0] : root;
+    }
+  }
+  return null;
+}
+
+/** Total pull-up rounds per optimisation (bounds compile time on huge expressions). */
+export const PULLUP_ROUNDS = 48;
+
 /** Optimise a DAG; returns the new root. */
 export function optimize(root: DNode): DNode {
   // Phase 1 (libpcap's opt_loop without statements): threading and pull-ups to a fixed point.
+  const budget = { rounds: PULLUP_ROUNDS };
   for (let round = 0; round < 1000; round++) {
     let changed = false;
     while (thread(root)) changed = true;
@@ -402,7 +524,12 @@ export function optimize(root: DNode): DNode {
       root = root.jt;
       changed = true;
     }
-    if (pullups(root)) changed = true;
+    if (pullups(root, budget)) changed = true;
+    if (budget.rounds <= 0) {
+      const gc = groupChains(root);
+      root = gc.root;
+      if (gc.changed) while (thread(root)) changed = true;
+    }
     if (!changed) break;
   }
   // Merge identical nodes, then thread again across the merged graph.
