@@ -37,7 +37,7 @@ for (let i = 0; i < N; i++) {
 const view = { data: buf, offset: 0, caplen: SIZE, wireLen: SIZE, sec: 0, nsec: 0, vlanValid: false, vlanTci: 0, vlanTpid: 0, ifindex: 0, pktType: 0, linkType: 1 };
 const p = view as PacketLike;
 
-function timeIt(name: string, fn: () => number): { mpps: number; sum: number } {
+function timeIt(_name: string, fn: () => number): { mpps: number; sum: number } {
   fn(); // warm up
   const rounds = 3;
   let best = Infinity;

@@ -7,6 +7,7 @@ import { LangError } from './errors.js';
 import { compileFilter, compileFilterJs, type CompiledFilter, DEFAULT_SNAPLEN } from './filter.js';
 import type { FilterTarget } from './pcap/gen.js';
 import { parsePcap } from './pcap/parser.js';
+import { lex } from './pcap/lexer.js';
 import { compileProgram, type CompiledProgram } from './pfq/compile.js';
 import { BUILTINS } from './pfq/vocab.js';
 
@@ -58,8 +59,16 @@ function pickLanguage(source: string, lang: Language): 'tcpdump' | 'pfq' {
     parsePcap(source);
     return 'tcpdump';
   } catch {
+    // Both languages share names (ip, tcp, port, ...): only PFQ-only words decide for the combinator language.
     const first = /^\s*([A-Za-z_][\w']*)/.exec(source)?.[1];
-    return PFQ_HINT.test(source) || (first !== undefined && BUILTINS.has(first)) ? 'pfq' : 'tcpdump';
+    const pcapKeyword = first !== undefined && (() => {
+      try {
+        return lex(first)[0].kind === 'kw';
+      } catch {
+        return false;
+      }
+    })();
+    return PFQ_HINT.test(source) || (first !== undefined && BUILTINS.has(first) && !pcapKeyword) ? 'pfq' : 'tcpdump';
   }
 }
 

@@ -10,9 +10,9 @@
  * go through an inserted `ja`.
  */
 import { LangError } from '../errors.js';
-import { branchKey, type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag.js';
+import { type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag.js';
 import type { Test } from '../ir/pred.js';
-import { ANC, mshOffset, type Val } from '../ir/value.js';
+import { mshOffset, type Val } from '../ir/value.js';
 import {
   ABS, ADD, ALU, AND, B, BPF_MAXINSNS, DIV, H, IMM, IND, insn, type Insn, JA, JEQ, JGE, JGT, JMP, JSET, K, LD, LDX,
   LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, SKF_AD_OFF, ST, SUB, TAX, TXA, W, X, XOR,
@@ -360,4 +360,3 @@ export function kernelCheck(prog: readonly Insn[]): string | null {
   return null;
 }
 
-export { ANC, branchKey };

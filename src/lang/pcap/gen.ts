@@ -55,7 +55,6 @@ interface ArthVal {
 }
 
 const ETHERMTU = 1500;
-const HOST_ERR_PROTOS = new Set(['tcp', 'sctp', 'udp', 'icmp', 'igmp', 'igrp', 'pim', 'vrrp', 'carp', 'icmp6', 'ah', 'esp', 'esis', 'isis', 'clnp', 'stp', 'netbeui', 'radio', 'l1', 'l2', 'iih', 'lsp', 'snp', 'csnp', 'psnp']);
 const NOT_IMPL_HOST: Record<string, string> = { atalk: 'ATALK', aarp: 'AARP', decnet: 'DECnet', sca: 'SCA', lat: 'LAT', mopdl: 'MOPDL', moprc: 'MOPRC', iso: 'ISO', ipx: 'IPX' };
 
 /** Compile a parsed expression to an IR predicate. */
