@@ -250,10 +250,10 @@ test('a steering program in a real fan-out group: classes from our match program
   try {
     await withVeth(
       async ({ a, b, ns }) => {
-        const id = 4000 + Math.floor(Math.random() * 20000);
-        const caps: Capture[] = [];
-        for (let m = 0; m < members; m++) {
-          caps.push(openCapture({ iface: b, fanout: { mode: 'cbpf', id, program: fanout }, blockSize: 1 << 20, blockCount: 4, blockTimeoutMs: 10 }));
+        // The first member asks the kernel for an unused group id; the others join it.
+        const caps: Capture[] = [openCapture({ iface: b, fanout: { mode: 'cbpf', id: 0, uniqueId: true, program: fanout }, blockSize: 1 << 20, blockCount: 4, blockTimeoutMs: 10 })];
+        for (let m = 1; m < members; m++) {
+          caps.push(openCapture({ iface: b, fanout: { mode: 'cbpf', id: caps[0].fanoutId, program: fanout }, blockSize: 1 << 20, blockCount: 4, blockTimeoutMs: 10 }));
         }
         await sleep(20);
         const script = fileURLToPath(new URL('./lang-sender.js', import.meta.url));
