@@ -426,10 +426,13 @@ export class TxRing {
 
   /**
    * Close the socket. Frames not yet handed over are dropped. Idempotent. The
-   * mapping is unmapped when no view of it is reachable any more.
+   * ring's pages are swapped for zero pages at once (so the socket is released
+   * with its fd instead of when the mapping is garbage collected); stray views
+   * of `u8` then read zeros and the memory goes when they are collected.
    */
   close(): void {
     if (this.fd < 0) return;
+    try { native.releaseMapping(this.ring); } catch { /* the finalizer unmaps it later */ }
     const fd = this.fd;
     this.fd = -1;
     native.close(fd);

@@ -4,6 +4,7 @@
  * refused frames (TP_STATUS_WRONG_FORMAT), errors.
  */
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { openCapture, NetringError } from '../../src/index.js';
 import { openTxRing, type TxFailure } from '../../src/tx/ring.js';
@@ -193,6 +194,22 @@ test('plain send path: one send(2) per frame', { skip: needRoot }, async () => {
     assert.throws(() => tx.send(frames[0]), (e: NetringError) => e.code === 'ECLOSED');
     cap.close();
     assert.deepEqual(got, frames);
+  });
+});
+
+test('close() releases the socket at once (not when the mapping is collected)', { skip: needRoot }, async () => {
+  await withVeth(({ a }) => {
+    // packet sockets bound to this veth end (/proc/net/packet: sk RefCnt Type Proto Iface ...)
+    const ifindex = Number(readFileSync(`/sys/class/net/${a}/ifindex`, 'utf8'));
+    const sockets = (): number => readFileSync('/proc/net/packet', 'utf8').trim().split('\n').slice(1)
+      .filter((l) => Number(l.trim().split(/\s+/)[4]) === ifindex).length;
+    const before = sockets();
+    assert.equal(before, 0);
+    const rings = [openTxRing({ iface: a }), openTxRing({ iface: a, linear: false })];
+    assert.equal(sockets(), before + 2);
+    for (const r of rings) { assert.ok(r.write(numbered({}, 1))); r.flush(); r.close(); }
+    assert.equal(sockets(), before, 'the sockets are gone while the rings are still referenced');
+    assert.equal(rings[0].u8[rings[0].offsets[0]], 0, 'a stray view reads zeros');
   });
 });
 
