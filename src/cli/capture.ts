@@ -60,6 +60,8 @@ export interface CaptureSummary {
   bytes: number;
   /** Wall-clock duration of the capture in seconds. */
   seconds: number;
+  /** Counters of a --program (only when it counts). */
+  counters?: Record<string, number>;
 }
 
 /** Register `capture` on the program. */
@@ -192,6 +194,7 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
       resolve({
         source: iface, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
         written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
+        ...(plan.counters ? { counters: plan.counters() } : {}),
       });
     };
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
@@ -206,7 +209,8 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
 }
 
 async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
-  const match = filterPlan(opts, 'file').residual; // bad filters fail before the file is opened
+  const plan = filterPlan(opts, 'file'); // bad filters fail before the file is opened
+  const match = plan.residual;
   const reader = openCaptureReader(opts.read!);
   let writer: CaptureWriter | null = null;
   const t0 = performance.now();
@@ -235,6 +239,7 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
     return {
       source: opts.read!, received: sink?.received ?? 0, matched: sink?.matched ?? 0, dropped: 0, freezes: 0,
       written: writer?.packets ?? 0, bytes: sink?.bytes ?? 0, seconds: (performance.now() - t0) / 1000,
+      ...(plan.counters ? { counters: plan.counters() } : {}),
     };
   } finally {
     process.off('SIGINT', onSig);
@@ -249,6 +254,7 @@ function report(s: CaptureSummary, opts: CaptureCliOptions): void {
     `${s.dropped} packets dropped by kernel`,
     `${s.freezes} queue freezes`,
     `${s.written} packets written${opts.write !== undefined ? ` to ${opts.write}` : ''}`,
+    ...Object.entries(s.counters ?? {}).map(([k, v]) => `counter ${k}: ${v}`),
   ];
   process.stderr.write(lines.join('\n') + '\n');
   if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');

@@ -1,51 +1,45 @@
 /**
- * `netring compile EXPR`: show what a tcpdump expression compiles to: the
- * classic BPF listing (like `tcpdump -d`), `-dd`/`-ddd` forms (kernel-ready),
- * the generated JavaScript, and where each part runs.
+ * `netring compile TEXT`: what a tcpdump expression or a PFQ-style program
+ * compiles to: the classic BPF (like `tcpdump -d`, `-dd`, `-ddd`), the
+ * generated JavaScript, the fan-out steering program, and where each part
+ * runs and why (the kernel/JS split).
  */
 import type { Command } from 'commander';
-import { compileFilter, compileFilterJs, dumpD, dumpDD, dumpDDD, lowerFilter } from '../lang/filter.js';
+import { compile, formatReport, type ReportPart } from '../lang/compile.js';
 import { choiceArg, intArg } from './args.js';
 
-interface CompileOptions { d?: boolean; dd?: boolean; ddd?: boolean; js?: boolean; target: 'kernel' | 'file'; snaplen?: number; optimize: boolean }
+interface CompileOptions {
+  d?: boolean; dd?: boolean; ddd?: boolean; js?: boolean; explain?: boolean;
+  target: 'kernel' | 'file'; language: 'auto' | 'tcpdump' | 'pfq'; snaplen?: number; members?: number; weights?: string;
+}
 
 export function registerCompile(program: Command): void {
   program
     .command('compile')
-    .description('compile a tcpdump filter expression and print its classic BPF, its JavaScript and the kernel/JS split')
-    .argument('<expr...>', 'tcpdump filter expression (quote it or pass it as several words)')
+    .description('compile a tcpdump expression or a PFQ-style program; print its classic BPF, JavaScript and kernel/JS split')
+    .argument('<text...>', "expression or program (quote it), e.g. 'tcp port 80' or 'ip >-> udp >-> steer_flow'")
     .option('-d', 'only the BPF listing (like tcpdump -d)')
     .option('--dd', 'only the C fragment (like tcpdump -dd)')
     .option('--ddd', 'only the decimal program, kernel-ready (like tcpdump -ddd)')
     .option('--js', 'only the generated JavaScript')
-    .option('--target <t>', "kernel (live socket: VLAN tags in metadata, the default) or file (tags inline, like tcpdump -r)", choiceArg('--target', ['kernel', 'file'] as const), 'kernel')
+    .option('--explain', 'only the placement: what runs in the kernel, in the fan-out program, in JS, and why')
+    .option('--language <l>', 'auto (default), tcpdump or pfq', choiceArg('--language', ['auto', 'tcpdump', 'pfq'] as const), 'auto')
+    .option('--target <t>', 'kernel (live socket: VLAN tags in metadata, the default) or file (tags inline, like tcpdump -r)', choiceArg('--target', ['kernel', 'file'] as const), 'kernel')
     .option('-s, --snaplen <n>', 'value returned on a match (default 262144)', intArg('-s', 1, 262144))
-    .option('--no-optimize', 'keep the literal translation')
+    .option('--members <n>', 'also build the fan-out program for n sockets (steering programs)', intArg('--members', 1, 65535))
+    .option('--weights <w>', 'per-socket weights for --members, e.g. 1,3')
     .action((words: string[], opts: CompileOptions) => {
-      const expr = words.join(' ');
-      const fopts = { target: opts.target, snaplen: opts.snaplen, optimize: opts.optimize };
-      const only = opts.d || opts.dd || opts.ddd || opts.js;
-      const out: string[] = [];
-      if (opts.target === 'kernel' && lowerFilter(expr, fopts).usesChain && !(opts.d || opts.dd || opts.ddd)) {
-        // protochain loops backwards: the kernel's checker refuses it, so it runs in JS
-        const j = compileFilterJs(expr, fopts);
-        out.push(only ? j.js.body : `# expression: ${expr}\n# placement: JavaScript only (protochain loops over extension headers; the kernel refuses backward jumps)\n# javascript\n${j.js.body.trimEnd()}`);
-        process.stdout.write(out.join('\n') + '\n');
-        return;
-      }
-      const c = compileFilter(expr, fopts);
-      if (opts.d) out.push(dumpD(c));
-      if (opts.dd) out.push(dumpDD(c));
-      if (opts.ddd) out.push(dumpDDD(c));
-      if (opts.js) out.push(c.js.body);
-      if (!only) {
-        out.push(`# expression: ${expr}`);
-        out.push(`# target: ${opts.target} (${opts.target === 'kernel' ? 'VLAN tags read from metadata' : 'VLAN tags inline'})`);
-        out.push(`# placement: ${c.usesChain ? 'JavaScript (protochain loops are not kernel-loadable)' : `kernel socket filter, ${c.insns.length} instructions; nothing left for JavaScript`}`);
-        out.push('# classic BPF (tcpdump -d)', dumpD(c).trimEnd());
-        out.push('# kernel-ready (tcpdump -ddd)', dumpDDD(c).trimEnd());
-        out.push('# javascript (same verdicts, for -r and residuals)', c.js.body.trimEnd());
-      }
-      process.stdout.write(out.join('\n') + '\n');
+      const weights = opts.weights?.split(',').map((w) => intArg('--weights', 1, 1 << 16)(w.trim()));
+      const report = compile(words.join(' '), {
+        language: opts.language, target: opts.target, snaplen: opts.snaplen, members: opts.members, weights,
+      });
+      const parts: ReportPart[] = [];
+      if (opts.d) parts.push('d');
+      if (opts.dd) parts.push('dd');
+      if (opts.ddd) parts.push('ddd');
+      if (opts.js) parts.push('js');
+      if (opts.explain) parts.push('explain');
+      if (parts.length === 0) parts.push('all');
+      process.stdout.write(parts.map((p) => formatReport(report, p).trimEnd()).join('\n') + '\n');
     });
 }

@@ -12,7 +12,7 @@ import type { BpfProgram } from '../ring/cbpf.js';
 import type { PacketLike } from '../packet-like.js';
 import { compileFilter, compileFilterJs, lowerFilter } from '../lang/filter.js';
 import { runBpfOn } from '../lang/cbpf/interp.js';
-import { UsageError } from './args.js';
+import { compileProgram } from '../lang/pfq/compile.js';
 
 /** A compiled per-packet test run in JS. */
 export type PacketPredicate = (p: PacketLike) => boolean;
@@ -23,6 +23,8 @@ export interface FilterPlan {
   kernel?: BpfProgram;
   /** JS residual, or null. */
   residual: PacketPredicate | null;
+  /** Counters of a --program (names and live values), when it has any. */
+  counters?: () => Record<string, number>;
 }
 
 /** Filter options the plan is made from. */
@@ -38,7 +40,7 @@ export interface FilterOptions {
  * metadata), 'file' for bytes as stored in a capture file (tags inline).
  */
 export function packetFilter(opts: FilterOptions, mode: 'kernel' | 'file'): FilterPlan {
-  if (opts.program !== undefined) throw new UsageError('--program is handled by the program runner');
+  if (opts.program !== undefined) return programPlan(opts.program, mode, opts.snaplen);
   if (opts.filterBpf !== undefined) {
     if (mode === 'kernel') return { kernel: opts.filterBpf, residual: null };
     const prog = opts.filterBpf;
@@ -53,4 +55,27 @@ export function packetFilter(opts: FilterOptions, mode: 'kernel' | 'file'): Filt
   }
   const { match } = compileFilterJs(expr, { target: 'file', snaplen: opts.snaplen });
   return { residual: (p) => match(p) !== 0 };
+}
+
+/**
+ * A PFQ-style program on one socket: its longest pure-filter prefix becomes the
+ * socket filter, the rest (actions, counters, marks) runs in the generated JS
+ * pipeline; offline the whole program runs in JS. Steering needs a fan-out
+ * group and is refused here with the compiler's reason.
+ */
+function programPlan(text: string, mode: 'kernel' | 'file', snaplen?: number): FilterPlan {
+  const prog = compileProgram(text, { snaplen, singleSocket: true });
+  const pipe = mode === 'kernel' ? prog.residual : prog.full;
+  const r = { verdict: 0, mark: 0, cls: 0, log: 0 };
+  const counters = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    const values = pipe?.state.counters;
+    prog.counters.forEach((name, i) => { out[name] = values ? values[i] : 0; });
+    return out;
+  };
+  return {
+    kernel: mode === 'kernel' ? prog.socketFilter?.insns : undefined,
+    residual: pipe === null ? null : (p) => pipe.run(p, r) !== 0,
+    counters: prog.counters.length > 0 ? counters : undefined,
+  };
 }

@@ -240,3 +240,29 @@ test('filter syntax errors exit 2 with the position marked', () => {
   assert.equal(c.code, 2);
   assert.match(c.stderr, /\^/);
 });
+
+test('capture --program: filter prefix in the kernel, counters in JS, live and offline agree', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'p.pcapng');
+    const prog = 'ip >-> udp >-> when (port 53) (count dns)';
+    await withVeth(async ({ a, b }) => {
+      const frames = Array.from({ length: 120 }, (_, i) => udpFrame({ dport: i % 3 === 0 ? 53 : 7000, sport: 2000 + i }));
+      const c = await startCapture(b, ['--program', prog, '-q', '--json', '-w', file, '-c', '120']);
+      const tx = new RawSender(a);
+      tx.send(frames);
+      tx.close();
+      assert.equal(await c.exit, 0, c.err());
+      const s = JSON.parse(c.out().trim());
+      assert.equal(s.matched, 120);
+      assert.deepEqual(s.counters, { dns: 40 });
+      assert.match(c.err(), /counter dns: 40/);
+    });
+    const off = cli(['capture', '-r', file, '--program', prog, '-q', '--json']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(JSON.parse(off.stdout).counters, { dns: 40 });
+    const steer = cli(['capture', '-r', file, '--program', 'ip >-> steer_flow']);
+    assert.equal(steer.code, 2);
+    assert.match(steer.stderr, /cannot steer: use a fan-out group/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
