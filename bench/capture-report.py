@@ -27,6 +27,7 @@ LABEL = OrderedDict([
     ("tcpdump", "tcpdump -w /dev/null -B 65536"),
     ("netsniff", "netsniff-ng -o /dev/null -S 64MiB"),
 ])
+SLOW = 1.5  # a run whose vCPU canary took > SLOW x the fastest one ran on a slowed-down vCPU
 NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli"]
 
 
@@ -66,6 +67,14 @@ def main(argv):
         g, d, s = num(r, "gen_mpps"), num(r, "received"), num(r, "sent")
         return g * d / s if g is not None and d is not None and s else None
 
+    cg = [x for x in (num(r, "canary_gen_us") for r in rows) if x]
+    cr = [x for x in (num(r, "canary_rx_us") for r in rows) if x]
+    cg0, cr0 = (min(cg) if cg else None), (min(cr) if cr else None)
+
+    def slow(r):
+        a, b = num(r, "canary_gen_us"), num(r, "canary_rx_us")
+        return (a is not None and cg0 and a > SLOW * cg0) or (b is not None and cr0 and b > SLOW * cr0)
+
     out = []
     if env:
         out.append("```\n" + env + "\n```")
@@ -74,8 +83,8 @@ def main(argv):
         "; not ok: " + ", ".join(f"r{r['rep']} {r['size']} {r['mode']} {r['receiver']}: {r['status']}" for r in bad) if bad else ""))
     for size in sizes:
         out.append(f"\n### {size}-byte frames (median of repetitions)\n")
-        out.append("| receiver | mode | gen Mpps | rx Mpps | drop % | kernel drops | CPU ns/pkt | CPU % | reps |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
+        out.append("| receiver | mode | gen Mpps | rx Mpps | drop % | kernel drops | CPU ns/pkt | CPU % | reps | slow vCPU |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
         for rcv in rcvs:
             for mode in modes:
                 rs = group.get((size, mode, rcv), [])
@@ -83,8 +92,9 @@ def main(argv):
                 if n_all == 0:
                     continue
                 gen = med(col(size, mode, rcv, "gen_mpps"))
+                ns_slow = sum(1 for r in rs if slow(r))
                 if rcv == "none":
-                    out.append(f"| {LABEL[rcv]} | {mode} | {fmt(gen)} | – | – | – | – | – | {len(rs)}/{n_all} |")
+                    out.append(f"| {LABEL[rcv]} | {mode} | {fmt(gen)} | – | – | – | – | – | {len(rs)}/{n_all} | {ns_slow} |")
                     continue
                 rx = med([x for x in map(rx_mpps, rs) if x is not None])
                 drop = med(col(size, mode, rcv, "drop_pct"))
@@ -92,7 +102,7 @@ def main(argv):
                 ns = med(col(size, mode, rcv, "ns_per_pkt"))
                 cpu = med(col(size, mode, rcv, "cpu_pct"))
                 out.append(f"| {LABEL.get(rcv, rcv)} | {mode} | {fmt(gen)} | {fmt(rx)} | {fmt(drop, 2)} | "
-                           f"{'–' if kd is None else f'{kd:.0f}'} | {fmt(ns, 1)} | {fmt(cpu, 1)} | {len(rs)}/{n_all} |")
+                           f"{'–' if kd is None else f'{kd:.0f}'} | {fmt(ns, 1)} | {fmt(cpu, 1)} | {len(rs)}/{n_all} | {ns_slow} |")
 
     # ratios of CPU ns/pkt, per repetition then median
     def per_rep(size, mode, rcv):
@@ -101,11 +111,13 @@ def main(argv):
     lines = []
     for size in sizes:
         for mode in modes:
-            c, t = per_rep(size, mode, "ring_loop"), per_rep(size, mode, "tcpdump")
+            t = per_rep(size, mode, "tcpdump")
             for n in NETRING:
                 a = per_rep(size, mode, n)
                 if not a:
                     continue
+                # the C loop doing the same per-packet work
+                c = per_rep(size, mode, "ring_loop_touch" if n == "netring_touch" else "ring_loop")
                 rc = med([a[k] / c[k] for k in a if k in c])
                 rt = med([a[k] / t[k] for k in a if k in t])
                 drops = col(size, mode, n, "drop_pct")
@@ -121,9 +133,12 @@ def main(argv):
                     goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
                 lines.append(f"| {size} | {mode} | {LABEL.get(n, n)} | {fmt(rc, 2)} | {fmt(rt, 2)} | "
                              f"{fmt(maxdrop, 2)} | {', '.join(goal)} |")
+    if cg0:
+        out.append(f"\nslow vCPU: runs whose canary (fixed CPU work, run before the run on both CPUs) took more than "
+                   f"{SLOW}x the fastest seen ({cg0:.0f} us on the generator CPU, {cr0:.0f} us on the receiver CPU).")
     if lines:
         out.append("\n### Ratios of receiver CPU ns/pkt (median of per-repetition ratios)\n")
-        out.append("| size | mode | receiver | / C loop | / tcpdump | worst drop % | goals |")
+        out.append("| size | mode | receiver | / C loop (touch: / C touch) | / tcpdump | worst drop % | goals |")
         out.append("|---|---|---|---|---|---|---|")
         out += lines
     print("\n".join(out))

@@ -28,7 +28,8 @@
 #   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
 #   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
-# Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (about a minute)
+# Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (~80 s for the 24 runs: 48 s of
+# traffic, drains, receiver start-up; SIZES=64 halves it)
 # Output: $OUT/runs.csv, $OUT/logs/, the markdown table on stdout and in
 # $OUT/table.md (bench/capture-report.py). Needs root, trafgen, tcpdump,
 # netsniff-ng, gcc, python3, and `npm run build` done (npm run bench:capture
