@@ -175,6 +175,7 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   }
   const sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, plan.residual);
   const limit = opts.count ?? Infinity;
+  process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes\n`);
   const t0 = performance.now();
   const status = new StatusLine(() => ({ packets: sink.matched, bytes: sink.bytes, drops: cap.stats().drops })).start();
 
