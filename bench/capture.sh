@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # bench/capture.sh: capture receivers side by side on a veth pair.
 #
-#   [nrb-gen-ID] trafgen -> nrbgID <==veth==> nrbcID -> receiver [nrb-cap-ID]
+#   [nrb-gen-ID] generator -> nrbgID <==veth==> nrbcID -> receiver [nrb-cap-ID]
 #
 # For every repetition > frame size > CPU mode > receiver it starts the
-# receiver, lets trafgen (netsniff-ng package) blast as fast as it can for
-# DURATION seconds, waits for the receiver to drain, stops it with SIGINT and
-# compares (all counts over the whole run):
+# receiver, lets the generator (GEN=trafgen: trafgen from the netsniff-ng
+# package; GEN=netring: `netring gen`, dist/src/cli/main.js) blast the same
+# 1024 flows as fast as it can for DURATION seconds from its first frame,
+# waits for the receiver to drain, stops it with SIGINT and compares (all
+# counts over the whole run, the same counters whichever the generator):
 #   received   what the receiver reports it processed
 #   delivered  frames the veth delivered to the capture side (rx_packets)
 #   drop %     1 - received / delivered
 #   ns/pkt     receiver CPU time (all threads, user+system, from
 #              /proc/PID/task/*/schedstat; /proc/PID/stat utime+stime kept
-#              as a cross-check) from just before trafgen starts to the end
-#              of the drain, divided by received packets
-#   gen Mpps   the generator's rate after its first WARMUP seconds (tx of its veth end)
-# Modes: pinned = trafgen on cpu GEN_CPU, receiver on cpu CAP_CPU (taskset);
+#              as a cross-check) from just before the generator starts to the
+#              end of the drain, divided by received packets
+#   gen Mpps   the generator's rate after its first WARMUP seconds of sending
+#              (tx of its veth end; node's start-up is not in the window)
+# Modes: pinned = generator on cpu GEN_CPU, receiver on cpu CAP_CPU (taskset);
 #        unpinned = the scheduler decides.
 # Receivers: netring (count only), netring_touch (reads the 5-tuple),
 #   netring_pcapng (PcapngWriter to /dev/null), cli (`netring capture -i IF
@@ -28,6 +31,7 @@
 #   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
 #   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
+#   GEN=trafgen|netring (the traffic source; both send the same frames)
 # Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (~80 s for the 24 runs: 48 s of
 # traffic, drains, receiver start-up; SIZES=64 halves it)
 # Output: $OUT/runs.csv, $OUT/logs/, the markdown table on stdout and in
@@ -49,16 +53,21 @@ FLOWS=${FLOWS:-1024}
 GEN_CPU=${GEN_CPU:-0}
 CAP_CPU=${CAP_CPU:-1}
 NODE=${NODE:-node}
+GEN=${GEN:-trafgen}
 OUT=${OUT:-/tmp/netring-bench/$(date +%Y%m%d-%H%M%S)}
 CLI_JS=$ROOT/dist/src/cli/main.js
 RX_JS=$ROOT/dist/bench/rx-netring.js
 WMEM_BOOST=4194304   # what trafgen sets itself outside a namespace
 
+case $GEN in trafgen|netring) ;; *) echo "capture.sh: GEN must be trafgen or netring, not '$GEN'" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "capture.sh: needs root (AF_PACKET, namespaces)" >&2; exit 2; }
 for t in trafgen tcpdump netsniff-ng gcc python3 ip ethtool taskset; do
   command -v "$t" >/dev/null || { echo "capture.sh: $t not found (apt-get install netsniff-ng tcpdump gcc python3 iproute2 ethtool)" >&2; exit 2; }
 done
 [ -f "$RX_JS" ] || { echo "capture.sh: $RX_JS missing: run npm run build first" >&2; exit 2; }
+if [ "$GEN" = netring ]; then
+  "$NODE" "$CLI_JS" gen --help >/dev/null 2>&1 || { echo "capture.sh: GEN=netring needs $CLI_JS gen: run npm run build first" >&2; exit 2; }
+fi
 have_cli() { [ -f "$CLI_JS" ] && "$NODE" "$CLI_JS" capture --help >/dev/null 2>&1; }
 if [ -z "${RECEIVERS:-}" ]; then
   RECEIVERS="netring netring_pcapng ring_loop tcpdump netsniff"
@@ -108,16 +117,17 @@ fi
   echo "kernel: $(uname -r)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') x $(nproc)"
   echo "node: $("$NODE" --version)"
+  echo "generator: $GEN"
   echo "trafgen: $(trafgen -v 2>&1 | head -1)"
   echo "tcpdump: $(tcpdump --version 2>&1 | head -2 | tr '\n' ' ')"
   echo "netsniff-ng: $(netsniff-ng -v 2>&1 | head -1)"
   echo "netring: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo '+dirty')"
-  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
+  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' GEN=$GEN FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
-echo "rep,size,mode,receiver,status,window_s,gen_mpps,sent,delivered,received,drop_pct,kernel_drops,link_drops,cpu_ns,cpu_stat_ns,ns_per_pkt,cpu_pct,rx_core_busy,gen_core_busy,canary_gen_us,canary_rx_us,gcs,heap_growth" > "$CSV"
+echo "rep,size,mode,receiver,status,window_s,gen_mpps,sent,delivered,received,drop_pct,kernel_drops,link_drops,cpu_ns,cpu_stat_ns,ns_per_pkt,cpu_pct,rx_core_busy,gen_core_busy,canary_gen_us,canary_rx_us,gcs,heap_growth,gen,gen_reported" > "$CSV"
 
 # ------------------------------------------------------------- helpers ---
 now() { date +%s.%N; }
@@ -153,6 +163,21 @@ rcv_cmd() {
     netsniff)         if [ "$pinned" = 1 ]; then echo "netsniff-ng -i $CAP_IF -o /dev/null -s -S 64MiB -Q -A -b $CAP_CPU"
                       else echo "netsniff-ng -i $CAP_IF -o /dev/null -s -S 64MiB -Q -A"; fi ;;
     *)                return 1 ;;
+  esac
+}
+# generator command for a frame size: both send FLOWS IPv4/UDP flows (src
+# 10.99.0.1.., sport 10000-10063, dst 10.99.1.1:5001, payload 0x5a) to DST_MAC
+gen_cmd() {
+  case $GEN in
+    trafgen) echo "trafgen -o $GEN_IF -i $OUT/flows_$1.cfg -P 1 -Q -C" ;;
+    netring) echo "$NODE $CLI_JS gen -i $GEN_IF --src-mac $GEN_MAC --dst-mac $DST_MAC --src 10.99.0.1-10.99.0.$((FLOWS / 64)) --sport 10000-10063 --dst 10.99.1.1 --dport 5001 --flows $FLOWS --size $1 --payload 0x5a --quiet" ;;
+  esac
+}
+# the generator's own count of frames sent, from its final summary (commas removed)
+gen_parse() {
+  case $GEN in
+    trafgen) grep -o '[0-9,]* *packets outgoing' "$1" | head -1 | tr -dc '0-9' ;;
+    netring) grep -o '^[0-9,]* packets sent on' "$1" | head -1 | tr -dc '0-9' ;;
   esac
 }
 rcv_ready_re() {
@@ -208,7 +233,7 @@ print(d.get("received",""), d.get("dropped",""))' "$out" 2>/dev/null)
 run_one() {
   local rep=$1 size=$2 mode=$3 rcv=$4
   local tag="r${rep}_${size}_${mode}_${rcv}" status=ok pinned=0
-  local rout="$OUT/logs/$tag.out" rerr="$OUT/logs/$tag.err" tlog="$OUT/logs/$tag.trafgen"
+  local rout="$OUT/logs/$tag.out" rerr="$OUT/logs/$tag.err" tlog="$OUT/logs/$tag.$GEN"
   local cap_pin="" gen_pin=""
   case $mode in
     pinned) pinned=1; cap_pin="taskset -c $CAP_CPU"; gen_pin="taskset -c $GEN_CPU" ;;
@@ -235,7 +260,7 @@ run_one() {
     if ! kill -0 "$RPID" 2>/dev/null || ! is_ready "$re" "$RPID" "$rout" "$rerr"; then
       log "$tag: receiver failed to start: $(head -c 300 "$rerr" | tr '\n' ' ')"
       kill -KILL "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; RPID=""
-      echo "$rep,$size,$mode,$rcv,FAIL_START,,,,,,,,,,,,,,,$cg,$cr,," >> "$CSV"
+      echo "$rep,$size,$mode,$rcv,FAIL_START,,,,,,,,,,,,,,,$cg,$cr,,,$GEN," >> "$CSV"
       return
     fi
     sleep 0.2
@@ -245,18 +270,29 @@ run_one() {
   c0=$(netlab_counters "$CAP_NS" "$CAP_IF"); g0=$(netlab_counters "$GEN_NS" "$GEN_IF")
   if [ -n "$RPID" ]; then r0=$(cpu_sched_ns "$RPID"); s0=$(cpu_stat_ns "$RPID"); fi
   x0=$(cpustat "$CAP_CPU"); y0=$(cpustat "$GEN_CPU"); t0=$(now)
-  # trafgen -P 1 forks a worker: timeout (own process group) forwards our
-  # SIGINT to both; its own limit is only a safety net.
+  # trafgen -P 1 forks a worker, node has helper threads: timeout (own process
+  # group) forwards our SIGINT to all; its own limit is only a safety net.
+  local gcmd gtx0 gx i
+  gcmd=$(gen_cmd "$size")
   # shellcheck disable=SC2086
   timeout -s INT -k 5 "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print int(w + d + 30) }')" \
-    ip netns exec "$GEN_NS" $gen_pin trafgen -o "$GEN_IF" -i "$OUT/flows_$size.cfg" -P 1 -Q -C > "$tlog" 2>&1 &
+    ip netns exec "$GEN_NS" $gen_pin $gcmd > "$tlog" 2>&1 &
   TPID=$!
+  # the run starts with the first frame (node needs a few hundred ms to start)
+  read -r _ _ gtx0 _ <<<"$g0"
+  for ((i = 0; i < 400; i++)); do
+    read -r _ _ gx _ <<<"$(netlab_counters "$GEN_NS" "$GEN_IF")"
+    [ "$gx" != "$gtx0" ] && break
+    kill -0 "$TPID" 2>/dev/null || break
+    sleep 0.01
+  done
   sleep "$WARMUP"
   gA=$(netlab_counters "$GEN_NS" "$GEN_IF"); ta=$(now)
   sleep "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { x = d - w; print (x > 0.2 ? x : 0.2) }')"
   gB=$(netlab_counters "$GEN_NS" "$GEN_IF"); tb=$(now)
   kill -INT "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=""
-  grep -q 'packets outgoing' "$tlog" || { status=GEN_FAIL; log "$tag: trafgen: $(grep -iv warn "$tlog" | tail -2 | tr '\n' ' ')"; }
+  local gsent; gsent=$(gen_parse "$tlog")
+  [ -n "$gsent" ] || { status=GEN_FAIL; log "$tag: $GEN: $(grep -iv warn "$tlog" | tail -2 | tr '\n' ' ')"; }
 
   local got=NA kd=NA gcs=NA hg=NA
   if [ -n "$RPID" ]; then
@@ -276,15 +312,15 @@ run_one() {
   fi
 
   python3 - "$rep" "$size" "$mode" "$rcv" "$status" "$c0" "$c2" "$g0" "$gA" "$gB" "$g2" "$ta" "$tb" "$t0" "$t2" \
-      "$got" "$kd" "$r0" "$r2" "$s0" "$s2" "$x0" "$x2" "$y0" "$y2" "$cg" "$cr" "$gcs" "$hg" >> "$CSV" <<'PY'
+      "$got" "$kd" "$r0" "$r2" "$s0" "$s2" "$x0" "$x2" "$y0" "$y2" "$cg" "$cr" "$gcs" "$hg" "$GEN" "$gsent" >> "$CSV" <<'PY'
 import sys
 (rep, size, mode, rcv, status, c0, c2, g0, gA, gB, g2, ta, tb, t0, t2, got, kd, r0, r2, s0, s2,
- x0, x2, y0, y2, cg, cr, gcs, hg) = sys.argv[1:]
+ x0, x2, y0, y2, cg, cr, gcs, hg, gen, gen_sent) = sys.argv[1:]
 v = lambda s: list(map(int, s.split()))
 c0, c2, g0, gA, gB, g2, x0, x2, y0, y2 = map(v, (c0, c2, g0, gA, gB, g2, x0, x2, y0, y2))
 win = float(tb) - float(ta)
 gen_mpps = ((gB[2] + gB[3]) - (gA[2] + gA[3])) / win / 1e6 if win > 0 else 0
-sent = (g2[2] + g2[3]) - (g0[2] + g0[3])       # frames trafgen handed to its veth end
+sent = (g2[2] + g2[3]) - (g0[2] + g0[3])       # frames the generator handed to its veth end
 delivered = c2[0] - c0[0]                      # rx_packets of the capture end
 link_drops = (g2[3] - g0[3]) + (c2[1] - c0[1])
 busy = lambda a, b: 100.0 * (1 - (b[1] - a[1]) / max(1, b[0] - a[0]))
@@ -297,7 +333,7 @@ if got != "NA":
             f"{100 * cpu / 1e9 / (float(t2) - float(t0)):.1f}"]
 else:
     row += ["", "", "", link_drops, "", "", "", ""]
-row += [f"{busy(x0, x2):.0f}", f"{busy(y0, y2):.0f}", cg, cr, "" if gcs == "NA" else gcs, "" if hg == "NA" else hg]
+row += [f"{busy(x0, x2):.0f}", f"{busy(y0, y2):.0f}", cg, cr, "" if gcs == "NA" else gcs, "" if hg == "NA" else hg, gen, gen_sent]
 print(",".join(map(str, row)))
 PY
   log "$(tail -1 "$CSV")"
