@@ -32,6 +32,10 @@
 #   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
 #   GEN=trafgen|netring (the traffic source; both send the same frames)
+#   GATE_BUSY=20 GATE_WAIT=120: before each run wait (at most GATE_WAIT s) until
+#   no other trafgen or netring benchmark runs and all CPUs together are less
+#   than GATE_BUSY % busy over 1 s (the machine is shared); the last busy %
+#   seen is kept as bg_busy. GATE_WAIT=0 turns the wait off.
 # Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (~80 s for the 24 runs: 48 s of
 # traffic, drains, receiver start-up; SIZES=64 halves it)
 # Output: $OUT/runs.csv, $OUT/logs/, the markdown table on stdout and in
@@ -54,6 +58,8 @@ GEN_CPU=${GEN_CPU:-0}
 CAP_CPU=${CAP_CPU:-1}
 NODE=${NODE:-node}
 GEN=${GEN:-trafgen}
+GATE_BUSY=${GATE_BUSY:-20}
+GATE_WAIT=${GATE_WAIT:-120}
 OUT=${OUT:-/tmp/netring-bench/$(date +%Y%m%d-%H%M%S)}
 CLI_JS=$ROOT/dist/src/cli/main.js
 RX_JS=$ROOT/dist/bench/rx-netring.js
@@ -127,7 +133,7 @@ fi
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
 
-echo "rep,size,mode,receiver,status,window_s,gen_mpps,sent,delivered,received,drop_pct,kernel_drops,link_drops,cpu_ns,cpu_stat_ns,ns_per_pkt,cpu_pct,rx_core_busy,gen_core_busy,canary_gen_us,canary_rx_us,gcs,heap_growth,gen,gen_reported" > "$CSV"
+echo "rep,size,mode,receiver,status,window_s,gen_mpps,sent,delivered,received,drop_pct,kernel_drops,link_drops,cpu_ns,cpu_stat_ns,ns_per_pkt,cpu_pct,rx_core_busy,gen_core_busy,canary_gen_us,canary_rx_us,gcs,heap_growth,gen,gen_reported,bg_busy,overlap" > "$CSV"
 
 # ------------------------------------------------------------- helpers ---
 now() { date +%s.%N; }
@@ -147,6 +153,43 @@ cpu_stat_ns() {
 }
 # "total idle" jiffies of one cpu
 cpustat() { awk -v c="cpu$1" '$1 == c { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat; }
+
+# busy % of all CPUs together over one second
+busy_1s() {
+  local a b
+  a=$(awk '$1 == "cpu" { print $2+$3+$4+$7+$8+$9, $5+$6 }' /proc/stat); sleep 1
+  b=$(awk '$1 == "cpu" { print $2+$3+$4+$7+$8+$9, $5+$6 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); d = y[1] - x[1] + y[2] - x[2]; printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'
+}
+# true if PID descends from this script
+ours() {
+  local p=$1
+  while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+    [ "$p" = $$ ] && return 0
+    p=$(awk '$1 == "PPid:" { print $2 }' "/proc/$p/status" 2>/dev/null)
+  done
+  return 1
+}
+# another benchmark's generator or receiver runs on this machine
+others_running() {
+  local p
+  for p in $(pgrep -x trafgen; pgrep -f 'dist/bench/(fanout-rx|gen-run|lang-capture)\.js|main\.js gen '); do
+    ours "$p" || return 0
+  done
+  return 1
+}
+BG=""
+gate() {  # wait for a quiet machine; BG = the busy % seen last
+  BG=""
+  [ "$GATE_WAIT" -gt 0 ] || return 0
+  local t0=$SECONDS
+  while :; do
+    BG=$(busy_1s)
+    if ! others_running && [ "$BG" -lt "$GATE_BUSY" ]; then return 0; fi
+    if ((SECONDS - t0 >= GATE_WAIT)); then log "gate: still busy (${BG}%$(others_running && echo ', another benchmark runs')): running anyway"; return 0; fi
+    sleep 1
+  done
+}
 
 # receiver command for a name, with {IF} substituted; pinned adds CPU binding where the tool re-binds itself
 rcv_cmd() {
@@ -240,6 +283,7 @@ run_one() {
     unpinned) ;;
     *) log "unknown mode $mode"; return ;;
   esac
+  gate
   local cg cr
   cg=$(taskset -c "$GEN_CPU" "$BIN/canary" 10000000); cr=$(taskset -c "$CAP_CPU" "$BIN/canary" 10000000)
 
@@ -260,7 +304,7 @@ run_one() {
     if ! kill -0 "$RPID" 2>/dev/null || ! is_ready "$re" "$RPID" "$rout" "$rerr"; then
       log "$tag: receiver failed to start: $(head -c 300 "$rerr" | tr '\n' ' ')"
       kill -KILL "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; RPID=""
-      echo "$rep,$size,$mode,$rcv,FAIL_START,,,,,,,,,,,,,,,$cg,$cr,,,$GEN," >> "$CSV"
+      echo "$rep,$size,$mode,$rcv,FAIL_START,,,,,,,,,,,,,,,$cg,$cr,,,$GEN,,$BG," >> "$CSV"
       return
     fi
     sleep 0.2
@@ -288,8 +332,11 @@ run_one() {
   done
   sleep "$WARMUP"
   gA=$(netlab_counters "$GEN_NS" "$GEN_IF"); ta=$(now)
+  local overlap=0   # 1: another benchmark ran at the start or the end of the window
+  others_running && overlap=1
   sleep "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { x = d - w; print (x > 0.2 ? x : 0.2) }')"
   gB=$(netlab_counters "$GEN_NS" "$GEN_IF"); tb=$(now)
+  others_running && overlap=1
   kill -INT "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=""
   local gsent; gsent=$(gen_parse "$tlog")
   [ -n "$gsent" ] || { status=GEN_FAIL; log "$tag: $GEN: $(grep -iv warn "$tlog" | tail -2 | tr '\n' ' ')"; }
@@ -312,10 +359,10 @@ run_one() {
   fi
 
   python3 - "$rep" "$size" "$mode" "$rcv" "$status" "$c0" "$c2" "$g0" "$gA" "$gB" "$g2" "$ta" "$tb" "$t0" "$t2" \
-      "$got" "$kd" "$r0" "$r2" "$s0" "$s2" "$x0" "$x2" "$y0" "$y2" "$cg" "$cr" "$gcs" "$hg" "$GEN" "$gsent" >> "$CSV" <<'PY'
+      "$got" "$kd" "$r0" "$r2" "$s0" "$s2" "$x0" "$x2" "$y0" "$y2" "$cg" "$cr" "$gcs" "$hg" "$GEN" "$gsent" "$BG" "$overlap" >> "$CSV" <<'PY'
 import sys
 (rep, size, mode, rcv, status, c0, c2, g0, gA, gB, g2, ta, tb, t0, t2, got, kd, r0, r2, s0, s2,
- x0, x2, y0, y2, cg, cr, gcs, hg, gen, gen_sent) = sys.argv[1:]
+ x0, x2, y0, y2, cg, cr, gcs, hg, gen, gen_sent, bg, overlap) = sys.argv[1:]
 v = lambda s: list(map(int, s.split()))
 c0, c2, g0, gA, gB, g2, x0, x2, y0, y2 = map(v, (c0, c2, g0, gA, gB, g2, x0, x2, y0, y2))
 win = float(tb) - float(ta)
@@ -333,7 +380,7 @@ if got != "NA":
             f"{100 * cpu / 1e9 / (float(t2) - float(t0)):.1f}"]
 else:
     row += ["", "", "", link_drops, "", "", "", ""]
-row += [f"{busy(x0, x2):.0f}", f"{busy(y0, y2):.0f}", cg, cr, "" if gcs == "NA" else gcs, "" if hg == "NA" else hg, gen, gen_sent]
+row += [f"{busy(x0, x2):.0f}", f"{busy(y0, y2):.0f}", cg, cr, "" if gcs == "NA" else gcs, "" if hg == "NA" else hg, gen, gen_sent, bg, overlap]
 print(",".join(map(str, row)))
 PY
   log "$(tail -1 "$CSV")"
