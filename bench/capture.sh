@@ -227,7 +227,8 @@ rcv_ready_re() {
   case $1 in
     tcpdump) echo "listening on" ;;
     netsniff) echo "Running" ;;
-    cli) echo "" ;;   # prints nothing at start: wait for its bound packet socket
+    cli) echo "listening on" ;;   # like tcpdump, once its ring is bound
+    # a receiver that prints nothing at start: echo "" waits for its bound packet socket
     *) echo "READY" ;;
   esac
 }
