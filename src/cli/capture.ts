@@ -16,6 +16,9 @@ import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
+import { runFanoutCapture } from './fanout-capture.js';
+import { compileProgram } from '../lang/pfq/compile.js';
+import type { GroupFanout } from '../fanout/plan.js';
 
 /** Options of `netring capture` as commander parses them. */
 export interface CaptureCliOptions {
@@ -40,6 +43,8 @@ export interface CaptureCliOptions {
   json?: boolean;
   workers?: number;
   fanout?: string;
+  weights?: string;
+  cpus?: string;
 }
 
 /** The final summary; `--json` prints exactly these keys. */
@@ -62,6 +67,8 @@ export interface CaptureSummary {
   seconds: number;
   /** Counters of a --program (only when it counts). */
   counters?: Record<string, number>;
+  /** Per-worker packets, drops and share of the traffic (only with --workers). */
+  workers?: Array<{ packets: number; drops: number; share: number }>;
 }
 
 /** Register `capture` on the program. */
@@ -86,6 +93,10 @@ export function registerCapture(program: Command): void {
     .option('--no-promisc', 'do not put the interface in promiscuous mode')
     .option('--direction <dir>', 'in, out or both (default both)', choiceArg('--direction', ['in', 'out', 'both'] as const))
     .option('--timestamp <src>', 'software, hardware or auto (default software)', choiceArg('--timestamp', ['software', 'hardware', 'auto'] as const))
+    .option('--workers <n>', 'capture with n worker threads in one PACKET_FANOUT group (-w out.%w.pcapng = one file each, else one merged file)', intArg('--workers', 1, 64))
+    .option('--fanout <mode>', 'with --workers: hash, lb, cpu, qm, rollover, rnd, or a steering function flow, ip, mac, vlan, rrobin (+defrag, +rollover); default hash')
+    .option('--weights <w>', 'with --workers and a steering function: per-worker weights, e.g. 1,3')
+    .option('--cpus <list>', "with --workers: pin worker i to the i-th CPU of the list (e.g. 0,1) or 'auto'")
     .option('-q, --quiet', 'do not print packets (count only)')
     .option('--json', 'print the final summary as JSON on stdout')
     .action(async (opts: CaptureCliOptions) => {
@@ -113,7 +124,49 @@ export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummar
     throw new UsageError('capture needs exactly one of -i IFACE or -r FILE');
   const filterCount = [opts.filter, opts.program, opts.filterBpf].filter((x) => x !== undefined).length;
   if (filterCount > 1) throw new UsageError('use only one of -f, --program and --filter-bpf');
+  if (opts.workers !== undefined) return runWorkers(opts);
+  if (opts.fanout !== undefined || opts.weights !== undefined || opts.cpus !== undefined)
+    throw new UsageError('--fanout, --weights and --cpus go with --workers N');
   return opts.read !== undefined ? runOffline(opts) : runLive(opts);
+}
+
+/** --workers N: one ring per worker thread in one fan-out group (src/fanout), files per worker or merged. */
+async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  if (opts.interface === undefined) throw new UsageError('--workers needs -i IFACE');
+  const list = (v: string, name: string): number[] => v.split(',').map((x) => intArg(name, 0, 1 << 16)(x.trim()));
+  let fanout: GroupFanout | undefined = opts.fanout;
+  let filter: BpfProgram | undefined;
+  if (opts.program !== undefined) {
+    const prog = compileProgram(opts.program, { snaplen: opts.snaplen });
+    if (prog.residual !== null)
+      throw new UsageError('with --workers the CLI runs kernel stages only (socket filter and steering); user-space stages need the group() API with a worker script');
+    if (prog.steering !== null) {
+      if (opts.fanout !== undefined) throw new UsageError('--program already steers: drop --fanout');
+      fanout = { steering: prog.steering };
+    }
+    filter = prog.socketFilter?.insns;
+  } else {
+    filter = filterPlan(opts, 'kernel').kernel;
+  }
+  const t0 = performance.now();
+  const r = await runFanoutCapture({
+    iface: opts.interface, workers: opts.workers!, fanout, weights: opts.weights ? list(opts.weights, '--weights') : undefined,
+    write: opts.write, format: opts.format as 'pcap' | 'pcapng' | undefined, count: opts.count, seconds: opts.seconds,
+    cpus: opts.cpus === undefined ? undefined : opts.cpus === 'auto' ? 'auto' : list(opts.cpus, '--cpus'),
+    statusMs: process.stderr.isTTY ? 1000 : 0,
+    capture: {
+      snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp, filter,
+      blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
+    },
+  });
+  const written = opts.write === undefined ? 0 : r.workers.reduce((n, w) => n + (w?.packets ?? 0), 0);
+  const bytes = r.workers.reduce((n, w) => n + (w?.bytes ?? 0), 0);
+  const freezes = r.stats.workers.reduce((n, w) => n + w.freezes, 0);
+  return {
+    source: opts.interface, received: r.stats.packets, matched: r.stats.packets, dropped: r.stats.drops, freezes,
+    written, bytes, seconds: (performance.now() - t0) / 1000,
+    workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops, share: r.report.shares[i] })),
+  };
 }
 
 /** Per-packet sink shared by the live and offline paths. */

@@ -266,3 +266,30 @@ test('capture --program: filter prefix in the kernel, counters in JS, live and o
     assert.match(steer.stderr, /cannot steer: use a fan-out group/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('capture --workers: one merged file in timestamp order, per-worker shares; --program steering', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    await withVeth(async ({ a, b }) => {
+      const frames = Array.from({ length: 2000 }, (_, i) => udpFrame({ src: `10.9.${(i >> 8) & 7}.${i & 255}`, sport: 3000 + (i % 50), payload: seqPayload(i) }));
+      for (const [extra, label] of [[['--fanout', 'hash'], 'hash'], [['--program', 'ip >-> steer_flow'], 'program']] as const) {
+        const file = join(dir, `m-${label}.pcapng`);
+        const c = await startCapture(b, ['--workers', '2', ...extra, '-w', file, '--json', '-c', '2000']);
+        await sleep(300); // workers join their group
+        const tx = new RawSender(a);
+        tx.send(frames);
+        tx.close();
+        assert.equal(await c.exit, 0, c.err());
+        const s = JSON.parse(c.out().trim().split('\n').pop()!);
+        assert.equal(s.received, 2000, label);
+        assert.equal(s.written, 2000, label);
+        assert.equal(s.workers.length, 2);
+        assert.equal(s.workers[0].packets + s.workers[1].packets, 2000);
+        assert.ok(s.workers.every((w: { packets: number }) => w.packets > 0), `${label}: both workers got traffic`);
+        const times = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+        assert.equal(times.length, 2000);
+        for (let i = 1; i < times.length; i++) assert.ok(times[i] >= times[i - 1], 'merged in timestamp order');
+      }
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
