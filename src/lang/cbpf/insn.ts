@@ -4,13 +4,10 @@
  * (`-d` listing, `-dd` C fragment, `-ddd` decimal).
  */
 
-/** One classic BPF instruction (struct sock_filter). */
-export interface Insn {
-  code: number;
-  jt: number;
-  jf: number;
-  k: number;
-}
+import { encodeProgram, type BpfInsn } from '../../ring/cbpf.js';
+
+/** One classic BPF instruction (struct sock_filter): the ring's BpfInsn. */
+export type Insn = BpfInsn;
 
 // Instruction classes.
 export const LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;
@@ -46,15 +43,7 @@ export const src = (code: number): number => code & 0x08;
 
 /** Encode a program as the kernel's array of struct sock_filter (little-endian host). */
 export function encode(prog: readonly Insn[]): Uint8Array {
-  const out = new Uint8Array(prog.length * 8);
-  const dv = new DataView(out.buffer);
-  prog.forEach((p, i) => {
-    dv.setUint16(i * 8, p.code, true);
-    dv.setUint8(i * 8 + 2, p.jt);
-    dv.setUint8(i * 8 + 3, p.jf);
-    dv.setUint32(i * 8 + 4, p.k >>> 0, true);
-  });
-  return out;
+  return encodeProgram(prog);
 }
 
 /** Decode 8-byte records back into instructions. */
