@@ -138,8 +138,8 @@ def main(argv):
                    f"{SLOW}x the fastest seen ({cg0:.0f} us on the generator CPU, {cr0:.0f} us on the receiver CPU).")
     ov = [r for r in rows if r.get("overlap") == "1"]
     if ov:
-        out.append(f"\noverlap: {len(ov)} run(s) had another benchmark's generator or receiver running at the start "
-                   "or end of the measuring window: " + ", ".join(f"r{r['rep']} {r['size']} {r['mode']} {r['receiver']}" for r in ov))
+        out.append(f"\noverlap: {len(ov)} run(s) had another benchmark's generator or receiver running at the start, "
+                   "middle or end of the measuring window (repeated if RETRY allowed): " + ", ".join(f"r{r['rep']} {r['size']} {r['mode']} {r['receiver']}" for r in ov))
     if lines:
         out.append("\n### Ratios of receiver CPU ns/pkt (median of per-repetition ratios)\n")
         out.append("| size | mode | receiver | / C loop (touch: / C touch) | / tcpdump | worst drop % | goals |")
