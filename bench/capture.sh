@@ -32,6 +32,7 @@
 #   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
 #   GEN=trafgen|netring (the traffic source; both send the same frames)
+#   GEN_OPTS="" (extra options for `netring gen`, e.g. --no-linear)
 #   GATE_BUSY=20 GATE_WAIT=120: before each run wait (at most GATE_WAIT s) until
 #   no other trafgen or netring benchmark runs and all CPUs together are less
 #   than GATE_BUSY % busy over 1 s (the machine is shared); the last busy %
@@ -60,6 +61,7 @@ GEN_CPU=${GEN_CPU:-0}
 CAP_CPU=${CAP_CPU:-1}
 NODE=${NODE:-node}
 GEN=${GEN:-trafgen}
+GEN_OPTS=${GEN_OPTS:-}
 GATE_BUSY=${GATE_BUSY:-20}
 GATE_WAIT=${GATE_WAIT:-120}
 RETRY=${RETRY:-2}
@@ -131,7 +133,7 @@ fi
   echo "tcpdump: $(tcpdump --version 2>&1 | head -2 | tr '\n' ' ')"
   echo "netsniff-ng: $(netsniff-ng -v 2>&1 | head -1)"
   echo "netring: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo '+dirty')"
-  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' GEN=$GEN FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
+  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' GEN=$GEN GEN_OPTS='$GEN_OPTS' FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
@@ -216,7 +218,7 @@ rcv_cmd() {
 gen_cmd() {
   case $GEN in
     trafgen) echo "trafgen -o $GEN_IF -i $OUT/flows_$1.cfg -P 1 -Q -C" ;;
-    netring) echo "$NODE $CLI_JS gen -i $GEN_IF --src-mac $GEN_MAC --dst-mac $DST_MAC --src 10.99.0.1-10.99.0.$((FLOWS / 64)) --sport 10000-10063 --dst 10.99.1.1 --dport 5001 --flows $FLOWS --size $1 --payload 0x5a --quiet" ;;
+    netring) echo "$NODE $CLI_JS gen -i $GEN_IF --src-mac $GEN_MAC --dst-mac $DST_MAC --src 10.99.0.1-10.99.0.$((FLOWS / 64)) --sport 10000-10063 --dst 10.99.1.1 --dport 5001 --flows $FLOWS --size $1 --payload 0x5a --quiet $GEN_OPTS" ;;
   esac
 }
 # the generator's own count of frames sent, from its final summary (commas removed)
