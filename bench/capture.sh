@@ -39,8 +39,8 @@
 #   seen is kept as bg_busy. GATE_WAIT=0 turns the wait off. A run during which
 #   another benchmark was seen anyway (start, middle or end of the window) gets
 #   status OVERLAP and is repeated, at most RETRY=2 times.
-# Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (~80 s for the 24 runs: 48 s of
-# traffic, drains, receiver start-up; SIZES=64 halves it)
+# Quick check: DURATION=2 REPS=1 bash bench/capture.sh   (~2 min for the 24 runs: 48 s of
+# traffic, drains, receiver start-up, 1 s quiet-machine check each; SIZES=64 halves it)
 # Output: $OUT/runs.csv, $OUT/logs/, the markdown table on stdout and in
 # $OUT/table.md (bench/capture-report.py). Needs root, trafgen, tcpdump,
 # netsniff-ng, gcc, python3, and `npm run build` done (npm run bench:capture
