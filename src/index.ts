@@ -12,3 +12,5 @@ export {
 } from './pcap/index.js';
 export type { CaptureReader, CaptureWriter } from './pcap/index.js';
 export { Layers, Layer, DecodeError, Tunnel, summary, flowHash, flowHashSymmetric, flowHashIpv4 } from './decode/index.js';
+export { group, defineWorker, FanoutGroup } from './fanout/index.js';
+export type { GroupOptions, GroupStats, WorkerStats, CrashInfo, GroupResult, WorkerContext, WorkerModule } from './fanout/index.js';

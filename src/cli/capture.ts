@@ -94,7 +94,7 @@ export function registerCapture(program: Command): void {
     .option('--direction <dir>', 'in, out or both (default both)', choiceArg('--direction', ['in', 'out', 'both'] as const))
     .option('--timestamp <src>', 'software, hardware or auto (default software)', choiceArg('--timestamp', ['software', 'hardware', 'auto'] as const))
     .option('--workers <n>', 'capture with n worker threads in one PACKET_FANOUT group (-w out.%w.pcapng = one file each, else one merged file)', intArg('--workers', 1, 64))
-    .option('--fanout <mode>', 'with --workers: hash, lb, cpu, qm, rollover, rnd, or a steering function flow, ip, mac, vlan, rrobin (+defrag, +rollover); default hash')
+    .option('--fanout <mode>', 'with --workers: hash, lb, cpu, qm, rollover, rnd, or a steering function flow, ip, mac, vlan, rrobin; flags +defrag, +rollover, +ignore-outgoing, +ebpf (default hash)')
     .option('--weights <w>', 'with --workers and a steering function: per-worker weights, e.g. 1,3')
     .option('--cpus <list>', "with --workers: pin worker i to the i-th CPU of the list (e.g. 0,1) or 'auto'")
     .option('-q, --quiet', 'do not print packets (count only)')
