@@ -6,23 +6,15 @@
 import { NetringError } from '../errors.js';
 import type { BpfInsn } from '../ring/cbpf.js';
 
-// instruction classes
-export const LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;
-// sizes
-export const W = 0x00, H = 0x08, B = 0x10;
-// modes
-export const IMM = 0x00, ABS = 0x20, IND = 0x40, MEM = 0x60, LEN = 0x80, MSH = 0xa0;
-// ALU ops
-export const ADD = 0x00, SUB = 0x10, MUL = 0x20, DIV = 0x30, OR = 0x40, AND = 0x50, LSH = 0x60, RSH = 0x70,
-  NEG = 0x80, MOD = 0x90, XOR = 0xa0;
-// jumps
-export const JA = 0x00, JEQ = 0x10, JGT = 0x20, JGE = 0x30, JSET = 0x40;
-// operand source
-export const K = 0x00, X = 0x08;
-// ret source
-export const RA = 0x10;
-// misc
-export const TAX = 0x00, TXA = 0x80;
+// Opcode constants (linux/filter.h) are the packet-language compiler's: one table.
+import {
+  LD, LDX, ST, STX, ALU, JMP, RET, MISC, W, H, B, IMM, ABS, IND, MEM, LEN, MSH, ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, JA, JEQ, JGT, JGE, JSET, K, X, TAX, TXA, RET_A,
+} from '../lang/cbpf/insn.js';
+export {
+  LD, LDX, ST, STX, ALU, JMP, RET, MISC, W, H, B, IMM, ABS, IND, MEM, LEN, MSH, ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, JA, JEQ, JGT, JGE, JSET, K, X, TAX, TXA,
+};
+/** ret A */
+export const RA = RET_A;
 
 /** Linux negative-offset bases: ancillary data, network header, link-layer (MAC) header. */
 export const SKF_AD_OFF = -0x1000;
