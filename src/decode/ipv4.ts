@@ -2,6 +2,7 @@
  * IPv4 header (RFC 791): 20 bytes plus up to 40 bytes of options.
  * Accessors take the offset of the header; the caller checks bounds.
  */
+import { TlvOptionIterator } from './tlv.js';
 import { u16, u32 } from './bytes.js';
 
 /** Minimum IPv4 header length (IHL = 5). */
@@ -125,52 +126,12 @@ export const Ipv4Option = {
  * End/Nop) and `valueOffset` (first byte after type/length) describe the
  * current option. `malformed` is set when a length byte is invalid.
  */
-export class Ipv4OptionIterator {
-  type = 0;
-  length = 0;
-  valueOffset = 0;
-  malformed = false;
-  private d: Uint8Array = EMPTY;
-  private pos = 0;
-  private end = 0;
-
+export class Ipv4OptionIterator extends TlvOptionIterator {
   /** Start iterating the options of the header at `off`; `end` bounds the reads (e.g. the captured end). */
   reset(d: Uint8Array, off: number, end: number): this {
-    this.d = d;
     const hend = off + ((d[off]! & 0x0f) << 2);
-    this.pos = off + IPV4_MIN_HEADER_LEN;
-    this.end = hend < end ? hend : end;
-    this.malformed = false;
+    this.start(d, off + IPV4_MIN_HEADER_LEN, hend < end ? hend : end);
     return this;
-  }
-
-  /** Advance to the next option; false at End-of-options, at the end, or on a malformed option. */
-  next(): boolean {
-    if (this.pos >= this.end) return false;
-    const d = this.d;
-    const t = d[this.pos]!;
-    if (t === 0) return false;
-    this.type = t;
-    if (t === 1) {
-      this.length = 1;
-      this.valueOffset = this.pos + 1;
-      this.pos += 1;
-      return true;
-    }
-    if (this.pos + 1 >= this.end) {
-      this.malformed = true;
-      return false;
-    }
-    const len = d[this.pos + 1]!;
-    if (len < 2 || this.pos + len > this.end) {
-      this.malformed = true;
-      return false;
-    }
-    this.length = len;
-    this.valueOffset = this.pos + 2;
-    this.pos += len;
-    return true;
   }
 }
 
-const EMPTY = new Uint8Array(0);

@@ -4,6 +4,7 @@
  * Options are read with the reusable {@link TcpOptionIterator} or the
  * scanning helpers ({@link tcpMss}, ...), neither of which allocates.
  */
+import { TlvOptionIterator } from './tlv.js';
 import { u16, u32 } from './bytes.js';
 
 /** Minimum TCP header length (data offset 5). */
@@ -87,14 +88,9 @@ export function tcpUrgent(d: Uint8Array, off: number): number {
  * and `valueOffset` (first value byte). `malformed` becomes true when a
  * length byte is < 2 or runs past the header or the captured bytes.
  */
-export class TcpOptionIterator {
-  kind = 0;
-  length = 0;
-  valueOffset = 0;
-  malformed = false;
-  private d: Uint8Array = EMPTY;
-  private pos = 0;
-  private end = 0;
+export class TcpOptionIterator extends TlvOptionIterator {
+  /** Kind of the current option (the same as `type`). */
+  get kind(): number { return this.type; }
 
   /**
    * Start at the options of the TCP header at `off`. `end` is the first
@@ -102,44 +98,12 @@ export class TcpOptionIterator {
    * offset bounds the options too. The 13th byte (`off + 12`) must be readable.
    */
   reset(d: Uint8Array, off: number, end: number): this {
-    this.d = d;
     const hend = off + ((d[off + 12]! >> 4) << 2);
-    this.pos = off + TCP_MIN_HEADER_LEN;
-    this.end = hend < end ? hend : end;
-    this.malformed = false;
+    this.start(d, off + TCP_MIN_HEADER_LEN, hend < end ? hend : end);
     return this;
-  }
-
-  /** Advance; false at End-of-options, at the end of the header, or when malformed. */
-  next(): boolean {
-    if (this.pos >= this.end) return false;
-    const d = this.d;
-    const k = d[this.pos]!;
-    if (k === 0) return false;
-    this.kind = k;
-    if (k === 1) {
-      this.length = 1;
-      this.valueOffset = this.pos + 1;
-      this.pos += 1;
-      return true;
-    }
-    if (this.pos + 1 >= this.end) {
-      this.malformed = true;
-      return false;
-    }
-    const len = d[this.pos + 1]!;
-    if (len < 2 || this.pos + len > this.end) {
-      this.malformed = true;
-      return false;
-    }
-    this.length = len;
-    this.valueOffset = this.pos + 2;
-    this.pos += len;
-    return true;
   }
 }
 
-const EMPTY = new Uint8Array(0);
 const scratch = new TcpOptionIterator();
 
 /**
