@@ -68,7 +68,6 @@ RETRY=${RETRY:-2}
 OUT=${OUT:-/tmp/netring-bench/$(date +%Y%m%d-%H%M%S)}
 CLI_JS=$ROOT/dist/src/cli/main.js
 RX_JS=$ROOT/dist/bench/rx-netring.js
-WMEM_BOOST=4194304   # what trafgen sets itself outside a namespace
 
 case $GEN in trafgen|netring) ;; *) echo "capture.sh: GEN must be trafgen or netring, not '$GEN'" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "capture.sh: needs root (AF_PACKET, namespaces)" >&2; exit 2; }
@@ -92,7 +91,7 @@ CSV=$OUT/runs.csv
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
 
 # ------------------------------------------------------------- cleanup ---
-RPID="" TPID="" OLD_WMEM=""
+RPID="" TPID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -101,7 +100,7 @@ cleanup() {
     kill -INT "$p" 2>/dev/null && sleep 0.3
     kill -KILL "$p" 2>/dev/null
   done
-  [ -n "$OLD_WMEM" ] && sysctl -qw net.core.wmem_default="$OLD_WMEM"
+  netlab_wmem_restore
   netlab_down
   exit $rc
 }
@@ -115,13 +114,7 @@ gcc -O1 -Wall -o "$BIN/canary" "$HERE/canary.c" || { log "build of canary failed
 # --------------------------------------------------------------- setup ---
 netlab_up || { log "network setup failed"; exit 1; }
 for s in $SIZES; do netlab_flows "$s" "$FLOWS" > "$OUT/flows_$s.cfg" || exit 1; done
-cur_wmem=$(sysctl -n net.core.wmem_default)
-if [ "$cur_wmem" -lt "$WMEM_BOOST" ]; then
-  # trafgen raises wmem_default itself, but inside a namespace the sysctl is
-  # read-only: raise it in the root namespace for the run (restored on exit).
-  OLD_WMEM=$cur_wmem
-  sysctl -qw net.core.wmem_default=$WMEM_BOOST
-fi
+netlab_wmem_boost
 
 {
   echo "date: $(date -Is)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/fanout.sh: aggregate capture rate of netring worker groups on a veth pair.
 #
-#   [nrf-gen-ID] trafgen -> nrfgID <==veth==> nrfcID -> fanout-rx (N workers) [nrf-cap-ID]
+#   [nrb-gen-ID] trafgen -> nrbgID <==veth==> nrbcID -> fanout-rx (N workers) [nrb-cap-ID]   (bench/netlab.sh)
 #
 # For every configuration it starts the receiver (dist/bench/fanout-rx.js),
 # lets trafgen send 64-byte UDP frames of NFLOWS flows for WARMUP+DURATION
@@ -49,10 +49,7 @@ RETRIES=${RETRIES:-3}
 CONFIGS=${CONFIGS:-"1w 2w 1w-pin 2w-pin 2w-flow 2w-flow-pin 2w-lb 2w-w13 2w-ebpf 1w-heavy 2w-heavy 2w-heavy-pin"}
 OUT=${OUT:-/tmp/netring-fanout-bench/$(date +%Y%m%d-%H%M%S)}
 RX="$ROOT/dist/bench/fanout-rx.js"
-ID=$(printf '%04x' $((($$ + RANDOM) % 65536)))
-GEN_NS=nrf-gen-$ID CAP_NS=nrf-cap-$ID GEN_IF=nrfg$ID CAP_IF=nrfc$ID
-GEN_MAC=02:00:00:00:0c:01 CAP_MAC=02:00:00:00:0c:02 DST_MAC=02:00:00:00:ff:02
-WMEM_BOOST=4194304
+. "$HERE/netlab.sh"
 mkdir -p "$OUT"
 CSV=$OUT/runs.csv
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -60,31 +57,19 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 [ -f "$RX" ] || { echo "build first: npx tsc -p ." >&2; exit 1; }
 command -v trafgen >/dev/null || { echo "trafgen (netsniff-ng) is needed" >&2; exit 1; }
 
-RPID="" TPID="" OLD_WMEM=""
+RPID="" TPID=""
 cleanup() {
   for p in $RPID $TPID; do kill -INT "$p" 2>/dev/null; done
   sleep 0.5
   for p in $RPID $TPID; do kill -KILL "$p" 2>/dev/null; done
-  [ -n "$OLD_WMEM" ] && sysctl -qw net.core.wmem_default="$OLD_WMEM"
-  ip netns del "$GEN_NS" 2>/dev/null
-  ip netns del "$CAP_NS" 2>/dev/null
+  netlab_wmem_restore
+  netlab_down
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ip netns add "$GEN_NS" && ip netns add "$CAP_NS" || exit 1
-ip link add "$GEN_IF" netns "$GEN_NS" type veth peer name "$CAP_IF" netns "$CAP_NS" || exit 1
-for end in "$GEN_NS $GEN_IF $GEN_MAC" "$CAP_NS $CAP_IF $CAP_MAC"; do
-  read -r ns ifc mac <<<"$end"
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$ns" link set "$ifc" address "$mac"
-  for feat in rx tx sg tso gso gro lro; do ip netns exec "$ns" ethtool -K "$ifc" "$feat" off >/dev/null 2>&1; done
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set "$ifc" up
-done
-OLD_WMEM=$(sysctl -n net.core.wmem_default)
-if [ "$OLD_WMEM" -lt "$WMEM_BOOST" ]; then sysctl -qw net.core.wmem_default=$WMEM_BOOST; else OLD_WMEM=""; fi
+netlab_up || exit 1
+netlab_wmem_boost
 
 cat > "$OUT/canary.c" <<'C'
 #include <stdio.h>

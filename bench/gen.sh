@@ -56,7 +56,6 @@ GEN_CPUS=${GEN_CPUS:-0-1}
 BATCH=${BATCH:-}
 NODE=${NODE:-node}
 OUT=${OUT:-/tmp/netring-bench/gen-$(date +%Y%m%d-%H%M%S)}
-WMEM_BOOST=4194304   # what trafgen sets itself outside a namespace
 
 [ "$(id -u)" = 0 ] || { echo "gen.sh: needs root (AF_PACKET, namespaces)" >&2; exit 2; }
 for t in trafgen python3 ip ethtool taskset; do
@@ -70,7 +69,7 @@ mkdir -p "$OUT"
 CSV=$OUT/runs.csv
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
-GPID="" DPIDS="" OLD_WMEM=""
+GPID="" DPIDS=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -78,7 +77,7 @@ cleanup() {
   for p in $GPID $DPIDS; do
     if kill -0 -- -"$p" 2>/dev/null; then kill -INT -- -"$p" 2>/dev/null; sleep 1; kill -KILL -- -"$p" 2>/dev/null; fi
   done
-  [ -n "$OLD_WMEM" ] && sysctl -qw net.core.wmem_default="$OLD_WMEM"
+  netlab_wmem_restore
   netlab_down
   exit $rc
 }
@@ -88,12 +87,7 @@ trap 'log interrupted; exit 130' INT TERM
 netlab_down
 netlab_up || { log "network setup failed"; exit 1; }
 netlab_flows "$FRAME" "$FLOWS" > "$OUT/flows.cfg" || exit 1
-cur_wmem=$(sysctl -n net.core.wmem_default)
-if [ "$cur_wmem" -lt "$WMEM_BOOST" ]; then
-  # trafgen raises wmem_default itself, but not from inside a namespace
-  OLD_WMEM=$cur_wmem
-  sysctl -qw net.core.wmem_default=$WMEM_BOOST
-fi
+netlab_wmem_boost
 {
   echo "date: $(date -Is)"
   echo "kernel: $(uname -r)"

@@ -1,4 +1,4 @@
-# netlab.sh: the benchmark's network, sourced by bench/capture.sh.
+# netlab.sh: the benchmarks' network, sourced by bench/capture.sh, gen.sh and fanout.sh.
 #
 #   [$GEN_NS] trafgen -> $GEN_IF <==veth==> $CAP_IF -> receiver [$CAP_NS]
 #
@@ -38,6 +38,24 @@ netlab_up() {
     ip -n "$CAP_NS" link show "$CAP_IF" 2>/dev/null | grep -q 'state UP' && break
     sleep 0.1
   done
+}
+
+# trafgen raises net.core.wmem_default itself, but inside a namespace the sysctl
+# is read-only: raise it in the root namespace for the run. netlab_wmem_restore
+# (call it from the EXIT trap) puts the old value back.
+NETLAB_WMEM_BOOST=4194304
+NETLAB_OLD_WMEM=""
+netlab_wmem_boost() {
+  local cur
+  cur=$(sysctl -n net.core.wmem_default)
+  if [ "$cur" -lt "$NETLAB_WMEM_BOOST" ]; then
+    NETLAB_OLD_WMEM=$cur
+    sysctl -qw net.core.wmem_default=$NETLAB_WMEM_BOOST
+  fi
+}
+netlab_wmem_restore() {
+  [ -n "$NETLAB_OLD_WMEM" ] && sysctl -qw net.core.wmem_default="$NETLAB_OLD_WMEM"
+  NETLAB_OLD_WMEM=""
 }
 
 # Remove both namespaces (the veth pair goes with them). Idempotent.
