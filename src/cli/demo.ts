@@ -16,7 +16,8 @@ import type { Command } from 'commander';
 import { openCapture } from '../ring/capture.js';
 import { openCaptureReader, openCaptureWriter } from '../pcap/index.js';
 import { Layers, flowHashSymmetric, summary } from '../decode/index.js';
-import { inetChecksum, isRoot, udpFrame, run } from '../util/lab.js';
+import { isRoot, run } from '../util/lab.js';
+import { buildPacket, type PacketSpec } from '../tx/builder.js';
 import { openTxRing } from '../tx/ring.js';
 import { intArg } from './args.js';
 import { fmtRate, fmtBits } from './status.js';
@@ -70,87 +71,26 @@ async function demoOuter(opts: DemoOptions): Promise<void> {
   }
 }
 
-/** A fixed traffic mix: 256 UDP flows, TCP SYNs, ICMP echo, IPv6/UDP, VLAN 100, ARP. */
+/** A fixed traffic mix: 256 UDP flows, TCP SYNs, ICMP echo, IPv6/UDP, VLAN 100, ARP (built by src/tx's builder). */
 function trafficMix(): Uint8Array[] {
+  const macs = { srcMac: '02:00:00:00:0a:01', dstMac: '02:00:00:00:ff:02' };
+  const pkt = (spec: PacketSpec): Uint8Array => buildPacket({ ...macs, ...spec }).bytes;
   const frames: Uint8Array[] = [];
   for (let i = 0; i < 256; i++) {
-    frames.push(udpFrame({ src: `10.0.${i >> 6}.${1 + (i & 63)}`, dst: '10.0.9.1', sport: 20000 + i, dport: 53, payload: new Uint8Array(18 + (i % 4) * 100) }));
+    frames.push(pkt({ src: `10.0.${i >> 6}.${1 + (i & 63)}`, dst: '10.0.9.1', sport: 20000 + i, dport: 53, payload: new Uint8Array(18 + (i % 4) * 100) }));
   }
-  for (let i = 0; i < 32; i++) frames.push(tcpSyn(`10.1.0.${1 + i}`, '10.1.9.1', 40000 + i, 443));
-  for (let i = 0; i < 16; i++) frames.push(icmpEcho(`10.2.0.${1 + i}`, '10.2.9.1', i));
-  for (let i = 0; i < 16; i++) frames.push(udp6(i));
-  for (let i = 0; i < 16; i++) frames.push(udpFrame({ vlanTci: 100, src: `10.3.0.${1 + i}`, dst: '10.3.9.1', dport: 4000 + i }));
+  for (let i = 0; i < 32; i++) frames.push(pkt({ proto: 'tcp', src: `10.1.0.${1 + i}`, dst: '10.1.9.1', sport: 40000 + i, dport: 443, payload: new Uint8Array(0) }));
+  for (let i = 0; i < 16; i++) frames.push(pkt({ proto: 'icmp', src: `10.2.0.${1 + i}`, dst: '10.2.9.1', payload: new Uint8Array(32) }));
+  for (let i = 0; i < 16; i++) frames.push(pkt({ src: `fd00::${1 + i}`, dst: 'fd00::ff', sport: 5000 + i, dport: 6000, payload: new Uint8Array(16) }));
+  for (let i = 0; i < 16; i++) frames.push(pkt({ vlan: 100, src: `10.3.0.${1 + i}`, dst: '10.3.9.1', dport: 4000 + i }));
   frames.push(arpRequest());
   return frames;
 }
 
-function ipv4Header(f: Uint8Array, off: number, proto: number, src: string, dst: string, len: number): void {
-  const dv = new DataView(f.buffer, f.byteOffset);
-  f[off] = 0x45;
-  dv.setUint16(off + 2, len);
-  f[off + 8] = 64;
-  f[off + 9] = proto;
-  f.set(src.split('.').map(Number), off + 12);
-  f.set(dst.split('.').map(Number), off + 16);
-  dv.setUint16(off + 10, inetChecksum(f, off, 20));
-}
-
-function ether(f: Uint8Array, type: number): void {
-  f.set([0x02, 0, 0, 0, 0xff, 0x02, 0x02, 0, 0, 0, 0x0a, 0x01], 0);
-  f[12] = type >> 8;
-  f[13] = type & 0xff;
-}
-
-function tcpSyn(src: string, dst: string, sport: number, dport: number): Uint8Array {
-  const f = new Uint8Array(14 + 20 + 20);
-  ether(f, 0x0800);
-  ipv4Header(f, 14, 6, src, dst, 40);
-  const dv = new DataView(f.buffer);
-  dv.setUint16(34, sport);
-  dv.setUint16(36, dport);
-  dv.setUint32(38, 0x1000 + sport);
-  f[46] = 5 << 4;
-  f[47] = 0x02;
-  dv.setUint16(48, 64240);
-  let ph = 6 + 20;
-  for (let i = 26; i < 34; i += 2) ph += (f[i] << 8) | f[i + 1];
-  dv.setUint16(50, inetChecksum(f, 34, 20, ph));
-  return f;
-}
-
-function icmpEcho(src: string, dst: string, seq: number): Uint8Array {
-  const f = new Uint8Array(14 + 20 + 8 + 32);
-  ether(f, 0x0800);
-  ipv4Header(f, 14, 1, src, dst, 60);
-  f[34] = 8;
-  new DataView(f.buffer).setUint16(40, seq);
-  new DataView(f.buffer).setUint16(36, inetChecksum(f, 34, 40));
-  return f;
-}
-
-function udp6(i: number): Uint8Array {
-  const f = new Uint8Array(14 + 40 + 8 + 16);
-  ether(f, 0x86dd);
-  const dv = new DataView(f.buffer);
-  f[14] = 0x60;
-  dv.setUint16(18, 8 + 16);
-  f[20] = 17;
-  f[21] = 64;
-  f.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 + i], 22);
-  f.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff], 38);
-  dv.setUint16(54, 5000 + i);
-  dv.setUint16(56, 6000);
-  dv.setUint16(58, 24);
-  let ph = 17 + 24;
-  for (let k = 22; k < 54; k += 2) ph += (f[k] << 8) | f[k + 1];
-  dv.setUint16(60, inetChecksum(f, 54, 24, ph) || 0xffff);
-  return f;
-}
-
+/** An ARP who-has (the builder makes IP packets only). */
 function arpRequest(): Uint8Array {
   const f = new Uint8Array(60);
-  ether(f, 0x0806);
-  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0);
+  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x0a, 0x01, 0x08, 0x06], 0);
   f.set([0, 1, 0x08, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0x0a, 0x01, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2], 14);
   return f;
 }
