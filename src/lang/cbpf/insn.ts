@@ -4,7 +4,7 @@
  * (`-d` listing, `-dd` C fragment, `-ddd` decimal).
  */
 
-import { encodeProgram, type BpfInsn } from '../../ring/cbpf.js';
+import { encodeProgram, parseProgram, type BpfInsn } from '../../ring/cbpf.js';
 
 /** One classic BPF instruction (struct sock_filter): the ring's BpfInsn. */
 export type Insn = BpfInsn;
@@ -177,12 +177,5 @@ export function formatDDD(prog: readonly Insn[]): string {
 
 /** Parse tcpdump -ddd text back into instructions. */
 export function parseDDD(text: string): Insn[] {
-  const lines = text.trim().split(/\n/).map((l) => l.trim()).filter(Boolean);
-  const n = Number(lines[0]);
-  const out: Insn[] = [];
-  for (let i = 1; i <= n; i++) {
-    const [code, jt, jf, k] = lines[i].split(/\s+/).map(Number);
-    out.push({ code, jt, jf, k: k >>> 0 });
-  }
-  return out;
+  return parseProgram(text);
 }
