@@ -1,6 +1,8 @@
 /**
- * Loader and types for the thin C core (native/netring.c). Every function is
- * one syscall or ioctl; structures without pointers are built in TypeScript.
+ * Loader and types for the thin C core (native/*.c, one file per subject:
+ * socket.c, mmap.c, watch.c, ioctl.c, bpf.c, sched.c; module.c registers
+ * them). Every function is one syscall or ioctl; structures without pointers
+ * are built in TypeScript.
  * Errors thrown here carry `.code` (errno name), `.errno` and `.syscall`;
  * callers turn them into sentences with `explain()` from errors.ts.
  * @internal
@@ -45,7 +47,10 @@ export interface NativeCore {
   watcherClose(w: Watcher): void;
   /** ETHTOOL_GET_TS_INFO: [so_timestamping, phc_index, tx_types, rx_filters]. */
   tsInfo(ifname: string): [number, number, number, number];
-  hwtstamp(ifname: string, txType: number, rxFilter: number): void;
+  /** SIOCSHWTSTAMP: returns the rx_filter the driver chose (it may widen the request). */
+  hwtstamp(ifname: string, txType: number, rxFilter: number): number;
+  /** SIOCGHWTSTAMP: the device's current [tx_type, rx_filter, flags]. */
+  hwtstampGet(ifname: string): [number, number, number];
   bpfProgLoad(progType: number, insns: Bytes, license: string, log: Bytes): number;
   bpfMapCreate(mapType: number, keySize: number, valueSize: number, maxEntries: number): number;
   bpfMapOp(cmd: number, mapFd: number, key: Bytes, value: Bytes, flags: number): number;
