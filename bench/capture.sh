@@ -171,7 +171,7 @@ ours() {
 # another benchmark's generator or receiver runs on this machine
 others_running() {
   local p
-  for p in $(pgrep -x trafgen; pgrep -f 'dist/bench/(fanout-rx|gen-run|lang-capture)\.js|main\.js gen '); do
+  for p in $(pgrep -x trafgen; pgrep -f 'dist/bench/(fanout-rx|lang-capture)\.js|main\.js gen '); do
     ours "$p" || return 0
   done
   return 1

@@ -1,14 +1,13 @@
 /**
  * The engine benchmark's input: a TPACKET_V3 ring image, built with
- * src/ring/image.ts exactly as the kernel lays a ring out, every block full
+ * test/helpers/ring-image.ts exactly as the kernel lays a ring out, every block full
  * of 64-byte Ethernet/IPv4/UDP frames from many flows.
  *
  * Flow i: 10.99.(i/64/250).(1 + (i/64)%250):(10000 + i%64) -> 10.99.1.1,
  * destination port 5001 except for every fourth flow (port 53), so the
  * benchmark filter `udp dport 5001` keeps exactly 3 of 4 packets.
  */
-import { buildRingImage, type ImageFrame } from '../src/ring/index.js';
-import { FRAME_MAC_OFFSET } from '../src/ring/image.js';
+import { buildRingImage, FRAME_MAC_OFFSET, type ImageFrame } from '../test/helpers/ring-image.js';
 import { tpacketAlign, BLK_HDR_LEN } from '../src/ring/layout.js';
 
 export const MATCH_PORT = 5001;

@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { RingReader, rearmImage } from '../src/ring/index.js';
+import { RingReader } from '../src/ring/index.js';
+import { rearmImage } from '../test/helpers/ring-image.js';
 import { buildEngineImage, type EngineImage } from './engine-image.js';
 import { WALKS, type PassResult, type Walk } from './engine-walks.js';
 

@@ -62,7 +62,6 @@ for t in trafgen python3 ip ethtool taskset; do
   command -v "$t" >/dev/null || { echo "gen.sh: $t not found (apt-get install netsniff-ng python3 iproute2 ethtool util-linux)" >&2; exit 2; }
 done
 CLI=$ROOT/dist/src/cli/main.js
-"$NODE" "$CLI" gen --help >/dev/null 2>&1 || CLI=$ROOT/dist/bench/gen-run.js
 [ -f "$CLI" ] || { echo "gen.sh: no build found: run npm run build first" >&2; exit 2; }
 if [ "$FLOWS" -gt 1024 ] || [ $((FLOWS % 64)) -ne 0 ]; then echo "gen.sh: FLOWS must be a multiple of 64 up to 1024" >&2; exit 2; fi
 mkdir -p "$OUT"

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../src/index.js';
 import { compileFilter } from '../src/lang/filter.js';
-import { sleep, withVeth } from '../src/util/lab.js';
+import { sleep, withVeth } from '../test/helpers/lab.js';
 
 const N = Number(process.argv[2] ?? 2_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'netring-lang-cap-'));

@@ -16,12 +16,13 @@ import { and, or, test } from '../src/lang/ir/pred.js';
 import { Values } from '../src/lang/ir/value.js';
 import type { Insn } from '../src/lang/cbpf/insn.js';
 import type { PacketLike } from '../src/packet-like.js';
+import { Rng } from '../src/util/random.js';
 
 const N = Number(process.argv[2] ?? 1 << 20);
 const SIZE = 64;
 const buf = new Uint8Array(N * SIZE);
-let seed = 12345;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16);
+const rng = new Rng(12345);
+const rnd = (): number => rng.u32() >>> 16;
 for (let i = 0; i < N; i++) {
   const o = i * SIZE;
   buf.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00], o);

@@ -7,9 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openCapture, type Capture, type CaptureOptions } from '../ring/capture.js';
-import type { Batch } from '../ring/batch.js';
-import { parseProgram, type BpfProgram } from '../ring/cbpf.js';
+import { openCapture, parseProgram, type Batch, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
 import { openCaptureReader, openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
 import { Layers, summary } from '../decode/index.js';
 import type { PacketLike } from '../packet-like.js';
@@ -17,8 +15,8 @@ import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
 import { runFanoutCapture } from './fanout-capture.js';
-import { compileProgram } from '../lang/pfq/compile.js';
-import type { GroupFanout } from '../fanout/plan.js';
+import { compileProgram } from '../lang/index.js';
+import type { GroupFanout } from '../fanout/index.js';
 
 /** Options of `netring capture` as commander parses them. */
 export interface CaptureCliOptions {

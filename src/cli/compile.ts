@@ -5,7 +5,7 @@
  * runs and why (the kernel/JS split).
  */
 import type { Command } from 'commander';
-import { compile, formatReport, type ReportPart } from '../lang/compile.js';
+import { compile, formatReport, type ReportPart } from '../lang/index.js';
 import { choiceArg, intArg } from './args.js';
 
 interface CompileOptions {

@@ -8,10 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { group, type FanoutGroup, type GroupStats } from '../fanout/group.js';
-import { parseFanout, type GroupFanout } from '../fanout/plan.js';
-import { toClasses } from '../fanout/steer-spec.js';
-import type { CaptureOptions } from '../ring/capture.js';
+import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupStats } from '../fanout/index.js';
+import type { CaptureOptions } from '../ring/index.js';
 import {
   openCaptureReader, openCaptureWriter, type CaptureFormat, type CaptureReader, type FileRecord, type FileStatistics, type WriterStatistics,
 } from '../pcap/index.js';

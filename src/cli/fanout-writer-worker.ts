@@ -4,7 +4,7 @@
  * honouring a group-wide packet budget (`-c`) kept in shared memory, and
  * records the kernel's counters in the file's final statistics block.
  */
-import { defineWorker, type WorkerContext } from '../fanout/worker-api.js';
+import { defineWorker, type WorkerContext } from '../fanout/index.js';
 import { openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
 
 /** ctx.data of the writer worker. */

@@ -8,11 +8,9 @@
  *   -f EXPR  -r FILE   residual: the generated JS function (target 'file')
  *   --filter-bpf -r    residual: the BPF interpreter
  */
-import type { BpfProgram } from '../ring/cbpf.js';
+import type { BpfProgram } from '../ring/index.js';
 import type { PacketLike } from '../packet-like.js';
-import { compileFilter, compileFilterJs, lowerFilter } from '../lang/filter.js';
-import { runBpfOn } from '../lang/cbpf/interp.js';
-import { compileProgram } from '../lang/pfq/compile.js';
+import { compileFilter, compileFilterJs, lowerFilter, runBpfOn, compileProgram } from '../lang/index.js';
 
 /** A compiled per-packet test run in JS. */
 export type PacketPredicate = (p: PacketLike) => boolean;

@@ -13,11 +13,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NetringError } from '../errors.js';
 import { choiceArg, intArg, numArg, UsageError } from './args.js';
-import { generate, type GenSummary } from '../tx/generate.js';
-import type { GenerateOptions } from '../tx/job.js';
-import { MAX_FLOWS } from '../tx/flows.js';
-import { formatSummary, statusLine } from '../tx/report.js';
-import type { L4Proto, PacketSpec } from '../tx/builder.js';
+import { generate, formatSummary, statusLine, MAX_FLOWS, type GenSummary, type GenerateOptions } from '../gen/index.js';
+import type { L4Proto, PacketSpec } from '../build/index.js';
 
 /** Options as commander parses them. */
 export interface GenCliOptions {

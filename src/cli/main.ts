@@ -9,7 +9,7 @@ import { registerDemo } from './demo.js';
 import { registerCompile } from './compile.js';
 import { registerGen } from './gen.js';
 import { registerPing } from './ping.js';
-import { LangError } from '../lang/errors.js';
+import { LangError } from '../lang/index.js';
 import { UsageError } from './args.js';
 
 const program = new Command();

@@ -16,10 +16,9 @@ import { openCapture, type Capture } from '../ring/index.js';
 import { NetringError } from '../errors.js';
 import { choiceArg, intArg, numArg, UsageError } from './args.js';
 import { genOptionsFrom, type GenCliOptions } from './gen.js';
-import { generate, type GenSummary } from '../tx/generate.js';
-import { LatencyAnalyser, analyseCapture, analyseFile, type LatencyReport } from '../tx/latency.js';
-import { formatLatency, formatSummary } from '../tx/report.js';
-import type { L4Proto } from '../tx/builder.js';
+import { generate, formatSummary, type GenSummary } from '../gen/index.js';
+import { LatencyAnalyser, analyseCapture, analyseFile, formatLatency, type LatencyReport } from '../latency/index.js';
+import type { L4Proto } from '../build/index.js';
 
 /** Options as commander parses them. */
 export interface PingCliOptions {

@@ -7,7 +7,5 @@ export type { CopiedPacket } from './packet.js';
 export { RingReader } from './reader.js';
 export { DEFAULT_GEOMETRY, resolveGeometry } from './geometry.js';
 export type { RingGeometry } from './geometry.js';
-export { buildRingImage, rearmImage } from './image.js';
-export type { ImageFrame } from './image.js';
 export { encodeProgram, parseProgram, withSnaplen } from './cbpf.js';
 export type { BpfInsn, BpfProgram } from './cbpf.js';

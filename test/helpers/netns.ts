@@ -1,10 +1,10 @@
 /**
- * Test harness: re-exports the lab (src/util/lab.ts: veth pairs and namespaces
+ * Test harness: re-exports the lab (lab.ts: veth pairs and namespaces
  * always torn down, frame builder, raw sender) plus what only tests need.
  */
-import { isRoot } from '../../src/util/lab.js';
+import { isRoot } from './lab.js';
 
-export * from '../../src/util/lab.js';
+export * from './lab.js';
 
 /** Skip reason for kernel tests when not root (false when they can run). */
 export const needRoot: string | false = isRoot() ? false : 'needs root (run the suite as root, as CI does)';

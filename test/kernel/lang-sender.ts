@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RawSender } from '../../src/util/lab.js';
+import { RawSender } from '../helpers/lab.js';
 
 if (process.env.NETRING_LANG_SENDER === '1') {
   const buf = readFileSync(process.env.NETRING_LANG_FRAMES!);

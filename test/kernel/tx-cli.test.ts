@@ -11,17 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../../src/index.js';
 import { PcapWriter, PcapngWriter } from '../../src/pcap/index.js';
-import { buildPacket } from '../../src/tx/builder.js';
+import { buildPacket } from '../../src/build/builder.js';
 import { needRoot, withVeth, ifCounters } from '../helpers/netns.js';
 import { collect } from './tx-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const RUNNER = fileURLToPath(new URL('../../bench/gen-run.js', import.meta.url));
-/** The netring entry point that has `gen` (the main CLI once it registers it, else the bench runner). */
-const ENTRY = spawnSync(process.execPath, [MAIN, 'gen', '--help'], { encoding: 'utf8' }).status === 0 ? MAIN : RUNNER;
 
 function netring(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [ENTRY, ...args], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -79,7 +76,7 @@ test('netring gen: bad input exits non-zero with a clear message', { skip: needR
 test('netring gen: Ctrl-C stops cleanly and prints the summary; every packet it counts arrived', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const cap = openCapture({ iface: b, blockSize: 1 << 20, blockCount: 32, blockTimeoutMs: 2, direction: 'in' });
-    const child = spawn(process.execPath, [ENTRY, 'gen', '-i', a, '--rate', '20kpps', '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'gen', '-i', a, '--rate', '20kpps', '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     let exited = false;
@@ -115,7 +112,7 @@ test('netring ping: loss, duplicates, reordering and latency percentiles between
 test('netring ping --listen (receive side of netring gen --stamp) and --read of a capture file', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     // listen side first, then the sender in another process
-    const listener = spawn(process.execPath, [ENTRY, 'ping', '--listen', '-i', b, '-c', '1500', '--seconds', '20', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const listener = spawn(process.execPath, [MAIN, 'ping', '--listen', '-i', b, '-c', '1500', '--seconds', '20', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     listener.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     listener.stderr.on('data', (d: Buffer) => { err += d.toString(); });
@@ -134,7 +131,7 @@ test('netring ping --listen (receive side of netring gen --stamp) and --read of 
       const path = join(dir, 'rx.pcapng');
       const cap = openCapture({ iface: b, blockSize: 1 << 20, blockCount: 16, blockTimeoutMs: 2, direction: 'in' });
       const w = new PcapngWriter(path);
-      const child = spawn(process.execPath, [ENTRY, 'gen', '-i', a, '--stamp', '-c', '800', '--rate', '10kpps'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [MAIN, 'gen', '-i', a, '--stamp', '-c', '800', '--rate', '10kpps'], { stdio: 'ignore' });
       let exited = false;
       child.on('exit', () => { exited = true; });
       let n = 0;

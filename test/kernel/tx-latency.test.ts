@@ -7,14 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openCapture } from '../../src/index.js';
-import { generate } from '../../src/tx/generate.js';
-import { LatencyAnalyser, analyseCapture } from '../../src/tx/latency.js';
-import { openTxRing } from '../../src/tx/ring.js';
-import { runSender } from '../../src/tx/sender.js';
-import { TemplateStream } from '../../src/tx/stream.js';
-import { makeFlows } from '../../src/tx/flows.js';
-import { parseSize } from '../../src/tx/size.js';
-import { RealtimeClock } from '../../src/tx/clock.js';
+import { generate } from '../../src/gen/generate.js';
+import { LatencyAnalyser, analyseCapture } from '../../src/latency/latency.js';
+import { openTxRing } from '../../src/tx/index.js';
+import { runSender } from '../../src/gen/sender.js';
+import { TemplateStream } from '../../src/gen/stream.js';
+import { makeFlows } from '../../src/gen/flows.js';
+import { parseSize } from '../../src/gen/size.js';
+import { RealtimeClock } from '../../src/gen/clock.js';
 import { needRoot, withVeth } from '../helpers/netns.js';
 
 test('idle link: zero loss, no duplicates or reordering, sane one-way latencies (2 streams)', { skip: needRoot }, async () => {

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../../src/index.js';
 import { PcapWriter } from '../../src/pcap/index.js';
-import { generate, type GenSummary } from '../../src/tx/generate.js';
-import type { GenerateOptions } from '../../src/tx/job.js';
-import { buildPacket } from '../../src/tx/builder.js';
+import { generate, type GenSummary } from '../../src/gen/generate.js';
+import type { GenerateOptions } from '../../src/gen/job.js';
+import { buildPacket } from '../../src/build/builder.js';
 import { needRoot, withVeth } from '../helpers/netns.js';
 import { collect, type Rx } from './tx-helpers.js';
 

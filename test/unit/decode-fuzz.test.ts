@@ -5,24 +5,13 @@
  * sentinel bytes must give identical (relative) results, and a bounds-
  * checking Proxy over the buffer must never see an index outside the packet.
  */
+import { prng } from '../../src/util/random.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Layers, flowHash, flowHashSymmetric, summary } from '../../src/decode/index.js';
 import type { PacketLike } from '../../src/packet-like.js';
 import { corpus } from './decode-craft.js';
 import { assertInRange, relativeFields } from './decode-invariants.js';
-
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0, 1, 2, 4, 5, 6, 8, 0x0f, 0x10, 0x11, 0x2c, 0x3a, 0x3b, 0x40, 0x45, 0x4f, 0x60, 0x7f, 0x80, 0x81, 0x86, 0x88, 0xa8, 0xdd, 0xfe, 0xff];
 const LINK_TYPES = [0, 1, 1, 1, 101, 108, 113, 228, 229, 276];

@@ -3,6 +3,9 @@
  * optional VLAN tags, IPv4/IPv6 with TCP/UDP/ICMP/other payloads, fragments,
  * ARP. Checksums are not filled (steering never reads them).
  */
+import { prng as rng } from '../../src/util/random.js';
+
+export { rng };
 
 export interface FrameSpec {
   srcMac?: number[];
@@ -61,18 +64,6 @@ export function frame(s: FrameSpec): Uint8Array {
 /** The same conversation in the other direction (addresses, ports and MACs swapped). */
 export function reverse(s: FrameSpec): FrameSpec {
   return { ...s, src: s.dst, dst: s.src, sport: s.dport, dport: s.sport, srcMac: s.dstMac ?? [2, 0, 0, 0, 0xff, 2], dstMac: s.srcMac ?? [2, 0, 0, 0, 0x0a, 1] };
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A random flow: IPv4 or IPv6, TCP or UDP, random addresses and ports. */

@@ -3,6 +3,9 @@
  * writers), in either byte order, so the readers are tested against bytes
  * laid out by hand from the format descriptions.
  */
+import { prng as rng } from '../../src/util/random.js';
+
+export { rng };
 
 /** Growable byte builder with a fixed byte order. */
 export class Bytes {
@@ -37,18 +40,6 @@ export function concat(...chunks: Uint8Array[]): Uint8Array {
   let p = 0;
   for (const c of chunks) { out.set(c, p); p += c.length; }
   return out;
-}
-
-/** Deterministic pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randomBytes(n: number, r: () => number): Uint8Array {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RingReader, buildRingImage, rearmImage, resolveGeometry, NetringError, parseProgram, encodeProgram, withSnaplen } from '../../src/index.js';
+import { RingReader, resolveGeometry, NetringError, parseProgram, encodeProgram, withSnaplen } from '../../src/index.js';
+import { buildRingImage, rearmImage } from '../helpers/ring-image.js';
 
 const G = { blockSize: 4096, blockCount: 8 };
 
@@ -130,9 +131,10 @@ test('classic BPF text forms parse to the same program; snaplen caps accepting r
 
 test('walking millions of packets allocates nothing per packet (no scavenge GC during the walk)', () => {
   const mod = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+  const img = fileURLToPath(new URL('../helpers/ring-image.js', import.meta.url));
   // 1 M packets per pass x 4 passes, reading fields and bytes through the reused view.
   const script = `
-    const m = await import(${JSON.stringify(mod)});
+    const m = { ...(await import(${JSON.stringify(mod)})), ...(await import(${JSON.stringify(img)})) };
     const g = { blockSize: 1 << 20, blockCount: 160 };
     const f = new Uint8Array(64); f[12] = 8; f[23] = 17;
     const frames = { *[Symbol.iterator]() { for (let i = 0; i < 1_000_000; i++) yield { bytes: f }; } };

@@ -1,8 +1,8 @@
 /** Packet builder: header fields, lengths, checksums (own verifier and tshark), sizes, errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPacket, describeHeaders, headerLength, parseTcpFlags, type L4Proto, type PacketSpec } from '../../src/tx/builder.js';
-import { formatIPv6, parseIPv4, parseIPv6, parseMac } from '../../src/tx/addr.js';
+import { buildPacket, describeHeaders, headerLength, parseTcpFlags, type L4Proto, type PacketSpec } from '../../src/build/builder.js';
+import { formatIPv6, parseIPv4, parseIPv6, parseMac } from '../../src/build/addr.js';
 import { NetringError } from '../../src/errors.js';
 import { Layers } from '../../src/decode/index.js';
 import { checkFrame, hasTshark, tsharkChecksumsOf } from './tx-check.js';

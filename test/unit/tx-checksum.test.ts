@@ -1,8 +1,8 @@
 /** Internet checksum helpers of src/tx against RFC vectors and a naive implementation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checksum, checksumValid, fold, sum16, updateChecksum16, updateChecksum32 } from '../../src/tx/checksum.js';
-import { Rng } from '../../src/tx/random.js';
+import { checksum, checksumValid, fold, sum16, updateChecksum16, updateChecksum32 } from '../../src/build/checksum.js';
+import { Rng } from '../../src/util/random.js';
 import { onesSum } from './tx-check.js';
 
 test('RFC 1071 example and a known IPv4 header', () => {

@@ -1,10 +1,10 @@
 /** Sizes, ranges and flow sets. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSize, IMIX } from '../../src/tx/size.js';
-import { parseAddrRange, parseIntRange } from '../../src/tx/ranges.js';
-import { makeFlows } from '../../src/tx/flows.js';
-import { parsePayload, fillPayload } from '../../src/tx/payload.js';
+import { parseSize, IMIX } from '../../src/gen/size.js';
+import { parseAddrRange, parseIntRange } from '../../src/gen/ranges.js';
+import { makeFlows } from '../../src/gen/flows.js';
+import { parsePayload, fillPayload } from '../../src/build/payload.js';
 import { NetringError } from '../../src/errors.js';
 
 const einval = (fn: () => unknown, re: RegExp): void => {

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LatencyAnalyser, analyseFile } from '../../src/tx/latency.js';
-import { buildPacket } from '../../src/tx/builder.js';
-import { writeStamp } from '../../src/tx/stamp.js';
-import { writeChecksums } from '../../src/tx/builder.js';
+import { LatencyAnalyser, analyseFile } from '../../src/latency/latency.js';
+import { buildPacket } from '../../src/build/builder.js';
+import { writeStamp } from '../../src/latency/stamp.js';
+import { writeChecksums } from '../../src/build/builder.js';
 import { PcapWriter } from '../../src/pcap/index.js';
 import type { PacketLike } from '../../src/packet-like.js';
 

@@ -1,7 +1,8 @@
 /** Rate syntax and the token bucket, on a simulated clock. */
+import { prng } from '../../src/util/random.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRate, formatRate, TokenBucket } from '../../src/tx/rate.js';
+import { parseRate, formatRate, TokenBucket } from '../../src/gen/rate.js';
 import { NetringError } from '../../src/errors.js';
 
 test('rate syntax', () => {
@@ -32,8 +33,8 @@ test('rate syntax', () => {
 function simulate(rate: number, seconds: number, opts: { burst?: number; batch?: number; oversleepNs?: number; bits?: number } = {}): { sent: number; maxBurst: number } {
   const unitCost = opts.bits ?? 1;
   const b = new TokenBucket(rate, opts.burst, 0, unitCost);
-  let t = 0, sent = 0, maxBurst = 0, seed = 12345;
-  const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  let t = 0, sent = 0, maxBurst = 0;
+  const rnd = prng(12345);
   const end = seconds * 1e9;
   while (t < end) {
     b.refill(t);

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openReplay, scanReplay } from '../../src/tx/replay.js';
-import { buildPacket } from '../../src/tx/builder.js';
+import { openReplay, scanReplay } from '../../src/gen/replay.js';
+import { buildPacket } from '../../src/build/builder.js';
 import { PcapWriter, PcapngWriter } from '../../src/pcap/index.js';
 import { NetringError } from '../../src/errors.js';
 

@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TemplateStream } from '../../src/tx/stream.js';
-import { buildPacket, type L4Proto, type PacketSpec } from '../../src/tx/builder.js';
-import { makeFlows, type FlowFields } from '../../src/tx/flows.js';
-import { parseSize } from '../../src/tx/size.js';
-import { RealtimeClock } from '../../src/tx/clock.js';
-import { isStamp, stampNsec, stampSec, stampSeq, stampStream } from '../../src/tx/stamp.js';
+import { TemplateStream } from '../../src/gen/stream.js';
+import { buildPacket, type L4Proto, type PacketSpec } from '../../src/build/builder.js';
+import { makeFlows, type FlowFields } from '../../src/gen/flows.js';
+import { parseSize } from '../../src/gen/size.js';
+import { RealtimeClock } from '../../src/gen/clock.js';
+import { isStamp, stampNsec, stampSec, stampSeq, stampStream } from '../../src/latency/stamp.js';
 import { NetringError } from '../../src/errors.js';
 import { checkFrame } from './tx-check.js';
 

@@ -15,8 +15,8 @@ import { NetringError } from '../errors.js';
 import { monotonicNs } from './clock.js';
 import type { Rate } from './rate.js';
 import { TokenBucket } from './rate.js';
-import type { TxRing } from './ring.js';
-import type { PacketSource } from './source.js';
+import type { TxRing } from '../tx/index.js';
+import type { PacketSource } from '../tx/index.js';
 
 /** Why a run ended. */
 export type StopReason = 'count' | 'duration' | 'source' | 'stop';

@@ -6,13 +6,13 @@
  */
 import { native } from '../native.js';
 import { NetringError, sys } from '../errors.js';
-import type { PacketSpec, L4Proto } from './builder.js';
+import type { PacketSpec, L4Proto } from '../build/index.js';
 import { RealtimeClock } from './clock.js';
 import { makeFlows, type FlowFields, type FlowSet } from './flows.js';
 import { parseRate, type Rate } from './rate.js';
 import { openReplay, type ReplayOptions } from './replay.js';
 import { parseSize, type SizeSeq } from './size.js';
-import type { PacketSource } from './source.js';
+import type { PacketSource } from '../tx/index.js';
 import { TemplateStream } from './stream.js';
 
 /** Everything `generate()` accepts. */

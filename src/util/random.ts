@@ -26,8 +26,18 @@ export class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
+  /** Uniform float in [0, 1). */
+  float(): number {
+    return this.u32() / 0x1_0000_0000;
+  }
   /** Integer in [0, n) (n <= 2^32). */
   below(n: number): number {
     return n <= 0x1_0000_0000 ? Math.floor((this.u32() / 0x1_0000_0000) * n) : Math.floor(Math.random() * n);
   }
+}
+
+/** A seeded stream of floats in [0, 1) (the {@link Rng} sequence as a function). */
+export function prng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.float();
 }

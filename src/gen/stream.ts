@@ -10,13 +10,13 @@
  * `sizes.at(i)`, so workers that start at different i share one sequence.
  */
 import { NetringError } from '../errors.js';
-import { buildPacket, describeHeaders, put16, put32, type PacketSpec, type Template, type VlanTag } from './builder.js';
-import { finish, sum16, sum32 } from './checksum.js';
+import { buildPacket, describeHeaders, put16, put32, type PacketSpec, type Template, type VlanTag } from '../build/index.js';
+import { finish, sum16, sum32 } from '../build/index.js';
 import type { RealtimeClock } from './clock.js';
 import type { FlowSet } from './flows.js';
 import type { SizeSeq } from './size.js';
-import type { PacketSource } from './source.js';
-import { STAMP_LEN, writeStamp } from './stamp.js';
+import type { PacketSource } from '../tx/index.js';
+import { STAMP_LEN, writeStamp } from '../latency/index.js';
 
 /** Latency stamping of a stream. */
 export interface StampOptions {

@@ -9,7 +9,7 @@
  *   text:hello  the UTF-8 text repeated
  */
 import { NetringError } from '../errors.js';
-import { Rng } from './random.js';
+import { Rng } from '../util/random.js';
 
 /** A parsed fill pattern. */
 export type PayloadPattern =

@@ -5,7 +5,7 @@
  * length >= 96, or both ends sharing the first 96 bits).
  */
 import { NetringError } from '../errors.js';
-import { formatIPv4, formatIPv6, ipFamily, parseIPv4, parseIPv6 } from './addr.js';
+import { formatIPv4, formatIPv6, ipFamily, parseIPv4, parseIPv6 } from '../build/index.js';
 
 /** A finite ordered set of unsigned 32-bit values. */
 export interface ValueRange {

@@ -11,9 +11,9 @@
  * upwards from the value given, as trafgen-style flow files do.
  */
 import { NetringError } from '../errors.js';
-import { formatIPv4, formatIPv6 } from './addr.js';
+import { formatIPv4, formatIPv6 } from '../build/index.js';
 import { parseAddrRange, parseIntRange, type AddrRange, type ValueRange } from './ranges.js';
-import { Rng } from './random.js';
+import { Rng } from '../util/random.js';
 
 /** Field ranges, as text (see ranges.ts) or numbers. */
 export interface FlowFields {

@@ -3,13 +3,13 @@
  * lays them out: for unit tests of the walker and for the engine benchmark
  * (which measures our per-packet cost with no kernel involved).
  */
-import { TP_STATUS_TS_SOFTWARE, TP_STATUS_USER, TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID } from '../constants.js';
-import type { RingGeometry } from './geometry.js';
+import { TP_STATUS_TS_SOFTWARE, TP_STATUS_USER, TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID } from '../../src/constants.js';
+import type { RingGeometry } from '../../src/ring/geometry.js';
 import {
   BLK_HDR_LEN, BLK_LEN, BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, BLK_SEQ_NUM, BLK_STATUS, PKT_LEN, PKT_MAC,
   PKT_NET, PKT_NEXT_OFFSET, PKT_NSEC, PKT_SEC, PKT_SNAPLEN, PKT_STATUS, PKT_VLAN_TCI, PKT_VLAN_TPID, SLL_IFINDEX,
   SLL_PKTTYPE, TPACKET3_HDRLEN, tpacketAlign,
-} from './layout.js';
+} from '../../src/ring/layout.js';
 
 /** A frame to place in an image. */
 export interface ImageFrame {

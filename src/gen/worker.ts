@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeSource, type Job } from './job.js';
-import { openTxRing } from './ring.js';
+import { openTxRing } from '../tx/index.js';
 import { runSender } from './sender.js';
 
 interface WorkerInput {

@@ -1,6 +1,5 @@
-/** Human-readable summaries of a generation and of a latency report. */
+/** Human-readable summaries of a generation. */
 import type { GenProgress, GenSummary } from './generate.js';
-import type { LatencyReport, LatencyStats } from './latency.js';
 
 /** 1234567 -> "1,234,567". */
 export function count(n: number): string {
@@ -20,11 +19,6 @@ export function bps(v: number): string {
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)} Mbps`;
   if (v >= 1e3) return `${(v / 1e3).toFixed(2)} kbps`;
   return `${v.toFixed(0)} bps`;
-}
-
-/** Nanoseconds as microseconds text. */
-export function us(ns: number): string {
-  return (ns / 1e3).toFixed(ns < 10_000 ? 2 : 1);
 }
 
 /** One status line from two progress samples dt ns apart. */
@@ -47,24 +41,5 @@ export function formatSummary(s: GenSummary): string {
       `${s.deviceDropped ? `, dropped by the device ${count(s.deviceDropped)}` : ''}, ${count(s.bytes)} bytes` +
       `${s.flows > 1 ? `, ${count(s.flows)} flows` : ''}${s.workers.length > 1 ? `, ${s.workers.length} workers` : ''}`,
   ];
-  return lines.join('\n');
-}
-
-function lat(l: LatencyStats): string {
-  if (l.count === 0) return 'no samples';
-  return `min ${us(l.min)}  p50 ${us(l.p50)}  p90 ${us(l.p90)}  p99 ${us(l.p99)}  p99.9 ${us(l.p999)}  max ${us(l.max)}  mean ${us(l.mean)}`;
-}
-
-/** Multi-line latency/loss report. */
-export function formatLatency(r: LatencyReport, timestamps = 'software'): string {
-  const lines = [
-    `${count(r.expected)} expected, ${count(r.received)} received, ${count(r.lost)} lost (${r.lossPct.toFixed(3)}%), ` +
-      `${count(r.duplicates)} duplicates, ${count(r.reordered)} reordered`,
-    `one-way latency (us, ${timestamps === 'file' ? 'capture file' : timestamps + ' RX'} timestamps): ${lat(r.latency)}`,
-  ];
-  if (r.streams.length > 1) {
-    for (const s of r.streams) lines.push(`  stream ${s.stream}: ${count(s.received)} received, ${count(s.lost)} lost, ${count(s.reordered)} reordered, p50 ${us(s.latency.p50)} us, p99 ${us(s.latency.p99)} us`);
-  }
-  if (r.negative > 0) lines.push(`warning: ${count(r.negative)} packets arrived before their send stamp (clock offset between sender and receiver)`);
   return lines.join('\n');
 }

@@ -9,8 +9,8 @@
  *   64,128,256  cycled in order
  */
 import { NetringError } from '../errors.js';
-import { MAX_FRAME, MIN_FRAME } from './builder.js';
-import { hash32 } from './random.js';
+import { MAX_FRAME, MIN_FRAME } from '../build/index.js';
+import { hash32 } from '../util/random.js';
 
 /** IMIX cycle (12 frames: 7 x 60, 4 x 590, 1 x 1514, interleaved). */
 export const IMIX: readonly number[] = Object.freeze([60, 590, 60, 60, 590, 60, 1514, 60, 590, 60, 60, 590]);

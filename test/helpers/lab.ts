@@ -1,17 +1,19 @@
 /**
  * Lab: veth pairs and network namespaces with unique names, always torn down
  * (even when the body throws), plus a frame builder and a raw frame sender.
- * Used by `netring demo`, the benchmarks and the tests.
+ * Used by the tests and the benchmarks (the demo has its own, smaller set-up:
+ * src/cli/demo-net.ts).
  *
  * By default both veth ends live in the root namespace with IPv6 disabled and
  * no addresses, so nothing but the test's own frames crosses the link and
  * counts are exact. `{ ns: true }` moves end `a` into a fresh namespace (for
  * a sender or receiver running in a child process via `nsExec`).
  */
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { native } from '../native.js';
-import { AF_PACKET, SOCK_RAW } from '../constants.js';
+import { native } from '../../src/native.js';
+import { AF_PACKET, SOCK_RAW } from '../../src/constants.js';
+import { isRoot, run } from '../../src/cli/demo-net.js';
 
 export interface VethPair {
   /** Sending end (in `ns` when one was asked for). */
@@ -33,21 +35,8 @@ export interface VethOptions {
 const live = new Set<() => void>();
 let exitHook = false;
 
-/** True when running as root (the lab needs CAP_NET_ADMIN, captures CAP_NET_RAW). */
-export function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-export function run(cmd: string, args: string[], opts: { ns?: string; allowFail?: boolean } = {}): string {
-  const [c, a] = opts.ns ? ['ip', ['netns', 'exec', opts.ns, cmd, ...args]] : [cmd, args];
-  try {
-    return execFileSync(c, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    if (opts.allowFail) return '';
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`${c} ${a.join(' ')} failed: ${err.stderr?.trim() || err.message}`);
-  }
-}
+/** Root check and command runner: the same as the demo uses. */
+export { isRoot, run };
 
 function uniq(): string {
   return randomBytes(3).toString('hex');

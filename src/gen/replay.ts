@@ -10,8 +10,8 @@
  */
 import { openCaptureReader, type CaptureReader, type FileRecord } from '../pcap/index.js';
 import { NetringError } from '../errors.js';
-import { MAX_TX_FRAME } from './geometry.js';
-import type { PacketSource } from './source.js';
+import { MAX_TX_FRAME } from '../tx/index.js';
+import type { PacketSource } from '../tx/index.js';
 
 /** Options of a replay. */
 export interface ReplayOptions {
