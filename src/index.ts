@@ -5,6 +5,8 @@
  * formats at `netring/pcap`.
  */
 export * from './ring/index.js';
+export { XskCapture, XskBatch, XskPacketView } from './xsk/index.js';
+export type { XdpCaptureOptions, XdpCaptureStats, CopyMode, XdpMode, BusyPoll } from './xsk/index.js';
 export { NetringError } from './errors.js';
 export type { PacketLike } from './packet-like.js';
 export {

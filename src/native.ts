@@ -54,6 +54,20 @@ export interface NativeCore {
   bpfProgLoad(progType: number, insns: Bytes, license: string, log: Bytes): number;
   bpfMapCreate(mapType: number, keySize: number, valueSize: number, maxEntries: number): number;
   bpfMapOp(cmd: number, mapFd: number, key: Bytes, value: Bytes, flags: number): number;
+  /** AF_XDP: anonymous, pre-faulted UMEM area of `length` bytes (multiple of 4096). */
+  xskUmem(length: number): ArrayBuffer;
+  /** AF_XDP: XDP_UMEM_REG of a whole xskUmem() area. */
+  xskUmemReg(fd: number, umem: ArrayBuffer, chunkSize: number, headroom: number, flags: number): void;
+  /** AF_XDP: map one ring at its XDP_PGOFF_* offset. */
+  xskMmapRing(fd: number, length: number, pgoff: number): ArrayBuffer;
+  /** Zero pages over an xskUmem()/xskMmapRing() mapping (the socket is released when its fd closes). */
+  xskRelease(ab: ArrayBuffer): boolean;
+  /** AF_XDP: bind(sockaddr_xdp); sharedUmemFd only with XDP_SHARED_UMEM (else -1). */
+  xskBind(fd: number, ifindex: number, queueId: number, flags: number, sharedUmemFd: number): void;
+  /** AF_XDP wakeup: 0 = recvfrom, 1 = sendto (MSG_DONTWAIT). 0 or -errno (EAGAIN, EBUSY, ENOBUFS, ENETDOWN, EINTR). */
+  xskKick(fd: number, which: 0 | 1): number;
+  /** BPF_LINK_CREATE(prog, ifindex, BPF_XDP, flags) -> link fd. */
+  xskLinkXdp(progFd: number, ifindex: number, xdpFlags: number): number;
   /** sched_setaffinity(0, cpus): pins the CALLING thread (a worker_thread can pin itself). */
   setAffinity(cpus: number[]): void;
   /** sched_getaffinity(0): CPUs the calling thread may run on. */

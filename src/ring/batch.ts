@@ -9,6 +9,7 @@
  */
 import { NetringError } from '../errors.js';
 import { PacketView } from './packet.js';
+import type { BatchLike } from './batch-like.js';
 import { BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, BLK_SEQ_NUM, PKT_NEXT_OFFSET } from './layout.js';
 
 /** @internal what a batch needs from its ring */
@@ -16,7 +17,7 @@ export interface BatchOwner {
   releaseBlock(batch: Batch): void;
 }
 
-export class Batch implements Iterable<PacketView> {
+export class Batch implements BatchLike<PacketView> {
   /** The reused packet view; valid for the current packet only. */
   readonly packet: PacketView;
   /** Packets in this batch. */

@@ -28,6 +28,7 @@ import { type BpfProgram, encodeProgram, outgoingOnly, REJECT_ALL, withSnaplen }
 import { type RingGeometry, resolveGeometry, tpacketReq3 } from './geometry.js';
 import { RingReader } from './reader.js';
 import { type FanoutJoin, joinFanout } from '../fanout/join.js';
+import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
 
 /** Which timestamps to ask for. */
 export type TimestampSource = 'software' | 'hardware' | 'auto';
@@ -361,10 +362,17 @@ export class Capture implements AsyncIterable<Batch> {
 }
 
 /**
- * Open a live capture: an AF_PACKET TPACKET_V3 ring on `opts.iface`.
+ * Open a live capture: an AF_PACKET TPACKET_V3 ring on `opts.iface`, or with
+ * `backend: 'xdp'` an AF_XDP socket on one RX queue (src/xsk). Both hand out
+ * batches read through one reused view.
  * Throws NetringError with a helpful message (EPERM: needs root/CAP_NET_RAW;
  * ENODEV: no such interface; EGEOMETRY: which ring constraint was broken).
  */
-export function openCapture(opts: CaptureOptions): Capture {
-  return new Capture(opts);
+export function openCapture(opts: XdpCaptureOptions): XskCapture;
+export function openCapture(opts: CaptureOptions & { backend?: 'packet' }): Capture;
+export function openCapture(opts: (CaptureOptions & { backend?: 'packet' }) | XdpCaptureOptions): Capture | XskCapture {
+  if (opts !== null && typeof opts === 'object' && opts.backend === 'xdp') return new XskCapture(opts);
+  if (opts !== null && typeof opts === 'object' && opts.backend !== undefined && opts.backend !== 'packet')
+    throw new NetringError(`backend must be 'packet' (AF_PACKET ring) or 'xdp' (AF_XDP) (got ${String(opts.backend)})`, 'EINVAL');
+  return new Capture(opts as CaptureOptions);
 }

@@ -2,6 +2,7 @@
 export { Capture, openCapture } from './capture.js';
 export type { CaptureOptions, CaptureStats, Direction, TimestampSource } from './capture.js';
 export { Batch } from './batch.js';
+export type { BatchLike, PacketViewLike } from './batch-like.js';
 export { PacketView } from './packet.js';
 export type { CopiedPacket } from './packet.js';
 export { RingReader } from './reader.js';

@@ -8,7 +8,7 @@
  * released every getter throws a NetringError with code ERELEASED, so misuse
  * is caught instead of silently reading a block the kernel is refilling.
  */
-import type { PacketLike } from '../packet-like.js';
+import type { PacketViewLike } from './batch-like.js';
 import { NetringError } from '../errors.js';
 import {
   TP_STATUS_COPY, TP_STATUS_LOSING, TP_STATUS_TS_RAW_HARDWARE, TP_STATUS_TS_SYS_HARDWARE,
@@ -23,8 +23,8 @@ function released(): NetringError {
   return new NetringError('packet view used after its batch was released (copy() what you keep)', 'ERELEASED');
 }
 
-/** A packet in a ring block, read in place. Implements {@link PacketLike}. */
-export class PacketView implements PacketLike {
+/** A packet in a ring block, read in place. Implements {@link PacketViewLike}. */
+export class PacketView implements PacketViewLike {
   /** The whole ring as bytes (the backing store, never copied). */
   readonly data: Uint8Array;
   /** Link type: always 1 (Ethernet) for AF_PACKET SOCK_RAW on Ethernet-like devices. */

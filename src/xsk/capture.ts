@@ -1,0 +1,314 @@
+/**
+ * XskCapture: live capture through an AF_XDP socket on one RX queue, behind
+ * the same batch/view API as the TPACKET_V3 Capture:
+ *
+ *   for await (const batch of capture) { ... }     async iterator
+ *   capture.start((batch) => { ... })              callback, time-sliced
+ *   capture.nextBatch(timeoutMs)                    blocking, for worker threads
+ *   capture.takeBatch()                             a batch you release yourself, in any order
+ *
+ * Set-up: the AF_XDP socket (socket.ts) with its fill ring stocked, then the
+ * XDP program (attach.ts: filter, redirect to the XSKMAP, else XDP_PASS)
+ * attached through a BPF link, then the socket put in the map. Close runs
+ * the other way: the socket leaves the map, the last socket on the
+ * interface detaches the program, then the socket closes.
+ *
+ * Kicks: the kernel is woken (recvfrom) only when the fill ring's
+ * need-wakeup flag asks for it, and only when the RX ring is empty.
+ */
+import { native, type Watcher } from '../native.js';
+import { BPF_MAP_DELETE_ELEM, BPF_MAP_UPDATE_ELEM, POLLERR, POLLIN } from '../constants.js';
+import { NetringError, sys } from '../errors.js';
+import type { BpfProgram } from '../ring/cbpf.js';
+import { XdpAttachment, type XdpMode } from './attach.js';
+import { XskPacketView, type XskBatch } from './batch.js';
+import { XskReader } from './reader.js';
+import { rxQueueCount, XskSocket, type BusyPoll, type CopyMode, type XskKernelStats } from './socket.js';
+
+/** Options of an AF_XDP capture (`openCapture({ backend: 'xdp', ... })`). */
+export interface XdpCaptureOptions {
+  /** Selects this backend. */
+  backend: 'xdp';
+  /** Interface name (required). */
+  iface: string;
+  /** RX queue (default 0). One socket per queue: open one capture per queue, or use a fan-out group. */
+  queue?: number;
+  /** Classic BPF filter, run inside the XDP program: non-matching frames continue up the stack untouched. */
+  filter?: BpfProgram;
+  /** Bytes of each frame the view exposes (default 262144, i.e. whole frames). */
+  snaplen?: number;
+  /** Descriptors per batch at most (default 256). */
+  budget?: number;
+  /** RX ring entries (power of two, default 2048). */
+  rxSize?: number;
+  /** Fill ring entries (power of two, default 4096). */
+  fillSize?: number;
+  /** UMEM frame size, 2048 or 4096 (default 4096). */
+  frameSize?: number;
+  /** UMEM frames for RX (default fillSize + rxSize). */
+  frames?: number;
+  /** copy, zerocopy or auto (default auto: zero-copy when the driver has it, else copy; see `zeroCopy`). */
+  copyMode?: CopyMode;
+  /** XDP in the driver (native), on the skb (generic), or auto (native when the driver has it). Default auto. */
+  xdpMode?: XdpMode;
+  /** Busy polling (SO_PREFER_BUSY_POLL / SO_BUSY_POLL / SO_BUSY_POLL_BUDGET); off by default. */
+  busyPoll?: BusyPoll | boolean;
+  /** Batches that may be held at once with takeBatch() (default 16). */
+  maxHeldBatches?: number;
+  /**
+   * Use this XSKMAP (fd) instead of attaching a program: a fan-out group's
+   * parent attached one for every queue. The capture only registers its socket.
+   */
+  xskMapFd?: number;
+}
+
+/** Statistics in the shape of the AF_PACKET capture's, plus the AF_XDP counters. */
+export interface XdpCaptureStats {
+  /** Packets handed to user code through batches. */
+  received: number;
+  /** Packets the kernel delivered or dropped for this socket (received + waiting + drops). */
+  kernelPackets: number;
+  /** Frames the kernel dropped: rx_dropped + rx_ring_full + rx_invalid_descs. */
+  drops: number;
+  /** Frames dropped because the fill ring was empty (rx_fill_ring_empty_descs; counted in drops too). */
+  freezes: number;
+  /** Batches handed to user code. */
+  batches: number;
+  /** The raw XDP_STATISTICS counters. */
+  xdp: XskKernelStats;
+}
+
+const SNAPLEN_MAX = 262144;
+const BATCHES_PER_TURN = 16;
+
+export class XskCapture implements AsyncIterable<XskBatch> {
+  readonly backend = 'xdp' as const;
+  readonly iface: string;
+  readonly ifindex: number;
+  readonly queue: number;
+  readonly snaplen: number;
+  /** The socket (rings, UMEM). */
+  readonly socket: XskSocket;
+  /** True when the kernel bound the socket in zero-copy mode (false: copy mode). */
+  readonly zeroCopy: boolean;
+  /** Where the XDP program runs ('native' or 'generic'); null when a group's parent attached it. */
+  readonly xdpMode: 'native' | 'generic' | null;
+  private readonly reader: XskReader;
+  private readonly attachment: XdpAttachment | null;
+  private readonly mapFd: number;
+  private watcher: Watcher | null = null;
+  private waiter: ((ok: boolean) => void) | null = null;
+  private handler: ((batch: XskBatch) => void) | null = null;
+  private closed = false;
+  private final: XskKernelStats | null = null;
+  /** Kicks issued (wakeup syscalls). */
+  kicks = 0;
+
+  /** @internal use openCapture({ backend: 'xdp', ... }) */
+  constructor(o: XdpCaptureOptions) {
+    if (!o || typeof o.iface !== 'string' || o.iface.length === 0)
+      throw new NetringError('openCapture: `iface` (an interface name) is required', 'EINVAL');
+    const snaplen = o.snaplen ?? SNAPLEN_MAX;
+    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > SNAPLEN_MAX)
+      throw new NetringError(`snaplen must be an integer in 1..${SNAPLEN_MAX} (got ${String(snaplen)})`, 'EINVAL');
+    const budget = o.budget ?? 256;
+    if (!Number.isInteger(budget) || budget < 1 || budget > 65536) throw new NetringError(`budget must be an integer in 1..65536 (got ${String(budget)})`, 'EINVAL');
+    const maxHeld = o.maxHeldBatches ?? 16;
+    if (!Number.isInteger(maxHeld) || maxHeld < 1) throw new NetringError(`maxHeldBatches must be a positive integer (got ${String(maxHeld)})`, 'EINVAL');
+    this.iface = o.iface;
+    this.snaplen = snaplen;
+    const sock = new XskSocket({
+      iface: o.iface, queue: o.queue, rxSize: o.rxSize, fillSize: o.fillSize, frameSize: o.frameSize, rxFrames: o.frames,
+      copyMode: o.copyMode, busyPoll: o.busyPoll,
+    });
+    this.socket = sock;
+    this.ifindex = sock.ifindex;
+    this.queue = sock.queue;
+    this.zeroCopy = sock.zeroCopy;
+    let att: XdpAttachment | null = null;
+    try {
+      const fs = sock.umem.frameSize;
+      this.reader = new XskReader(sock.rx!, sock.fill!, {
+        budget, frameSize: fs, firstAddr: sock.frameAddr(sock.rxFrames.first), frames: sock.rxFrames.count, maxBatches: maxHeld,
+        view: () => new XskPacketView(sock.umem.bytes, sock.ifindex, snaplen),
+      });
+      if (o.xskMapFd !== undefined) {
+        this.mapFd = o.xskMapFd;
+      } else {
+        att = XdpAttachment.attach({ iface: o.iface, ifindex: sock.ifindex, queues: Math.max(sock.queue + 1, rxQueueCount(o.iface)), mode: o.xdpMode, filter: o.filter });
+        this.mapFd = att.mapFd;
+      }
+      this.attachment = att;
+      this.xdpMode = att?.mode ?? null;
+      if (att !== null) att.addSocket(sock.queue, sock.fd);
+      else registerInMap(this.mapFd, sock.queue, sock.fd, o.iface);
+    } catch (e) {
+      att?.leave();
+      sock.close();
+      throw e;
+    }
+  }
+
+  /** A batch of the RX descriptors ready now, or null (never blocks). Releases the previous such batch. */
+  tryBatch(): XskBatch | null {
+    this.ensureOpen();
+    const b = this.reader.acquire(false);
+    if (b === null) this.wakeIfAsked();
+    return b;
+  }
+
+  /**
+   * A batch that stays yours until you call its release(), in any order with
+   * other held batches (at most maxHeldBatches at once). Null when none is ready.
+   */
+  takeBatch(): XskBatch | null {
+    this.ensureOpen();
+    const b = this.reader.acquire(true);
+    if (b === null) this.wakeIfAsked();
+    return b;
+  }
+
+  /** The next batch, blocking in poll(2) up to timeoutMs (-1 = forever). For worker threads. Null on timeout. */
+  nextBatch(timeoutMs = -1): XskBatch | null {
+    this.ensureOpen();
+    const b = this.reader.acquire(false);
+    if (b !== null || timeoutMs === 0) return b;
+    const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+    for (;;) {
+      this.wakeIfAsked();
+      const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
+      const rev = native.poll(this.socket.fd, POLLIN | POLLERR, left > 0x7fffffff ? -1 : left);
+      if (this.closed) return null;
+      const got = this.reader.acquire(false);
+      if (got !== null) return got;
+      if (rev === 0 && Date.now() >= deadline) return null;
+    }
+  }
+
+  /** recvfrom() kick when the kernel flagged the fill ring (need_wakeup) and nothing is waiting. */
+  private wakeIfAsked(): void {
+    if (this.socket.needWakeup && this.socket.fill!.needWakeup()) {
+      this.kicks++;
+      this.socket.kickRx();
+    }
+  }
+
+  private wait(): Promise<boolean> {
+    if (this.reader.ready() > 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.watch(true);
+    });
+  }
+
+  private watch(on: boolean): void {
+    if (this.closed) return;
+    if (this.watcher === null) this.watcher = native.watch(this.socket.fd, () => this.onReadable());
+    if (on) {
+      this.wakeIfAsked();
+      native.watcherStart(this.watcher, POLLIN);
+    } else native.watcherStop(this.watcher);
+  }
+
+  private onReadable(): void {
+    if (this.closed) return;
+    if (this.waiter !== null) {
+      if (this.reader.ready() === 0) return;
+      const w = this.waiter;
+      this.waiter = null;
+      if (this.handler === null) this.watch(false);
+      w(true);
+      return;
+    }
+    if (this.handler !== null) {
+      for (let n = 0; n < BATCHES_PER_TURN; n++) {
+        const b = this.reader.acquire(false);
+        if (b === null) { this.wakeIfAsked(); break; }
+        this.handler(b);
+        if (this.closed || this.handler === null) break;
+        b.release();
+      }
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<XskBatch, void, undefined> {
+    try {
+      while (!this.closed) {
+        const b = this.reader.acquire(false);
+        if (b !== null) { yield b; continue; }
+        if (!(await this.wait())) return;
+      }
+    } finally {
+      if (!this.closed) this.reader.releaseCurrent();
+    }
+  }
+
+  /** Callback form: fn runs for each batch, at most 16 per event-loop turn; the batch is released when fn returns. */
+  start(fn: (batch: XskBatch) => void): this {
+    this.ensureOpen();
+    if (this.waiter !== null) throw new NetringError('capture is being iterated; use one receive form at a time', 'EBUSY');
+    this.handler = fn;
+    this.watch(true);
+    return this;
+  }
+
+  stop(): this {
+    this.handler = null;
+    if (!this.closed) this.watch(false);
+    return this;
+  }
+
+  /** Running totals (XDP_STATISTICS is cumulative in the kernel). */
+  stats(): XdpCaptureStats {
+    const x = this.closed ? this.final ?? this.socket.kernelStats() : this.socket.kernelStats();
+    const drops = x.rxDropped + x.rxRingFull + x.rxInvalidDescs;
+    const waiting = this.closed ? 0 : this.reader.ready();
+    return {
+      received: this.reader.packets, kernelPackets: this.reader.packets + waiting + drops, drops,
+      freezes: x.rxFillRingEmptyDescs, batches: this.reader.batches, xdp: x,
+    };
+  }
+
+  get isOpen(): boolean { return !this.closed; }
+
+  /**
+   * Close: the socket leaves the XSKMAP, the program is detached (link closed)
+   * when this was the interface's last AF_XDP capture in this thread, then
+   * the socket closes. Idempotent; safe inside a batch handler.
+   */
+  close(): void {
+    if (this.closed) return;
+    try { this.final = this.socket.kernelStats(); } catch { /* best effort */ }
+    this.closed = true;
+    this.handler = null;
+    if (this.watcher !== null) { native.watcherClose(this.watcher); this.watcher = null; }
+    if (this.attachment !== null) {
+      this.attachment.removeSocket(this.queue);
+      this.attachment.leave();
+    } else {
+      unregisterFromMap(this.mapFd, this.queue);
+    }
+    this.socket.close();
+    const w = this.waiter;
+    this.waiter = null;
+    if (w !== null) w(false);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new NetringError(`capture on ${this.iface} queue ${this.queue} is closed`, 'ECLOSED');
+  }
+}
+
+function registerInMap(mapFd: number, queue: number, fd: number, iface: string): void {
+  sys({ op: `register the AF_XDP socket of ${iface} queue ${queue} in the XSKMAP`, iface },
+    () => native.bpfMapOp(BPF_MAP_UPDATE_ELEM, mapFd, new Uint32Array([queue]), new Uint32Array([fd]), 0));
+}
+
+function unregisterFromMap(mapFd: number, queue: number): void {
+  try { native.bpfMapOp(BPF_MAP_DELETE_ELEM, mapFd, new Uint32Array([queue]), new Uint32Array(1), 0); } catch { /* gone */ }
+}
+
+/** Open an AF_XDP capture on one queue of an interface. */
+export function openXdpCapture(o: XdpCaptureOptions): XskCapture {
+  return new XskCapture(o);
+}

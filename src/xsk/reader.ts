@@ -1,0 +1,132 @@
+/**
+ * XskReader: takes RX descriptors off the RX ring into batches and gives
+ * their frames back through the fill ring. Pure ring arithmetic over the
+ * mapped rings: no syscall (the capture decides when to kick or poll).
+ *
+ * Frame bookkeeping: a socket owns `rxFrames` frames. Each one is, at any
+ * time, in exactly one place: the fill ring (the kernel's to fill), the RX
+ * ring (filled, not yet taken), a held batch, or the spare stack (when the
+ * fill ring had no room). Taking a batch moves frames RX ring -> batch;
+ * releasing moves batch -> fill ring (spare stack first), so a frame is never
+ * handed out twice nor lost, whatever the order batches are released in.
+ */
+import { NetringError } from '../errors.js';
+import { XskBatch, XskPacketView, type XskBatchOwner } from './batch.js';
+import type { ConsumerRing, ProducerRing } from './rings.js';
+
+export class XskReader implements XskBatchOwner {
+  readonly budget: number;
+  /** Packets handed out so far. */
+  packets = 0;
+  /** Batches handed out so far. */
+  batches = 0;
+  /** The batch handed out by acquire() without `hold` (released by the next acquire). */
+  private current: XskBatch | null = null;
+  private readonly free: XskBatch[] = [];
+  private readonly rx: ConsumerRing;
+  private readonly fill: ProducerRing;
+  private readonly frameMask: number;
+  private readonly spare: Uint32Array;
+  private spareN = 0;
+  private readonly makeView: () => XskPacketView;
+  private made = 0;
+  private readonly maxBatches: number;
+
+  constructor(rx: ConsumerRing, fill: ProducerRing, o: { budget: number; frameSize: number; firstAddr: number; frames: number; maxBatches: number; view: () => XskPacketView }) {
+    this.rx = rx;
+    this.fill = fill;
+    this.budget = o.budget;
+    this.frameMask = ~(o.frameSize - 1);
+    this.makeView = o.view;
+    this.maxBatches = o.maxBatches;
+    this.spare = new Uint32Array(o.frames);
+    // every frame starts on the spare stack, then as many as fit go to the fill ring
+    for (let i = o.frames - 1; i >= 0; i--) this.spare[this.spareN++] = o.firstAddr + i * o.frameSize;
+    this.refill();
+  }
+
+  /** Move spare frames into the fill ring (as many as fit). Returns frames moved. */
+  refill(): number {
+    const n = Math.min(this.spareN, this.fill.free(this.spareN));
+    if (n === 0) return 0;
+    const d = this.fill.desc;
+    const mask = this.fill.mask;
+    let p = this.fill.next;
+    for (let i = 0; i < n; i++, p++) {
+      const j = (p & mask) << 1;
+      d[j] = this.spare[--this.spareN];
+      d[j + 1] = 0;
+    }
+    this.fill.submit(n);
+    return n;
+  }
+
+  /** Descriptors waiting on the RX ring (up to the budget). */
+  ready(): number { return this.rx.peek(this.budget); }
+
+  /**
+   * Take up to `budget` ready descriptors as a batch; null when none. Without
+   * `hold` the previous such batch is released first (the loop forms); with
+   * `hold` the batch stays the caller's until it calls release().
+   */
+  acquire(hold = false): XskBatch | null {
+    if (!hold && this.current !== null) { this.releaseXskBatch(this.current); }
+    const n = this.rx.peek(this.budget);
+    if (n === 0) return null;
+    const b = this.take();
+    const d = this.rx.desc;
+    const mask = this.rx.mask;
+    const c = this.rx.next;
+    const addr = b._addr;
+    const len = b._len;
+    for (let i = 0; i < n; i++) {
+      const j = ((c + i) & mask) << 2; // 16-byte descriptors: u32 words addr_lo, addr_hi, len, options
+      addr[i] = d[j];
+      len[i] = d[j + 2];
+    }
+    this.rx.release(n);
+    b.count = n;
+    b.index = -1;
+    b.seq = ++this.batches;
+    b._held = true;
+    const ms = performance.timeOrigin + performance.now();
+    const sec = Math.floor(ms / 1000);
+    b.packet.sec = sec;
+    b.packet.nsec = Math.floor((ms - sec * 1000) * 1e6);
+    b.packet._a = -1;
+    this.packets += n;
+    if (!hold) this.current = b;
+    return b;
+  }
+
+  private take(): XskBatch {
+    const b = this.free.pop();
+    if (b !== undefined) return b;
+    if (this.made >= this.maxBatches)
+      throw new NetringError(`too many AF_XDP batches held at once (${this.maxBatches}): release some first`, 'EBUSY');
+    this.made++;
+    return new XskBatch(this, this.budget, this.makeView());
+  }
+
+  /** @internal give a batch's frames back: spare stack first, then the fill ring in one submit. */
+  releaseXskBatch(b: XskBatch): void {
+    if (!b._held) return;
+    b._held = false;
+    b.packet._a = -1;
+    if (this.current === b) this.current = null;
+    const mask = this.frameMask;
+    const addr = b._addr;
+    for (let i = 0; i < b.count; i++) this.spare[this.spareN++] = (addr[i] & mask) >>> 0;
+    b.count = 0;
+    this.free.push(b);
+    this.refill();
+  }
+
+  /** Release the current (auto) batch, if any. */
+  releaseCurrent(): void {
+    if (this.current !== null) this.releaseXskBatch(this.current);
+  }
+
+  /** Frames waiting on the spare stack (the fill ring had no room). */
+  get spareFrames(): number { return this.spareN; }
+}
