@@ -10,7 +10,8 @@
         "native/watch.c",
         "native/ioctl.c",
         "native/bpf.c",
-        "native/sched.c"
+        "native/sched.c",
+        "native/xsk.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]

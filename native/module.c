@@ -11,6 +11,7 @@
  *   ioctl.c   ethtool timestamping info, hardware timestamp config
  *   bpf.c     bpf(2): programs, maps, links, test runs
  *   sched.c   CPU affinity, thread id, current CPU
+ *   xsk.c     AF_XDP: UMEM, rings, bind, wakeups, XDP link
  *
  * Failures throw a JS Error with .code = errno name ("EPERM"), .errno and
  * .syscall; bad arguments throw RangeError/TypeError. The TypeScript layer
@@ -25,6 +26,7 @@ static napi_value init(napi_env env, napi_value exports) {
   init_ioctl(env, exports);
   init_bpf(env, exports);
   init_sched(env, exports);
+  init_xsk(env, exports);
   return exports;
 }
 

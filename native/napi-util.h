@@ -67,5 +67,6 @@ void init_watch(napi_env env, napi_value exports);
 void init_ioctl(napi_env env, napi_value exports);
 void init_bpf(napi_env env, napi_value exports);
 void init_sched(napi_env env, napi_value exports);
+void init_xsk(napi_env env, napi_value exports);
 
 #endif
