@@ -29,6 +29,7 @@ export interface CaptureCliOptions {
   snaplen?: number;
   filterBpf?: string;
   filter?: string;
+  filterFile?: string;
   program?: string;
   blockSize?: number;
   blockCount?: number;
@@ -81,7 +82,9 @@ export function registerCapture(program: Command): void {
     .option('-c, --count <n>', 'stop after n packets', intArg('-c', 1))
     .option('--seconds <n>', 'stop after n seconds', numArg('--seconds', 0))
     .option('-s, --snaplen <n>', 'bytes kept per packet (default 262144)', intArg('-s', 1, 262144))
-    .option('-f, --filter <expr>', 'tcpdump filter expression (compiled to kernel BPF, residual in JS)')
+    .argument('[expression...]', "tcpdump filter expression as the remaining words, as tcpdump takes it (e.g. tcp port 80)")
+    .option('-f, --filter <expr>', 'tcpdump filter expression as one argument (same as trailing words)')
+    .option('-F, --filter-file <file>', 'read the filter expression from a file (# starts a comment), like tcpdump -F')
     .option('--program <text>', "PFQ-style program, e.g. 'ip >-> udp >-> steer_flow'")
     .option('--filter-bpf <file|json>', 'classic BPF program: a file or inline JSON / `tcpdump -ddd` text')
     .option('--block-size <bytes>', 'ring block size (multiple of 4096; default 1M)', sizeArg('--block-size'))
@@ -97,10 +100,31 @@ export function registerCapture(program: Command): void {
     .option('--cpus <list>', "with --workers: pin worker i to the i-th CPU of the list (e.g. 0,1) or 'auto'")
     .option('-q, --quiet', 'do not print packets (count only)')
     .option('--json', 'print the final summary as JSON on stdout')
-    .action(async (opts: CaptureCliOptions) => {
+    .action(async (words: string[], opts: CaptureCliOptions) => {
+      opts.filter = filterExpression(words, opts);
       const s = await runCapture(opts);
       report(s, opts);
     });
+}
+
+/**
+ * The filter expression from exactly one of: trailing words, -f EXPR, -F FILE
+ * (tcpdump strips `#` comments from the file). Undefined when none is given.
+ */
+export function filterExpression(words: string[], opts: { filter?: string; filterFile?: string }): string | undefined {
+  const given = [words.length > 0, opts.filter !== undefined, opts.filterFile !== undefined].filter(Boolean).length;
+  if (given > 1) {
+    throw new UsageError(`filter given twice: use one of trailing words (${JSON.stringify(words.join(' '))}), -f EXPR or -F FILE`);
+  }
+  if (words.length > 0) return words.join(' ');
+  if (opts.filterFile === undefined) return opts.filter;
+  let text: string;
+  try {
+    text = readFileSync(opts.filterFile, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read filter file ${opts.filterFile}: ${(e as Error).message}`);
+  }
+  return text.replace(/#[^\n]*/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 function loadBpf(arg: string): BpfProgram {

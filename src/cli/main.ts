@@ -18,6 +18,7 @@ program
   .description('zero-copy packet capture and processing for Linux')
   .version('0.1.0')
   .exitOverride()
+  .allowExcessArguments(false) // inherited by every command: a stray word is an error, never ignored
   .showHelpAfterError('(run with --help for usage)');
 
 registerCapture(program);

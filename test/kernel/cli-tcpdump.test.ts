@@ -1,0 +1,53 @@
+/**
+ * `netring capture` live, the way a tcpdump user runs it: the filter as
+ * trailing words, piping into `head`, tcpdump's flags. Real veths.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { needRoot, RawSender, run, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { MAIN, tmpDir } from '../helpers/cli.js';
+
+interface Running { child: ChildProcess; out: () => string; err: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }
+
+/** Start `netring ARGS` (optionally `| sh -c PIPE`) and resolve once its socket is open (promisc flag set). */
+async function start(iface: string, args: string[], pipe?: string): Promise<Running> {
+  const child = pipe === undefined
+    ? spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${MAIN}" ${args.map((a) => `'${a}'`).join(' ')} | ${pipe}; echo "status \${PIPESTATUS[0]}" >&2`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { err += d; });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  for (let i = 0; i < 250; i++) {
+    if (run('ip', ['link', 'show', iface]).includes('PROMISC')) break;
+    await sleep(20);
+  }
+  await sleep(100);
+  return { child, out: () => out, err: () => err, exit };
+}
+
+test('capture -i IF -w FILE tcp-style trailing filter: only matching packets are written', { skip: needRoot }, async () => {
+  const dir = tmpDir();
+  try {
+    await withVeth(async ({ a, b }) => {
+      const file = join(dir, 'f.pcap');
+      const c = await start(b, ['capture', '-i', b, '-w', file, '-c', '20', '--json', 'udp', 'dst', 'port', '5001']);
+      const tx = new RawSender(a);
+      // 60 frames, every third to port 5001: exactly 20 match
+      tx.send(Array.from({ length: 60 }, (_, i) => udpFrame({ sport: 2000 + i, dport: i % 3 === 0 ? 5001 : 53 })));
+      tx.close();
+      const { code } = await c.exit;
+      assert.equal(code, 0, c.err());
+      const s = JSON.parse(c.out().trim());
+      assert.equal(s.written, 20);
+      assert.equal(s.received, 20, 'the filter ran in the kernel: nothing else reached netring');
+      const all = execFileSync('tcpdump', ['-r', file, '-nn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+      assert.equal(all.length, 20);
+      for (const l of all) assert.match(l, /\.5001: UDP/);
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

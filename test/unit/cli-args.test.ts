@@ -1,0 +1,109 @@
+/**
+ * Command-line parsing as a tcpdump user types it: the filter as trailing
+ * words (and -F FILE, and -f), and every unexpected word refused (exit 2)
+ * instead of silently ignored. Offline (-r) only: no root needed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, tmpDir, writePcap } from '../helpers/cli.js';
+import { eth, ipv4, tcp, udp } from './decode-craft.js';
+
+const frames = [
+  eth(0x0800, ipv4({ proto: 6 }, tcp({ sp: 40000, dp: 80, flags: 0x02 }))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(1234, 53, [1, 2, 3, 4]))),
+  eth(0x0800, ipv4({ proto: 6 }, tcp({ sp: 80, dp: 40000, flags: 0x12 }))),
+  eth(0x0800, ipv4({ proto: 6 }, tcp({ sp: 40001, dp: 443, flags: 0x02 }))),
+  eth(0x0800, ipv4({ proto: 17 }, udp(53, 1234, [5, 6, 7, 8]))),
+  eth(0x0800, ipv4({ proto: 6 }, tcp({ sp: 40000, dp: 80, flags: 0x10 }))),
+];
+
+function tcpdumpCount(file: string, expr: string): number {
+  const out = execFileSync('tcpdump', ['-r', file, '-nn', expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return out.split('\n').filter((l) => l.length > 0).length;
+}
+
+test('capture -r FILE tcp port 80: the trailing words are the filter, as in tcpdump', () => {
+  const dir = tmpDir();
+  try {
+    const file = writePcap(join(dir, 'mix.pcap'), frames);
+    assert.equal(tcpdumpCount(file, 'tcp port 80'), 3);
+    const r = cli(['capture', '-r', file, 'tcp', 'port', '80', '--json', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).matched, 3);
+    // one quoted word works too, and options may follow the filter
+    const q = cli(['capture', '-r', file, 'udp port 53', '-q', '--json']);
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal(JSON.parse(q.stdout).matched, 2);
+    // printed lines: only the matching packets
+    const p = cli(['capture', '-r', file, 'tcp', 'port', '443']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.stdout.trim().split('\n').length, 1);
+    assert.match(p.stdout, /\.443: Flags \[S\]/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('capture -r FILE -w OUT tcp port 80 writes only the matching packets', () => {
+  const dir = tmpDir();
+  try {
+    const file = writePcap(join(dir, 'mix.pcap'), frames);
+    const out = join(dir, 'out.pcap');
+    const r = cli(['capture', '-r', file, '-w', out, 'tcp', 'port', '80', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).written, 3);
+    assert.equal(tcpdumpCount(out, ''), 3);
+    assert.equal(tcpdumpCount(out, 'tcp port 80'), 3);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('capture -F FILE reads the filter from a file (# comments), like tcpdump -F', () => {
+  const dir = tmpDir();
+  try {
+    const file = writePcap(join(dir, 'mix.pcap'), frames);
+    const f = join(dir, 'filter.txt');
+    writeFileSync(f, '# web only\ntcp and\n  port 80 # plain http\n');
+    const r = cli(['capture', '-r', file, '-F', f, '--json', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).matched, 3);
+    const both = cli(['capture', '-r', file, '-F', f, 'udp', '-q']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /filter/);
+    const missing = cli(['capture', '-r', file, '-F', join(dir, 'nope.txt'), '-q']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.txt/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('capture: -f EXPR still works; -f together with trailing words is refused, not merged', () => {
+  const dir = tmpDir();
+  try {
+    const file = writePcap(join(dir, 'mix.pcap'), frames);
+    const r = cli(['capture', '-r', file, '-f', 'tcp port 80', '--json', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).matched, 3);
+    const both = cli(['capture', '-r', file, '-f', 'tcp', 'port', '80', '-q']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /filter given twice/);
+    const prog = cli(['capture', '-r', file, '--program', 'ip >-> udp', 'tcp', '-q']);
+    assert.equal(prog.code, 2);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('an unexpected positional argument is a usage error (exit 2) in every command', () => {
+  for (const args of [
+    ['demo', 'extra'],
+    ['gen', '-i', 'lo', 'extra'],
+    ['ping', '-i', 'lo', 'extra', 'words'],
+    ['netring-typo'],
+  ]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /too many arguments|unknown command/, args.join(' '));
+  }
+  // compile takes its expression as positional words
+  const c = cli(['compile', '-d', 'tcp', 'port', '80']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(c.stdout, execFileSync('tcpdump', ['-d', 'tcp port 80'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/#65535/g, '#262144'));
+});
