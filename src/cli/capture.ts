@@ -17,6 +17,7 @@ import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.j
 import { runFanoutCapture } from './fanout-capture.js';
 import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
+import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
 
 /** Options of `netring capture` as commander parses them. */
 export interface CaptureCliOptions {
@@ -217,7 +218,7 @@ class Sink {
 
   flushLines(): void {
     if (this.lines.length > 0) {
-      process.stdout.write(this.lines.join('\n') + '\n');
+      writeOut(this.lines.join('\n') + '\n');
       this.lines = [];
     }
   }
@@ -262,6 +263,7 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
       status.stop();
       clearTimeout(timer);
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
+      offClosed();
       cap.stop();
       sink.flushLines();
       const st = cap.stats();
@@ -274,6 +276,7 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
       });
     };
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
+    const offClosed = onStdoutClosed(finish); // `| head`: the reader went away, end like a Ctrl-C
     const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
     cap.start((batch: Batch) => {
       for (let p = batch.next(); p !== null; p = batch.next()) {
@@ -306,8 +309,8 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
       if (sink.take(rec) && sink.matched >= limit) break;
       if ((++n & 0xfff) === 0) {
         sink.flushLines();
-        await new Promise((r) => setImmediate(r)); // let Ctrl-C in
-        if (stop) break;
+        await new Promise((r) => setImmediate(r)); // let Ctrl-C (and a closed stdout's EPIPE) in
+        if (stop || stdoutClosed()) break;
       }
     }
     sink?.flushLines();
@@ -333,5 +336,5 @@ function report(s: CaptureSummary, opts: CaptureCliOptions): void {
     ...Object.entries(s.counters ?? {}).map(([k, v]) => `counter ${k}: ${v}`),
   ];
   process.stderr.write(lines.join('\n') + '\n');
-  if (opts.json) process.stdout.write(JSON.stringify(s) + '\n');
+  if (opts.json) writeOut(JSON.stringify(s) + '\n');
 }

@@ -11,6 +11,9 @@ import { registerGen } from './gen.js';
 import { registerPing } from './ping.js';
 import { LangError } from '../lang/index.js';
 import { UsageError } from './args.js';
+import { guardStdout } from './stdout.js';
+
+guardStdout(); // `netring ... | head`: a closed stdout ends the command quietly
 
 const program = new Command();
 program

@@ -51,3 +51,26 @@ test('capture -i IF -w FILE tcp-style trailing filter: only matching packets are
     });
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('capture -i IF | head -2 (also with --program): ends quietly, exit 0, summary printed', { skip: needRoot }, async () => {
+  const dir = tmpDir();
+  try {
+    await withVeth(async ({ a, b }) => {
+      for (const extra of [[], ['--program', 'ip >-> udp']]) {
+        const c = await start(b, ['capture', '-i', b, ...extra], 'head -2');
+        const tx = new RawSender(a);
+        tx.send(Array.from({ length: 10 }, (_, i) => udpFrame({ sport: 3000 + i })));
+        await sleep(300); // head has its 2 lines and exits
+        tx.send(Array.from({ length: 10 }, (_, i) => udpFrame({ sport: 4000 + i }))); // the next write meets the closed pipe
+        tx.close();
+        const timer = setTimeout(() => c.child.kill('SIGKILL'), 10_000);
+        await c.exit;
+        clearTimeout(timer);
+        assert.equal(c.out().trim().split('\n').length, 2);
+        assert.match(c.err(), /status 0\n/, c.err());
+        assert.doesNotMatch(c.err(), /EPIPE|Error|\n\s+at /, c.err());
+        assert.match(c.err(), /packets received/);
+      }
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tmpDir, writePcap } from '../helpers/cli.js';
+import { cli, MAIN, tmpDir, writePcap } from '../helpers/cli.js';
 import { eth, ipv4, tcp, udp } from './decode-craft.js';
 
 const frames = [
@@ -106,4 +106,24 @@ test('an unexpected positional argument is a usage error (exit 2) in every comma
   const c = cli(['compile', '-d', 'tcp', 'port', '80']);
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.stdout, execFileSync('tcpdump', ['-d', 'tcp port 80'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/#65535/g, '#262144'));
+});
+
+test('capture -r BIG | head -2: a closed stdout ends the run quietly with exit 0 and the summary', () => {
+  const dir = tmpDir();
+  try {
+    const many = Array.from({ length: 30_000 }, (_, i) => eth(0x0800, ipv4({ proto: 17 }, udp(1000 + (i & 0xfff), 53, [i & 255, 1, 2, 3]))));
+    const file = writePcap(join(dir, 'big.pcap'), many);
+    for (const extra of [[], ['--program', 'ip >-> udp']]) {
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" capture -r "${file}" ${extra.map((a) => `'${a}'`).join(' ')} | head -2; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.stdout.split('\n').filter(Boolean).length, 2);
+      assert.match(r.stderr, /status 0\n/, r.stderr);
+      assert.doesNotMatch(r.stderr, /EPIPE|Error|at /, r.stderr);
+      assert.match(r.stderr, /packets received/, 'the summary is still printed on stderr');
+      assert.doesNotMatch(r.stderr, /30000 packets received/, 'reading stopped early');
+    }
+    // a command with a one-shot report: compile | head -1 exits 0 too
+    const c = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" compile 'tcp port 80 or udp port 53 or icmp' | head -1; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+    assert.match(c.stderr, /status 0\n/, c.stderr);
+    assert.doesNotMatch(c.stderr, /EPIPE/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
