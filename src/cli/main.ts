@@ -36,7 +36,9 @@ function fail(e: unknown): never {
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
   if (e instanceof LangError) {
-    process.stderr.write(`netring: ${e.pretty()}\n`);
+    // reason first (after the prefix), then the source and its caret line unprefixed, so the caret lines up
+    const [line, caret, ...reason] = e.pretty().split('\n');
+    process.stderr.write(reason.length > 0 ? `netring: ${reason.join('\n')}\n${line}\n${caret}\n` : `netring: ${e.pretty()}\n`);
     process.exit(2);
   }
   if (e instanceof UsageError) {

@@ -127,3 +127,27 @@ test('capture -r BIG | head -2: a closed stdout ends the run quietly with exit 0
     assert.doesNotMatch(c.stderr, /EPIPE/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('filter errors: the caret sits under the bad token (not shifted by the prefix) and the message quotes it', () => {
+  const r = cli(['compile', 'ether host 0g:00:00:00:00:01']);
+  assert.equal(r.code, 2);
+  const lines = r.stderr.split('\n');
+  assert.equal(lines[0], "netring: bogus ethernet address '0g:00:00:00:00:01' (at column 12)");
+  assert.equal(lines[1], 'ether host 0g:00:00:00:00:01');
+  assert.equal(lines[2], '           ^^^^^^^^^^^^^^^^^');
+  // every caret line: the carets start exactly under the quoted text
+  for (const [args, bad] of [
+    [['capture', '-r', '/dev/null', 'tcp', 'port', '8o'], '8o'],
+    [['compile', 'udp and host 300.1.1.1'], '300.1.1.1'],
+    [['capture', '-r', '/dev/null', '-f', 'vlan 4096 and ip'], 'vlan 4096'],
+  ] as const) {
+    const e = cli([...args]);
+    assert.equal(e.code, 2, e.stderr);
+    const [msg, src, caret] = e.stderr.split('\n');
+    assert.match(msg, /^netring: /);
+    const col = caret.indexOf('^');
+    assert.equal(src.slice(col, col + bad.length), bad, e.stderr);
+    assert.equal(caret.trim().length, bad.length, e.stderr);
+    assert.ok(msg.includes(`(at column ${col + 1})`), e.stderr);
+  }
+});

@@ -129,7 +129,9 @@ const ERRORS: Array<[string, number, number, string]> = [
   ['port 09', 5, 7, 'number 09 contains non-octal digit'],
   ['host 300.1.1.1', 5, 14, "invalid IPv4 address '300.1.1.1'"],
   ['99999999999 = 1', 0, 11, 'overflows 32 bits'],
-  ['ether host 00:11:22:33:44', 11, 23, 'bogus ethernet address'],
+  ['ether host 00:11:22:33:44', 11, 25, "bogus ethernet address '00:11:22:33:44'"],
+  ['ether host 0g:00:00:00:00:01', 11, 28, "bogus ethernet address '0g:00:00:00:00:01'"],
+  ['(ether src 1:2:3:4:5:6:7)', 11, 24, "bogus ethernet address '1:2:3:4:5:6:7'"],
 ];
 
 test('error table: position, span and reason for malformed inputs', () => {

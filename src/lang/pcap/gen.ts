@@ -602,7 +602,7 @@ class Gen {
   private ecode(s: string, q: Qual): Pred {
     this.noQual(q);
     const mac = parseMac(s);
-    if (!mac) this.err(`bogus ethernet address ${s}`);
+    if (!mac) this.err(`bogus ethernet address '${s}'`);
     if ((q.addr === 'host' || q.addr === 'default') && q.proto === 'link') return this.ehostop(mac, q.dir);
     return this.err('ethernet address used in non-ether expression');
   }

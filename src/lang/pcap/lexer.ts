@@ -199,6 +199,16 @@ export function parseNumberText(t: string, src: string, pos: number): number {
   return v >>> 0;
 }
 
+/** Bounds of the blank- and parenthesis-delimited word of `src` that holds offset `i`. */
+function wordAround(src: string, i: number): [number, number] {
+  const stop = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '(' || c === ')';
+  let s = i;
+  while (!stop(src[s - 1])) s--;
+  let e = i;
+  while (!stop(src[e])) e++;
+  return [s, e];
+}
+
 /** Split `src` into tokens (the last one is `eof`). Throws LangError on a bad character. */
 export function lex(src: string): Token[] {
   const toks: Token[] = [];
@@ -264,8 +274,11 @@ export function lex(src: string): Token[] {
       case 'hid6':
         tok.kind = 'hid6';
         break;
-      case 'bogusmac':
-        throw new LangError(`bogus ethernet address ${text}`, src, i, i + bestLen);
+      case 'bogusmac': {
+        // quote the whole word the user typed (e.g. 0g:00:00:00:00:01), not the fragment the scanner stopped at
+        const [ws, we] = wordAround(src, i);
+        throw new LangError(`bogus ethernet address '${src.slice(ws, we)}'`, src, ws, we);
+      }
       case 'id':
         break;
       case 'esc':
