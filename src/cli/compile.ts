@@ -9,7 +9,7 @@ import { compile, formatReport, type ReportPart } from '../lang/index.js';
 import { choiceArg, intArg } from './args.js';
 
 interface CompileOptions {
-  d?: boolean; dd?: boolean; ddd?: boolean; js?: boolean; explain?: boolean;
+  d: number; dd?: boolean; ddd?: boolean; js?: boolean; explain?: boolean;
   target: 'kernel' | 'file'; language: 'auto' | 'tcpdump' | 'pfq'; snaplen?: number; members?: number; weights?: string;
 }
 
@@ -18,9 +18,9 @@ export function registerCompile(program: Command): void {
     .command('compile')
     .description('compile a tcpdump expression or a PFQ-style program; print its classic BPF, JavaScript and kernel/JS split')
     .argument('<text...>', "expression or program (quote it), e.g. 'tcp port 80' or 'ip >-> udp >-> steer_flow'")
-    .option('-d', 'only the BPF listing (like tcpdump -d)')
-    .option('--dd', 'only the C fragment (like tcpdump -dd)')
-    .option('--ddd', 'only the decimal program, kernel-ready (like tcpdump -ddd)')
+    .option('-d', 'only the BPF listing (tcpdump -d); -dd the C fragment, -ddd the decimal program, as tcpdump spells them', (_v: string, n: number) => n + 1, 0)
+    .option('--dd', 'only the C fragment (same as -dd)')
+    .option('--ddd', 'only the decimal program, kernel-ready (same as -ddd)')
     .option('--js', 'only the generated JavaScript')
     .option('--explain', 'only the placement: what runs in the kernel, in the fan-out program, in JS, and why')
     .option('--language <l>', 'auto (default), tcpdump or pfq', choiceArg('--language', ['auto', 'tcpdump', 'pfq'] as const), 'auto')
@@ -34,9 +34,10 @@ export function registerCompile(program: Command): void {
         language: opts.language, target: opts.target, snaplen: opts.snaplen, members: opts.members, weights,
       });
       const parts: ReportPart[] = [];
-      if (opts.d) parts.push('d');
-      if (opts.dd) parts.push('dd');
-      if (opts.ddd) parts.push('ddd');
+      // commander reads -dd and -ddd as -d repeated: count them, as tcpdump does
+      if (opts.d === 1) parts.push('d');
+      if (opts.dd || opts.d === 2) parts.push('dd');
+      if (opts.ddd || opts.d >= 3) parts.push('ddd');
       if (opts.js) parts.push('js');
       if (opts.explain) parts.push('explain');
       if (parts.length === 0) parts.push('all');

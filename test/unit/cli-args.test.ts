@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, MAIN, tmpDir, writePcap } from '../helpers/cli.js';
 import { eth, ipv4, tcp, udp } from './decode-craft.js';
@@ -150,4 +150,19 @@ test('filter errors: the caret sits under the bad token (not shifted by the pref
     assert.equal(caret.trim().length, bad.length, e.stderr);
     assert.ok(msg.includes(`(at column ${col + 1})`), e.stderr);
   }
+});
+
+test('compile -d / -dd / -ddd print what tcpdump -d / -dd / -ddd print; plain compile prints what README says', () => {
+  for (const flag of ['-d', '-dd', '-ddd']) {
+    const ours = cli(['compile', flag, 'tcp', 'port', '80', 'and', 'not', 'vlan', '--target', 'file', '-s', '65535']);
+    assert.equal(ours.code, 0, ours.stderr);
+    const theirs = execFileSync('tcpdump', ['-s', '65535', flag, 'tcp port 80 and not vlan'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.equal(ours.stdout, theirs, flag);
+  }
+  const plain = cli(['compile', 'tcp port 80']);
+  assert.equal(plain.code, 0, plain.stderr);
+  const headings = plain.stdout.split('\n').filter((l) => l.startsWith('# ')).map((l) => l.replace(/:.*/, ''));
+  assert.deepEqual(headings, ['# expression', '# placement', '# classic BPF (tcpdump -d)', '# JavaScript']);
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  assert.match(readme, /netring compile 'tcp port 80' +# placement \(kernel\/JS split\), BPF listing \(-d\), generated JS\n/);
 });
