@@ -8,13 +8,13 @@
  */
 import { compileFilter } from '../src/lang/filter.js';
 import { compileProgram, type PipelineResult } from '../src/lang/pfq/compile.js';
-import { runBpf } from '../src/lang/cbpf/interp.js';
+import { runBpf } from '../src/bpf/index.js';
 import { genCbpf } from '../src/lang/cbpf/codegen.js';
 import { genJs, instantiate } from '../src/lang/js/codegen.js';
 import { buildDag, optimize, ret } from '../src/lang/ir/dag.js';
 import { and, or, test } from '../src/lang/ir/pred.js';
 import { Values } from '../src/lang/ir/value.js';
-import type { Insn } from '../src/lang/cbpf/insn.js';
+import type { BpfInsn as Insn } from '../src/bpf/index.js';
 import type { PacketLike } from '../src/packet-like.js';
 import { Rng } from '../src/util/random.js';
 

@@ -22,16 +22,18 @@ import { pathToFileURL } from 'node:url';
 import { native } from '../native.js';
 import { NetringError } from '../errors.js';
 import type { CaptureOptions } from '../ring/capture.js';
-import type { FanoutJoin } from './join.js';
+import type { FanoutJoin } from '../ring/fanout-join.js';
 import { planFanout, programFor, type FanoutPlan, type GroupFanout } from './plan.js';
 import {
   F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, STATE_NAMES, USER_COUNTERS, WState,
   type WorkerStateName,
 } from './shared.js';
 import { SlotTable } from './slots.js';
-import { cbpfToEbpf, loadSocketFilter, SteerTableMap } from './ebpf.js';
-import { tableProgram, tableValues, type TableAlloc } from './steering.js';
-import { toClasses, type Steering } from './steer-spec.js';
+import { cbpfToEbpf } from '../bpf/translate.js';
+import { progLoad, PROG_TYPE } from '../bpf/loader.js';
+import { SteerTableMap } from './table-map.js';
+import { tableProgram, tableValues, type TableAlloc } from '../lang/steer/codegen.js';
+import { toClasses, type Steering } from '../lang/steer/spec.js';
 import type { CtrlMessage, WorkerBoot, WorkerMessage } from './worker-main.js';
 
 /** Options of {@link group}. */
@@ -240,7 +242,7 @@ export class FanoutGroup extends EventEmitter {
     const map = new SteerTableMap(table.size);
     try {
       map.write(tableValues(table, Array.from({ length: this.size }, (_, i) => i)));
-      const prog = loadSocketFilter(cbpfToEbpf(program, { tableFd: map.fd }));
+      const prog = progLoad(PROG_TYPE.SOCKET_FILTER, cbpfToEbpf(program, { tableFd: map.fd }), { what: 'the eBPF steering program' }).fd;
       this.ebpf = { table, map, prog };
     } catch (e) {
       map.close();

@@ -4,10 +4,10 @@
  * to generate for the current member layout. Also the command-line text form.
  */
 import { NetringError } from '../errors.js';
-import type { BpfProgram, BpfInsn } from '../ring/cbpf.js';
-import type { FanoutFlags, FanoutMode } from './mode.js';
-import { needsProgram, parseSteer, toClasses, type Steering } from './steer-spec.js';
-import { fanoutProgram, type Slots } from './steering.js';
+import type { BpfProgram, BpfInsn } from '../bpf/classic.js';
+import type { FanoutFlags, FanoutMode } from '../ring/fanout-mode.js';
+import { needsProgram, parseSteer, toClasses, type Steering } from '../lang/steer/spec.js';
+import { fanoutProgram, type Slots } from '../lang/steer/codegen.js';
 
 /** A kernel mode that needs no program. */
 export type KernelMode = Exclude<FanoutMode, 'cbpf' | 'ebpf'>;

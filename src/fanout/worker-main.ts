@@ -17,10 +17,10 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort, type Tr
 import { native } from '../native.js';
 import { openCapture, type Capture, type CaptureOptions } from '../ring/capture.js';
 import type { Batch } from '../ring/batch.js';
-import { setFanoutProgram, type FanoutJoin } from './join.js';
+import { setFanoutProgram, type FanoutJoin } from '../ring/fanout-join.js';
 import { F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, WState } from './shared.js';
 import type { WorkerContext, WorkerModule } from './worker-api.js';
-import type { BpfProgram } from '../ring/cbpf.js';
+import type { BpfProgram } from '../bpf/classic.js';
 
 /** @internal what group.ts hands a worker */
 export interface WorkerBoot {

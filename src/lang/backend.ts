@@ -9,8 +9,9 @@
  * it cannot do in `unsupported`, and registers itself; placement code asks
  * the registered kernel backends in order.
  */
-import { genCbpf, kernelCheck } from './cbpf/codegen.js';
-import type { Insn } from './cbpf/insn.js';
+import { genCbpf } from './cbpf/codegen.js';
+import { checkClassic } from '../bpf/validate.js';
+import type { BpfInsn as Insn } from '../bpf/classic.js';
 import { type DNode, topo } from './ir/dag.js';
 import { genJs, instantiate, type JsProgram } from './js/codegen.js';
 
@@ -35,7 +36,7 @@ export const cbpfKernel: Backend<Insn[]> = {
   unsupported(dag) {
     if (hasChain(dag)) return 'protochain loops with a backward jump, which the kernel rejects';
     try {
-      return kernelCheck(genCbpf(dag, { target: 'kernel' }));
+      return checkClassic(genCbpf(dag, { target: 'kernel' }));
     } catch (e) {
       return (e as Error).message;
     }

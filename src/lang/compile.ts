@@ -2,12 +2,13 @@
  * One entry point for tools (`netring compile`, `capture -f/--program`):
  * compile either language and get every form the CLI prints.
  */
-import { formatD, formatDD, formatDDD, encode, type Insn } from './cbpf/insn.js';
+import { encodeProgram as encode, type BpfInsn as Insn } from '../bpf/classic.js';
+import { formatD, formatDD, formatDDD } from '../bpf/text.js';
 import { LangError } from './errors.js';
 import { compileFilter, compileFilterJs, type CompiledFilter, DEFAULT_SNAPLEN } from './filter.js';
-import type { FilterTarget } from './pcap/gen.js';
-import { parsePcap } from './pcap/parser.js';
-import { lex } from './pcap/lexer.js';
+import type { FilterTarget } from './tcpdump/gen.js';
+import { parsePcap } from './tcpdump/parser.js';
+import { lex } from './tcpdump/lexer.js';
 import { compileProgram, type CompiledProgram } from './pfq/compile.js';
 import { BUILTINS } from './pfq/vocab.js';
 

@@ -2,14 +2,16 @@
  * tcpdump-expression compiler: text -> IR -> optimised DAG -> classic BPF
  * (and, through `js/codegen.ts`, a specialised JavaScript function).
  */
-import { genCbpf, kernelCheck } from './cbpf/codegen.js';
-import { encode, formatD, formatDD, formatDDD, type Insn } from './cbpf/insn.js';
+import { genCbpf } from './cbpf/codegen.js';
+import { checkClassic } from '../bpf/validate.js';
+import { encodeProgram as encode, type BpfInsn as Insn } from '../bpf/classic.js';
+import { formatD, formatDD, formatDDD } from '../bpf/text.js';
 import { LangError } from './errors.js';
 import { buildDag, type DNode, optimize, ret } from './ir/dag.js';
 import type { Pred } from './ir/pred.js';
 import { Values } from './ir/value.js';
-import { type FilterTarget, genPcap } from './pcap/gen.js';
-import { parsePcap } from './pcap/parser.js';
+import { type FilterTarget, genPcap } from './tcpdump/gen.js';
+import { parsePcap } from './tcpdump/parser.js';
 import { genJs, instantiate, type JsProgram, type JsSource } from './js/codegen.js';
 
 /** libpcap's default snapshot length (what `tcpdump -d` returns for a match). */
@@ -77,7 +79,7 @@ export function compileFilter(expression: string, opts: FilterOptions = {}): Com
     throw e;
   }
   if (target === 'kernel') {
-    const why = kernelCheck(insns);
+    const why = checkClassic(insns);
     if (why) throw new LangError(`the kernel would reject this filter: ${why}`, expression, 0, expression.length);
   }
   const js = genJs(dag);

@@ -15,7 +15,7 @@ export {
   compileFilter, compileFilterJs, lowerFilter, dumpD, dumpDD, dumpDDD, DEFAULT_SNAPLEN,
   type CompiledFilter, type FilterOptions,
 } from './filter.js';
-export type { FilterTarget } from './pcap/gen.js';
+export type { FilterTarget } from './tcpdump/gen.js';
 export { compile, formatReport, type CompileOptions, type CompileReport, type Language, type ReportPart } from './compile.js';
 export {
   compileProgram, DROP, PASS, BROADCAST,
@@ -30,7 +30,8 @@ export {
   steerFlow, steerP2p, steerIp, steerLink, steerVlan, steerRrobin, steerTo, steerField, steerFieldSymmetric,
   drop, pass, broadcast, logPacket, classify, count, inc, dec, mark, putState,
 } from './pfq/edsl.js';
-export { runBpf, runBpfOn, type BpfMeta } from './cbpf/interp.js';
-export { encode, decode, formatD, formatDD, formatDDD, parseDDD, type Insn } from './cbpf/insn.js';
+export { runBpf, runBpfOn, type BpfMeta } from '../bpf/interp.js';
+export { encodeProgram as encode, decodeProgram as decode, type BpfInsn as Insn } from '../bpf/classic.js';
+export { formatD, formatDD, formatDDD, parseDDD } from '../bpf/text.js';
 export { genJs, instantiate, type JsProgram, type JsSource } from './js/codegen.js';
 export { backends, registerBackend, type Backend } from './backend.js';

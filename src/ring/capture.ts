@@ -24,10 +24,10 @@ import {
 } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
 import type { Batch } from './batch.js';
-import { type BpfProgram, encodeProgram, outgoingOnly, REJECT_ALL, withSnaplen } from './cbpf.js';
+import { type BpfProgram, encodeProgram, outgoingOnly, REJECT_ALL, withSnaplen } from '../bpf/classic.js';
 import { type RingGeometry, resolveGeometry, tpacketReq3 } from './geometry.js';
 import { RingReader } from './reader.js';
-import { type FanoutJoin, joinFanout } from '../fanout/join.js';
+import { type FanoutJoin, joinFanout } from './fanout-join.js';
 import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
 
 /** Which timestamps to ask for. */

@@ -8,5 +8,5 @@ export type { CopiedPacket } from './packet.js';
 export { RingReader } from './reader.js';
 export { DEFAULT_GEOMETRY, resolveGeometry } from './geometry.js';
 export type { RingGeometry } from './geometry.js';
-export { encodeProgram, parseProgram, withSnaplen } from './cbpf.js';
-export type { BpfInsn, BpfProgram } from './cbpf.js';
+export { encodeProgram, parseProgram, withSnaplen } from '../bpf/index.js';
+export type { BpfInsn, BpfProgram } from '../bpf/index.js';

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { openCapture, type Capture } from '../../src/index.js';
 import {
   fanoutProgram, fanoutSettingsOf, runClassic, setFanoutProgram, skbOf, steeringProgram, rolloverStats,
-  cbpfToEbpf, loadSocketFilter, SteerTableMap, tableProgram, tableValues,
+  cbpfToEbpf, SteerTableMap, tableProgram, tableValues,
   type FanoutJoin, type Steering,
 } from '../../src/fanout/index.js';
 import { native } from '../../src/native.js';
+import { progLoad, PROG_TYPE } from '../../src/bpf/index.js';
 import { BPF_PROG_TYPE_SOCKET_FILTER } from '../../src/constants.js';
 import { needRoot, RawSender, sleep, withVeth } from '../helpers/netns.js';
 import { frame, randomFlow, rng, type FrameSpec } from '../unit/fanout-frames.js';
@@ -298,14 +299,14 @@ test('eBPF: translated steering programs and table mode pick what the interprete
         let map: SteerTableMap | null = null;
         if (mode === 'translated') {
           const p = fanoutProgram(steering, 3);
-          prog = loadSocketFilter(cbpfToEbpf(p));
+          prog = progLoad(PROG_TYPE.SOCKET_FILTER, cbpfToEbpf(p)).fd;
           predict = (f, dir) => runClassic(p, skbOf(f, dir)) % 3;
         } else {
           const { program, table } = tableProgram(steering, 3, 16);
           const values = tableValues(table, [0, 1, 2]);
           map = new SteerTableMap(table.size);
           map.write(values);
-          prog = loadSocketFilter(cbpfToEbpf(program, { tableFd: map.fd }));
+          prog = progLoad(PROG_TYPE.SOCKET_FILTER, cbpfToEbpf(program, { tableFd: map.fd })).fd;
           predict = (f, dir) => values[runClassic(program, skbOf(f, dir))] % 3;
         }
         const id = gid(b);

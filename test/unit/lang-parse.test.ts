@@ -4,12 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lex } from '../../src/lang/pcap/lexer.js';
-import { parsePcap } from '../../src/lang/pcap/parser.js';
-import type { Arth, Expr } from '../../src/lang/pcap/ast.js';
+import { lex } from '../../src/lang/tcpdump/lexer.js';
+import { parsePcap } from '../../src/lang/tcpdump/parser.js';
+import type { Arth, Expr } from '../../src/lang/tcpdump/ast.js';
 import { compileFilter } from '../../src/lang/filter.js';
 import { LangError } from '../../src/lang/errors.js';
-import { runBpf } from '../../src/lang/cbpf/interp.js';
+import { runBpf } from '../../src/bpf/index.js';
 
 function shape(e: Expr | null): string {
   if (!e) return '';

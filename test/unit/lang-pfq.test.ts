@@ -11,7 +11,7 @@ import {
   steerTo, inc, mark, drop, filter, tcpdump, not, unless, par, inv, classify, DROP, PASS, type PipelineResult,
 } from '../../src/lang/index.js';
 import { hasMark, ipTtl, lt, isTcp } from '../../src/lang/pfq/edsl.js';
-import { runClassic, skbOf } from '../../src/fanout/interp.js';
+import { runClassic, skbOf } from '../../src/bpf/index.js';
 import type { PacketLike } from '../../src/packet-like.js';
 import { buildCorpus, kernelView } from '../fixtures/lang/corpus.js';
 

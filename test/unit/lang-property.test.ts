@@ -15,7 +15,7 @@ import { and, not, or, test as mkTest, type JmpOp, type Pred } from '../../src/l
 import { aluApply, ANC, type AluOp, type Val, Values } from '../../src/lang/ir/value.js';
 import { buildDag, optimize, ret } from '../../src/lang/ir/dag.js';
 import { genCbpf } from '../../src/lang/cbpf/codegen.js';
-import { runBpf, type BpfMeta } from '../../src/lang/cbpf/interp.js';
+import { runBpf, type BpfMeta } from '../../src/bpf/index.js';
 import { genJs, instantiate } from '../../src/lang/js/codegen.js';
 import type { PacketLike } from '../../src/packet-like.js';
 import { prng } from '../fixtures/lang/corpus.js';

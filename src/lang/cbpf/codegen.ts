@@ -14,9 +14,10 @@ import { type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag
 import type { Test } from '../ir/pred.js';
 import { mshOffset, type Val } from '../ir/value.js';
 import {
-  ABS, ADD, ALU, AND, B, BPF_MAXINSNS, DIV, H, IMM, IND, insn, type Insn, JA, JEQ, JGE, JGT, JMP, JSET, K, LD, LDX,
-  LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, SKF_AD_OFF, ST, SUB, TAX, TXA, W, X, XOR,
-} from './insn.js';
+  ABS, ADD, ALU, AND, B, BPF_MAXINSNS, DIV, H, IMM, IND, insn, type BpfInsn as Insn, JA, JEQ, JGE, JGT, JMP, JSET, K, LD, LDX,
+  LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, ST, SUB, TAX, TXA, W, X, XOR,
+} from '../../bpf/classic.js';
+import { SKF_AD_OFF } from '../../bpf/ancillary.js';
 
 export interface CbpfOptions {
   /** 'kernel' refuses constructs the Linux verifier rejects (backward jumps). */
@@ -120,7 +121,7 @@ class Emitter {
         this.emit(insn(LD | W | LEN));
         break;
       case 'anc':
-        this.emit(insn(LD | W | ABS, SKF_AD_OFF + v.which));
+        this.emit(insn(LD | W | ABS, (SKF_AD_OFF + v.which) >>> 0));
         break;
       case 'mem':
         this.emit(insn(LD | MEM, v.slot));
@@ -336,27 +337,5 @@ function assemble(blocks: Block[]): Insn[] {
     if (!grew) return out;
   }
   throw new LangError('could not lay out jumps');
-}
-
-/** Check a program against the Linux classic BPF checker's main rules; returns a reason or null. */
-export function kernelCheck(prog: readonly Insn[]): string | null {
-  if (prog.length === 0) return 'empty program';
-  if (prog.length > BPF_MAXINSNS) return `program has ${prog.length} instructions; the kernel accepts at most ${BPF_MAXINSNS}`;
-  for (let i = 0; i < prog.length; i++) {
-    const p = prog[i];
-    if ((p.code & 0x07) === JMP) {
-      if ((p.code & 0xf0) === JA) {
-        if (p.k >= 0x80000000 || i + 1 + p.k >= prog.length) return `instruction ${i}: jump out of range (backward jumps are not allowed)`;
-      } else if (i + 1 + p.jt >= prog.length || i + 1 + p.jf >= prog.length) return `instruction ${i}: jump out of range`;
-    }
-    if ((p.code & 0x07) === ALU && (p.code & 0x08) === K) {
-      const o = p.code & 0xf0;
-      if ((o === DIV || o === MOD) && p.k === 0) return `instruction ${i}: division by zero`;
-      if ((o === LSH || o === RSH) && p.k >= 32) return `instruction ${i}: shift by ${p.k}`;
-    }
-  }
-  const last = prog[prog.length - 1];
-  if ((last.code & 0x07) !== RET) return 'the last instruction must be a return';
-  return null;
 }
 

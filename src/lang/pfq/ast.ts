@@ -8,7 +8,7 @@
  *
  * See ../../../docs/language.md for the vocabulary.
  */
-import type { SteerSpec } from '../../fanout/steer-spec.js';
+import type { SteerSpec } from '../steer/spec.js';
 
 export type { SteerSpec };
 

@@ -21,17 +21,18 @@
  * program order. Programs that cannot be placed are refused with a reason.
  */
 import { genCbpf } from '../cbpf/codegen.js';
-import { formatD, type Insn } from '../cbpf/insn.js';
+import type { BpfInsn as Insn } from '../../bpf/classic.js';
+import { formatD } from '../../bpf/text.js';
 import { LangError } from '../errors.js';
 import { buildDag, type DNode, optimize, ret } from '../ir/dag.js';
 import { and, FALSE, not, or, test, TRUE, type Pred } from '../ir/pred.js';
 import { JS_MARK, JS_STATE, Values } from '../ir/value.js';
 import { genJsInline } from '../js/codegen.js';
-import { genPcap } from '../pcap/gen.js';
-import { parsePcap } from '../pcap/parser.js';
+import { genPcap } from '../tcpdump/gen.js';
+import { parsePcap } from '../tcpdump/parser.js';
 import type { PacketLike } from '../../packet-like.js';
-import type { Steering, SteerClass, SteerSpec } from '../../fanout/steer-spec.js';
-import { fanoutProgram } from '../../fanout/steering.js';
+import type { Steering, SteerClass, SteerSpec } from '../steer/spec.js';
+import { fanoutProgram } from '../steer/codegen.js';
 import { type Fn, isFn, isPred, type PPred, showFn, showPred } from './ast.js';
 import { filterPred } from './vocab.js';
 import { parsePfq } from './parser.js';

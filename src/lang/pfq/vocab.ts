@@ -7,7 +7,7 @@
  * Packet predicates and properties are defined as tcpdump expressions, so
  * they have exactly libpcap's meaning and compile to the same code.
  */
-import type { SteerSpec } from '../../fanout/steer-spec.js';
+import type { SteerSpec } from '../steer/spec.js';
 import type { Action, CmpOp, Fn, PPred, Prop } from './ast.js';
 
 export type ParamType = 'int' | 'cidr' | 'str' | 'name' | 'pred' | 'fn' | 'prop' | 'fns';

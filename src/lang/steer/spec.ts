@@ -3,8 +3,8 @@
  * threads and come out of the packet-language compiler), their text form for
  * the command line, and validation.
  */
-import { NetringError } from '../errors.js';
-import type { BpfProgram } from '../ring/cbpf.js';
+import { NetringError } from '../../errors.js';
+import type { BpfProgram } from '../../bpf/classic.js';
 
 /**
  * One steering function: how a packet's member is chosen (PFQ's steer_*).

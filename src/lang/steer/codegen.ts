@@ -20,13 +20,14 @@
  * (ending in `ret`) to an {@link Asm}; {@link inlinePredicate} appends a filter
  * that jumps to labels. A compiler can interleave its own predicates with these.
  */
-import { NetringError } from '../errors.js';
-import type { BpfInsn, BpfProgram } from '../ring/cbpf.js';
+import { NetringError } from '../../errors.js';
+import type { BpfInsn, BpfProgram } from '../../bpf/classic.js';
 import {
-  ABS, ADD, AD, AND, Asm, B, H, IND, JEQ, JGE, JSET, LD, LDX, LEN, LSH, MOD, MSH, MUL, RA, RET, RSH, SKF_LL_OFF, W, XOR,
-  JMP, JA, ad, ll,
-} from './bpf-asm.js';
-import { checkSteer, type SteerClass, type SteerPlan, type SteerSpec, type Steering, toClasses } from './steer-spec.js';
+  ABS, ADD, AND, B, H, IND, JEQ, JGE, JSET, LD, LDX, LEN, LSH, MOD, MSH, MUL, RET, RET_A as RA, RSH, W, XOR, JMP, JA,
+} from '../../bpf/classic.js';
+import { AD, SKF_LL_OFF, ad, ll } from '../../bpf/ancillary.js';
+import { Asm } from '../../bpf/asm.js';
+import { checkSteer, type SteerClass, type SteerPlan, type SteerSpec, type Steering, toClasses } from './spec.js';
 
 const M_H = 0, M_T = 1, M_L3 = 2, M_L4 = 3, M_P = 4;
 const PACKET_OUTGOING = 4;

@@ -13,8 +13,8 @@ import { native } from '../native.js';
 import { PACKET_FANOUT, PACKET_FANOUT_DATA, PACKET_ROLLOVER_STATS, SOL_PACKET } from '../constants.js';
 import { sys } from '../errors.js';
 import { NetringError } from '../errors.js';
-import { type BpfProgram, encodeProgram } from '../ring/cbpf.js';
-import { decodeFanoutWord, fanoutWord, type FanoutSettings } from './mode.js';
+import { type BpfProgram, encodeProgram } from '../bpf/classic.js';
+import { decodeFanoutWord, fanoutWord, type FanoutSettings } from './fanout-mode.js';
 
 /** Everything needed to join a group: settings plus the steering program of cbpf/ebpf groups. */
 export interface FanoutJoin extends FanoutSettings {

@@ -1,35 +1,9 @@
 /**
  * A tiny classic BPF assembler with forward labels, used by the steering
- * program generator (and open to the packet-language compiler). Opcode
- * constants follow linux/filter.h.
+ * program generator and open to other code generators.
  */
 import { NetringError } from '../errors.js';
-import type { BpfInsn } from '../ring/cbpf.js';
-
-// Opcode constants (linux/filter.h) are the packet-language compiler's: one table.
-import {
-  LD, LDX, ST, STX, ALU, JMP, RET, MISC, W, H, B, IMM, ABS, IND, MEM, LEN, MSH, ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, JA, JEQ, JGT, JGE, JSET, K, X, TAX, TXA, RET_A,
-} from '../lang/cbpf/insn.js';
-export {
-  LD, LDX, ST, STX, ALU, JMP, RET, MISC, W, H, B, IMM, ABS, IND, MEM, LEN, MSH, ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, JA, JEQ, JGT, JGE, JSET, K, X, TAX, TXA,
-};
-/** ret A */
-export const RA = RET_A;
-
-/** Linux negative-offset bases: ancillary data, network header, link-layer (MAC) header. */
-export const SKF_AD_OFF = -0x1000;
-export const SKF_NET_OFF = -0x100000;
-export const SKF_LL_OFF = -0x200000;
-/** Ancillary fields (added to SKF_AD_OFF). */
-export const AD = Object.freeze({
-  PROTOCOL: 0, PKTTYPE: 4, IFINDEX: 8, NLATTR: 12, NLATTR_NEST: 16, MARK: 20, QUEUE: 24, HATYPE: 28,
-  RXHASH: 32, CPU: 36, ALU_XOR_X: 40, VLAN_TAG: 44, VLAN_TAG_PRESENT: 48, PAY_OFFSET: 52, RANDOM: 56, VLAN_TPID: 60,
-});
-
-/** k of a load relative to the link-layer header (works on both receive and send paths). */
-export const ll = (off: number): number => (SKF_LL_OFF + off) >>> 0;
-/** k of an ancillary load. */
-export const ad = (field: number): number => (SKF_AD_OFF + field) >>> 0;
+import { ABS, ALU, IMM, IND, JA, JMP, K, LD, LDX, MEM, MISC, RET, RET_A, ST, STX, TAX, TXA, X, type BpfInsn } from './classic.js';
 
 type Target = string | null;
 interface Pending { code: number; jt: Target; jf: Target; k: number; ja?: string; fixed?: readonly [number, number] }
@@ -95,7 +69,7 @@ export class Asm {
   tax(): this { return this.op(MISC | TAX); }
   txa(): this { return this.op(MISC | TXA); }
   retK(k: number): this { return this.op(RET | K, k); }
-  retA(): this { return this.op(RET | RA); }
+  retA(): this { return this.op(RET | RET_A); }
 
   /** Resolve labels into offsets. */
   assemble(): BpfInsn[] {
