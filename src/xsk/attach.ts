@@ -12,7 +12,7 @@
 import { native } from '../native.js';
 import { BPF_MAP_DELETE_ELEM, BPF_MAP_UPDATE_ELEM } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
-import type { BpfProgram } from '../ring/cbpf.js';
+import type { BpfProgram } from '../bpf/classic.js';
 import { BPF_MAP_TYPE_XSKMAP, BPF_PROG_TYPE_XDP, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from './abi.js';
 import { xdpRedirectProgram } from './xdp-program.js';
 

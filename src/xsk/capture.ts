@@ -19,7 +19,7 @@
 import { native, type Watcher } from '../native.js';
 import { BPF_MAP_DELETE_ELEM, BPF_MAP_UPDATE_ELEM, POLLERR, POLLIN } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
-import type { BpfProgram } from '../ring/cbpf.js';
+import type { BpfProgram } from '../bpf/classic.js';
 import { XdpAttachment, type XdpMode } from './attach.js';
 import { XskPacketView, type XskBatch } from './batch.js';
 import { XskReader } from './reader.js';

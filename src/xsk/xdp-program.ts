@@ -18,7 +18,7 @@
  * are refused with a clear error; link-layer-relative loads are plain offsets.
  */
 import { NetringError } from '../errors.js';
-import type { BpfProgram } from '../ring/cbpf.js';
+import type { BpfProgram } from '../bpf/classic.js';
 import { XDP_MD_DATA, XDP_MD_DATA_END, XDP_MD_RX_QUEUE_INDEX, XDP_PASS } from './abi.js';
 
 // eBPF encoding (linux/bpf.h)
