@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -32,12 +33,26 @@ static void unmap_finalize(napi_env env, void *data, void *hint) {
   free(m);
 }
 
+/* Length argument: an integer in 1..2^53 that size_t holds (no silent cast). */
+static int arg_length(napi_env env, napi_value v, size_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) { napi_throw_type_error(env, NULL, "mmap: length must be a number"); return 0; }
+  if (!(d >= 1 && d <= 9007199254740992.0) || d != (double)(uint64_t)d) {
+    char m[128];
+    snprintf(m, sizeof m, "mmap: length must be a positive integer number of bytes (got %g)", d);
+    nr_throw_range(env, m);
+    return 0;
+  }
+  *out = (size_t)d;
+  return 1;
+}
+
 /* mmap(fd, length, populate) -> ArrayBuffer over the shared mapping (no copy) */
 static napi_value n_mmap(napi_env env, napi_callback_info info) {
   ARGS(3); I32(0, fd);
-  double dlen; CHECK(napi_get_value_double(env, argv[1], &dlen));
+  size_t len;
+  if (!arg_length(env, argv[1], &len)) return NULL;
   bool populate = false; napi_get_value_bool(env, argv[2], &populate);
-  size_t len = (size_t)dlen;
   void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
   if (addr == MAP_FAILED) { nr_throw_errno(env, "mmap", errno); return NULL; }
   mapping_t *m = malloc(sizeof *m);

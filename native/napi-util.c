@@ -2,7 +2,6 @@
 #include "napi-util.h"
 
 #include <errno.h>
-#include <math.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,7 +74,7 @@ int nr_arg_i32(napi_env env, napi_value v, int32_t *out) {
 int nr_arg_u32(napi_env env, napi_value v, const char *what, uint32_t *out) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok) { napi_throw_type_error(env, NULL, "expected a number"); return 0; }
-  if (!(d >= 0 && d <= 4294967295.0) || d != floor(d)) {
+  if (!(d >= 0 && d <= 4294967295.0) || d != (double)(uint32_t)d) {
     char msg[128];
     snprintf(msg, sizeof msg, "%s must be an integer in 0..4294967295", what);
     nr_throw_range(env, msg);

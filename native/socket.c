@@ -1,8 +1,9 @@
 /*
  * Sockets: socket/close, interface name <-> index, pointer-free socket
  * options (structures built in TypeScript and passed as bytes), AF_PACKET
- * bind, send/recv, the TX ring kick and classic BPF attach (the one option
- * whose argument carries a pointer, struct sock_fprog).
+ * bind, send/recv, the TX ring kick and the two classic BPF options whose
+ * argument carries a pointer (struct sock_fprog): the socket filter and the
+ * fan-out steering program.
  */
 #include "napi-util.h"
 
@@ -11,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -89,21 +91,44 @@ static napi_value n_bind_packet(napi_env env, napi_callback_info info) {
   return nr_undef(env);
 }
 
-/* Attach a classic BPF program given as 8-byte sock_filter records (host
- * order) with SO_ATTACH_FILTER (which = 0) or as the PACKET_FANOUT_DATA of a
- * CBPF fanout group (which = 1). */
-static napi_value n_attach_cbpf(napi_env env, napi_callback_info info) {
-  ARGS(3); I32(0, fd); I32(1, which);
+/* A classic BPF program argument: 8-byte sock_filter records (host order),
+ * 1..BPF_MAXINSNS (4096) of them, the kernel's limit for both uses. */
+static int arg_cbpf(napi_env env, napi_value v, struct sock_fprog *prog) {
   void *data; size_t len;
-  if (!nr_arg_bytes(env, argv[2], &data, &len)) return NULL;
-  if (len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 0xffff) {
-    nr_throw_range(env, "a classic BPF program is 1..65535 8-byte instructions");
+  if (!nr_arg_bytes(env, v, &data, &len)) return 0;
+  size_t n = len / sizeof(struct sock_filter);
+  if (len % sizeof(struct sock_filter) || n == 0 || n > BPF_MAXINSNS) {
+    char m[160];
+    snprintf(m, sizeof m, "a classic BPF program is 1..%d 8-byte instructions (got %zu bytes)", BPF_MAXINSNS, len);
+    nr_throw_range(env, m);
+    return 0;
+  }
+  prog->len = (unsigned short)n;
+  prog->filter = (struct sock_filter *)data;
+  return 1;
+}
+
+/* attachFilter(fd, program): SO_ATTACH_FILTER (replaces the socket's filter atomically) */
+static napi_value n_attach_filter(napi_env env, napi_callback_info info) {
+  ARGS(2); I32(0, fd);
+  struct sock_fprog prog;
+  if (!arg_cbpf(env, argv[1], &prog)) return NULL;
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    nr_throw_errno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
     return NULL;
   }
-  struct sock_fprog prog = {(unsigned short)(len / sizeof(struct sock_filter)), (struct sock_filter *)data};
-  int r = which == 1 ? setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog)
-                     : setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
-  if (r < 0) { nr_throw_errno(env, which == 1 ? "setsockopt(PACKET_FANOUT_DATA)" : "setsockopt(SO_ATTACH_FILTER)", errno); return NULL; }
+  return nr_undef(env);
+}
+
+/* setFanoutProgram(fd, program): PACKET_FANOUT_DATA of a PACKET_FANOUT_CBPF group */
+static napi_value n_set_fanout_program(napi_env env, napi_callback_info info) {
+  ARGS(2); I32(0, fd);
+  struct sock_fprog prog;
+  if (!arg_cbpf(env, argv[1], &prog)) return NULL;
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog) < 0) {
+    nr_throw_errno(env, "setsockopt(PACKET_FANOUT_DATA)", errno);
+    return NULL;
+  }
   return nr_undef(env);
 }
 
@@ -151,7 +176,7 @@ void init_socket(napi_env env, napi_value exports) {
   static const napi_property_descriptor props[] = {
     NR_FN("socket", n_socket), NR_FN("close", n_close), NR_FN("ifindex", n_ifindex), NR_FN("ifname", n_ifname),
     NR_FN("setsockopt", n_setsockopt), NR_FN("getsockopt", n_getsockopt), NR_FN("bindPacket", n_bind_packet),
-    NR_FN("attachCbpf", n_attach_cbpf), NR_FN("kick", n_kick), NR_FN("send", n_send), NR_FN("recv", n_recv),
+    NR_FN("attachFilter", n_attach_filter), NR_FN("setFanoutProgram", n_set_fanout_program), NR_FN("kick", n_kick), NR_FN("send", n_send), NR_FN("recv", n_recv),
   };
   NR_DEFINE(env, exports, props);
 }

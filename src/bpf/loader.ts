@@ -28,8 +28,6 @@ export interface LoadOptions {
   license?: string;
   /** What the program is, for the error message (e.g. the source expression). */
   what?: string;
-  /** Bytes of verifier log kept on failure (default 256 KiB). */
-  logSize?: number;
 }
 
 /** A loaded program: its fd, closed with close(). */
@@ -44,16 +42,14 @@ export interface LoadedProg {
 export function progLoad(type: number, prog: readonly EbpfInsn[] | Uint8Array, opts: LoadOptions = {}): LoadedProg {
   const bytes = prog instanceof Uint8Array ? prog : encodeEbpf(prog);
   if (bytes.length === 0 || bytes.length % 8 !== 0) throw new NetringError(`eBPF program must be a non-empty multiple of 8 bytes (got ${bytes.length})`, 'EINVAL');
-  const log = new Uint8Array(opts.logSize ?? 1 << 18);
   let fd: number;
   try {
-    fd = native.bpfProgLoad(type, bytes, opts.license ?? 'GPL', log);
+    fd = native.bpfProgLoad(type, bytes, opts.license ?? 'GPL');
   } catch (err) {
-    const end = log.indexOf(0);
-    const text = new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end)).trim().split('\n').slice(-16).join('\n');
+    // the native error's message ends with the verifier log's tail (all of it is in err.log)
     const e = err as { code?: string; errno?: number };
     const what = opts.what ? `load eBPF program for ${opts.what}` : 'load eBPF program';
-    throw new NetringError(`${what}: ${(err as Error).message}${text ? `\nverifier:\n${text}` : ''}`, e.code ?? 'EINVAL', e.errno ?? 0, 'bpf');
+    throw new NetringError(`${what}: ${(err as Error).message}`, e.code ?? 'EINVAL', e.errno ?? 0, 'bpf');
   }
   let open = true;
   return { fd, type, insns: bytes.length / 8, close() { if (open) { open = false; native.close(fd); } } };
@@ -121,7 +117,12 @@ export class BpfMap {
 
   private op(cmd: number, key: Uint8Array, value: Uint8Array, flags: number, what: string): boolean {
     try {
-      return native.bpfMapOp(cmd, this.fd, key, value, flags) === 0;
+      switch (cmd) {
+        case CMD.LOOKUP: return native.bpfMapLookup(this.fd, key, value, flags);
+        case CMD.UPDATE: native.bpfMapUpdate(this.fd, key, value, flags); return true;
+        case CMD.DELETE: return native.bpfMapDelete(this.fd, key);
+        default: return native.bpfMapNextKey(this.fd, key.byteLength === 0 ? null : key, value);
+      }
     } catch (err) {
       const e = err as { code?: string; errno?: number };
       throw new NetringError(`BPF map ${what}: ${(err as Error).message}`, e.code ?? 'EINVAL', e.errno ?? 0, 'bpf');

@@ -152,6 +152,9 @@ export class Capture implements AsyncIterable<Batch> {
     } catch (e) {
       this.closed = true;
       this.fd = -1;
+      // a ring already mapped keeps the socket (and its fan-out share) alive until GC: release it now
+      const ring = (this as { ring?: ArrayBuffer }).ring;
+      if (ring !== undefined) try { native.releaseMapping(ring); } catch { /* the finalizer unmaps it */ }
       native.close(fd);
       throw e;
     }
@@ -185,7 +188,7 @@ export class Capture implements AsyncIterable<Batch> {
 
   private attachNow(filter: BpfProgram | undefined, op: string): void {
     const bytes = this.program(filter);
-    sys({ op: `${op}: attach the BPF filter`, iface: this.iface }, () => native.attachCbpf(this.fd, 0, bytes));
+    sys({ op: `${op}: attach the BPF filter`, iface: this.iface }, () => native.attachFilter(this.fd, bytes));
   }
 
   /**
@@ -197,12 +200,12 @@ export class Capture implements AsyncIterable<Batch> {
   async setFilter(filter: BpfProgram | undefined): Promise<number> {
     this.ensureOpen();
     const bytes = this.program(filter); // validate before touching the socket
-    sys({ op: 'replace filter', iface: this.iface }, () => native.attachCbpf(this.fd, 0, encodeProgram(REJECT_ALL)));
+    sys({ op: 'replace filter', iface: this.iface }, () => native.attachFilter(this.fd, encodeProgram(REJECT_ALL)));
     let discarded = this.reader.discardReady();
     await new Promise((r) => setTimeout(r, 2 * this.geometry.blockTimeoutMs + 5));
     if (this.closed) return discarded;
     discarded += this.reader.discardReady();
-    sys({ op: 'replace filter', iface: this.iface }, () => native.attachCbpf(this.fd, 0, bytes));
+    sys({ op: 'replace filter', iface: this.iface }, () => native.attachFilter(this.fd, bytes));
     return discarded;
   }
 

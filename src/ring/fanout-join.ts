@@ -62,7 +62,7 @@ export function joinFanout(fd: number, j: FanoutJoin, iface?: string): number {
  */
 export function setFanoutProgram(fd: number, program: BpfProgram, iface?: string): void {
   const bytes = encodeProgram(program);
-  sys({ op: 'set the fanout steering program (PACKET_FANOUT_DATA)', iface }, () => native.attachCbpf(fd, 1, bytes));
+  sys({ op: 'set the fanout steering program (PACKET_FANOUT_DATA)', iface }, () => native.setFanoutProgram(fd, bytes));
 }
 
 /** Set the eBPF steering program (a SOCKET_FILTER program fd) of the ebpf group fd belongs to. */

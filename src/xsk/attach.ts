@@ -10,7 +10,6 @@
  * attachment their parent made: they only put their socket into its map.
  */
 import { native } from '../native.js';
-import { BPF_MAP_DELETE_ELEM, BPF_MAP_UPDATE_ELEM } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
 import type { BpfProgram } from '../bpf/classic.js';
 import { BPF_MAP_TYPE_XSKMAP, BPF_PROG_TYPE_XDP, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from './abi.js';
@@ -27,11 +26,6 @@ export interface AttachOptions {
   queues: number;
   mode?: XdpMode;
   filter?: BpfProgram;
-}
-
-function verifierLog(log: Uint8Array): string {
-  const end = log.indexOf(0);
-  return new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end)).trim().split('\n').slice(-12).join('\n');
 }
 
 const attached = new Map<number, XdpAttachment>();
@@ -60,13 +54,12 @@ export class XdpAttachment {
     let progFd = -1;
     try {
       const insns = xdpRedirectProgram(this.mapFd, o.filter);
-      const log = new Uint8Array(1 << 16);
       try {
-        progFd = native.bpfProgLoad(BPF_PROG_TYPE_XDP, insns, 'GPL', log);
+        progFd = native.bpfProgLoad(BPF_PROG_TYPE_XDP, insns, 'GPL');
       } catch (err) {
+        // the native error's message ends with the verifier log's tail
         const e = err as { code?: string; errno?: number; message: string };
-        const text = verifierLog(log);
-        throw new NetringError(`load the XDP program for ${o.iface}: ${e.message}${text ? `\nverifier:\n${text}` : ''}`, e.code ?? 'EINVAL', e.errno ?? 0, 'bpf');
+        throw new NetringError(`load the XDP program for ${o.iface}: ${e.message}`, e.code ?? 'EINVAL', e.errno ?? 0, 'bpf');
       }
       this.progFd = progFd;
       const mode = o.mode ?? 'auto';
@@ -112,12 +105,12 @@ export class XdpAttachment {
   /** Put a socket into the map at its queue (the program starts redirecting that queue to it). */
   addSocket(queue: number, fd: number): void {
     sys({ op: `register the AF_XDP socket of ${this.iface} queue ${queue} in the XSKMAP`, iface: this.iface },
-      () => native.bpfMapOp(BPF_MAP_UPDATE_ELEM, this.mapFd, new Uint32Array([queue]), new Uint32Array([fd]), 0));
+      () => native.bpfMapUpdate(this.mapFd, new Uint32Array([queue]), new Uint32Array([fd]), 0));
   }
 
   /** Remove the socket of `queue` from the map (its frames go up the stack again). */
   removeSocket(queue: number): void {
-    try { native.bpfMapOp(BPF_MAP_DELETE_ELEM, this.mapFd, new Uint32Array([queue]), new Uint32Array(1), 0); } catch { /* already gone */ }
+    try { native.bpfMapDelete(this.mapFd, new Uint32Array([queue])); } catch { /* already gone */ }
   }
 
   /** One user fewer; the last one detaches the program (link closed) and frees the map. */

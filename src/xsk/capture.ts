@@ -17,7 +17,7 @@
  * need-wakeup flag asks for it, and only when the RX ring is empty.
  */
 import { native, type Watcher } from '../native.js';
-import { BPF_MAP_DELETE_ELEM, BPF_MAP_UPDATE_ELEM, POLLERR, POLLIN } from '../constants.js';
+import { POLLERR, POLLIN } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
 import type { BpfProgram } from '../bpf/classic.js';
 import { XdpAttachment, type XdpMode } from './attach.js';
@@ -301,11 +301,11 @@ export class XskCapture implements AsyncIterable<XskBatch> {
 
 function registerInMap(mapFd: number, queue: number, fd: number, iface: string): void {
   sys({ op: `register the AF_XDP socket of ${iface} queue ${queue} in the XSKMAP`, iface },
-    () => native.bpfMapOp(BPF_MAP_UPDATE_ELEM, mapFd, new Uint32Array([queue]), new Uint32Array([fd]), 0));
+    () => native.bpfMapUpdate(mapFd, new Uint32Array([queue]), new Uint32Array([fd]), 0));
 }
 
 function unregisterFromMap(mapFd: number, queue: number): void {
-  try { native.bpfMapOp(BPF_MAP_DELETE_ELEM, mapFd, new Uint32Array([queue]), new Uint32Array(1), 0); } catch { /* gone */ }
+  try { native.bpfMapDelete(mapFd, new Uint32Array([queue])); } catch { /* gone */ }
 }
 
 /** Open an AF_XDP capture on one queue of an interface. */

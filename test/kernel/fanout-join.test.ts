@@ -199,8 +199,7 @@ test('ebpf: a loaded SOCKET_FILTER program picks the socket', { skip: needRoot }
   await withVeth(async ({ a, b }) => {
     // r0 = 1; exit
     const insns = new Uint8Array([0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
-    const log = new Uint8Array(4096);
-    const prog = native.bpfProgLoad(BPF_PROG_TYPE_SOCKET_FILTER, insns, 'GPL', log);
+    const prog = native.bpfProgLoad(BPF_PROG_TYPE_SOCKET_FILTER, insns, 'GPL');
     const id = gid(b);
     const caps = [open(b, { id, mode: 'ebpf' }), open(b, { id, mode: 'ebpf', ebpfFd: prog })];
     native.close(prog); // the group holds its own reference

@@ -322,7 +322,7 @@ test('the kernel checker accepts every corpus expression compiled for the kernel
         continue; // refused by the compiler (tcpdump refuses it too, or protochain)
       }
       try {
-        native.attachCbpf(fd, 0, f.bytes);
+        native.attachFilter(fd, f.bytes);
         attached++;
       } catch (x) {
         refused.push(`${e}: ${(x as Error).message}`);

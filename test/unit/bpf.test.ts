@@ -24,7 +24,7 @@ function kernelAccepts(prog: readonly BpfInsn[]): boolean {
     const bytes = new Uint8Array(prog.length * 8);
     const dv = new DataView(bytes.buffer);
     prog.forEach((p, i) => { dv.setUint16(i * 8, p.code, true); dv.setUint8(i * 8 + 2, p.jt); dv.setUint8(i * 8 + 3, p.jf); dv.setUint32(i * 8 + 4, p.k >>> 0, true); });
-    native.attachCbpf(fd, 0, bytes.length ? bytes : new Uint8Array(8).subarray(0, 0));
+    native.attachFilter(fd, bytes); // 0 or > 4096 instructions: refused at the kernel's own limit
     return true;
   } catch {
     return false;
