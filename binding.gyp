@@ -11,7 +11,8 @@
         "native/ioctl.c",
         "native/bpf.c",
         "native/sched.c",
-        "native/xsk.c"
+        "native/xsk.c",
+        "native/file.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]

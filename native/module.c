@@ -12,6 +12,7 @@
  *   bpf.c     bpf(2): programs, maps, links, test runs
  *   sched.c   CPU affinity, thread id, current CPU
  *   xsk.c     AF_XDP: UMEM, rings, bind, wakeups, XDP link
+ *   file.c    gathered writes (writev) from ring memory to capture files
  *
  * Failures throw a JS Error with .code = errno name ("EPERM"), .errno and
  * .syscall; bad arguments throw RangeError/TypeError. The TypeScript layer
@@ -27,6 +28,7 @@ static napi_value init(napi_env env, napi_value exports) {
   init_bpf(env, exports);
   init_sched(env, exports);
   init_xsk(env, exports);
+  init_file(env, exports);
   return exports;
 }
 

@@ -68,5 +68,6 @@ void init_ioctl(napi_env env, napi_value exports);
 void init_bpf(napi_env env, napi_value exports);
 void init_sched(napi_env env, napi_value exports);
 void init_xsk(napi_env env, napi_value exports);
+void init_file(napi_env env, napi_value exports);
 
 #endif

@@ -130,6 +130,17 @@ export interface NativeCore {
   threadId(): number;
   /** sched_getcpu(): CPU the calling thread runs on right now. */
   currentCpu(): number;
+  /**
+   * writev(2) of `count` pieces described by `table` as (buffer index, byte offset,
+   * length) triples over `buffers` (ring mapping, header arena). Every piece is
+   * checked against its buffer first; IOV_MAX runs, short writes, EINTR and EAGAIN
+   * are handled. Returns the bytes written; throws with .code (ENOSPC, EIO, EPIPE...)
+   * and .written (bytes written before the failure).
+   */
+  writev(fd: number, buffers: ArrayBuffer[], table: Uint32Array, count: number): number;
+  /** writev() on a libuv pool thread; `buffers` stay referenced until `done` runs. */
+  writevAsync(fd: number, buffers: ArrayBuffer[], table: Uint32Array, count: number,
+    done: (err: (Error & { code?: string; written?: number }) | null, bytes?: number) => void): void;
 }
 
 function load(): NativeCore {
