@@ -15,6 +15,7 @@ import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
 import { runFanoutCapture } from './fanout-capture.js';
+import { captureToFile, checkWriteOptions, dropPrivileges, fileSizeArg, type WriteCliOptions } from './capture-write.js';
 import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
@@ -42,6 +43,14 @@ export interface CaptureCliOptions {
   quiet?: boolean;
   json?: boolean;
   workers?: number;
+  /** -C, -G, -W, -z, --compress, -Z, -U (see capture-write.ts). */
+  fileSize?: number;
+  rotateSeconds?: number;
+  fileCount?: number;
+  postRotate?: string;
+  compress?: 'zstd' | 'gzip';
+  relinquishPrivileges?: string;
+  packetBuffered?: boolean;
   fanout?: string;
   weights?: string;
   cpus?: string;
@@ -67,6 +76,12 @@ export interface CaptureSummary {
   seconds: number;
   /** Counters of a --program (only when it counts). */
   counters?: Record<string, number>;
+  /** Matched packets taken from the ring that are in no file because writing failed (only then). */
+  unwritten?: number;
+  /** Files written, when rotating (-C/-G). */
+  files?: string[];
+  /** The write error, when writing failed. */
+  error?: string;
   /** Per-worker packets, drops and share of the traffic (only with --workers). */
   workers?: Array<{ packets: number; drops: number; share: number }>;
 }
@@ -80,6 +95,13 @@ export function registerCapture(program: Command): void {
     .option('-r, --read <file>', 'read packets from a pcap/pcapng file instead (like tcpdump -r)')
     .option('-w, --write <file>', "write packets to a file ('-' = stdout); format from the extension (.pcap or .pcapng)")
     .option('--format <fmt>', 'output format: pcap or pcapng (overrides the extension)', choiceArg('--format', ['pcap', 'pcapng'] as const))
+    .option('-C, --file-size <size>', 'with -w: start a new file once one exceeds SIZE million bytes (k/m/g suffix: KiB/MiB/GiB); files FILE, FILE1, FILE2 ... (tcpdump -C)', fileSizeArg)
+    .option('-G, --rotate-seconds <n>', 'with -w: start a new file every n seconds, FILE through strftime (tcpdump -G)', intArg('-G', 1))
+    .option('-W, --file-count <n>', 'with -C: keep a ring of n files; with -G alone: stop after n files (tcpdump -W)', intArg('-W', 1))
+    .option('-z, --post-rotate <cmd>', 'with -w: run CMD FILE on each closed file (tcpdump -z)')
+    .option('--compress <algo>', 'with -w: compress each closed file with zstd or gzip', choiceArg('--compress', ['zstd', 'gzip'] as const))
+    .option('-Z, --relinquish-privileges <user>', 'become USER once the capture and the first file are open (tcpdump -Z)')
+    .option('-U, --packet-buffered', 'with -w: write as packets come (netring always writes each ring block as it retires)')
     .option('-c, --count <n>', 'stop after n packets', intArg('-c', 1))
     .option('--seconds <n>', 'stop after n seconds', numArg('--seconds', 0))
     .option('-s, --snaplen <n>', 'bytes kept per packet (default 262144)', intArg('-s', 1, 262144))
@@ -104,6 +126,10 @@ export function registerCapture(program: Command): void {
     .action(async (words: string[], opts: CaptureCliOptions) => {
       opts.filter = filterExpression(words, opts);
       const s = await runCapture(opts);
+      if (s.error !== undefined) {
+        process.stderr.write(`netring: ${s.error}\n`);
+        process.exitCode = 1;
+      }
       report(s, opts);
     });
 }
@@ -147,6 +173,7 @@ export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummar
     throw new UsageError('capture needs exactly one of -i IFACE or -r FILE');
   const filterCount = [opts.filter, opts.program, opts.filterBpf].filter((x) => x !== undefined).length;
   if (filterCount > 1) throw new UsageError('use only one of -f, --program and --filter-bpf');
+  checkWriteOptions(writeOptions(opts));
   if (opts.workers !== undefined) return runWorkers(opts);
   if (opts.fanout !== undefined || opts.weights !== undefined || opts.cpus !== undefined)
     throw new UsageError('--fanout, --weights and --cpus go with --workers N');
@@ -156,6 +183,8 @@ export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummar
 /** --workers N: one ring per worker thread in one fan-out group (src/fanout), files per worker or merged. */
 async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
   if (opts.interface === undefined) throw new UsageError('--workers needs -i IFACE');
+  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.postRotate !== undefined || opts.compress !== undefined)
+    throw new UsageError('-C, -G, -z and --compress are not supported with --workers yet');
   const list = (v: string, name: string): number[] => v.split(',').map((x) => intArg(name, 0, 1 << 16)(x.trim()));
   let fanout: GroupFanout | undefined = opts.fanout;
   let filter: BpfProgram | undefined;
@@ -189,6 +218,14 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
     source: opts.interface, received: r.stats.packets, matched: r.stats.packets, dropped: r.stats.drops, freezes,
     written, bytes, seconds: (performance.now() - t0) / 1000,
     workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops, share: r.report.shares[i] })),
+  };
+}
+
+function writeOptions(opts: CaptureCliOptions): WriteCliOptions {
+  return {
+    write: opts.write, format: opts.format, snaplen: opts.snaplen, fileSize: opts.fileSize, rotateSeconds: opts.rotateSeconds,
+    fileCount: opts.fileCount, postRotate: opts.postRotate, compress: opts.compress, relinquish: opts.relinquishPrivileges,
+    packetBuffered: opts.packetBuffered,
   };
 }
 
@@ -238,18 +275,11 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
     filter: plan.kernel,
   };
   const cap: Capture = openCapture(capOpts);
-  let writer: CaptureWriter | null = null;
-  try {
-    writer = openWriter(opts, iface);
-  } catch (e) {
-    cap.close();
-    throw e;
+  if (opts.write !== undefined) return runLiveWrite(opts, cap, plan);
+  if (opts.relinquishPrivileges !== undefined) {
+    try { dropPrivileges(opts.relinquishPrivileges); } catch (e) { cap.close(); throw e; }
   }
-  if (writer !== null) {
-    const w = writer;
-    w.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
-  }
-  const sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, plan.residual);
+  const sink = new Sink(null, opts.quiet !== true && opts.json !== true, plan.residual);
   const limit = opts.count ?? Infinity;
   process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes\n`);
   const t0 = performance.now();
@@ -268,10 +298,9 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
       sink.flushLines();
       const st = cap.stats();
       cap.close();
-      writer?.close(); // writes the ISB with the kernel's drop count, flushes
       resolve({
         source: iface, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
-        written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
+        written: 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
         ...(plan.counters ? { counters: plan.counters() } : {}),
       });
     };
@@ -287,7 +316,34 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   });
 }
 
+/** -w on a live capture: ring blocks straight to the file(s), see capture-write.ts. */
+async function runLiveWrite(opts: CaptureCliOptions, cap: Capture, plan: FilterPlan): Promise<CaptureSummary> {
+  const iface = opts.interface!;
+  const t0 = performance.now();
+  let status: StatusLine | null = null;
+  let matched = 0;
+  const r = await captureToFile(cap, {
+    ...writeOptions(opts), write: opts.write!, iface, count: opts.count, seconds: opts.seconds, match: plan.residual,
+    onReady: () => {
+      process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes\n`);
+      status = new StatusLine(() => ({ packets: matched, bytes: 0, drops: cap.isOpen ? cap.stats().drops : 0 })).start();
+    },
+  }).finally(() => (status as StatusLine | null)?.stop());
+  matched = r.matched;
+  const st = cap.stats();
+  return {
+    source: iface, received: r.received, matched: r.matched, dropped: st.drops, freezes: st.freezes,
+    written: r.written, bytes: r.bytes, seconds: (performance.now() - t0) / 1000,
+    ...(r.files.length > 1 || opts.fileSize !== undefined || opts.rotateSeconds !== undefined ? { files: r.files } : {}),
+    ...(r.error !== undefined || r.unwritten > 0 ? { unwritten: r.unwritten } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    ...(plan.counters ? { counters: plan.counters() } : {}),
+  };
+}
+
 async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.postRotate !== undefined || opts.compress !== undefined)
+    throw new UsageError('-C, -G, -z and --compress are not supported with -r yet (live captures only)');
   const plan = filterPlan(opts, 'file'); // bad filters fail before the file is opened
   const match = plan.residual;
   const reader = openCaptureReader(opts.read!);
@@ -314,6 +370,8 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
       }
     }
     sink?.flushLines();
+    // an empty input still makes a valid (empty) output file, replacing any old one
+    if (writer === null && opts.write !== undefined) writer = openWriter(opts, opts.read!, reader.linkType >= 0 ? reader.linkType : 1);
     writer?.close();
     return {
       source: opts.read!, received: sink?.received ?? 0, matched: sink?.matched ?? 0, dropped: 0, freezes: 0,
@@ -332,7 +390,8 @@ function report(s: CaptureSummary, opts: CaptureCliOptions): void {
     `${s.received} packets received${s.matched !== s.received ? `, ${s.matched} matched` : ''}`,
     `${s.dropped} packets dropped by kernel`,
     `${s.freezes} queue freezes`,
-    `${s.written} packets written${opts.write !== undefined ? ` to ${opts.write}` : ''}`,
+    `${s.written} packets written${opts.write !== undefined ? ` to ${s.files !== undefined ? `${s.files.length} file${s.files.length === 1 ? '' : 's'} (${opts.write}...)` : opts.write}` : ''}`,
+    ...(s.unwritten !== undefined ? [`${s.unwritten} packets captured but not written`] : []),
     ...Object.entries(s.counters ?? {}).map(([k, v]) => `counter ${k}: ${v}`),
   ];
   process.stderr.write(lines.join('\n') + '\n');

@@ -10,6 +10,13 @@
  * {@link openCaptureWriter} picks the format from the extension or
  * `--format`; {@link installSignalFlush} keeps the file valid on SIGINT/SIGTERM.
  *
+ * Writing from a live ring: {@link RingFileWriter} never touches packet
+ * bytes in JS. Per retired block it builds the record headers in a reused
+ * arena and a gather table over the ring ({@link BlockTable}), and one native
+ * writev puts headers and packet bytes in the file (the kernel copies ring ->
+ * page cache once). Same bytes as the copying writers; rotation with
+ * tcpdump's -C/-G/-W rules ({@link Rotation}); each file valid alone.
+ *
  * Reading: {@link openCaptureReader} autodetects pcap/pcapng and returns a
  * streaming reader (constant memory) that hands out ONE reused
  * {@link FileRecord} implementing PacketLike: `for (const rec of reader)`,
@@ -27,6 +34,10 @@ export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
 export { PcapngWriter, type PcapngWriterOptions, type PcapngInterfaceSpec } from './pcapng-writer.js';
 export { chooseFormat, openCaptureWriter, type CaptureFormat, type CaptureWriterOptions } from './format.js';
 export { installSignalFlush, type SignalFlushOptions } from './signal-flush.js';
+export { RingFileWriter, type RingFileWriterOptions } from './ring-writer.js';
+export { BlockTable, type BlockTableFormat } from './block-table.js';
+export { CaptureFile, CaptureFileError, type CaptureFileFormat } from './capture-file.js';
+export { Rotation, rotationName, strftime, type RotationOptions, type RotationStep } from './rotation.js';
 export type { WriteTarget } from './sink.js';
 export type { ReadSource } from './source.js';
 export { FileRecord } from './record.js';

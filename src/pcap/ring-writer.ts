@@ -49,6 +49,8 @@ export class RingFileWriter {
   /** Packets walked (matched or not) and wire bytes of the matched ones, over all blocks. */
   walked = 0;
   wireBytes = 0;
+  /** Packets the predicate rejected, over all blocks. */
+  rejected = 0;
   /** Every file opened, in order. */
   readonly files: string[] = [];
   /** True once -W with -G reached its file count: the capture should stop. */
@@ -130,6 +132,7 @@ export class RingFileWriter {
       t.fill(limit - n, this.rotation.budget(this.file.offset), match, match !== null ? batch.packet : null);
       this.walked += t.walked;
       this.wireBytes += t.wireBytes;
+      this.rejected += t.rejected;
       this.file.writeSync(t);
       n += t.records;
       this.written += t.records;
@@ -147,6 +150,7 @@ export class RingFileWriter {
       t.fill(limit - n, this.rotation.budget(this.file.offset), match, match !== null ? batch.packet : null);
       this.walked += t.walked;
       this.wireBytes += t.wireBytes;
+      this.rejected += t.rejected;
       await this.file.writeAsync(t);
       n += t.records;
       this.written += t.records;

@@ -1,0 +1,168 @@
+/**
+ * `netring capture -w` on the real kernel: files grow block by block while
+ * capturing (SIGKILL leaves a readable file), `-w -` into tshark and into a
+ * pipe that closes, a full file system (tiny tmpfs) ends with one line and
+ * exit 1, SIGTERM's `written` equals the file, and empty inputs still create
+ * valid files.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCaptureReader, PcapWriter } from '../../src/pcap/index.js';
+import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+interface Running { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }
+
+async function startCapture(iface: string, args: string[], prefix: string[] = []): Promise<Running> {
+  const argv = [...prefix, process.execPath, MAIN, 'capture', '-i', iface, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { err += d; });
+  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  for (let i = 0; i < 250 && !err.includes('listening on'); i++) await sleep(20);
+  await sleep(30);
+  return { child, out: () => out, err: () => err, exit };
+}
+
+function count(file: string): number {
+  const r = openCaptureReader(file);
+  let n = 0;
+  for (const rec of r) { n++; void rec; }
+  r.close();
+  return n;
+}
+
+function tsharkCount(file: string): number {
+  const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim();
+  return out === '' ? 0 : out.split('\n').length;
+}
+
+function send(iface: string, n: number, size = 200, from = 0): void {
+  const tx = new RawSender(iface);
+  for (let k = 0; k < n; k += 500) tx.send(Array.from({ length: Math.min(500, n - k) }, (_, i) => udpFrame({ payload: seqPayload(from + k + i, size) })));
+  tx.close();
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'netring-write-'));
+
+test('-w grows block by block while capturing; after SIGKILL tshark reads every completed block', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    await withVeth(async ({ a, b }) => {
+      const file = join(dir, 'k.pcapng');
+      const c = await startCapture(b, ['-w', file, '--block-size', '65536', '--block-timeout', '5']);
+      send(a, 1000);
+      await sleep(400);
+      const mid = count(file);
+      assert.equal(mid, 1000, 'all packets are in the file while the capture still runs');
+      send(a, 500, 200, 1000);
+      await sleep(300);
+      c.child.kill('SIGKILL');
+      await c.exit;
+      assert.equal(tsharkCount(file), 1500, 'tshark reads everything written before the kill');
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('-w - streams into tshark -r - while capturing; a pipe closed early ends quietly', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    // tshark reading stdout
+    const c = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} capture -i ${b} -w - -c 400 | tshark -r - -T fields -e frame.len`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.stderr.on('data', (d) => { err += d; });
+    const done = new Promise<number | null>((r) => c.on('exit', r));
+    for (let i = 0; i < 250 && !err.includes('listening on'); i++) await sleep(20);
+    await sleep(50);
+    send(a, 400, 100);
+    assert.equal(await done, 0, err);
+    const lens = out.trim().split('\n');
+    assert.equal(lens.length, 400);
+    assert.ok(lens.every((l) => l === String(14 + 20 + 8 + 100)));
+    assert.match(err, /400 packets written to -/);
+    // a reader that goes away after 100 bytes: no stack trace, exit 0
+    const d = await startCapture(b, ['-w', '-'], []);
+    d.child.stdout!.destroy();
+    send(a, 2000, 500);
+    await sleep(300);
+    const code = await Promise.race([d.exit, sleep(5000).then(() => 'hung')]);
+    if (code === 'hung') d.child.kill('SIGKILL');
+    assert.equal(code, 0, d.err());
+    assert.doesNotMatch(d.err(), /EPIPE|Error|at /);
+    assert.match(d.err(), /packets received/);
+  });
+});
+
+test('a full file system: one line naming the file, exit 1, file valid up to the last block, counts true', { skip: needRoot }, async () => {
+  const dir = tmp();
+  const mnt = join(dir, 'mnt');
+  execFileSync('mkdir', ['-p', mnt]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
+  try {
+    await withVeth(async ({ a, b }) => {
+      const file = join(mnt, 'full.pcapng');
+      const c = await startCapture(b, ['-w', file, '--json', '--block-size', '65536']);
+      send(a, 2000, 500);
+      const code = await Promise.race([c.exit, sleep(8000).then(() => 'hung')]);
+      if (code === 'hung') c.child.kill('SIGKILL');
+      assert.equal(code, 1, c.err());
+      const lines = c.err().split('\n').filter((l) => l.startsWith('netring:'));
+      assert.deepEqual(lines, [`netring: cannot write ${file}: no space left on device (ENOSPC)`]);
+      const s = JSON.parse(c.out().trim());
+      assert.equal(count(file), s.written, 'written == records in the file');
+      assert.equal(tsharkCount(file), s.written, 'tshark reads the file to its end');
+      assert.ok(s.written > 0 && s.unwritten > 0);
+      assert.equal(s.written + s.unwritten, s.matched);
+      assert.match(c.err(), new RegExp(`${s.unwritten} packets captured but not written`));
+    });
+  } finally {
+    execFileSync('umount', [mnt]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGTERM: the file is complete and `written` equals its records', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    await withVeth(async ({ a, b }) => {
+      const file = join(dir, 't.pcap');
+      const c = await startCapture(b, ['-w', file, '--json']);
+      send(a, 3000, 64);
+      c.child.kill('SIGTERM');
+      assert.equal(await c.exit, 0, c.err());
+      const s = JSON.parse(c.out().trim());
+      assert.equal(count(file), s.written);
+      assert.equal(tsharkCount(file), s.written);
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('empty input still creates a valid empty file, replacing an old one (-r empty, live capture that sees nothing)', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    const empty = join(dir, 'empty.pcap');
+    new PcapWriter(empty).close();
+    const out = join(dir, 'out.pcap');
+    writeFileSync(out, 'old content that is not a capture file');
+    const r = spawnSync(process.execPath, [MAIN, 'capture', '-r', empty, '-w', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(count(out), 0);
+    assert.match(execFileSync('capinfos', ['-c', out], { encoding: 'utf8' }), /Number of packets:\s+0\b/);
+    await withVeth(async ({ b }) => {
+      const live = join(dir, 'live.pcapng');
+      writeFileSync(live, 'old');
+      const r2 = spawnSync(process.execPath, [MAIN, 'capture', '-i', b, '-w', live, '--seconds', '0.3', '-f', 'udp port 9'], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.equal(count(live), 0);
+      assert.match(execFileSync('capinfos', ['-c', live], { encoding: 'utf8' }), /Number of packets:\s+0\b/);
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
