@@ -3,14 +3,15 @@
  * kernel runs (classic BPF attached to the socket) and the residual that runs
  * in JS on each packet view (null when nothing is left for JS).
  *
- *   -f EXPR live      kernel: compileFilter(EXPR, target 'kernel'); no residual
+ * Both come from the language's placement (`place()`, src/lang/place.ts):
+ *   -f EXPR live      targets socket, js: the socket filter runs it; no residual
  *                      (protochain loops are not kernel-loadable: JS only)
- *   -f EXPR  -r FILE   residual: the generated JS function (target 'file')
+ *   -f EXPR  -r FILE   target js: the generated JS function (file lowering)
  *   --filter-bpf -r    residual: the BPF interpreter
  */
 import type { BpfProgram } from '../ring/index.js';
 import type { PacketLike } from '../packet-like.js';
-import { compileFilter, compileFilterJs, lowerFilter, runBpfOn, compileProgram } from '../lang/index.js';
+import { place, runBpfOn } from '../lang/index.js';
 
 /** A compiled per-packet test run in JS. */
 export type PacketPredicate = (p: PacketLike) => boolean;
@@ -45,13 +46,9 @@ export function packetFilter(opts: FilterOptions, mode: 'kernel' | 'file'): Filt
     return { residual: (p) => runBpfOn(prog, p, false) !== 0 };
   }
   if (opts.filter === undefined) return { residual: null };
-  const expr = opts.filter;
-  if (mode === 'kernel') {
-    if (!lowerFilter(expr, { target: 'kernel' }).usesChain) return { kernel: compileFilter(expr, { target: 'kernel', snaplen: opts.snaplen }).insns, residual: null };
-    const { match } = compileFilterJs(expr, { target: 'kernel', snaplen: opts.snaplen });
-    return { residual: (p) => match(p) !== 0 };
-  }
-  const { match } = compileFilterJs(expr, { target: 'file', snaplen: opts.snaplen });
+  const pl = place(opts.filter, { language: 'tcpdump', mode, snaplen: opts.snaplen, targets: mode === 'kernel' ? ['socket', 'js'] : ['js'] });
+  if (pl.kernelTarget === 'socket' && pl.cbpf) return { kernel: pl.cbpf, residual: null };
+  const { match } = pl.js();
   return { residual: (p) => match(p) !== 0 };
 }
 
@@ -62,8 +59,9 @@ export function packetFilter(opts: FilterOptions, mode: 'kernel' | 'file'): Filt
  * group and is refused here with the compiler's reason.
  */
 function programPlan(text: string, mode: 'kernel' | 'file', snaplen?: number): FilterPlan {
-  const prog = compileProgram(text, { snaplen, singleSocket: true });
-  const pipe = mode === 'kernel' ? prog.residual : prog.full;
+  const pl = place(text, { language: 'pfq', mode, snaplen, singleSocket: true, targets: mode === 'kernel' ? ['socket', 'js'] : ['js'] });
+  const prog = pl.program!;
+  const pipe = pl.kernelTarget === 'socket' ? prog.residual : prog.full;
   const r = { verdict: 0, mark: 0, cls: 0, log: 0 };
   const counters = (): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -72,7 +70,7 @@ function programPlan(text: string, mode: 'kernel' | 'file', snaplen?: number): F
     return out;
   };
   return {
-    kernel: mode === 'kernel' ? prog.socketFilter?.insns : undefined,
+    kernel: pl.cbpf ?? undefined,
     residual: pipe === null ? null : (p) => pipe.run(p, r) !== 0,
     counters: prog.counters.length > 0 ? counters : undefined,
   };

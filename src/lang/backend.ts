@@ -1,23 +1,36 @@
 /**
- * The seam between the compiler's middle end and its code generators.
+ * The seam between the compiler's middle end and its code generators, and
+ * the targets placement asks.
  *
  * Every front end (tcpdump expressions, the combinator language) ends in an
  * optimised decision DAG (`ir/dag.ts`): test nodes over hash-consed values
- * (`ir/value.ts`) and return nodes. A backend turns a DAG into a program.
- * Today: classic BPF for files and for Linux sockets, and JavaScript. An
- * eBPF backend (XDP / AF_XDP) implements the same interface, declares what
- * it cannot do in `unsupported`, and registers itself; placement code asks
- * the registered kernel backends in order.
+ * (`ir/value.ts`) and return nodes. A backend turns a DAG into a program for
+ * one target and says, in `unsupported`, why it cannot run a given DAG.
+ * Placement (`place.ts`) asks the targets in {@link TARGET_ORDER}, each
+ * through the backend registered for it.
  */
 import { genCbpf } from './cbpf/codegen.js';
-import { checkClassic } from '../bpf/validate.js';
 import type { BpfInsn as Insn } from '../bpf/classic.js';
+import { checkClassic } from '../bpf/validate.js';
 import { type DNode, topo } from './ir/dag.js';
+import { JS_MARK, JS_STATE, type Val } from './ir/value.js';
 import { genJs, instantiate, type JsProgram } from './js/codegen.js';
+
+/**
+ * Where a program runs: the XDP hook, tc (clsact), a packet socket's filter,
+ * a fan-out group's steering program, libpcap-style classic BPF for files,
+ * or JavaScript on the packet view.
+ */
+export type Target = 'xdp' | 'tc' | 'socket' | 'fanout' | 'file' | 'js';
+
+/** The order placement asks the targets in (earlier = closer to the wire). */
+export const TARGET_ORDER: readonly Target[] = ['xdp', 'tc', 'socket', 'fanout', 'file', 'js'];
 
 export interface Backend<Program = unknown> {
   readonly name: string;
-  /** Runs in the kernel (placement may hoist work into it). */
+  /** The target this backend generates for. */
+  readonly target: Target;
+  /** Runs in the kernel. */
   readonly kernel: boolean;
   /** Why this backend cannot run the DAG, or null when it can. */
   unsupported(dag: DNode): string | null;
@@ -25,16 +38,33 @@ export interface Backend<Program = unknown> {
   generate(dag: DNode): Program;
 }
 
-function hasChain(dag: DNode): boolean {
-  return topo(dag).some((n) => n.kind === 'chain');
+/** Why a kernel program cannot evaluate the DAG (user-space state, loops), or null. */
+export function kernelReason(dag: DNode, loops: boolean): string | null {
+  const uses = (v: Val): boolean => {
+    switch (v.op) {
+      case 'anc': return v.which === JS_MARK || v.which === JS_STATE;
+      case 'alu': return uses(v.a) || uses(v.b);
+      case 'neg': return uses(v.a);
+      case 'ld': return v.base !== null && uses(v.base);
+      default: return false;
+    }
+  };
+  for (const n of topo(dag)) {
+    if (n.kind === 'chain' && !loops) return 'protochain loops with a backward jump, which the kernel rejects';
+    if (n.kind === 'test' && (uses(n.t.val) || (typeof n.t.rhs !== 'number' && uses(n.t.rhs)))) return 'it reads the packet mark or program state, which exist only in user space';
+    if (n.kind === 'ret' && n.val && uses(n.val)) return 'it reads the packet mark or program state, which exist only in user space';
+  }
+  return null;
 }
 
 /** Classic BPF as the Linux socket-filter checker accepts it (no backward jumps, <= 4096 instructions). */
 export const cbpfKernel: Backend<Insn[]> = {
   name: 'cbpf-kernel',
+  target: 'socket',
   kernel: true,
   unsupported(dag) {
-    if (hasChain(dag)) return 'protochain loops with a backward jump, which the kernel rejects';
+    const why = kernelReason(dag, false);
+    if (why) return why;
     try {
       return checkClassic(genCbpf(dag, { target: 'kernel' }));
     } catch (e) {
@@ -44,17 +74,19 @@ export const cbpfKernel: Backend<Insn[]> = {
   generate: (dag) => genCbpf(dag, { target: 'kernel' }),
 };
 
-/** Classic BPF as libpcap's userland interpreter runs it (backward jumps allowed). */
+/** Classic BPF as libpcap's userland interpreter runs it (backward jumps allowed): what tcpdump -d prints for files. */
 export const cbpfFile: Backend<Insn[]> = {
   name: 'cbpf-file',
+  target: 'file',
   kernel: false,
-  unsupported: () => null,
+  unsupported: (dag) => kernelReason(dag, true),
   generate: (dag) => genCbpf(dag, { target: 'file' }),
 };
 
 /** Specialised JavaScript. */
 export const js: Backend<JsProgram> = {
   name: 'js',
+  target: 'js',
   kernel: false,
   unsupported: () => null,
   generate: (dag) => instantiate(genJs(dag)),
@@ -62,7 +94,7 @@ export const js: Backend<JsProgram> = {
 
 const registry: Backend[] = [cbpfKernel, cbpfFile, js];
 
-/** Add a backend (e.g. eBPF); kernel backends registered later are preferred by placement. */
+/** Add a backend; for its target it is preferred over those registered before. */
 export function registerBackend(b: Backend): void {
   registry.unshift(b);
 }
@@ -70,4 +102,9 @@ export function registerBackend(b: Backend): void {
 /** Registered backends, preferred first. */
 export function backends(): readonly Backend[] {
   return registry;
+}
+
+/** The preferred backend for `target`, or undefined when none is registered. */
+export function backendFor(target: Target): Backend | undefined {
+  return registry.find((b) => b.target === target);
 }

@@ -4,15 +4,11 @@
  */
 import { encodeProgram as encode, type BpfInsn as Insn } from '../bpf/classic.js';
 import { formatD, formatDD, formatDDD } from '../bpf/text.js';
-import { LangError } from './errors.js';
-import { compileFilter, compileFilterJs, type CompiledFilter, DEFAULT_SNAPLEN } from './filter.js';
+import type { CompiledProgram } from './pfq/compile.js';
+import { place, type Language, type Placement } from './place.js';
 import type { FilterTarget } from './tcpdump/gen.js';
-import { parsePcap } from './tcpdump/parser.js';
-import { lex } from './tcpdump/lexer.js';
-import { compileProgram, type CompiledProgram } from './pfq/compile.js';
-import { BUILTINS } from './pfq/vocab.js';
 
-export type Language = 'auto' | 'tcpdump' | 'pfq';
+export type { Language };
 
 export interface CompileOptions {
   /** Which language `source` is in; 'auto' (default) tries tcpdump first, then the combinator language. */
@@ -47,66 +43,32 @@ export interface CompileReport {
   explain: string;
   /** Fan-out steering program (combinator programs with steering, when `members` is given). */
   fanout: Insn[] | null;
-  filter?: CompiledFilter;
+  /** The placement the report was made from. */
+  placement: Placement;
   program?: CompiledProgram;
 }
 
-const PFQ_HINT = /(>->|\bsteer_\w+|\bwhen\b|\bunless\b|\bconditional\b|\bis_\w+|\bhas_\w+|\binc\b|\bcount\b|\bfilter\s*["'(])/;
-
-function pickLanguage(source: string, lang: Language): 'tcpdump' | 'pfq' {
-  if (lang !== 'auto') return lang;
-  if (/>->/.test(source)) return 'pfq';
-  try {
-    parsePcap(source);
-    return 'tcpdump';
-  } catch {
-    // Both languages share names (ip, tcp, port, ...): only PFQ-only words decide for the combinator language.
-    const first = /^\s*([A-Za-z_][\w']*)/.exec(source)?.[1];
-    const pcapKeyword = first !== undefined && (() => {
-      try {
-        return lex(first)[0].kind === 'kw';
-      } catch {
-        return false;
-      }
-    })();
-    return PFQ_HINT.test(source) || (first !== undefined && BUILTINS.has(first) && !pcapKeyword) ? 'pfq' : 'tcpdump';
-  }
-}
-
-/** Compile a tcpdump expression or a combinator program. Throws LangError (with caret rendering) on bad input. */
+/** Compile a tcpdump expression or a combinator program through {@link place}. Throws LangError (with caret rendering) on bad input. */
 export function compile(source: string, opts: CompileOptions = {}): CompileReport {
-  const language = pickLanguage(source, opts.language ?? 'auto');
-  if (language === 'pfq') {
-    const program = compileProgram(source, { snaplen: opts.snaplen });
-    const cbpf = program.socketFilter?.insns ?? null;
-    let fanout: Insn[] | null = null;
-    if (opts.members && program.steering) fanout = program.fanoutProgram(opts.members, opts.weights);
+  const mode = opts.target ?? 'kernel';
+  const pl = place(source, {
+    language: opts.language, mode, snaplen: opts.snaplen, netmask: opts.netmask,
+    targets: mode === 'kernel' ? ['socket', 'fanout', 'js'] : ['file', 'js'],
+  });
+  const cbpf = pl.cbpf;
+  const listings = { d: cbpf ? formatD(cbpf) : '', dd: cbpf ? formatDD(cbpf) : '', ddd: cbpf ? formatDDD(cbpf) : '' };
+  if (pl.program) {
+    const program = pl.program;
+    const fanout = opts.members && program.steering ? program.fanoutProgram(opts.members, opts.weights) : null;
     return {
-      language, source, cbpf, bytes: cbpf ? encode(cbpf) : null,
-      d: cbpf ? formatD(cbpf) : '', dd: cbpf ? formatDD(cbpf) : '', ddd: cbpf ? formatDDD(cbpf) : '',
-      js: program.residual?.source ?? '', explain: program.explain(), fanout, program,
+      language: 'pfq', source, cbpf, bytes: cbpf ? encode(cbpf) : null, ...listings,
+      js: program.residual?.source ?? '', explain: pl.explain(), fanout, placement: pl, program,
     };
   }
-  const target = opts.target ?? 'kernel';
-  const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
-  try {
-    const filter = compileFilter(source, { target, snaplen, netmask: opts.netmask });
-    const explain = [
-      `tcpdump expression for a ${target === 'kernel' ? 'Linux packet socket (VLAN tags may be in metadata)' : 'capture file (VLAN tags in the bytes)'}:`,
-      `  classic BPF: ${filter.insns.length} instructions, returns ${snaplen} for a match`,
-      '  JavaScript: one generated function (same verdicts)',
-    ].join('\n');
-    return {
-      language, source, cbpf: filter.insns, bytes: filter.bytes, d: formatD(filter.insns), dd: formatDD(filter.insns),
-      ddd: formatDDD(filter.insns), js: filter.js.body, explain, fanout: null, filter,
-    };
-  } catch (e) {
-    // protochain cannot run in the kernel: the whole filter runs in JavaScript instead.
-    if (!(e instanceof LangError) || target !== 'kernel' || !/protochain/.test(e.reason)) throw e;
-    const js = compileFilterJs(source, { target, snaplen, netmask: opts.netmask });
-    const explain = `tcpdump expression: ${e.reason}\n  kernel socket filter: none (every packet reaches the ring)\n  JavaScript: the whole filter, per packet`;
-    return { language, source, cbpf: null, bytes: null, d: '', dd: '', ddd: '', js: js.js.body, explain, fanout: null };
-  }
+  return {
+    language: 'tcpdump', source, cbpf, bytes: cbpf ? encode(cbpf) : null, ...listings,
+    js: pl.js().source.body, explain: pl.explain(), fanout: null, placement: pl,
+  };
 }
 
 /** The forms `netring compile` prints. */

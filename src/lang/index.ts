@@ -34,4 +34,5 @@ export { runBpf, runBpfOn, type BpfMeta } from '../bpf/interp.js';
 export { encodeProgram as encode, decodeProgram as decode, type BpfInsn as Insn } from '../bpf/classic.js';
 export { formatD, formatDD, formatDDD, parseDDD } from '../bpf/text.js';
 export { genJs, instantiate, type JsProgram, type JsSource } from './js/codegen.js';
-export { backends, registerBackend, type Backend } from './backend.js';
+export { backends, backendFor, registerBackend, TARGET_ORDER, type Backend, type Target } from './backend.js';
+export { place, pickLanguage, type PlaceOptions, type Placement, type TargetAnswer } from './place.js';

@@ -15,7 +15,7 @@ import { and, not, or, test as mkTest, type JmpOp, type Pred } from '../../src/l
 import { aluApply, ANC, type AluOp, type Val, Values } from '../../src/lang/ir/value.js';
 import { buildDag, optimize, ret } from '../../src/lang/ir/dag.js';
 import { genCbpf } from '../../src/lang/cbpf/codegen.js';
-import { runBpf, type BpfMeta } from '../../src/bpf/index.js';
+import { checkClassic, runBpf, type BpfMeta } from '../../src/bpf/index.js';
 import { genJs, instantiate } from '../../src/lang/js/codegen.js';
 import type { PacketLike } from '../../src/packet-like.js';
 import { prng } from '../fixtures/lang/corpus.js';
@@ -206,10 +206,14 @@ for (const kernel of [false, true]) {
       const pred = g.pred(4);
       const target = kernel ? 'kernel' : 'file';
       const raw = buildDag(pred, ret(1), ret(0));
-      const rawBpf = genCbpf(raw, { target: 'file' });
+      const rawBpf = genCbpf(raw, { target });
       const rawJs = instantiate(genJs(raw));
       const opt = optimize(buildDag(pred, ret(1), ret(0)));
-      const optBpf = genCbpf(opt, { target: 'file' });
+      const optBpf = genCbpf(opt, { target });
+      if (kernel) {
+        assert.equal(checkClassic(rawBpf), null, 'kernel target: the kernel rules accept the unoptimised program');
+        assert.equal(checkClassic(optBpf), null, 'kernel target: the kernel rules accept the optimised program');
+      }
       const optJs = instantiate(genJs(opt));
       programs++;
       for (const p of pk) {

@@ -21,6 +21,7 @@
  * program order. Programs that cannot be placed are refused with a reason.
  */
 import { genCbpf } from '../cbpf/codegen.js';
+import { cbpfKernel } from '../backend.js';
 import type { BpfInsn as Insn } from '../../bpf/classic.js';
 import { formatD } from '../../bpf/text.js';
 import { LangError } from '../errors.js';
@@ -162,31 +163,10 @@ function lowerPred(p: PPred, L: Lowering): Pred {
   }
 }
 
-/** Can the kernel evaluate this IR predicate? Returns the reason when it cannot. */
+/** Can the socket-filter target run this IR predicate? Asks its backend (placement's registry); returns the reason when it cannot. */
 function kernelReason(p: Pred): string | null {
-  switch (p.k) {
-    case 'true':
-    case 'false':
-      return null;
-    case 'chain':
-      return 'protochain loops, which the kernel BPF checker forbids';
-    case 'not':
-      return kernelReason(p.a);
-    case 'and':
-    case 'or':
-      return kernelReason(p.a) ?? kernelReason(p.b);
-    case 'test': {
-      const uses = (v: { op: string; which?: number; a?: unknown; b?: unknown; base?: unknown }): boolean => {
-        if (v.op === 'anc' && (v.which === JS_MARK || v.which === JS_STATE)) return true;
-        if (v.op === 'alu') return uses(v.a as never) || uses(v.b as never);
-        if (v.op === 'neg') return uses(v.a as never);
-        if (v.op === 'ld' && v.base) return uses(v.base as never);
-        return false;
-      };
-      if (uses(p.t.val) || (typeof p.t.rhs !== 'number' && uses(p.t.rhs))) return 'it reads the packet mark or program state, which exist only in user space';
-      return null;
-    }
-  }
+  if (p.k === 'true' || p.k === 'false') return null;
+  return cbpfKernel.unsupported(toDag(p, 1));
 }
 
 function toDag(p: Pred, yes: number): DNode {
