@@ -20,6 +20,6 @@ export { type EbpfInsn, encodeEbpf, decodeEbpf, formatEbpf, formatEbpfInsn, HELP
 export { EAsm, type ELabel } from './easm.js';
 export { translateClassic, cbpfToEbpf, SKB_FIELD, type TranslateOptions } from './translate.js';
 export {
-  progLoad, BpfMap, sumPerCpu, possibleCpus, PROG_TYPE, MAP_TYPE, BPF_ANY, BPF_NOEXIST, BPF_EXIST,
-  type LoadOptions, type LoadedProg, type MapSpec,
+  progLoad, testRun, linkCreate, attachSocket, BpfMap, sumPerCpu, possibleCpus, PROG_TYPE, ATTACH_TYPE, XDP_FLAGS, MAP_TYPE,
+  BPF_ANY, BPF_NOEXIST, BPF_EXIST, type LoadOptions, type LoadedProg, type MapSpec, type TestRunResult, type BpfLink,
 } from './loader.js';
