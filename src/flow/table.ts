@@ -87,9 +87,9 @@ export class FlowTable {
 
   private readonly mask: number;
   private readonly slots: Int32Array;
-  private readonly slotHash: Uint32Array;
+  private readonly slotHash: Int32Array;
   private readonly key: Uint32Array;
-  private readonly hash: Uint32Array;
+  private readonly hash: Int32Array;
   private readonly tm: Uint32Array; // 8 per flow: fwd first s/ns, last s/ns, rev first s/ns, last s/ns
   private readonly cnt: Float64Array; // 4 per flow: fwd pkts, rev pkts, fwd bytes, rev bytes
   private readonly firstNs: Float64Array;
@@ -116,9 +116,9 @@ export class FlowTable {
     const cap = nextPow2(max * 2);
     this.mask = cap - 1;
     this.slots = new Int32Array(cap).fill(-1);
-    this.slotHash = new Uint32Array(cap);
+    this.slotHash = new Int32Array(cap);
     this.key = new Uint32Array(max * KEY_WORDS);
-    this.hash = new Uint32Array(max);
+    this.hash = new Int32Array(max);
     this.tm = new Uint32Array(max * 8);
     this.cnt = new Float64Array(max * 4);
     this.firstNs = new Float64Array(max);
@@ -375,7 +375,7 @@ export class FlowTable {
   }
 }
 
-/** 32-bit hash of a canonical key (murmur3-style mixing; IPv4 keys skip the zero words). */
+/** 32-bit hash (signed int32, so it stays a small integer in V8) of a canonical key (murmur3-style mixing; IPv4 keys skip the zero words). */
 export function hashKey(k: Uint32Array, v6: boolean): number {
   let h = mix(0x9747b28c, k[0]);
   h = mix(h, k[1]);
@@ -390,7 +390,7 @@ export function hashKey(k: Uint32Array, v6: boolean): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 function mix(h: number, k: number): number {
