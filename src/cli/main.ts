@@ -9,6 +9,7 @@ import { registerDemo } from './demo.js';
 import { registerCompile } from './compile.js';
 import { registerGen } from './gen.js';
 import { registerPing } from './ping.js';
+import { registerFlows } from './flows.js';
 import { LangError } from '../lang/index.js';
 import { UsageError } from './args.js';
 import { guardStdout } from './stdout.js';
@@ -29,6 +30,7 @@ registerDemo(program);
 registerCompile(program);
 registerGen(program);
 registerPing(program);
+registerFlows(program);
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
