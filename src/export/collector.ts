@@ -22,6 +22,8 @@ export interface ExporterStats extends TransportStats {
   records: number;
   /** Template sets sent. */
   templates: number;
+  /** Messages encoded: each one ends as sent (messages), failed (errors) or dropped. */
+  encoded: number;
 }
 
 export class FlowExporter {
@@ -47,7 +49,7 @@ export class FlowExporter {
   stats(): ExporterStats {
     return {
       ...this.transport.stats, format: this.encoder.format, collector: this.opts.collector,
-      records: this.encoder.records, templates: this.encoder.templateSends,
+      records: this.encoder.records, templates: this.encoder.templateSends, encoded: this.encoder.messages,
     };
   }
 

@@ -32,7 +32,7 @@ export const IE = {
   octetDeltaCount: 1, packetDeltaCount: 2, protocolIdentifier: 4, tcpControlBits: 6, sourceTransportPort: 7,
   sourceIPv4Address: 8, destinationTransportPort: 11, destinationIPv4Address: 12, lastSwitched: 21, firstSwitched: 22,
   sourceIPv6Address: 27, destinationIPv6Address: 28, vlanId: 58, flowEndReason: 136, flowStartMilliseconds: 152,
-  flowEndMilliseconds: 153,
+  flowEndMilliseconds: 153, icmpTypeCodeIPv4: 32, icmpTypeCodeIPv6: 139,
 } as const;
 
 function addrFields(v6: boolean): Field[] {
@@ -55,10 +55,14 @@ const common = (tcpLen: number): Field[] => [
   f(IE.vlanId, 2, (dv, o, r) => dv.setUint16(o, r.vlan)),
 ];
 
+/** ICMP type << 8 | code (also in the destination port, as NetFlow v5 did; some collectors read only this field). */
+const icmpField = (v6: boolean): Field =>
+  f(v6 ? IE.icmpTypeCodeIPv6 : IE.icmpTypeCodeIPv4, 2, (dv, o, r) => dv.setUint16(o, r.proto === 1 || r.proto === 58 ? r.dport : 0));
+
 /** IPFIX template fields for IPv4 or IPv6 records, biflow (RFC 5103 reverse counters and flags) or not. */
 export function ipfixFields(v6: boolean, biflow: boolean): Field[] {
   const fields = [
-    ...addrFields(v6), ...common(2),
+    ...addrFields(v6), ...common(2), icmpField(v6),
     f(IE.flowEndReason, 1, (dv, o, r) => dv.setUint8(o, r.reason)),
     f(IE.flowStartMilliseconds, 8, (dv, o, r) => u64(dv, o, r.startMs)),
     f(IE.flowEndMilliseconds, 8, (dv, o, r) => u64(dv, o, r.endMs)),
@@ -83,7 +87,7 @@ export function ipfixFields(v6: boolean, biflow: boolean): Field[] {
  */
 export function netflow9Fields(v6: boolean, bootMs: () => number): Field[] {
   return [
-    ...addrFields(v6), ...common(1),
+    ...addrFields(v6), ...common(1), icmpField(v6),
     f(IE.firstSwitched, 4, (dv, o, r) => dv.setUint32(o, Math.max(0, r.startMs - bootMs()) >>> 0)),
     f(IE.lastSwitched, 4, (dv, o, r) => dv.setUint32(o, Math.max(0, r.endMs - bootMs()) >>> 0)),
     f(IE.packetDeltaCount, 8, (dv, o, r) => u64(dv, o, r.packets)),
