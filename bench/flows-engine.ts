@@ -14,7 +14,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { buildRingImage, RingReader, rearmImage, type ImageFrame } from '../src/ring/index.js';
+import { RingReader } from '../src/ring/index.js';
+import { buildRingImage, rearmImage, type ImageFrame } from '../test/helpers/ring-image.js';
 import { FlowTable } from '../src/flow/index.js';
 
 const env = (k: string, d: number): number => (process.env[k] !== undefined ? Number(process.env[k]) : d);

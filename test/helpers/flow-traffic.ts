@@ -6,7 +6,7 @@
  * very same packets.
  */
 import { writeFileSync } from 'node:fs';
-import { buildFrame, type PacketSpec } from '../../src/tx/index.js';
+import { buildFrame, type PacketSpec } from '../../src/build/index.js';
 
 export interface CraftedPacket { frame: Uint8Array; sec: number; usec: number }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildFrame, type PacketSpec } from '../../src/tx/index.js';
+import { buildFrame, type PacketSpec } from '../../src/build/index.js';
 import { FlowTable, readRecord, RecordBuffer, type FlowRecord, parseFlowPacket, ParsedPacket } from '../../src/flow/index.js';
 
 /** A table whose records are collected as objects. */
