@@ -7,7 +7,8 @@
  *   tuple+filter   + the IPv4/UDP 5-tuple read with src/decode's accessor
  *                  functions and the filter `udp dst port 5001` (IHL-aware,
  *                  as a compiled cBPF filter would be)
- *   decode+filter  the same with the full layered decoder (src/decode Layers)
+ *   decode+filter  the same with the full layered decoder (src/decode Layers:
+ *                  every layer of every packet decoded, error checked)
  *   forEach        tuple+filter through Batch.forEach (callback form)
  *   pcapng write   every packet into a PcapngWriter whose file is /dev/null
  *                  (the `netring capture -w` work, minus the kernel)
@@ -69,7 +70,8 @@ export const walkDecode: Walk = (r, out) => {
   for (let b = r.acquire(); b !== null; b = r.acquire()) {
     for (let p = b.next(); p !== null; p = b.next()) {
       n++;
-      if (l.decodePacket(p) !== 0 || l.ipProto !== 17 || l.dstPort !== MATCH_PORT) continue;
+      // Lazy: layers decode as fields are read; `error` first makes this the full decode of every packet.
+      if (l.loadPacket(p).error !== 0 || l.ipProto !== 17 || l.dstPort !== MATCH_PORT) continue;
       m++;
       x ^= ipv4Src(l.data, l.l3Offset) ^ ipv4Dst(l.data, l.l3Offset) ^ l.srcPort;
     }

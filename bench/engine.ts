@@ -15,6 +15,8 @@
  * Environment: ENGINE_IMAGES="2 64" (blocks per image) ENGINE_BLOCK_SIZE=1048576
  *   ENGINE_PACKETS=10000000 (per trial) ENGINE_TRIALS=5 ENGINE_CC=gcc
  *   ENGINE_JSON=file (also write the results as JSON)
+ *   ENGINE_WALKS="tuple+filter,decode+filter" (only these loops; C and the
+ *   allocation proof still run for them) ENGINE_C=0 (skip the C loops)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ import * as vm from 'node:vm';
 import { RingReader } from '../src/ring/index.js';
 import { rearmImage } from '../test/helpers/ring-image.js';
 import { buildEngineImage, type EngineImage } from './engine-image.js';
-import { WALKS, type PassResult, type Walk } from './engine-walks.js';
+import { WALKS as ALL_WALKS, type PassResult, type Walk } from './engine-walks.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -37,6 +39,8 @@ const BLOCK_SIZE = env('ENGINE_BLOCK_SIZE', 1 << 20);
 const IMAGES = (process.env.ENGINE_IMAGES ?? '2 64').trim().split(/\s+/).map(Number);
 const PACKETS = env('ENGINE_PACKETS', 10_000_000);
 const TRIALS = env('ENGINE_TRIALS', 5);
+const ONLY = process.env.ENGINE_WALKS?.split(',').map((s) => s.trim());
+const WALKS = ONLY ? ALL_WALKS.filter(([n]) => ONLY.includes(n)) : ALL_WALKS;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SRC_DIR = join(HERE, '..', '..', 'bench'); // dist/bench -> bench
 
@@ -132,6 +136,7 @@ function traceGc(): Array<{ name: string; packets: number; gcLines: number }> {
 interface CResult { name: string; ns: number[]; packets: number; matches: number; passSink: number }
 
 function runC(img: EngineImage, passes: number): CResult[] | string {
+  if (process.env.ENGINE_C === '0') return 'C loops skipped (ENGINE_C=0)';
   const cc = process.env.ENGINE_CC ?? 'gcc';
   const dir = mkdtempSync(join(tmpdir(), 'netring-engine-'));
   try {

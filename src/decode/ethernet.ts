@@ -3,10 +3,13 @@
  * Accessors take the offset of the header; the caller checks that
  * `ETH_HEADER_LEN` bytes are available.
  */
-import { u16 } from './bytes.js';
+import { put16, u16 } from './bytes.js';
 
 /** Length of an Ethernet II header without VLAN tags. */
 export const ETH_HEADER_LEN = 14;
+
+/** Field offsets within the Ethernet II header. */
+export const enum EthField { Dst = 0, Src = 6, Type = 12, Length = 14 }
 
 /** Well-known EtherType values. */
 export const EtherType = {
@@ -54,4 +57,14 @@ export function ethIsMulticast(d: Uint8Array, off: number): boolean {
 /** True when the destination MAC is ff:ff:ff:ff:ff:ff. */
 export function ethIsBroadcast(d: Uint8Array, off: number): boolean {
   return (d[off]! & d[off + 1]! & d[off + 2]! & d[off + 3]! & d[off + 4]! & d[off + 5]!) === 0xff;
+}
+
+/** Write an Ethernet II header at `off` (MACs as 6 bytes each); returns the offset after it. */
+export function writeEthernet(d: Uint8Array, off: number, dst: ArrayLike<number>, src: ArrayLike<number>, type: number): number {
+  for (let i = 0; i < 6; i++) {
+    d[off + EthField.Dst + i] = dst[i]!;
+    d[off + EthField.Src + i] = src[i]!;
+  }
+  put16(d, off + EthField.Type, type);
+  return off + EthField.Length;
 }

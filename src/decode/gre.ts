@@ -4,13 +4,16 @@
  * optional checksum+reserved (C), key (K), sequence (S) and, for version 1,
  * acknowledgment (A) words.
  */
-import { u16, u32 } from './bytes.js';
+import { put16, put32, u16, u32 } from './bytes.js';
 
 /** Length of the base GRE header. */
 export const GRE_BASE_LEN = 4;
 
 /** Flag bits of the first 16 bits. */
 export const GreFlag = { C: 0x8000, R: 0x4000, K: 0x2000, S: 0x1000, A: 0x0080 } as const;
+
+/** Field offsets within the base GRE header; optional words follow at {@link GreField.Optional}. */
+export const enum GreField { Flags = 0, Protocol = 2, Optional = 4 }
 
 /** Flags and version word. */
 export function greFlags(d: Uint8Array, off: number): number {
@@ -47,4 +50,25 @@ export function greKey(d: Uint8Array, off: number): number {
   const f = u16(d, off);
   if ((f & GreFlag.K) === 0) return -1;
   return u32(d, off + ((f & GreFlag.C) !== 0 ? 8 : 4));
+}
+
+/** Fields of a version-0 GRE header to write (optional words present when given). */
+export interface GreHeader {
+  protocol: number;
+  /** Write the checksum word (value as given, 0 = to be filled). */
+  checksum?: number;
+  key?: number;
+  seq?: number;
+}
+
+/** Write a GRE header at `off`; returns the offset of the payload. */
+export function writeGre(d: Uint8Array, off: number, h: GreHeader): number {
+  const f = (h.checksum !== undefined ? GreFlag.C : 0) | (h.key !== undefined ? GreFlag.K : 0) | (h.seq !== undefined ? GreFlag.S : 0);
+  put16(d, off + GreField.Flags, f);
+  put16(d, off + GreField.Protocol, h.protocol);
+  let o = off + GreField.Optional;
+  if (h.checksum !== undefined) { put16(d, o, h.checksum); put16(d, o + 2, 0); o += 4; }
+  if (h.key !== undefined) { put32(d, o, h.key); o += 4; }
+  if (h.seq !== undefined) { put32(d, o, h.seq); o += 4; }
+  return o;
 }

@@ -3,10 +3,18 @@
  * Accessors take the offset of the header; the caller checks bounds.
  */
 import { TlvOptionIterator } from './tlv.js';
-import { u16, u32 } from './bytes.js';
+import { put16, put32, u16, u32 } from './bytes.js';
 
 /** Minimum IPv4 header length (IHL = 5). */
 export const IPV4_MIN_HEADER_LEN = 20;
+
+/** Field offsets within the IPv4 header. */
+export const enum Ipv4Field {
+  VersionIhl = 0, Tos = 1, TotalLength = 2, Id = 4, FlagsFragment = 6, Ttl = 8, Protocol = 9, Checksum = 10,
+  Src = 12, Dst = 16, Options = 20,
+}
+/** Bits of the 16-bit flags/fragment word. */
+export const enum Ipv4Frag { Reserved = 0x8000, DF = 0x4000, MF = 0x2000, OffsetMask = 0x1fff, FlagsAndOffset = 0x3fff }
 
 /** IP protocol numbers (also IPv6 Next Header values). */
 export const IpProto = {
@@ -135,3 +143,49 @@ export class Ipv4OptionIterator extends TlvOptionIterator {
   }
 }
 
+
+/** Fields of an IPv4 header to write (addresses as unsigned 32-bit numbers). */
+export interface Ipv4Header {
+  /** Header length in bytes (20 + options); the options are the caller's. Default 20. */
+  headerLength?: number;
+  tos?: number;
+  totalLength: number;
+  id?: number;
+  /** Flags and fragment offset word (e.g. {@link Ipv4Frag.DF}). */
+  flagsFragment?: number;
+  ttl?: number;
+  protocol: number;
+  src: number;
+  dst: number;
+  /** Header checksum as given (0 = fill it in with {@link ipv4FillChecksum} after the options are written). */
+  checksum?: number;
+  /** Version nibble (4 unless a test wants a bad one). */
+  version?: number;
+}
+
+/** Write the fixed 20 bytes of an IPv4 header at `off`; returns the offset after the whole header. */
+export function writeIpv4(d: Uint8Array, off: number, h: Ipv4Header): number {
+  const hl = h.headerLength ?? IPV4_MIN_HEADER_LEN;
+  d[off + Ipv4Field.VersionIhl] = ((h.version ?? 4) << 4) | ((hl >> 2) & 0x0f);
+  d[off + Ipv4Field.Tos] = h.tos ?? 0;
+  put16(d, off + Ipv4Field.TotalLength, h.totalLength);
+  put16(d, off + Ipv4Field.Id, h.id ?? 0);
+  put16(d, off + Ipv4Field.FlagsFragment, h.flagsFragment ?? 0);
+  d[off + Ipv4Field.Ttl] = h.ttl ?? 64;
+  d[off + Ipv4Field.Protocol] = h.protocol;
+  put16(d, off + Ipv4Field.Checksum, h.checksum ?? 0);
+  put32(d, off + Ipv4Field.Src, h.src);
+  put32(d, off + Ipv4Field.Dst, h.dst);
+  return off + hl;
+}
+
+/** Compute and store the header checksum of the IPv4 header at `off` (IHL from the header). */
+export function ipv4FillChecksum(d: Uint8Array, off: number): void {
+  const hl = (d[off]! & 0x0f) << 2;
+  d[off + Ipv4Field.Checksum] = 0;
+  d[off + Ipv4Field.Checksum + 1] = 0;
+  let sum = 0;
+  for (let i = 0; i + 1 < hl; i += 2) sum += (d[off + i]! << 8) | d[off + i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  put16(d, off + Ipv4Field.Checksum, ~sum & 0xffff);
+}

@@ -2,12 +2,17 @@
  * IPv6 header (RFC 8200, 40 bytes) and its extension-header chain.
  * Accessors take the offset of the fixed header; the caller checks bounds.
  */
-import { u16, u32 } from './bytes.js';
+import { put16, put32, u16, u32 } from './bytes.js';
 
 /** Length of the fixed IPv6 header. */
 export const IPV6_HEADER_LEN = 40;
 /** Length of an IPv6 Fragment extension header. */
 export const IPV6_FRAGMENT_HEADER_LEN = 8;
+
+/** Field offsets within the fixed IPv6 header. */
+export const enum Ipv6Field { VersionClassFlow = 0, PayloadLength = 4, NextHeader = 6, HopLimit = 7, Src = 8, Dst = 24, Length = 40 }
+/** Field offsets within an extension header (Fragment: offset word and id). */
+export const enum Ipv6ExtField { NextHeader = 0, Length = 1, FragOffset = 2, FragId = 4 }
 
 /** IP version nibble (6). */
 export function ipv6Version(d: Uint8Array, off: number): number {
@@ -87,4 +92,38 @@ export function ipv6RoutingType(d: Uint8Array, off: number): number {
 /** Segments left of a Routing header at `off`. */
 export function ipv6SegmentsLeft(d: Uint8Array, off: number): number {
   return d[off + 3]!;
+}
+
+/** Fields of a fixed IPv6 header to write (addresses as 16 bytes). */
+export interface Ipv6Header {
+  trafficClass?: number;
+  flowLabel?: number;
+  payloadLength: number;
+  nextHeader: number;
+  hopLimit?: number;
+  src: ArrayLike<number>;
+  dst: ArrayLike<number>;
+}
+
+/** Write a fixed IPv6 header at `off`; returns the offset after it. */
+export function writeIpv6(d: Uint8Array, off: number, h: Ipv6Header): number {
+  const tc = h.trafficClass ?? 0;
+  put32(d, off + Ipv6Field.VersionClassFlow, ((0x60000000 | (tc << 20) | ((h.flowLabel ?? 0) & 0xfffff)) >>> 0));
+  put16(d, off + Ipv6Field.PayloadLength, h.payloadLength);
+  d[off + Ipv6Field.NextHeader] = h.nextHeader;
+  d[off + Ipv6Field.HopLimit] = h.hopLimit ?? 64;
+  for (let i = 0; i < 16; i++) {
+    d[off + Ipv6Field.Src + i] = h.src[i]!;
+    d[off + Ipv6Field.Dst + i] = h.dst[i]!;
+  }
+  return off + IPV6_HEADER_LEN;
+}
+
+/** Write a Fragment extension header at `off` (offset in bytes, a multiple of 8); returns the offset after it. */
+export function writeIpv6Fragment(d: Uint8Array, off: number, nextHeader: number, offset: number, more: boolean, id: number): number {
+  d[off + Ipv6ExtField.NextHeader] = nextHeader;
+  d[off + Ipv6ExtField.Length] = 0;
+  put16(d, off + Ipv6ExtField.FragOffset, (offset & 0xfff8) | (more ? 1 : 0));
+  put32(d, off + Ipv6ExtField.FragId, id);
+  return off + IPV6_FRAGMENT_HEADER_LEN;
 }

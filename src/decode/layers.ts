@@ -5,9 +5,17 @@
  */
 import { u16, u32 } from './bytes.js';
 import { DecodeError, Layer, Tunnel, errorName, layerName } from './codes.js';
-import { greHeaderLength } from './gre.js';
-import { isIpv6ExtensionHeader, ipv6ExtHeaderLength } from './ipv6.js';
-import { LinkType, nullFamily } from './linktype.js';
+import { ARP_FIXED_LEN, ArpField } from './arp.js';
+import { ETH_HEADER_LEN, EthField, EtherType } from './ethernet.js';
+import { GRE_BASE_LEN, GreField, greHeaderLength, greKey } from './gre.js';
+import { ICMP_HEADER_LEN, IcmpField } from './icmp.js';
+import { IPV4_MIN_HEADER_LEN, IpProto, Ipv4Field, Ipv4Frag } from './ipv4.js';
+import { IPV6_HEADER_LEN, Ipv6ExtField, Ipv6Field, isIpv6ExtensionHeader, ipv6ExtHeaderLength } from './ipv6.js';
+import { LinkType, NULL_HEADER_LEN, SLL2_HEADER_LEN, SLL_HEADER_LEN, nullFamily, sll2Protocol, sllProtocol } from './linktype.js';
+import { TCP_MIN_HEADER_LEN, TcpField } from './tcp.js';
+import { UDP_HEADER_LEN, UdpField } from './udp.js';
+import { VLAN_TAG_LEN, VlanField } from './vlan.js';
+import { VXLAN_FLAG_VNI, VXLAN_HEADER_LEN, VxlanField, vxlanVni } from './vxlan.js';
 import type { PacketLike } from '../packet-like.js';
 
 const EMPTY = new Uint8Array(0);
@@ -16,6 +24,12 @@ const RARE_VLAN = 1;
 const RARE_FRAG = 2;
 const RARE_TUNNEL = 4;
 const RARE_MISC = 8;
+const IPV4_BIT = 1 << Layer.IPv4;
+const IPV6_BIT = 1 << Layer.IPv6;
+const ARP_BIT = 1 << Layer.ARP;
+const TCP_BIT = 1 << Layer.TCP;
+const PORTS_BITS = TCP_BIT | (1 << Layer.UDP);
+const ICMP_BITS = (1 << Layer.ICMP) | (1 << Layer.ICMPv6);
 
 /**
  * Layered header decoder over `data[offset .. offset + caplen)`.
@@ -47,95 +61,43 @@ export class Layers {
   end = 0;
   /** Link type given to `decode`. */
   linkType = 0;
-  /** Bit set of decoded layers: bit `1 << Layer.X`. */
-  present = 0;
-  /** {@link Layer} that could not be decoded (0 when `error` is 0). */
-  errorLayer = 0;
-  /** {@link DecodeError} code (0 = ok). */
-  error = 0;
+  private _present = 0;
+  private _errorLayer = 0;
+  private _error = 0;
 
-  /** Offset of the link-layer header (-1 for raw IP). */
-  l2Offset = -1;
-  /** Bytes of link-layer header including in-frame VLAN tags. */
-  l2Length = 0;
-  /** EtherType after all VLAN tags (also for SLL/SLL2; 0x0800/0x86dd for raw IP). */
-  etherType = 0;
-  /** Number of VLAN tags: in the frame, plus one when the outer tag came from metadata. */
-  vlanCount = 0;
-  /** 1 when the outermost tag (`vlan0*`) came from packet metadata (stripped by the device). */
-  vlanFromMeta = 0;
-  /** TPID of the outermost tag (0x8100, 0x88a8, 0x9100). */
-  vlan0Tpid = 0;
-  /** TCI of the outermost tag (VID = `tci & 0xfff`). */
-  vlan0Tci = 0;
-  /** TPID of the second tag (QinQ inner tag). */
-  vlan1Tpid = 0;
-  /** TCI of the second tag. */
-  vlan1Tci = 0;
+  private _l2Offset = -1;
+  private _l2Length = 0;
+  private _etherType = 0;
+  private _vlanCount = 0;
+  private _vlanFromMeta = 0;
+  private _vlan0Tpid = 0;
+  private _vlan0Tci = 0;
+  private _vlan1Tpid = 0;
+  private _vlan1Tci = 0;
 
-  /** Offset of the network header (IP or ARP or unknown EtherType payload), -1 if none. */
-  l3Offset = -1;
-  /** 4, 6 or 0. */
-  ipVersion = 0;
-  /** IP header bytes: IHL*4, or 40 + extension headers for IPv6. */
-  l3Length = 0;
-  /** One past the IP datagram's last captured byte (min of claimed length and captured end). */
-  ipEnd = -1;
-  /** Offset of the source address (4 or 16 bytes; ARP: sender protocol address), -1 if none. */
-  srcAddrOffset = -1;
-  /** Offset of the destination address, -1 if none. */
-  dstAddrOffset = -1;
-  /** Address length: 4, 16 or 0. */
-  addrLength = 0;
-  /** Upper-layer protocol: IPv4 protocol, or the Next Header after IPv6 extension headers. */
-  ipProto = 0;
-  /** Number of IPv6 extension headers walked. */
-  ipv6ExtCount = 0;
-  /** 1 when the IP packet is a fragment (MF set or offset non-zero). */
-  isFragment = 0;
-  /** Fragment offset in bytes. */
-  fragOffset = 0;
-  /** 1 when more fragments follow. */
-  fragMore = 0;
-  /** Fragment identification (IPv4 16-bit id or IPv6 32-bit id). */
-  fragId = 0;
-  /** 1 when the captured bytes are fewer than the IP (or UDP) length claims. */
-  truncated = 0;
-  /** ARP operation (1 request, 2 reply). */
-  arpOp = 0;
+  private _l3Offset = -1;
+  private _l3Length = 0;
+  private _ipEnd = -1;
+  private _ipProto = 0;
+  private _ipv6ExtCount = 0;
+  private _isFragment = 0;
+  private _fragOffset = 0;
+  private _fragMore = 0;
+  private _fragId = 0;
+  private _truncated = 0;
 
-  /** Offset of the transport header (or of the upper-layer header after IP), -1 if none. */
-  l4Offset = -1;
-  /** Transport header bytes (TCP data offset * 4, 8 for UDP/ICMP, GRE header length). */
-  l4Length = 0;
-  /** TCP/UDP source port. */
-  srcPort = 0;
-  /** TCP/UDP destination port. */
-  dstPort = 0;
-  /** TCP flags (byte 13, NS as 0x100). */
-  tcpFlags = 0;
-  /** ICMP/ICMPv6 type. */
-  icmpType = 0;
-  /** ICMP/ICMPv6 code. */
-  icmpCode = 0;
+  private _l4Offset = -1;
+  private _l4Length = 0;
 
-  /** Offset of the payload (see the class doc), -1 if none. */
-  payloadOffset = -1;
-  /** Captured payload bytes. */
-  payloadLength = 0;
+  private _payloadOffset = -1;
+  private _payloadLength = 0;
 
-  /** {@link Tunnel} kind (GRE, VXLAN, IP-in-IP) or 0. */
-  tunnel = 0;
-  /** Offset of the tunnel header (GRE/VXLAN; the inner IP for IP-in-IP), -1 if none. */
-  tunnelOffset = -1;
-  /** GRE key or VXLAN VNI, -1 when absent. */
-  tunnelKey = -1;
-  /** GRE protocol type (EtherType of the inner packet). */
-  tunnelProto = 0;
-  /** Offset of the encapsulated packet, -1 if none. */
-  innerOffset = -1;
-  /** Link type to decode the inner packet with (1 Ethernet, 228 IPv4, 229 IPv6), 0 unknown. */
-  innerLinkType = 0;
+  private _tunnel = 0;
+  private _tunnelOffset = -1;
+  private _tunnelKey = -1;
+  private _tunnelProto = 0;
+  private _innerOffset = -1;
+  private _innerLinkType = 0;
 
   /** UDP destination port that is decoded as VXLAN (default 4789; 0 disables). */
   vxlanPort = 4789;
@@ -145,7 +107,154 @@ export class Layers {
   /** RARE_* groups of fields set by the last decode (reset lazily). */
   private rare = 0;
 
-  /** True when layer `id` (a {@link Layer}) was decoded. */
+  /** How far the current packet is decoded: 0 nothing yet, 1 link, 2 network, 3 everything. */
+  private stage = 3;
+  /** 1 when an earlier stage ended the chain (error, or nothing above it). */
+  private stop = 0;
+  /** 1 when `load` was given an offset/caplen that is not a non-negative integer. */
+  private badInput = 0;
+  /** Where the next stage starts, and what it is (EtherType for the network stage, protocol for the transport stage). */
+  private nx = 0;
+  private nt = 0;
+  /** VLAN tag from packet metadata (`loadPacket`). */
+  private metaValid = 0;
+  private metaTpid = 0;
+  private metaTci = 0;
+
+  /** Bit set of decoded layers: bit `1 << Layer.X`. */
+  get present(): number { if (this.stage < 3) this.run(3); return this._present; }
+  /** {@link Layer} that could not be decoded (0 when `error` is 0). */
+  get errorLayer(): number { if (this.stage < 3) this.run(3); return this._errorLayer; }
+  /** {@link DecodeError} code (0 = ok). */
+  get error(): number { if (this.stage < 3) this.run(3); return this._error; }
+  /** Offset of the link-layer header (-1 for raw IP). */
+  get l2Offset(): number { if (this.stage < 1) this.run(1); return this._l2Offset; }
+  /** Bytes of link-layer header including in-frame VLAN tags. */
+  get l2Length(): number { if (this.stage < 1) this.run(1); return this._l2Length; }
+  /** EtherType after all VLAN tags (also for SLL/SLL2; 0x0800/0x86dd for raw IP). */
+  get etherType(): number { if (this.stage < 1) this.run(1); return this._etherType; }
+  /** Number of VLAN tags: in the frame, plus one when the outer tag came from metadata. */
+  get vlanCount(): number { if (this.stage < 1) this.run(1); return this._vlanCount; }
+  /** 1 when the outermost tag (`vlan0*`) came from packet metadata (stripped by the device). */
+  get vlanFromMeta(): number { if (this.stage < 1) this.run(1); return this._vlanFromMeta; }
+  /** TPID of the outermost tag (0x8100, 0x88a8, 0x9100). */
+  get vlan0Tpid(): number { if (this.stage < 1) this.run(1); return this._vlan0Tpid; }
+  /** TCI of the outermost tag (VID = `tci & 0xfff`). */
+  get vlan0Tci(): number { if (this.stage < 1) this.run(1); return this._vlan0Tci; }
+  /** TPID of the second tag (QinQ inner tag). */
+  get vlan1Tpid(): number { if (this.stage < 1) this.run(1); return this._vlan1Tpid; }
+  /** TCI of the second tag. */
+  get vlan1Tci(): number { if (this.stage < 1) this.run(1); return this._vlan1Tci; }
+  /** Offset of the network header (IP or ARP or unknown EtherType payload), -1 if none. */
+  get l3Offset(): number { if (this.stage < 2) this.run(2); return this._l3Offset; }
+  /** 4, 6 or 0. */
+  get ipVersion(): number {
+    if (this.stage < 2) this.run(2);
+    const pr = this._present;
+    return (pr & IPV4_BIT) !== 0 ? 4 : (pr & IPV6_BIT) !== 0 ? 6 : 0;
+  }
+  /** IP header bytes: IHL*4, or 40 + extension headers for IPv6. */
+  get l3Length(): number { if (this.stage < 2) this.run(2); return this._l3Length; }
+  /** One past the IP datagram's last captured byte (min of claimed length and captured end). */
+  get ipEnd(): number { if (this.stage < 2) this.run(2); return this._ipEnd; }
+  /** Offset of the source address (4 or 16 bytes; ARP: sender protocol address), -1 if none. */
+  get srcAddrOffset(): number {
+    if (this.stage < 2) this.run(2);
+    const pr = this._present;
+    const p = this._l3Offset;
+    if ((pr & IPV4_BIT) !== 0) return p + Ipv4Field.Src;
+    if ((pr & IPV6_BIT) !== 0) return p + Ipv6Field.Src;
+    if ((pr & ARP_BIT) !== 0) return p + ArpField.Addresses + this.data[p + ArpField.Hlen]!;
+    return -1;
+  }
+  /** Offset of the destination address, -1 if none. */
+  get dstAddrOffset(): number {
+    if (this.stage < 2) this.run(2);
+    const pr = this._present;
+    const p = this._l3Offset;
+    if ((pr & IPV4_BIT) !== 0) return p + Ipv4Field.Dst;
+    if ((pr & IPV6_BIT) !== 0) return p + Ipv6Field.Dst;
+    if ((pr & ARP_BIT) !== 0) return p + ArpField.Addresses + 2 * this.data[p + ArpField.Hlen]! + this.data[p + ArpField.Plen]!;
+    return -1;
+  }
+  /** Address length: 4, 16 or 0. */
+  get addrLength(): number {
+    if (this.stage < 2) this.run(2);
+    const pr = this._present;
+    if ((pr & IPV4_BIT) !== 0) return 4;
+    if ((pr & IPV6_BIT) !== 0) return 16;
+    if ((pr & ARP_BIT) !== 0) return this.data[this._l3Offset + ArpField.Plen]!;
+    return 0;
+  }
+  /** Upper-layer protocol: IPv4 protocol, or the Next Header after IPv6 extension headers. */
+  get ipProto(): number { if (this.stage < 2) this.run(2); return this._ipProto; }
+  /** Number of IPv6 extension headers walked. */
+  get ipv6ExtCount(): number { if (this.stage < 2) this.run(2); return this._ipv6ExtCount; }
+  /** 1 when the IP packet is a fragment (MF set or offset non-zero). */
+  get isFragment(): number { if (this.stage < 2) this.run(2); return this._isFragment; }
+  /** Fragment offset in bytes. */
+  get fragOffset(): number { if (this.stage < 2) this.run(2); return this._fragOffset; }
+  /** 1 when more fragments follow. */
+  get fragMore(): number { if (this.stage < 2) this.run(2); return this._fragMore; }
+  /** Fragment identification (IPv4 16-bit id or IPv6 32-bit id). */
+  get fragId(): number { if (this.stage < 2) this.run(2); return this._fragId; }
+  /** 1 when the captured bytes are fewer than the IP (or UDP) length claims. */
+  get truncated(): number { if (this.stage < 3) this.run(3); return this._truncated; }
+  /** ARP operation (1 request, 2 reply). */
+  get arpOp(): number {
+    if (this.stage < 2) this.run(2);
+    return (this._present & ARP_BIT) !== 0 ? u16(this.data, this._l3Offset + ArpField.Op) : 0;
+  }
+  /** Offset of the transport header (or of the upper-layer header after IP), -1 if none. */
+  get l4Offset(): number { if (this.stage < 3) this.run(3); return this._l4Offset; }
+  /** Transport header bytes (TCP data offset * 4, 8 for UDP/ICMP, GRE header length). */
+  get l4Length(): number { if (this.stage < 3) this.run(3); return this._l4Length; }
+  /** TCP/UDP source port. */
+  get srcPort(): number {
+    if (this.stage < 3) this.run(3);
+    return (this._present & PORTS_BITS) !== 0 ? u16(this.data, this._l4Offset + TcpField.SrcPort) : 0;
+  }
+  /** TCP/UDP destination port. */
+  get dstPort(): number {
+    if (this.stage < 3) this.run(3);
+    return (this._present & PORTS_BITS) !== 0 ? u16(this.data, this._l4Offset + TcpField.DstPort) : 0;
+  }
+  /** TCP flags (byte 13, NS as 0x100). */
+  get tcpFlags(): number {
+    if (this.stage < 3) this.run(3);
+    if ((this._present & TCP_BIT) === 0) return 0;
+    const d = this.data;
+    const q = this._l4Offset;
+    return ((d[q + TcpField.DataOffset]! & 1) << 8) | d[q + TcpField.Flags]!;
+  }
+  /** ICMP/ICMPv6 type. */
+  get icmpType(): number {
+    if (this.stage < 3) this.run(3);
+    return (this._present & ICMP_BITS) !== 0 ? this.data[this._l4Offset + IcmpField.Type]! : 0;
+  }
+  /** ICMP/ICMPv6 code. */
+  get icmpCode(): number {
+    if (this.stage < 3) this.run(3);
+    return (this._present & ICMP_BITS) !== 0 ? this.data[this._l4Offset + IcmpField.Code]! : 0;
+  }
+  /** Offset of the payload (see the class doc), -1 if none. */
+  get payloadOffset(): number { if (this.stage < 3) this.run(3); return this._payloadOffset; }
+  /** Captured payload bytes. */
+  get payloadLength(): number { if (this.stage < 3) this.run(3); return this._payloadLength; }
+  /** {@link Tunnel} kind (GRE, VXLAN, IP-in-IP) or 0. */
+  get tunnel(): number { if (this.stage < 3) this.run(3); return this._tunnel; }
+  /** Offset of the tunnel header (GRE/VXLAN; the inner IP for IP-in-IP), -1 if none. */
+  get tunnelOffset(): number { if (this.stage < 3) this.run(3); return this._tunnelOffset; }
+  /** GRE key or VXLAN VNI, -1 when absent. */
+  get tunnelKey(): number { if (this.stage < 3) this.run(3); return this._tunnelKey; }
+  /** GRE protocol type (EtherType of the inner packet). */
+  get tunnelProto(): number { if (this.stage < 3) this.run(3); return this._tunnelProto; }
+  /** Offset of the encapsulated packet, -1 if none. */
+  get innerOffset(): number { if (this.stage < 3) this.run(3); return this._innerOffset; }
+  /** Link type to decode the inner packet with (1 Ethernet, 228 IPv4, 229 IPv6), 0 unknown. */
+  get innerLinkType(): number { if (this.stage < 3) this.run(3); return this._innerLinkType; }
+
+  /** True when layer `id` (a {@link Layer}) was decoded (decodes the whole packet first). */
   has(id: number): boolean {
     return (this.present & (1 << id)) !== 0;
   }
@@ -156,78 +265,71 @@ export class Layers {
   }
 
   /**
-   * Decode the packet at `data[offset .. offset + caplen)` of link type
-   * `linkType` (LINKTYPE_*). Returns the {@link DecodeError} code (0 = ok).
-   * Never throws; never reads outside the range (nor past `data.length`).
+   * Point the decoder at the packet `data[offset .. offset + caplen)` of
+   * link type `linkType` (LINKTYPE_*) without decoding anything yet: each
+   * layer is decoded when one of its fields is first read (reading
+   * `etherType` decodes the link layer and VLAN tags, `ipProto` the network
+   * layer, `dstPort`, `error`, `present` or the payload everything). Returns
+   * `this`. Never throws; never reads outside the range (nor past
+   * `data.length`).
    */
-  decode(data: Uint8Array, offset: number, caplen: number, linkType = 1): number {
-    this.data = data;
+  load(data: Uint8Array, offset: number, caplen: number, linkType = 1): this {
+    if (this.data !== data) this.data = data;
     this.linkType = linkType;
-    this.present = 0;
-    this.errorLayer = 0;
-    this.error = 0;
-    this.l2Offset = -1;
-    this.l2Length = 0;
-    this.etherType = 0;
-    this.l3Offset = -1;
-    this.ipVersion = 0;
-    this.l3Length = 0;
-    this.ipEnd = -1;
-    this.srcAddrOffset = -1;
-    this.dstAddrOffset = -1;
-    this.addrLength = 0;
-    this.ipProto = 0;
-    this.l4Offset = -1;
-    this.l4Length = 0;
-    this.srcPort = 0;
-    this.dstPort = 0;
-    this.tcpFlags = 0;
-    this.payloadOffset = -1;
-    this.payloadLength = 0;
-    // Fields of rarer layers are reset only when the previous packet set them.
-    if (this.rare !== 0) this.resetRare();
-    this.cut = 0;
-
+    this.metaValid = 0;
+    this.stage = 0;
     if (offset >>> 0 !== offset || caplen >>> 0 !== caplen) {
+      this.badInput = 1;
       this.start = 0;
       this.end = 0;
-      return this.fail(Layer.Link, DecodeError.BadOffset);
+      return this;
     }
+    this.badInput = 0;
     let end = offset + caplen;
     if (end > data.length) end = data.length;
     if (offset > end) end = offset;
     this.start = offset;
     this.end = end;
-    this.payloadOffset = offset;
-    this.payloadLength = end - offset;
-
-    if (linkType === LINKTYPE_ETHERNET) {
-      if (offset + 14 > end) return this.fail(Layer.Ethernet, DecodeError.Truncated);
-      this.present = 1 << Layer.Ethernet;
-      this.l2Offset = offset;
-      return this.vlans(offset + 14, u16(data, offset + 12));
-    }
-    return this.otherLink(data, offset, end, linkType);
+    return this;
   }
 
   /**
-   * Decode a {@link PacketLike}. When the device stripped a VLAN tag into
-   * metadata (`vlanValid`), it is reported as the outermost tag (`vlan0*`,
-   * `vlanFromMeta = 1`) and in-frame tags move one place inwards.
+   * {@link load} a {@link PacketLike}. When the device stripped a VLAN tag
+   * into metadata (`vlanValid`), it is reported as the outermost tag
+   * (`vlan0*`, `vlanFromMeta = 1`) and in-frame tags move one place inwards.
    */
-  decodePacket(p: PacketLike): number {
-    const rc = this.decode(p.data, p.offset, p.caplen, p.linkType);
+  loadPacket(p: PacketLike): this {
+    this.load(p.data, p.offset, p.caplen, p.linkType);
     if (p.vlanValid) {
-      this.vlan1Tpid = this.vlan0Tpid;
-      this.vlan1Tci = this.vlan0Tci;
-      this.vlan0Tpid = p.vlanTpid !== 0 ? p.vlanTpid : 0x8100;
-      this.vlan0Tci = p.vlanTci;
-      this.vlanCount++;
-      this.vlanFromMeta = 1;
-      this.rare |= RARE_VLAN;
-      this.present |= 1 << Layer.VLAN;
+      this.metaValid = 1;
+      this.metaTpid = p.vlanTpid !== 0 ? p.vlanTpid : 0x8100;
+      this.metaTci = p.vlanTci;
     }
-    return rc;
+    return this;
+  }
+
+  /**
+   * Decode the whole packet at `data[offset .. offset + caplen)` now
+   * ({@link load} + every layer). Returns the {@link DecodeError} code (0 = ok).
+   */
+  decode(data: Uint8Array, offset: number, caplen: number, linkType = 1): number {
+    this.load(data, offset, caplen, linkType);
+    this.run(3);
+    return this._error;
+  }
+
+  /** Decode a {@link PacketLike} now ({@link loadPacket} + every layer). Returns the {@link DecodeError} code. */
+  decodePacket(p: PacketLike): number {
+    this.loadPacket(p);
+    this.run(3);
+    return this._error;
+  }
+
+  /** Decode the stages up to `target` (1 link, 2 network, 3 transport and tunnels). */
+  private run(target: number): void {
+    if (this.stage === 0) this.link();
+    if (target >= 2 && this.stage === 1) this.net();
+    if (target >= 3 && this.stage === 2) this.transport();
   }
 
   /**
@@ -303,393 +405,442 @@ export class Layers {
   private resetRare(): void {
     const rare = this.rare;
     if ((rare & RARE_VLAN) !== 0) {
-      this.vlanCount = 0;
-      this.vlanFromMeta = 0;
-      this.vlan0Tpid = 0;
-      this.vlan0Tci = 0;
-      this.vlan1Tpid = 0;
-      this.vlan1Tci = 0;
+      this._vlanCount = 0;
+      this._vlanFromMeta = 0;
+      this._vlan0Tpid = 0;
+      this._vlan0Tci = 0;
+      this._vlan1Tpid = 0;
+      this._vlan1Tci = 0;
     }
     if ((rare & RARE_FRAG) !== 0) {
-      this.isFragment = 0;
-      this.fragOffset = 0;
-      this.fragMore = 0;
-      this.fragId = 0;
+      this._isFragment = 0;
+      this._fragOffset = 0;
+      this._fragMore = 0;
+      this._fragId = 0;
     }
     if ((rare & RARE_TUNNEL) !== 0) {
-      this.tunnel = 0;
-      this.tunnelOffset = -1;
-      this.tunnelKey = -1;
-      this.tunnelProto = 0;
-      this.innerOffset = -1;
-      this.innerLinkType = 0;
+      this._tunnel = 0;
+      this._tunnelOffset = -1;
+      this._tunnelKey = -1;
+      this._tunnelProto = 0;
+      this._innerOffset = -1;
+      this._innerLinkType = 0;
     }
     if ((rare & RARE_MISC) !== 0) {
-      this.arpOp = 0;
-      this.icmpType = 0;
-      this.icmpCode = 0;
-      this.ipv6ExtCount = 0;
-      this.truncated = 0;
+      this._ipv6ExtCount = 0;
+      this._truncated = 0;
     }
     this.rare = 0;
   }
 
-  private otherLink(data: Uint8Array, offset: number, end: number, linkType: number): number {
+  private fail(layer: number, code: number): void {
+    this._errorLayer = layer;
+    this._error = code;
+    this.stop = 1;
+  }
+
+  /** Stage 1: link layer and VLAN tags. Leaves the network layer's offset and EtherType in nx/nt. */
+  private link(): void {
+    this.stage = 1;
+    this.stop = 0;
+    this.cut = 0;
+    this._present = 0;
+    this._errorLayer = 0;
+    this._error = 0;
+    this._l2Offset = -1;
+    this._l2Length = 0;
+    this._etherType = 0;
+    // Fields of rarer layers are reset only when the previous packet set them.
+    if (this.rare !== 0) this.resetRare();
+    const offset = this.start;
+    const end = this.end;
+    this._payloadOffset = offset;
+    this._payloadLength = end - offset;
+    if (this.badInput !== 0) {
+      this._payloadOffset = -1;
+      this._payloadLength = 0;
+      this.fail(Layer.Link, DecodeError.BadOffset);
+      return;
+    }
+    const d = this.data;
+    const lt = this.linkType;
+    if (lt === LINKTYPE_ETHERNET) {
+      if (offset + ETH_HEADER_LEN > end) return this.fail(Layer.Ethernet, DecodeError.Truncated);
+      this._present = 1 << Layer.Ethernet;
+      this._l2Offset = offset;
+      this.vlans(offset + ETH_HEADER_LEN, u16(d, offset + EthField.Type));
+    } else {
+      this.otherLink(d, offset, end, lt);
+    }
+    if (this.metaValid !== 0) {
+      this._vlan1Tpid = this._vlan0Tpid;
+      this._vlan1Tci = this._vlan0Tci;
+      this._vlan0Tpid = this.metaTpid;
+      this._vlan0Tci = this.metaTci;
+      this._vlanCount++;
+      this._vlanFromMeta = 1;
+      this.rare |= RARE_VLAN;
+      this._present |= 1 << Layer.VLAN;
+    }
+  }
+
+  private otherLink(data: Uint8Array, offset: number, end: number, linkType: number): void {
     switch (linkType) {
       case LinkType.LinuxSLL:
-        if (offset + 16 > end) return this.fail(Layer.LinuxSLL, DecodeError.Truncated);
-        this.present = 1 << Layer.LinuxSLL;
-        this.l2Offset = offset;
-        return this.vlans(offset + 16, u16(data, offset + 14));
+        if (offset + SLL_HEADER_LEN > end) return this.fail(Layer.LinuxSLL, DecodeError.Truncated);
+        this._present = 1 << Layer.LinuxSLL;
+        this._l2Offset = offset;
+        return this.vlans(offset + SLL_HEADER_LEN, sllProtocol(data, offset));
       case LinkType.LinuxSLL2:
-        if (offset + 20 > end) return this.fail(Layer.LinuxSLL2, DecodeError.Truncated);
-        this.present = 1 << Layer.LinuxSLL2;
-        this.l2Offset = offset;
-        return this.vlans(offset + 20, u16(data, offset));
+        if (offset + SLL2_HEADER_LEN > end) return this.fail(Layer.LinuxSLL2, DecodeError.Truncated);
+        this._present = 1 << Layer.LinuxSLL2;
+        this._l2Offset = offset;
+        return this.vlans(offset + SLL2_HEADER_LEN, sll2Protocol(data, offset));
       case LinkType.Raw:
         if (offset >= end) return this.fail(Layer.Link, DecodeError.Truncated);
         switch (data[offset]! >> 4) {
           case 4:
-            this.etherType = 0x0800;
-            return this.ipv4(offset);
+            return this.network(offset, EtherType.IPv4);
           case 6:
-            this.etherType = 0x86dd;
-            return this.ipv6(offset);
+            return this.network(offset, EtherType.IPv6);
           default:
             return this.fail(Layer.Link, DecodeError.BadVersion);
         }
       case LinkType.IPv4:
-        this.etherType = 0x0800;
-        return this.ipv4(offset);
+        return this.network(offset, EtherType.IPv4);
       case LinkType.Null:
       case LinkType.Loop: {
-        if (offset + 4 > end) return this.fail(Layer.Link, DecodeError.Truncated);
-        this.l2Offset = offset;
-        this.l2Length = 4;
+        if (offset + NULL_HEADER_LEN > end) return this.fail(Layer.Link, DecodeError.Truncated);
+        this._l2Offset = offset;
+        this._l2Length = NULL_HEADER_LEN;
         const fam = nullFamily(data, offset);
-        if (fam === 2) {
-          this.etherType = 0x0800;
-          return this.ipv4(offset + 4);
-        }
-        if (fam === 10 || fam === 24 || fam === 28 || fam === 30) {
-          this.etherType = 0x86dd;
-          return this.ipv6(offset + 4);
-        }
-        this.l3Offset = offset + 4;
-        this.payloadOffset = offset + 4;
-        this.payloadLength = end - (offset + 4);
-        return 0;
+        if (fam === 2) return this.network(offset + NULL_HEADER_LEN, EtherType.IPv4);
+        if (fam === 10 || fam === 24 || fam === 28 || fam === 30) return this.network(offset + NULL_HEADER_LEN, EtherType.IPv6);
+        // Unknown family: the network stage records the offset and the payload.
+        this.nx = offset + NULL_HEADER_LEN;
+        this.nt = 0;
+        return;
       }
       case LinkType.IPv6:
-        this.etherType = 0x86dd;
-        return this.ipv6(offset);
+        return this.network(offset, EtherType.IPv6);
       default:
         return this.fail(Layer.Link, DecodeError.UnsupportedLinkType);
     }
   }
 
-  private fail(layer: number, code: number): number {
-    this.errorLayer = layer;
-    this.error = code;
-    return code;
+  /** The network layer starts at `p` with EtherType `et` (raw IP and loopback link types). */
+  private network(p: number, et: number): void {
+    this._etherType = et;
+    this.nx = p;
+    this.nt = et;
   }
 
-  private vlans(p: number, et: number): number {
+  private vlans(p: number, et: number): void {
     const d = this.data;
     const end = this.end;
-    while (et === 0x8100 || et === 0x88a8 || et === 0x9100) {
-      if (p + 4 > end) {
-        this.l2Length = p - this.start;
-        this.payloadOffset = p;
-        this.payloadLength = end - p;
+    while (et === EtherType.VLAN || et === EtherType.QinQ || et === EtherType.QinQ9100) {
+      if (p + VLAN_TAG_LEN > end) {
+        this._l2Length = p - this.start;
+        this._payloadOffset = p;
+        this._payloadLength = end - p;
         return this.fail(Layer.VLAN, DecodeError.Truncated);
       }
-      const n = this.vlanCount;
+      const n = this._vlanCount;
       if (n === 0) {
-        this.vlan0Tpid = et;
-        this.vlan0Tci = u16(d, p);
+        this._vlan0Tpid = et;
+        this._vlan0Tci = u16(d, p + VlanField.Tci);
       } else if (n === 1) {
-        this.vlan1Tpid = et;
-        this.vlan1Tci = u16(d, p);
+        this._vlan1Tpid = et;
+        this._vlan1Tci = u16(d, p + VlanField.Tci);
       }
-      this.vlanCount = n + 1;
+      this._vlanCount = n + 1;
       this.rare |= RARE_VLAN;
-      this.present |= 1 << Layer.VLAN;
-      et = u16(d, p + 2);
-      p += 4;
+      this._present |= 1 << Layer.VLAN;
+      et = u16(d, p + VlanField.InnerType);
+      p += VLAN_TAG_LEN;
     }
-    this.etherType = et;
-    this.l2Length = p - this.start;
-    if (et === 0x0800) return this.ipv4(p);
-    if (et === 0x86dd) return this.ipv6(p);
-    this.l3Offset = p;
-    this.payloadOffset = p;
-    this.payloadLength = end - p;
-    if (et === 0x0806) return this.arp(p);
-    return 0;
+    this._etherType = et;
+    this._l2Length = p - this.start;
+    this.nx = p;
+    this.nt = et;
   }
 
-  private arp(p: number): number {
+  /** Stage 2: IPv4, IPv6 (+ extension headers), ARP, or the offset of an unknown network layer. */
+  private net(): void {
+    this.stage = 2;
+    this._l3Offset = -1;
+    this._l3Length = 0;
+    this._ipEnd = -1;
+    this._ipProto = 0;
+    if (this.stop !== 0) return;
+    const et = this.nt;
+    const p = this.nx;
+    if (et === EtherType.IPv4) return this.ipv4(p);
+    if (et === EtherType.IPv6) return this.ipv6(p);
+    this._l3Offset = p;
+    this._payloadOffset = p;
+    this._payloadLength = this.end - p;
+    this.stop = 1;
+    if (et === EtherType.ARP) this.arp(p);
+  }
+
+  private arp(p: number): void {
     const d = this.data;
-    if (p + 8 > this.end) return this.fail(Layer.ARP, DecodeError.Truncated);
-    const hlen = d[p + 4]!;
-    const plen = d[p + 5]!;
-    const n = 8 + 2 * (hlen + plen);
+    if (p + ARP_FIXED_LEN > this.end) return this.fail(Layer.ARP, DecodeError.Truncated);
+    const hlen = d[p + ArpField.Hlen]!;
+    const plen = d[p + ArpField.Plen]!;
+    const n = ARP_FIXED_LEN + 2 * (hlen + plen);
     if (p + n > this.end) return this.fail(Layer.ARP, DecodeError.Truncated);
-    this.present |= 1 << Layer.ARP;
-    this.arpOp = u16(d, p + 6);
-    this.rare |= RARE_MISC;
-    this.srcAddrOffset = p + 8 + hlen;
-    this.dstAddrOffset = p + 8 + 2 * hlen + plen;
-    this.addrLength = plen;
-    this.payloadOffset = p + n;
-    this.payloadLength = this.end - (p + n);
-    return 0;
+    this._present |= 1 << Layer.ARP;
+    this._payloadOffset = p + n;
+    this._payloadLength = this.end - (p + n);
   }
 
-  private ipv4(p: number): number {
+  private ipv4(p: number): void {
     const d = this.data;
     const end = this.end;
-    this.l3Offset = p;
-    this.payloadOffset = p;
-    this.payloadLength = end - p;
-    if (p + 20 > end) return this.fail(Layer.IPv4, DecodeError.Truncated);
-    const b0 = d[p]!;
-    if (b0 >> 4 !== 4) return this.fail(Layer.IPv4, DecodeError.BadVersion);
+    this._l3Offset = p;
+    if (p + IPV4_MIN_HEADER_LEN > end) {
+      this._payloadOffset = p;
+      this._payloadLength = end - p;
+      return this.fail(Layer.IPv4, DecodeError.Truncated);
+    }
+    const b0 = d[p + Ipv4Field.VersionIhl]!;
     const hl = (b0 & 0x0f) << 2;
-    if (hl < 20) return this.fail(Layer.IPv4, DecodeError.BadHeaderLength);
-    const total = u16(d, p + 2);
-    let ipEnd: number;
+    if (b0 >> 4 !== 4 || hl < IPV4_MIN_HEADER_LEN) {
+      this._payloadOffset = p;
+      this._payloadLength = end - p;
+      return this.fail(Layer.IPv4, b0 >> 4 !== 4 ? DecodeError.BadVersion : DecodeError.BadHeaderLength);
+    }
+    const total = u16(d, p + Ipv4Field.TotalLength);
+    let ipEnd = p + total;
     if (total === 0) {
       // TSO / BIG TCP super-packets carry no usable total length.
       ipEnd = end;
       this.cut = 1;
-    } else {
-      if (total < hl) return this.fail(Layer.IPv4, DecodeError.BadLength);
-      ipEnd = p + total;
-      if (ipEnd > end) {
-        ipEnd = end;
-        this.truncated = 1;
-        this.rare |= RARE_MISC;
-        this.cut = 1;
-      }
+    } else if (total < hl) {
+      this._payloadOffset = p;
+      this._payloadLength = end - p;
+      return this.fail(Layer.IPv4, DecodeError.BadLength);
+    } else if (ipEnd > end) {
+      ipEnd = end;
+      this._truncated = 1;
+      this.rare |= RARE_MISC;
+      this.cut = 1;
     }
-    this.present |= 1 << Layer.IPv4;
-    this.ipVersion = 4;
-    this.srcAddrOffset = p + 12;
-    this.dstAddrOffset = p + 16;
-    this.addrLength = 4;
-    this.l3Length = hl;
-    this.ipEnd = ipEnd;
-    const proto = d[p + 9]!;
-    this.ipProto = proto;
-    const fw = u16(d, p + 6);
-    const fo = (fw & 0x1fff) << 3;
-    if ((fw & 0x3fff) !== 0) {
-      this.isFragment = 1;
+    this._present |= 1 << Layer.IPv4;
+    this._l3Length = hl;
+    this._ipEnd = ipEnd;
+    const proto = d[p + Ipv4Field.Protocol]!;
+    this._ipProto = proto;
+    const fw = u16(d, p + Ipv4Field.FlagsFragment);
+    if ((fw & Ipv4Frag.FlagsAndOffset) !== 0) {
+      this._isFragment = 1;
       this.rare |= RARE_FRAG;
-      this.fragOffset = fo;
-      this.fragMore = (fw >> 13) & 1;
-      this.fragId = u16(d, p + 4);
+      this._fragOffset = (fw & Ipv4Frag.OffsetMask) << 3;
+      this._fragMore = (fw >> 13) & 1;
+      this._fragId = u16(d, p + Ipv4Field.Id);
     }
-    if (p + hl > ipEnd) return this.fail(Layer.IPv4, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this.payloadOffset = p + hl;
-    this.payloadLength = ipEnd - (p + hl);
-    if (fo !== 0) return 0;
-    return this.l4(p + hl, proto, ipEnd);
+    if (p + hl > ipEnd) {
+      this._payloadOffset = p;
+      this._payloadLength = end - p;
+      return this.fail(Layer.IPv4, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    }
+    this._payloadOffset = p + hl;
+    this._payloadLength = ipEnd - (p + hl);
+    if ((fw & Ipv4Frag.OffsetMask) !== 0) {
+      this.stop = 1;
+      return;
+    }
+    this.nx = p + hl;
+    this.nt = proto;
   }
 
-  private ipv6(p: number): number {
+  private ipv6(p: number): void {
     const d = this.data;
     const end = this.end;
-    this.l3Offset = p;
-    this.payloadOffset = p;
-    this.payloadLength = end - p;
-    if (p + 40 > end) return this.fail(Layer.IPv6, DecodeError.Truncated);
+    this._l3Offset = p;
+    this._payloadOffset = p;
+    this._payloadLength = end - p;
+    if (p + IPV6_HEADER_LEN > end) return this.fail(Layer.IPv6, DecodeError.Truncated);
     if (d[p]! >> 4 !== 6) return this.fail(Layer.IPv6, DecodeError.BadVersion);
-    const plen = u16(d, p + 4);
+    const plen = u16(d, p + Ipv6Field.PayloadLength);
     let ipEnd: number;
     if (plen === 0) {
       // Jumbogram (RFC 2675) or a TSO super-packet: length unknown here.
       ipEnd = end;
       this.cut = 1;
     } else {
-      ipEnd = p + 40 + plen;
+      ipEnd = p + IPV6_HEADER_LEN + plen;
       if (ipEnd > end) {
         ipEnd = end;
-        this.truncated = 1;
+        this._truncated = 1;
         this.rare |= RARE_MISC;
         this.cut = 1;
       }
     }
-    this.present |= 1 << Layer.IPv6;
-    this.ipVersion = 6;
-    this.srcAddrOffset = p + 8;
-    this.dstAddrOffset = p + 24;
-    this.addrLength = 16;
-    this.ipEnd = ipEnd;
-    let nh = d[p + 6]!;
-    let q = p + 40;
+    this._present |= 1 << Layer.IPv6;
+    this._ipEnd = ipEnd;
+    let nh = d[p + Ipv6Field.NextHeader]!;
+    let q = p + IPV6_HEADER_LEN;
     let n = 0;
     while (isIpv6ExtensionHeader(nh)) {
-      this.ipProto = nh;
-      this.l3Length = q - p;
-      this.payloadOffset = q;
-      this.payloadLength = ipEnd - q;
+      this._ipProto = nh;
+      this._l3Length = q - p;
+      this._payloadOffset = q;
+      this._payloadLength = ipEnd - q;
       if (q + 2 > ipEnd) return this.fail(Layer.IPv6Ext, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
       const len = ipv6ExtHeaderLength(d, nh, q);
       if (q + len > ipEnd) return this.fail(Layer.IPv6Ext, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-      if (nh === 44) {
-        const fw = u16(d, q + 2);
-        this.isFragment = 1;
+      if (nh === IpProto.Fragment) {
+        const fw = u16(d, q + Ipv6ExtField.FragOffset);
+        this._isFragment = 1;
         this.rare |= RARE_FRAG;
-        this.fragOffset = fw & 0xfff8;
-        this.fragMore = fw & 1;
-        this.fragId = u32(d, q + 4);
+        this._fragOffset = fw & 0xfff8;
+        this._fragMore = fw & 1;
+        this._fragId = u32(d, q + Ipv6ExtField.FragId);
       }
-      this.present |= 1 << Layer.IPv6Ext;
+      this._present |= 1 << Layer.IPv6Ext;
       n++;
-      nh = d[q]!;
+      nh = d[q + Ipv6ExtField.NextHeader]!;
       q += len;
     }
     if (n !== 0) {
-      this.ipv6ExtCount = n;
+      this._ipv6ExtCount = n;
       this.rare |= RARE_MISC;
     }
-    this.ipProto = nh;
-    this.l3Length = q - p;
-    this.payloadOffset = q;
-    this.payloadLength = ipEnd - q;
-    if (this.fragOffset !== 0) return 0;
-    return this.l4(q, nh, ipEnd);
+    this._ipProto = nh;
+    this._l3Length = q - p;
+    this._payloadOffset = q;
+    this._payloadLength = ipEnd - q;
+    if (this._fragOffset !== 0) {
+      this.stop = 1;
+      return;
+    }
+    this.nx = q;
+    this.nt = nh;
   }
 
-  private l4(q: number, proto: number, ipEnd: number): number {
-    this.l4Offset = q;
-    if (proto === 17) return this.udp(q, ipEnd);
-    if (proto === 6) return this.tcp(q, ipEnd);
+  /** Stage 3: transport header, tunnels, and the final payload range. */
+  private transport(): void {
+    this.stage = 3;
+    this._l4Offset = -1;
+    this._l4Length = 0;
+    if (this.stop !== 0) return;
+    const q = this.nx;
+    const proto = this.nt;
+    const ipEnd = this._ipEnd;
+    this._l4Offset = q;
+    if (proto === IpProto.UDP) return this.udp(q, ipEnd);
+    if (proto === IpProto.TCP) return this.tcp(q, ipEnd);
     return this.otherL4(q, proto, ipEnd);
   }
 
-  private tcp(q: number, ipEnd: number): number {
+  private tcp(q: number, ipEnd: number): void {
     const d = this.data;
-    if (q + 20 > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this.present |= 1 << Layer.TCP;
-    this.srcPort = u16(d, q);
-    this.dstPort = u16(d, q + 2);
-    const b12 = d[q + 12]!;
-    this.tcpFlags = ((b12 & 1) << 8) | d[q + 13]!;
+    if (q + TCP_MIN_HEADER_LEN > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    this._present |= 1 << Layer.TCP;
+    const b12 = d[q + TcpField.DataOffset]!;
     const hl = (b12 >> 4) << 2;
-    if (hl < 20) return this.fail(Layer.TCP, DecodeError.BadHeaderLength);
+    if (hl < TCP_MIN_HEADER_LEN) return this.fail(Layer.TCP, DecodeError.BadHeaderLength);
     if (q + hl > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this.l4Length = hl;
-    this.payloadOffset = q + hl;
-    this.payloadLength = ipEnd - (q + hl);
-    return 0;
+    this._l4Length = hl;
+    this._payloadOffset = q + hl;
+    this._payloadLength = ipEnd - (q + hl);
   }
 
-  private udp(q: number, ipEnd: number): number {
+  private udp(q: number, ipEnd: number): void {
     const d = this.data;
-    if (q + 8 > ipEnd) return this.fail(Layer.UDP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this.present |= 1 << Layer.UDP;
-    const sp = u16(d, q);
-    const dp = u16(d, q + 2);
-    this.srcPort = sp;
-    this.dstPort = dp;
-    this.l4Length = 8;
-    const ulen = u16(d, q + 4);
+    if (q + UDP_HEADER_LEN > ipEnd) return this.fail(Layer.UDP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    this._present |= 1 << Layer.UDP;
+    const dp = u16(d, q + UdpField.DstPort);
+    this._l4Length = UDP_HEADER_LEN;
+    const ulen = u16(d, q + UdpField.Length);
     let uend = ipEnd;
     if (ulen !== 0) {
-      if (ulen < 8) return this.fail(Layer.UDP, DecodeError.BadLength);
+      if (ulen < UDP_HEADER_LEN) return this.fail(Layer.UDP, DecodeError.BadLength);
       uend = q + ulen;
       if (uend > ipEnd) {
         // A first fragment carries the length of the whole datagram.
-        if (this.cut === 0 && this.isFragment === 0) return this.fail(Layer.UDP, DecodeError.BadLength);
+        if (this.cut === 0 && this._isFragment === 0) return this.fail(Layer.UDP, DecodeError.BadLength);
         uend = ipEnd;
         if (this.cut === 1) {
-          this.truncated = 1;
+          this._truncated = 1;
           this.rare |= RARE_MISC;
         }
       }
     }
-    this.payloadOffset = q + 8;
-    this.payloadLength = uend - (q + 8);
-    if (dp === this.vxlanPort && dp !== 0) return this.vxlan(q + 8, uend);
-    return 0;
+    this._payloadOffset = q + UDP_HEADER_LEN;
+    this._payloadLength = uend - (q + UDP_HEADER_LEN);
+    if (dp === this.vxlanPort && dp !== 0) this.vxlan(q + UDP_HEADER_LEN, uend);
   }
 
-  private otherL4(q: number, proto: number, ipEnd: number): number {
+  private otherL4(q: number, proto: number, ipEnd: number): void {
     const d = this.data;
     switch (proto) {
-      case 1:
-      case 58: {
-        const layer = proto === 1 ? Layer.ICMP : Layer.ICMPv6;
-        if (q + 8 > ipEnd) {
-          this.payloadOffset = q;
-          this.payloadLength = ipEnd - q;
+      case IpProto.ICMP:
+      case IpProto.ICMPv6: {
+        const layer = proto === IpProto.ICMP ? Layer.ICMP : Layer.ICMPv6;
+        if (q + ICMP_HEADER_LEN > ipEnd) {
+          this._payloadOffset = q;
+          this._payloadLength = ipEnd - q;
           return this.fail(layer, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
         }
-        this.present |= 1 << layer;
-        this.icmpType = d[q]!;
-        this.icmpCode = d[q + 1]!;
-        this.rare |= RARE_MISC;
-        this.l4Length = 8;
-        this.payloadOffset = q + 8;
-        this.payloadLength = ipEnd - (q + 8);
-        return 0;
+        this._present |= 1 << layer;
+        this._l4Length = ICMP_HEADER_LEN;
+        this._payloadOffset = q + ICMP_HEADER_LEN;
+        this._payloadLength = ipEnd - (q + ICMP_HEADER_LEN);
+        return;
       }
-      case 47:
+      case IpProto.GRE:
         return this.gre(q, ipEnd);
-      case 4:
-      case 41:
-        this.tunnel = Tunnel.IPIP;
+      case IpProto.IPIP:
+      case IpProto.IPv6:
+        this._tunnel = Tunnel.IPIP;
         this.rare |= RARE_TUNNEL;
-        this.tunnelOffset = q;
-        this.innerOffset = q;
-        this.innerLinkType = proto === 4 ? LinkType.IPv4 : LinkType.IPv6;
-        return 0;
+        this._tunnelOffset = q;
+        this._innerOffset = q;
+        this._innerLinkType = proto === IpProto.IPIP ? LinkType.IPv4 : LinkType.IPv6;
+        return;
       default:
-        return 0;
+        return;
     }
   }
 
-  private gre(q: number, ipEnd: number): number {
+  private gre(q: number, ipEnd: number): void {
     const d = this.data;
-    if (q + 4 > ipEnd) return this.fail(Layer.GRE, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+    if (q + GRE_BASE_LEN > ipEnd) return this.fail(Layer.GRE, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
     const hl = greHeaderLength(d, q);
     if (hl < 0) return this.fail(Layer.GRE, DecodeError.Unsupported);
     if (q + hl > ipEnd) return this.fail(Layer.GRE, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    const f = u16(d, q);
-    const proto = u16(d, q + 2);
-    this.present |= 1 << Layer.GRE;
-    this.l4Length = hl;
-    this.tunnel = Tunnel.GRE;
+    const proto = u16(d, q + GreField.Protocol);
+    this._present |= 1 << Layer.GRE;
+    this._l4Length = hl;
+    this._tunnel = Tunnel.GRE;
     this.rare |= RARE_TUNNEL;
-    this.tunnelOffset = q;
-    this.tunnelProto = proto;
-    if ((f & 0x2000) !== 0) this.tunnelKey = u32(d, q + ((f & 0x8000) !== 0 ? 8 : 4));
-    this.innerOffset = q + hl;
-    this.innerLinkType = proto === 0x6558 ? LinkType.Ethernet : proto === 0x0800 ? LinkType.IPv4 : proto === 0x86dd ? LinkType.IPv6 : 0;
-    this.payloadOffset = q + hl;
-    this.payloadLength = ipEnd - (q + hl);
-    return 0;
+    this._tunnelOffset = q;
+    this._tunnelProto = proto;
+    this._tunnelKey = greKey(d, q);
+    this._innerOffset = q + hl;
+    this._innerLinkType = proto === EtherType.TEB ? LinkType.Ethernet : proto === EtherType.IPv4 ? LinkType.IPv4 : proto === EtherType.IPv6 ? LinkType.IPv6 : 0;
+    this._payloadOffset = q + hl;
+    this._payloadLength = ipEnd - (q + hl);
   }
 
-  private vxlan(v: number, uend: number): number {
+  private vxlan(v: number, uend: number): void {
     const d = this.data;
-    if (v + 8 > uend) {
+    if (v + VXLAN_HEADER_LEN > uend) {
       // Cut short by caplen on the VXLAN port: report it (flags may be unreadable).
-      if (this.cut === 1 && (v >= uend || (d[v]! & 0x08) !== 0)) return this.fail(Layer.VXLAN, DecodeError.Truncated);
-      return 0;
+      if (this.cut === 1 && (v >= uend || (d[v + VxlanField.Flags]! & VXLAN_FLAG_VNI) !== 0)) this.fail(Layer.VXLAN, DecodeError.Truncated);
+      return;
     }
-    if ((d[v]! & 0x08) === 0) return 0;
-    this.present |= 1 << Layer.VXLAN;
-    this.tunnel = Tunnel.VXLAN;
+    if ((d[v + VxlanField.Flags]! & VXLAN_FLAG_VNI) === 0) return;
+    this._present |= 1 << Layer.VXLAN;
+    this._tunnel = Tunnel.VXLAN;
     this.rare |= RARE_TUNNEL;
-    this.tunnelOffset = v;
-    this.tunnelKey = (d[v + 4]! << 16) | (d[v + 5]! << 8) | d[v + 6]!;
-    this.innerOffset = v + 8;
-    this.innerLinkType = LinkType.Ethernet;
-    return 0;
+    this._tunnelOffset = v;
+    this._tunnelKey = vxlanVni(d, v);
+    this._innerOffset = v + VXLAN_HEADER_LEN;
+    this._innerLinkType = LinkType.Ethernet;
   }
 }

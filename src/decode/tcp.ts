@@ -5,10 +5,15 @@
  * scanning helpers ({@link tcpMss}, ...), neither of which allocates.
  */
 import { TlvOptionIterator } from './tlv.js';
-import { u16, u32 } from './bytes.js';
+import { put16, put32, u16, u32 } from './bytes.js';
 
 /** Minimum TCP header length (data offset 5). */
 export const TCP_MIN_HEADER_LEN = 20;
+
+/** Field offsets within the TCP header. */
+export const enum TcpField {
+  SrcPort = 0, DstPort = 2, Seq = 4, Ack = 8, DataOffset = 12, Flags = 13, Window = 14, Checksum = 16, Urgent = 18, Options = 20,
+}
 
 /** TCP flag bits as found in byte 13 (plus NS from byte 12 as 0x100). */
 export const TcpFlag = {
@@ -150,4 +155,34 @@ export function tcpSackBlocks(d: Uint8Array, off: number, end: number): number {
   const it = scratch.reset(d, off, end);
   while (it.next()) if (it.kind === TcpOption.Sack) return (it.length - 2) >> 3;
   return 0;
+}
+
+/** Fields of a TCP header to write. */
+export interface TcpHeader {
+  sport: number;
+  dport: number;
+  seq?: number;
+  ack?: number;
+  /** Flags incl. NS as 0x100 ({@link TcpFlag}). */
+  flags: number;
+  window?: number;
+  checksum?: number;
+  urgent?: number;
+  /** Header length in bytes (20 + options; the options are the caller's). Default 20. */
+  headerLength?: number;
+}
+
+/** Write the fixed 20 bytes of a TCP header at `off`; returns the offset after the whole header. */
+export function writeTcp(d: Uint8Array, off: number, h: TcpHeader): number {
+  const hl = h.headerLength ?? TCP_MIN_HEADER_LEN;
+  put16(d, off + TcpField.SrcPort, h.sport);
+  put16(d, off + TcpField.DstPort, h.dport);
+  put32(d, off + TcpField.Seq, h.seq ?? 0);
+  put32(d, off + TcpField.Ack, h.ack ?? 0);
+  d[off + TcpField.DataOffset] = ((hl >> 2) << 4) | ((h.flags >> 8) & 1);
+  d[off + TcpField.Flags] = h.flags;
+  put16(d, off + TcpField.Window, h.window ?? 65535);
+  put16(d, off + TcpField.Checksum, h.checksum ?? 0);
+  put16(d, off + TcpField.Urgent, h.urgent ?? 0);
+  return off + hl;
 }

@@ -4,10 +4,13 @@
  * DEI 1 bit, VID 12 bits). The accessors here take the offset of the TCI,
  * i.e. the 2 bytes that follow the TPID, followed by the inner EtherType.
  */
-import { u16 } from './bytes.js';
+import { put16, u16 } from './bytes.js';
 
 /** Bytes added by one VLAN tag. */
 export const VLAN_TAG_LEN = 4;
+
+/** Offsets within a tag, counted from its TCI (the TPID sits in the 2 bytes before). */
+export const enum VlanField { Tci = 0, InnerType = 2, Length = 4 }
 
 /** True for the TPIDs netring treats as VLAN tags (0x8100, 0x88a8, 0x9100). */
 export function isVlanTpid(t: number): boolean {
@@ -37,4 +40,11 @@ export function tciPcp(tci: number): number {
 /** Drop eligible indicator (0/1) of a TCI value. */
 export function tciDei(tci: number): number {
   return (tci >> 12) & 1;
+}
+
+/** Write a tag (TPID then TCI) where an EtherType would be, at `off`; returns the offset after it. */
+export function writeVlanTag(d: Uint8Array, off: number, tpid: number, tci: number): number {
+  put16(d, off, tpid);
+  put16(d, off + 2, tci);
+  return off + VLAN_TAG_LEN;
 }

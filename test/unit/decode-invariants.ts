@@ -17,17 +17,25 @@ export function assertInRange(l: Layers, what: string): void {
   assert.ok(l.ipEnd === -1 || l.ipEnd <= end, `${what}: ipEnd`);
 }
 
+/** Every public number field of `l` (reading them decodes the whole packet). */
+export function fields(l: Layers): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of ['start', 'end', 'linkType', 'vxlanPort'] as const) out[k] = l[k];
+  const proto = Object.getPrototypeOf(l) as object;
+  for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+    if (d.get === undefined) continue;
+    const v = (l as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
 /** Fields whose value is an absolute index into `data` (-1 = absent). */
 const POSITIONS = new Set(['start', 'end', 'l2Offset', 'l3Offset', 'ipEnd', 'srcAddrOffset', 'dstAddrOffset', 'l4Offset', 'payloadOffset', 'tunnelOffset', 'innerOffset']);
 
 /** All public number fields of `l` with positions made relative to `l.start`, as one string. */
 export function relativeFields(l: Layers): string {
-  const o = l as unknown as Record<string, unknown>;
   let s = '';
-  for (const k of Object.keys(o)) {
-    const v = o[k];
-    if (typeof v !== 'number' || k === 'rare' || k === 'cut') continue;
-    s += `${k}=${POSITIONS.has(k) && v >= 0 ? v - l.start : v} `;
-  }
+  for (const [k, v] of Object.entries(fields(l))) s += `${k}=${POSITIONS.has(k) && v >= 0 ? v - l.start : v} `;
   return s;
 }
