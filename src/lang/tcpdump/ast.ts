@@ -58,5 +58,7 @@ export type Expr =
   | ({ k: 'byte'; idx: number; op: string; val: number } & Span)
   | ({ k: 'vlan' | 'mpls' | 'pppoes' | 'geneve'; n: number | null } & Span)
   | ({ k: 'pppoed' | 'inbound' | 'outbound' | 'llc' } & Span)
+  /** `llc i|s|u` (frame format) or an S/U command name (`rr`, `ui`, ...): `sub` is the name as written. */
+  | ({ k: 'llcsub'; sub: string } & Span)
   | ({ k: 'ifindex'; n: number } & Span)
   | ({ k: 'unsupported'; what: string } & Span);

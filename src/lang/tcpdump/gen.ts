@@ -32,7 +32,7 @@ export type FilterTarget = 'file' | 'kernel';
 
 export interface PcapGenOptions {
   target: FilterTarget;
-  /** IPv4 netmask for `ip broadcast` (unknown by default, like `tcpdump -r`). */
+  /** IPv4 netmask for `ip broadcast`: 0 by default, as `tcpdump -r` uses; live captures pass the interface's. */
   netmask?: number;
 }
 
@@ -55,6 +55,18 @@ interface ArthVal {
 }
 
 const ETHERMTU = 1500;
+/** EtherTypes (and LLC SAPs) as PPP protocol numbers (libpcap ethertype_to_ppptype); others are used as they are. */
+const PPP_PROTO: Record<number, number> = {
+  0x0800: 0x0021, 0x86dd: 0x0057, 0x6003: 0x0027, 0x809b: 0x0029, 0x0600: 0x0025, 0xfe: 0x0023, 0x42: 0x0031, 0xe0: 0x002b,
+};
+/** PPP protocol number of MPLS unicast. */
+const PPP_MPLS_UCAST = 0x0281;
+/** LLC control-field formats and command masks (IEEE 802.2, libpcap llc.h). */
+const LLC = { S_FMT: 1, U_FMT: 3, S_CMD_MASK: 0x0f, U_CMD_MASK: 0xef } as const;
+/** Supervisory commands. */
+const LLC_S: Record<string, number> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
+/** Unnumbered commands. */
+const LLC_U: Record<string, number> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 };
 const NOT_IMPL_HOST: Record<string, string> = { atalk: 'ATALK', aarp: 'AARP', decnet: 'DECnet', sca: 'SCA', lat: 'LAT', mopdl: 'MOPDL', moprc: 'MOPRC', iso: 'ISO', ipx: 'IPX' };
 
 /** Compile a parsed expression to an IR predicate. */
@@ -102,6 +114,8 @@ class Gen {
   private nlNosnap = 3;
   private labelDepth = 0;
   private vlanDepth = 0;
+  /** After `pppoes`: the link layer is the PPP frame inside the session. */
+  private ppp = false;
   private cur: Span = { pos: -1, end: -1 };
 
   constructor(
@@ -167,7 +181,9 @@ class Gen {
       case 'pppoed':
         return this.linktype(ETHERTYPE.PPPOED);
       case 'llc':
-        return and(not(this.cmpGt('linktype', 0, 2, ETHERMTU)), not(this.cmp('llc', 0, 2, 0xffff)));
+        return this.llc();
+      case 'llcsub':
+        return this.llcSub(e.sub);
       case 'inbound':
       case 'outbound': {
         if (this.opts.target !== 'kernel') this.err(`${e.k} needs packet metadata: not supported on linktype 1 when reading savefiles`);
@@ -178,7 +194,7 @@ class Gen {
         if (this.opts.target !== 'kernel') this.err('ifindex needs packet metadata: not supported on linktype 1 when reading savefiles');
         return test(this.V, this.V.anc(ANC.IFINDEX), 'jeq', e.n);
       case 'pppoes':
-        return this.err("'pppoes' is not supported by netring's compiler");
+        return this.pppoes(e.n);
       case 'geneve':
         return this.err("'geneve' is not supported by netring's compiler");
       case 'unsupported':
@@ -186,6 +202,60 @@ class Gen {
       default:
         return this.err('internal error: unexpected node');
     }
+  }
+
+  // --------------------------------------------------------------- decnet ---
+
+  /**
+   * DECnet phase IV routing header carrying `addr` (libpcap gen_dnhostop):
+   * long or short header, with or without the pad byte; the address is
+   * little-endian in the packet, compared as a big-endian halfword.
+   */
+  private dnhost(addr: number, dir: DirQ): Pred {
+    let sh: number;
+    let lh: number;
+    switch (dir) {
+      case 'dst':
+        sh = 1;
+        lh = 7;
+        break;
+      case 'src':
+        sh = 3;
+        lh = 15;
+        break;
+      case 'and':
+        return and(this.dnhost(addr, 'src'), this.dnhost(addr, 'dst'));
+      case 'default':
+      case 'or':
+        return or(this.dnhost(addr, 'src'), this.dnhost(addr, 'dst'));
+      default:
+        return this.err(`'${dir}' is only valid for 802.11 MAC addresses`);
+    }
+    const a = ((addr & 0xff) << 8) | ((addr >> 8) & 0xff);
+    let b = and(this.mcmp('linkpl', 2, 2, 0x8106, 0xff07), this.cmp('linkpl', 2 + 1 + lh, 2, a));
+    b = or(and(this.mcmp('linkpl', 2, 1, 0x06, 0x07), this.cmp('linkpl', 2 + lh, 2, a)), b);
+    b = or(and(this.mcmp('linkpl', 2, 2, 0x8102, 0xff07), this.cmp('linkpl', 2 + 1 + sh, 2, a)), b);
+    return or(and(this.mcmp('linkpl', 2, 1, 0x02, 0x07), this.cmp('linkpl', 2 + sh, 2, a)), b);
+  }
+
+  // ------------------------------------------------------------------ llc ---
+
+  /** 802.3 length field (not an EtherType) and not Novell raw 802.3 (0xffff). */
+  private llc(): Pred {
+    this.needEthernet("'llc'");
+    return and(not(this.cmpGt('linktype', 0, 2, ETHERMTU)), not(this.cmp('llc', 0, 2, 0xffff)));
+  }
+
+  /** `llc i|s|u` and the S/U command names, on the LLC control byte (libpcap gen_llc_i/s/u/_subtype). */
+  private llcSub(name: string): Pred {
+    const n = name.toLowerCase();
+    const ctl = (v: number, mask: number): Pred => and(this.llc(), this.mcmp('llc', 2, 1, v, mask));
+    if (n === 'i') return and(this.llc(), not(test(this.V, this.loadA('llc', 2, 1), 'jset', 0x01)));
+    if (n === 's') return ctl(LLC.S_FMT, 0x03);
+    if (n === 'u') return ctl(LLC.U_FMT, 0x03);
+    if (n in LLC_S) return ctl(LLC_S[n], LLC.S_CMD_MASK);
+    if (n in LLC_U) return ctl(LLC_U[n], LLC.U_CMD_MASK);
+    return this.err(`unknown LLC type name "${name}"`);
   }
 
   // ---------------------------------------------------------------- loads ---
@@ -272,7 +342,35 @@ class Gen {
       if (proto === ETHERTYPE.IPV6) return this.mplsLinktype(6);
       this.err('unsupported protocol over mpls');
     }
+    // Inside PPPoE the link type is PPP: EtherTypes map to PPP protocol numbers.
+    if (this.ppp) return this.cmp('linktype', 0, 2, PPP_PROTO[proto] ?? proto);
     return this.etherLinktype(proto);
+  }
+
+  /**
+   * `pppoes [id]`: a PPPoE session frame (with that session id); everything
+   * after it reads the PPP frame inside (libpcap gen_pppoes: the link type
+   * becomes PPP, the link header starts after the 6-byte PPPoE header).
+   */
+  private pppoes(n: number | null): Pred {
+    let b = this.linktype(ETHERTYPE.PPPOES);
+    if (n !== null) {
+      if (n > 0xffff) this.err(`PPPoE session number ${n} greater than maximum 65535`);
+      b = and(b, this.mcmp('linkpl', 0, 4, n, 0xffff));
+    }
+    const hdr: Off = { v: this.linkpl.v, c: this.linkpl.c + this.nl + 6 };
+    this.linkhdr = hdr;
+    this.linktypeOff = hdr;
+    this.linkpl = { v: hdr.v, c: hdr.c + 2 };
+    this.nl = 0;
+    this.nlNosnap = 0;
+    this.ppp = true;
+    return b;
+  }
+
+  /** Primitives that need an Ethernet (or 802.3 LLC) link layer refuse PPP, as libpcap does after `pppoes`. */
+  private needEthernet(what: string): void {
+    if (this.ppp) this.err(`${what} not supported on PPP (inside 'pppoes')`);
   }
 
   private mplsLinktype(fam: 4 | 6): Pred {
@@ -344,7 +442,12 @@ class Gen {
   private ncode(s: string | null, v: number, q: Qual): Pred {
     this.noQual(q);
     let vlen = 32;
-    if (s !== null) {
+    if (s !== null && q.proto === 'decnet') {
+      // libpcap __pcap_atodn: "area.node", area in the top 6 bits, node in the low 10.
+      const m = /^\s*([+-]?[0-9]+)\.([+-]?[0-9]+)/.exec(s);
+      if (!m) this.err(`malformed decnet address '${s}'`);
+      v = ((Number(m[1]) << 10) & 0xfc00) | (Number(m[2]) & 0x3ff);
+    } else if (s !== null) {
       const r = atoin(s);
       if (!r) this.err(`invalid IPv4 address '${s}'`);
       v = r.v;
@@ -355,7 +458,7 @@ class Gen {
       case 'host':
       case 'net': {
         if (q.proto === 'link') this.err('illegal link layer address');
-        if (q.proto === 'decnet') this.err('DECnet addresses are not supported');
+        if (q.proto === 'decnet') return and(this.linktype(ETHERTYPE.DN), this.dnhost(v, q.dir));
         let mask = 0xffffffff;
         if (s === null && q.addr === 'net') {
           while (v !== 0 && (v & 0xff000000) === 0) {
@@ -427,10 +530,13 @@ class Gen {
           p1 = Number(m[1]);
           p2 = Number(m[2]);
         } else {
+          // libpcap splits at the first '-' and looks each side up as a service (a number is its own port, any protocol).
           const dash = name.indexOf('-');
           if (dash < 0) return this.err(`unknown port in range '${name}'`);
-          const a = portByName(name.slice(0, dash));
-          const b = portByName(name.slice(dash + 1));
+          const side = (s: string): { port: number; proto: 'tcp' | 'udp' | 'any' } | null =>
+            /^[0-9]+$/.test(s) ? { port: Number(s), proto: 'any' } : portByName(s);
+          const a = side(name.slice(0, dash));
+          const b = side(name.slice(dash + 1));
           if (!a || !b) return this.err(`unknown port in range '${name}'`);
           p1 = a.port;
           p2 = b.port;
@@ -608,6 +714,7 @@ class Gen {
   }
 
   private ehostop(mac: Uint8Array, dir: DirQ): Pred {
+    this.needEthernet('ethernet addresses');
     return this.dirCombine(dir, (d) => this.bcmp('linkhdr', d === 'src' ? 6 : 0, mac));
   }
 
@@ -810,8 +917,8 @@ class Gen {
       case 'link':
         return this.ehostop(new Uint8Array([255, 255, 255, 255, 255, 255]), 'dst');
       case 'ip': {
-        if (this.opts.netmask === undefined) this.err("netmask not known, so 'ip broadcast' not supported");
-        const hostmask = ~this.opts.netmask >>> 0;
+        // Offline tcpdump compiles with netmask 0; live, the interface's netmask (the CLI passes it).
+        const hostmask = ~(this.opts.netmask ?? 0) >>> 0;
         const b0 = this.linktype(ETHERTYPE.IP);
         const b1 = this.mcmp('linkpl', 16, 4, 0, hostmask);
         const b2 = this.mcmp('linkpl', 16, 4, hostmask, hostmask);
@@ -826,6 +933,7 @@ class Gen {
     switch (proto) {
       case 'default':
       case 'link':
+        this.needEthernet("link-layer multicast");
         return test(this.V, this.loadA('linkhdr', 0, 1), 'jset', 1);
       case 'ip':
         return and(this.linktype(ETHERTYPE.IP), this.cmpGe('linkpl', 16, 1, 224));
@@ -857,6 +965,7 @@ class Gen {
 
   private vlan(n: number | null): Pred {
     if (this.labelDepth > 0) this.err('no VLAN match after MPLS');
+    this.needEthernet('VLAN');
     if (n !== null && n > 4095) this.err(`VLAN tag ${n} greater than maximum 4095`);
     const V = this.V;
     let b: Pred;
@@ -885,7 +994,7 @@ class Gen {
   private mpls(n: number | null): Pred {
     let b0: Pred;
     if (this.labelDepth > 0) b0 = this.mcmp('prevmpls', 2, 1, 0, 0x01);
-    else b0 = this.linktype(ETHERTYPE.MPLS);
+    else b0 = this.linktype(this.ppp ? PPP_MPLS_UCAST : ETHERTYPE.MPLS);
     if (n !== null) {
       if (n > 0xfffff) this.err(`MPLS label ${n} greater than maximum 1048575`);
       b0 = and(b0, this.mcmp('linkpl', 0, 4, n << 12, 0xfffff000));

@@ -334,7 +334,7 @@ class Parser {
         this.next();
         if (this.peek().kind === 'id' || this.isKw(this.peek(), 'rnr')) {
           const sub = this.next();
-          return { e: { k: 'unsupported', what: `'llc ${sub.text}'`, ...this.span(t) }, q: QERR };
+          return { e: { k: 'llcsub', sub: sub.kind === 'kw' ? 'rnr' : sub.text, ...this.span(t) }, q: QERR };
         }
         return { e: { k: 'llc', pos: t.pos, end: t.end }, q: QERR };
       }
