@@ -13,6 +13,7 @@ import { Layers, summary } from '../decode/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
+import { interfaceNetmask } from './netmask.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
 import { runFanoutCapture } from './fanout-capture.js';
 import { captureToFile, checkWriteOptions, dropPrivileges, fileSizeArg, type WriteCliOptions } from './capture-write.js';
@@ -163,6 +164,7 @@ function loadBpf(arg: string): BpfProgram {
 function filterPlan(opts: CaptureCliOptions, mode: 'kernel' | 'file'): FilterPlan {
   return packetFilter({
     filter: opts.filter, program: opts.program, snaplen: opts.snaplen,
+    netmask: mode === 'kernel' && opts.interface !== undefined ? interfaceNetmask(opts.interface) : 0,
     filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
   }, mode);
 }

@@ -32,6 +32,8 @@ export interface FilterOptions {
   program?: string;
   filterBpf?: BpfProgram;
   snaplen?: number;
+  /** IPv4 netmask for `ip broadcast` (live: the interface's; files: 0, as tcpdump -r). */
+  netmask?: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export function packetFilter(opts: FilterOptions, mode: 'kernel' | 'file'): Filt
     return { residual: (p) => runBpfOn(prog, p, false) !== 0 };
   }
   if (opts.filter === undefined) return { residual: null };
-  const pl = place(opts.filter, { language: 'tcpdump', mode, snaplen: opts.snaplen, targets: mode === 'kernel' ? ['socket', 'js'] : ['js'] });
+  const pl = place(opts.filter, { language: 'tcpdump', mode, snaplen: opts.snaplen, netmask: opts.netmask, targets: mode === 'kernel' ? ['socket', 'js'] : ['js'] });
   if (pl.kernelTarget === 'socket' && pl.cbpf) return { kernel: pl.cbpf, residual: null };
   const { match } = pl.js();
   return { residual: (p) => match(p) !== 0 };

@@ -196,7 +196,7 @@ class Gen {
       case 'pppoes':
         return this.pppoes(e.n);
       case 'geneve':
-        return this.err("'geneve' is not supported by netring's compiler");
+        return this.err("'geneve' is not supported yet by netring's compiler (libpcap accepts it; use udp port 6081 to match Geneve traffic)");
       case 'unsupported':
         return this.err(`${e.what} is not supported on Ethernet captures`);
       default:
@@ -512,7 +512,7 @@ class Gen {
       case 'default':
       case 'host':
         if (q.proto === 'link') return this.err(`'${name}' is an Ethernet host name; netring does not read /etc/ethers: use a MAC address`);
-        return this.err(`'${name}' is a host name; netring does not resolve names (no DNS): use an IP address`);
+        return this.err(`'${name}' is a host name; netring does not resolve names (by design: no DNS lookups when compiling a filter): use an IP address`);
       case 'port': {
         const proto = this.portProto(q.proto, 'port');
         const r = portByName(name);
