@@ -10,6 +10,7 @@ import { registerCompile } from './compile.js';
 import { registerGen } from './gen.js';
 import { registerPing } from './ping.js';
 import { registerFlows } from './flows.js';
+import { registerTop } from './top.js';
 import { LangError } from '../lang/index.js';
 import { UsageError } from './args.js';
 import { guardStdout } from './stdout.js';
@@ -31,6 +32,7 @@ registerCompile(program);
 registerGen(program);
 registerPing(program);
 registerFlows(program);
+registerTop(program);
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
