@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openCapture, parseProgram, type Batch, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
+import { openCapture, parseProgram, type Batch, type BatchLike, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
 import { openCaptureReader, openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
 import { Layers, summary } from '../decode/index.js';
 import type { PacketLike } from '../packet-like.js';
@@ -20,6 +20,7 @@ import { captureToFile, checkWriteOptions, dropPrivileges, fileSizeArg, type Wri
 import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
+import { openXdpSource } from './xdp-capture.js';
 
 /** Options of `netring capture` as commander parses them. */
 export interface CaptureCliOptions {
@@ -55,6 +56,11 @@ export interface CaptureCliOptions {
   fanout?: string;
   weights?: string;
   cpus?: string;
+  xdp?: boolean;
+  queue?: number;
+  queues?: string;
+  zerocopy?: boolean;
+  copy?: boolean;
 }
 
 /** The final summary; `--json` prints exactly these keys. */
@@ -122,6 +128,11 @@ export function registerCapture(program: Command): void {
     .option('--fanout <mode>', 'with --workers: hash, lb, cpu, qm, rollover, rnd, or a steering function flow, ip, mac, vlan, rrobin; flags +defrag, +rollover, +ignore-outgoing, +ebpf (default hash)')
     .option('--weights <w>', 'with --workers and a steering function: per-worker weights, e.g. 1,3')
     .option('--cpus <list>', "with --workers: pin worker i to the i-th CPU of the list (e.g. 0,1) or 'auto'")
+    .option('--xdp', 'capture through AF_XDP (an XDP program redirects frames of one RX queue into UMEM; -f runs in XDP)')
+    .option('--queue <n>', 'with --xdp: RX queue to capture (default 0)', intArg('--queue', 0, 65535))
+    .option('--queues <all>', "with --xdp: 'all' = one AF_XDP socket per RX queue")
+    .option('--zerocopy', 'with --xdp: require zero-copy (fails on drivers without it)')
+    .option('--copy', 'with --xdp: force copy mode (default: zero-copy when the driver has it)')
     .option('-q, --quiet', 'do not print packets (count only)')
     .option('--json', 'print the final summary as JSON on stdout')
     .action(async (words: string[], opts: CaptureCliOptions) => {
@@ -176,6 +187,13 @@ export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummar
   const filterCount = [opts.filter, opts.program, opts.filterBpf].filter((x) => x !== undefined).length;
   if (filterCount > 1) throw new UsageError('use only one of -f, --program and --filter-bpf');
   checkWriteOptions(writeOptions(opts));
+  if (opts.xdp) {
+    if (opts.read !== undefined) throw new UsageError('--xdp captures live: use it with -i IFACE, not -r');
+    if (opts.workers !== undefined) throw new UsageError('--workers with --xdp: not yet (use --queues all: one AF_XDP socket per RX queue)');
+    return runXdpLive(opts);
+  } else if (opts.queue !== undefined || opts.queues !== undefined || opts.zerocopy || opts.copy) {
+    throw new UsageError('--queue, --queues, --zerocopy and --copy go with --xdp');
+  }
   if (opts.workers !== undefined) return runWorkers(opts);
   if (opts.fanout !== undefined || opts.weights !== undefined || opts.cpus !== undefined)
     throw new UsageError('--fanout, --weights and --cpus go with --workers N');
@@ -341,6 +359,64 @@ async function runLiveWrite(opts: CaptureCliOptions, cap: Capture, plan: FilterP
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(plan.counters ? { counters: plan.counters() } : {}),
   };
+}
+
+/**
+ * --xdp: AF_XDP sockets (src/cli/xdp-capture.ts) as the live source; the filter
+ * runs in XDP. -w writes packet by packet through the capture writer (the
+ * block-table writer is for TPACKET rings); the rotation/compression options are
+ * not supported on this path yet.
+ */
+async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  const iface = opts.interface!;
+  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.write === '-')
+    throw new UsageError('--xdp with -C, -G or -w -: not yet (write to a file)');
+  const cap = openXdpSource({
+    iface, queue: opts.queue, queues: opts.queues, zerocopy: opts.zerocopy, copy: opts.copy, snaplen: opts.snaplen,
+    filter: opts.filter, program: opts.program, filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
+  });
+  let writer: CaptureWriter | null = null;
+  try {
+    writer = openWriter(opts, iface);
+  } catch (e) {
+    cap.close();
+    throw e;
+  }
+  if (writer !== null) writer.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
+  const sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, null);
+  const limit = opts.count ?? Infinity;
+  process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ${cap.describe}\n`);
+  const t0 = performance.now();
+  const status = new StatusLine(() => ({ packets: sink.matched, bytes: sink.bytes, drops: cap.stats().drops })).start();
+  return new Promise<CaptureSummary>((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      status.stop();
+      clearTimeout(timer);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
+      offClosed();
+      cap.stop();
+      sink.flushLines();
+      const st = cap.stats();
+      cap.close();
+      writer?.close();
+      resolve({
+        source: iface, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
+        written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
+      });
+    };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
+    const offClosed = onStdoutClosed(finish);
+    const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
+    cap.start((batch: BatchLike) => {
+      for (let p = batch.next(); p !== null; p = batch.next()) {
+        if (sink.take(p) && sink.matched >= limit) { finish(); return; }
+      }
+      sink.flushLines();
+    });
+  });
 }
 
 async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {

@@ -1,0 +1,92 @@
+/**
+ * `netring capture --xdp` as a user runs it: the same file as the AF_PACKET
+ * path for the same traffic (filter included), and one-line usage errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCaptureReader } from '../../src/pcap/index.js';
+import { needRoot, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Run `netring capture -i IFACE ARGS` until it exits; `send` runs once it listens. */
+async function captureWhile(iface: string, args: string[], send: () => void): Promise<{ code: number | null; err: string; out: string }> {
+  const child = spawn(process.execPath, [MAIN, 'capture', '-i', iface, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  for (let i = 0; i < 300 && !err.includes('listening on'); i++) await sleep(20);
+  await sleep(100);
+  send();
+  const code = await exit;
+  return { code, err, out };
+}
+
+function records(file: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const r = openCaptureReader(file);
+  for (const rec of r) out.push(rec.data.slice(rec.offset, rec.offset + rec.caplen));
+  r.close();
+  return out;
+}
+
+test('capture --xdp -f EXPR -w FILE writes the same packets as the AF_PACKET path', { skip: needRoot }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nr-xsk-cli-'));
+  try {
+    await withVeth(async ({ a, b }) => {
+      const frames = Array.from({ length: 1000 }, (_, i) => udpFrame({ dport: i % 2 ? 5001 : 7000, payload: seqPayload(i, 20 + (i % 700)) }));
+      const want = frames.filter((_, i) => i % 2 === 1);
+      const files: Record<string, Uint8Array[]> = {};
+      for (const [name, extra] of [['xdp', ['--xdp', '--copy']], ['packet', []]] as const) {
+        const file = join(dir, `${name}.pcap`);
+        const tx = new RawSender(a);
+        const r = await captureWhile(b, ['-w', file, '-c', String(want.length), '-f', 'udp port 5001', '--json', ...extra], () => {
+          for (let i = 0; i < frames.length; i += 100) tx.send(frames.slice(i, i + 100));
+        });
+        tx.close();
+        assert.equal(r.code, 0, r.err);
+        if (name === 'xdp') assert.match(r.err, /AF_XDP copy mode, XDP native, queue 0/);
+        const s = JSON.parse(r.out.trim());
+        assert.equal(s.written, want.length);
+        assert.equal(s.dropped, 0);
+        const info = execFileSync('capinfos', ['-c', file], { encoding: 'utf8' });
+        assert.match(info, new RegExp(`Number of packets:\\s+${want.length}\\b`));
+        files[name] = records(file);
+      }
+      assert.equal(files.xdp.length, want.length);
+      assert.deepEqual(files.xdp, files.packet, 'same packets, same bytes, same order');
+      assert.deepEqual(files.xdp, want);
+      assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/, 'no program left after the command');
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('capture --xdp: usage and kernel errors are one line with a non-zero status', { skip: needRoot }, async () => {
+  await withVeth(async ({ b }) => {
+    const cli = (args: string[]) => spawnSync(process.execPath, [MAIN, 'capture', ...args], { encoding: 'utf8', timeout: 30_000 });
+    const cases: Array<[string[], RegExp]> = [
+      [['-i', b, '--queue', '1'], /--queue, --queues, --zerocopy and --copy go with --xdp/],
+      [['-i', b, '--xdp', '--queue', '5', '-q'], /queue 5 is out of range: .* has 1 RX queue/],
+      [['-i', b, '--xdp', '--zerocopy', '-q'], /zero-copy refused/],
+      [['-i', b, '--xdp', '--zerocopy', '--copy', '-q'], /only one of --zerocopy and --copy/],
+      [['-i', b, '--xdp', '--workers', '2', '-q'], /--workers with --xdp: not yet/],
+      [['-i', b, '--xdp', '-f', 'ip protochain 6', '-q'], /protochain loops cannot run in XDP/],
+    ];
+    for (const [args, re] of cases) {
+      const r = cli(args);
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, re, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/);
+  });
+});
