@@ -26,6 +26,11 @@
 #   loop, bench/ring_loop.c), ring_loop_touch, tcpdump (-w /dev/null, 64 MiB
 #   buffer), netsniff (netsniff-ng -o /dev/null, 64 MiB ring), none
 #   (generator alone). All rings are 64 MiB, full frames.
+#   AF_XDP (not in the default list; RECEIVERS="netring_xdp xsk_loop netring"):
+#   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
+#   only), xsk_loop (C AF_XDP loop, raw syscalls, bench/xsk_loop.c). Both
+#   attach an XDP program that redirects every frame of queue 0 to the socket;
+#   RX ring 2048, fill ring 4096, 4 KiB frames, batches of up to 256.
 #
 # Knobs (environment):
 #   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
@@ -110,6 +115,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 # --------------------------------------------------------------- build ---
 gcc -O2 -Wall -Wextra -o "$BIN/ring_loop" "$HERE/ring_loop.c" || { log "build of ring_loop failed"; exit 1; }
 gcc -O1 -Wall -o "$BIN/canary" "$HERE/canary.c" || { log "build of canary failed"; exit 1; }
+gcc -O2 -Wall -Wextra -o "$BIN/xsk_loop" "$HERE/xsk_loop.c" || { log "build of xsk_loop failed"; exit 1; }
 
 # --------------------------------------------------------------- setup ---
 netlab_up || { log "network setup failed"; exit 1; }
@@ -197,6 +203,8 @@ rcv_cmd() {
     netring_touch)    echo "$NODE $RX_JS $CAP_IF touch" ;;
     netring_pcapng)   echo "$NODE $RX_JS $CAP_IF pcapng --out /dev/null" ;;
     netring_iter)     echo "$NODE $RX_JS $CAP_IF count --form iter" ;;
+    netring_xdp)      echo "$NODE $RX_JS $CAP_IF count --backend xdp" ;;
+    xsk_loop)         echo "$BIN/xsk_loop $CAP_IF" ;;
     cli)              echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
     ring_loop)        echo "$BIN/ring_loop $CAP_IF" ;;
     ring_loop_touch)  echo "$BIN/ring_loop $CAP_IF -T" ;;

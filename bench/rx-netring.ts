@@ -2,7 +2,10 @@
  * rx-netring: the netring receiver of bench/capture.sh, written against the
  * public capture API (openCapture + batches + the reused PacketView).
  *
- *   node dist/bench/rx-netring.js IFACE [count|touch|pcapng] [--form callback|iter] [--out FILE]
+ *   node dist/bench/rx-netring.js IFACE [count|touch|pcapng] [--form callback|iter] [--out FILE] [--backend packet|xdp]
+ *
+ * --backend xdp receives through AF_XDP (queue 0, copy mode, the XDP program
+ * redirecting every frame) instead of the TPACKET_V3 ring.
  *
  * Modes (every one walks every packet, like the C loop):
  *   count   reads each packet's wire length (the C loop's count-only work)
@@ -16,7 +19,7 @@
  * and the signal: the allocation cost of the receive path under load.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { openCapture, type Batch } from '../src/index.js';
+import { openCapture, type BatchLike } from '../src/index.js';
 import { PcapngWriter } from '../src/pcap/index.js';
 
 const args = process.argv.slice(2);
@@ -27,12 +30,13 @@ const opt = (name: string, dflt: string): string => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 };
 const form = opt('--form', 'callback');
-if (!iface || !['count', 'touch', 'pcapng'].includes(mode) || !['callback', 'iter'].includes(form)) {
-  process.stderr.write('usage: rx-netring IFACE [count|touch|pcapng] [--form callback|iter] [--out FILE]\n');
+const backend = opt('--backend', 'packet');
+if (!iface || !['count', 'touch', 'pcapng'].includes(mode) || !['callback', 'iter'].includes(form) || !['packet', 'xdp'].includes(backend)) {
+  process.stderr.write('usage: rx-netring IFACE [count|touch|pcapng] [--form callback|iter] [--out FILE] [--backend packet|xdp]\n');
   process.exit(2);
 }
 
-const cap = openCapture({ iface });
+const cap = backend === 'xdp' ? openCapture({ backend: 'xdp', iface, copyMode: 'copy' }) : openCapture({ iface });
 const writer = mode === 'pcapng' ? new PcapngWriter(opt('--out', '/dev/null'), { name: iface }) : null;
 if (writer !== null) writer.setStatisticsSource(() => { const s = cap.stats(); return { received: s.kernelPackets, dropped: s.drops }; });
 
@@ -40,14 +44,14 @@ let bytes = 0;
 let sink = 0;
 
 /** count: the per-packet work of the C loop (read tp_len, follow tp_next_offset). */
-function walkCount(b: Batch): void {
+function walkCount(b: BatchLike): void {
   let n = 0;
   for (let p = b.next(); p !== null; p = b.next()) n += p.wireLen;
   bytes += n;
 }
 
 /** touch: also read saddr, daddr, ports and protocol of an IPv4/UDP frame. */
-function walkTouch(b: Batch): void {
+function walkTouch(b: BatchLike): void {
   let n = 0;
   let x = sink;
   for (let p = b.next(); p !== null; p = b.next()) {
@@ -66,7 +70,7 @@ function walkTouch(b: Batch): void {
 }
 
 /** pcapng: one Enhanced Packet Block per packet into the writer's buffer. */
-function walkWrite(b: Batch): void {
+function walkWrite(b: BatchLike): void {
   const w = writer!;
   let n = 0;
   for (let p = b.next(); p !== null; p = b.next()) {
