@@ -6,7 +6,7 @@
  */
 import { openCapture } from '../ring/index.js';
 import type { BatchLike } from '../ring/batch-like.js';
-import type { BpfProgram } from '../ring/cbpf.js';
+import type { BpfProgram } from '../bpf/classic.js';
 import { XskCapture, rxQueueCount, type CopyMode } from '../xsk/index.js';
 import { compileFilter, lowerFilter } from '../lang/filter.js';
 import { UsageError } from './args.js';
