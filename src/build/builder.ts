@@ -14,6 +14,14 @@ import { NetringError } from '../errors.js';
 import { ipFamily, parseIPv4, parseIPv6, parseMac } from './addr.js';
 import { checksum, sum16 } from './checksum.js';
 import { fillPayload, parsePayload, type PayloadPattern } from './payload.js';
+import { put16, put32 } from '../decode/bytes.js';
+import { EthField, EtherType, writeEthernet } from '../decode/ethernet.js';
+import { IcmpField, writeIcmp } from '../decode/icmp.js';
+import { Ipv4Field, Ipv4Frag, writeIpv4 } from '../decode/ipv4.js';
+import { Ipv6Field, writeIpv6 } from '../decode/ipv6.js';
+import { TcpField, writeTcp } from '../decode/tcp.js';
+import { UdpField, writeUdp } from '../decode/udp.js';
+import { VLAN_TAG_LEN, writeVlanTag } from '../decode/vlan.js';
 
 /** Transport protocols the builder writes. */
 export type L4Proto = 'udp' | 'tcp' | 'icmp';
@@ -227,74 +235,63 @@ export function buildPacket(spec: PacketSpec = {}): Template {
   if (size < MIN_FRAME || size > MAX_FRAME) throw invalid(`size ${size} outside ${MIN_FRAME}..${MAX_FRAME} bytes (frame without FCS)`);
   const ipEnd = explicit !== null ? natural : size;
 
+  // Headers are laid out by the protocol modules of src/decode (one owner per layout).
   const b = new Uint8Array(size);
-  b.set(mac(spec.dstMac, DEFAULT_DST_MAC), 0);
-  b.set(mac(spec.srcMac, DEFAULT_SRC_MAC), 6);
+  const l3Type = family === 4 ? EtherType.IPv4 : EtherType.IPv6;
+  writeEthernet(b, 0, mac(spec.dstMac, DEFAULT_DST_MAC), mac(spec.srcMac, DEFAULT_SRC_MAC), vt.length > 0 ? vt[0].tpid! : l3Type);
   const vlanTciOffs: number[] = [];
-  let o = 12;
+  let o = EthField.Type;
   for (const t of vt) {
-    put16(b, o, t.tpid!);
-    put16(b, o + 2, ((t.pcp ?? 0) << 13) | (t.dei ? 0x1000 : 0) | t.id);
+    writeVlanTag(b, o, t.tpid!, ((t.pcp ?? 0) << 13) | (t.dei ? 0x1000 : 0) | t.id);
     vlanTciOffs.push(o + 2);
-    o += 4;
+    o += VLAN_TAG_LEN;
   }
-  put16(b, o, family === 4 ? 0x0800 : 0x86dd);
+  put16(b, o, l3Type);
 
   const ttl = intIn(spec.ttl, 64, 0, 255, 'ttl');
   const tos = intIn(spec.tos, 0, 0, 255, 'tos');
   const ipProto = proto === 'udp' ? 17 : proto === 'tcp' ? 6 : family === 4 ? 1 : 58;
   let srcOff: number, dstOff: number, ipCsumOff = -1, ipLenOff: number;
   if (family === 4) {
-    b[l3Off] = 0x45;
-    b[l3Off + 1] = tos;
-    ipLenOff = l3Off + 2;
-    put16(b, ipLenOff, ipEnd - l3Off);
-    put16(b, l3Off + 4, intIn(spec.ipId, 0, 0, 0xffff, 'ipId'));
-    put16(b, l3Off + 6, spec.df ?? true ? 0x4000 : 0);
-    b[l3Off + 8] = ttl;
-    b[l3Off + 9] = ipProto;
-    srcOff = l3Off + 12;
-    dstOff = l3Off + 16;
-    put32(b, srcOff, parseIPv4(spec.src ?? '10.0.0.1'));
-    put32(b, dstOff, parseIPv4(spec.dst ?? '10.0.0.2'));
-    ipCsumOff = l3Off + 10;
+    writeIpv4(b, l3Off, {
+      tos, totalLength: ipEnd - l3Off, id: intIn(spec.ipId, 0, 0, 0xffff, 'ipId'), flagsFragment: spec.df ?? true ? Ipv4Frag.DF : 0,
+      ttl, protocol: ipProto, src: parseIPv4(spec.src ?? '10.0.0.1'), dst: parseIPv4(spec.dst ?? '10.0.0.2'),
+    });
+    ipLenOff = l3Off + Ipv4Field.TotalLength;
+    srcOff = l3Off + Ipv4Field.Src;
+    dstOff = l3Off + Ipv4Field.Dst;
+    ipCsumOff = l3Off + Ipv4Field.Checksum;
   } else {
-    const fl = intIn(spec.flowLabel, 0, 0, 0xfffff, 'flowLabel');
-    put32(b, l3Off, ((6 << 28) | (tos << 20) | fl) >>> 0);
-    ipLenOff = l3Off + 4;
-    put16(b, ipLenOff, ipEnd - l4Off);
-    b[l3Off + 6] = ipProto;
-    b[l3Off + 7] = ttl;
-    srcOff = l3Off + 8;
-    dstOff = l3Off + 24;
-    b.set(parseIPv6(spec.src ?? 'fd00::1'), srcOff);
-    b.set(parseIPv6(spec.dst ?? 'fd00::2'), dstOff);
+    writeIpv6(b, l3Off, {
+      trafficClass: tos, flowLabel: intIn(spec.flowLabel, 0, 0, 0xfffff, 'flowLabel'), payloadLength: ipEnd - l4Off,
+      nextHeader: ipProto, hopLimit: ttl, src: parseIPv6(spec.src ?? 'fd00::1'), dst: parseIPv6(spec.dst ?? 'fd00::2'),
+    });
+    ipLenOff = l3Off + Ipv6Field.PayloadLength;
+    srcOff = l3Off + Ipv6Field.Src;
+    dstOff = l3Off + Ipv6Field.Dst;
   }
 
   let sportOff = -1, dportOff = -1, l4LenOff = -1, l4CsumOff: number;
   if (proto === 'udp' || proto === 'tcp') {
-    sportOff = l4Off;
-    dportOff = l4Off + 2;
-    put16(b, sportOff, intIn(spec.sport, 10000, 0, 0xffff, 'sport'));
-    put16(b, dportOff, intIn(spec.dport, 5001, 0, 0xffff, 'dport'));
+    sportOff = l4Off + UdpField.SrcPort;
+    dportOff = l4Off + UdpField.DstPort;
   }
+  const sport = (): number => intIn(spec.sport, 10000, 0, 0xffff, 'sport');
+  const dport = (): number => intIn(spec.dport, 5001, 0, 0xffff, 'dport');
   if (proto === 'udp') {
-    l4LenOff = l4Off + 4;
-    put16(b, l4LenOff, ipEnd - l4Off);
-    l4CsumOff = l4Off + 6;
+    writeUdp(b, l4Off, sport(), dport(), ipEnd - l4Off);
+    l4LenOff = l4Off + UdpField.Length;
+    l4CsumOff = l4Off + UdpField.Checksum;
   } else if (proto === 'tcp') {
-    put32(b, l4Off + 4, intIn(spec.tcpSeq, 1, 0, 0xffffffff, 'tcpSeq'));
-    put32(b, l4Off + 8, intIn(spec.tcpAck, 0, 0, 0xffffffff, 'tcpAck'));
-    b[l4Off + 12] = 5 << 4;
-    b[l4Off + 13] = parseTcpFlags(spec.tcpFlags);
-    put16(b, l4Off + 14, intIn(spec.tcpWindow, 65535, 0, 0xffff, 'tcpWindow'));
-    l4CsumOff = l4Off + 16;
+    writeTcp(b, l4Off, {
+      sport: sport(), dport: dport(), seq: intIn(spec.tcpSeq, 1, 0, 0xffffffff, 'tcpSeq'), ack: intIn(spec.tcpAck, 0, 0, 0xffffffff, 'tcpAck'),
+      flags: parseTcpFlags(spec.tcpFlags), window: intIn(spec.tcpWindow, 65535, 0, 0xffff, 'tcpWindow'),
+    });
+    l4CsumOff = l4Off + TcpField.Checksum;
   } else {
-    b[l4Off] = intIn(spec.icmpType, family === 4 ? 8 : 128, 0, 255, 'icmpType');
-    b[l4Off + 1] = intIn(spec.icmpCode, 0, 0, 255, 'icmpCode');
-    put16(b, l4Off + 4, intIn(spec.icmpId, 1, 0, 0xffff, 'icmpId'));
-    put16(b, l4Off + 6, intIn(spec.icmpSeq, 1, 0, 0xffff, 'icmpSeq'));
-    l4CsumOff = l4Off + 2;
+    writeIcmp(b, l4Off, intIn(spec.icmpType, family === 4 ? 8 : 128, 0, 255, 'icmpType'), intIn(spec.icmpCode, 0, 0, 255, 'icmpCode'),
+      intIn(spec.icmpId, 1, 0, 0xffff, 'icmpId'), intIn(spec.icmpSeq, 1, 0, 0xffff, 'icmpSeq'));
+    l4CsumOff = l4Off + IcmpField.Checksum;
   }
 
   if (explicit !== null) b.set(explicit, payloadOff);
@@ -334,16 +331,5 @@ export function writeChecksums(t: Template, ipEnd = t.length): void {
   put16(b, t.l4CsumOff, c);
 }
 
-/** @internal big-endian stores */
-export function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-
-/** @internal */
-export function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
+/** @internal big-endian stores (the decoders' own) */
+export { put16, put32 };

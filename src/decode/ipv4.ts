@@ -157,7 +157,7 @@ export interface Ipv4Header {
   protocol: number;
   src: number;
   dst: number;
-  /** Header checksum as given (0 = fill it in with {@link ipv4FillChecksum} after the options are written). */
+  /** Header checksum as given (0 = to be computed by the caller, e.g. netring/build's checksum()). */
   checksum?: number;
   /** Version nibble (4 unless a test wants a bad one). */
   version?: number;
@@ -177,15 +177,4 @@ export function writeIpv4(d: Uint8Array, off: number, h: Ipv4Header): number {
   put32(d, off + Ipv4Field.Src, h.src);
   put32(d, off + Ipv4Field.Dst, h.dst);
   return off + hl;
-}
-
-/** Compute and store the header checksum of the IPv4 header at `off` (IHL from the header). */
-export function ipv4FillChecksum(d: Uint8Array, off: number): void {
-  const hl = (d[off]! & 0x0f) << 2;
-  d[off + Ipv4Field.Checksum] = 0;
-  d[off + Ipv4Field.Checksum + 1] = 0;
-  let sum = 0;
-  for (let i = 0; i + 1 < hl; i += 2) sum += (d[off + i]! << 8) | d[off + i + 1]!;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  put16(d, off + Ipv4Field.Checksum, ~sum & 0xffff);
 }

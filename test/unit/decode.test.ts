@@ -500,3 +500,44 @@ test('accessor functions agree with Layers fields', () => {
   assert.equal(ipv4Id(b, l.l3Offset), 0xbeef);
   assert.equal(l.ipEnd, 14 + 30);
 });
+
+test('lazy: load() decodes nothing until a field is read; each stage reads the bytes as they are then', () => {
+  const b = c.bytes(c.eth(0x0800, c.ipv4({ proto: 17 }, c.udp(1234, 53, [1, 2, 3]))));
+  const l = new Layers();
+  l.load(b, 0, b.length, 1);
+  // Change the bytes after load: what is read first is what the stages see.
+  b[14 + 9] = 6; // IPv4 protocol -> TCP (the UDP header is too short for TCP: BadLength)
+  assert.equal(l.etherType, 0x0800);
+  assert.equal(l.ipProto, 6);
+  b[14 + 9] = 17; // too late: the network stage already ran
+  assert.equal(l.ipProto, 6);
+  assert.equal(l.error, DecodeError.BadLength);
+  assert.equal(l.errorLayer, Layer.TCP);
+  // A new load starts over, and decode() is load + every stage.
+  assert.equal(l.load(b, 0, b.length, 1).dstPort, 53);
+  assert.equal(l.decode(b, 0, b.length, 1), 0);
+  assert.equal(l.srcPort, 1234);
+});
+
+test('the TX builder and the decoders share the layouts: what buildPacket writes, Layers reads back', async () => {
+  const { buildPacket } = await import('../../src/build/index.js');
+  const l = new Layers();
+  for (const spec of [
+    { proto: 'udp' as const, sport: 7, dport: 4789, vlan: [{ id: 5 }, { id: 6, tpid: 0x88a8 }] },
+    { proto: 'tcp' as const, src: 'fd00::9', dst: 'fd00::a', sport: 80, dport: 443, tcpFlags: 'SA' },
+    { proto: 'icmp' as const, src: '10.1.2.3', dst: '10.3.2.1', icmpType: 0, icmpCode: 0 },
+  ]) {
+    const t = buildPacket(spec);
+    assert.equal(l.decode(t.bytes, 0, t.length, 1), 0, l.errorText());
+    assert.equal(l.l3Offset, t.l3Off);
+    assert.equal(l.l4Offset, t.l4Off);
+    assert.equal(l.srcAddrOffset, t.srcOff);
+    assert.equal(l.dstAddrOffset, t.dstOff);
+    if (spec.proto !== 'icmp') {
+      assert.equal(l.srcPort, spec.sport);
+      assert.equal(l.dstPort, spec.dport);
+    } else {
+      assert.equal(l.icmpType, 0);
+    }
+  }
+});
