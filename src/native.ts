@@ -8,7 +8,6 @@
  * @internal
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -143,15 +142,23 @@ export interface NativeCore {
     done: (err: (Error & { code?: string; written?: number }) | null, bytes?: number) => void): void;
 }
 
+/**
+ * Load the addon with node-gyp-build: a local build (build/Release, made by
+ * `npm run build:native` or an install that compiled) wins, else the N-API
+ * prebuild shipped in the package (prebuilds/linux-x64).
+ */
 function load(): NativeCore {
   const here = dirname(fileURLToPath(import.meta.url));
   const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
   // src/native.ts compiles to dist/src/native.js: the package root is two levels up.
-  for (const up of ['../..', '..', '../../..']) {
-    const p = join(here, up, 'build', 'Release', 'netring.node');
-    if (existsSync(p)) return require(p) as NativeCore;
+  const root = join(here, '..', '..');
+  try {
+    return nodeGypBuild(root) as NativeCore;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`netring: native core not found (${why}); run \`npm rebuild netring\` (needs a C compiler when no prebuild matches)`);
   }
-  throw new Error('netring: native core not built (build/Release/netring.node missing); run `npm install` or `npm rebuild`');
 }
 
 /** The native core, loaded once per thread. */
