@@ -7,8 +7,8 @@
  *   netring ping --read rx.pcapng                     (analyse a capture of stamped traffic)
  *
  * The sender stamps a sequence number and its send time into every payload;
- * the receiver captures with kernel RX timestamps (hardware ones with
- * --timestamp hardware/auto when the device has them) and reports loss,
+ * the receiver captures with kernel software RX timestamps (the same clock as
+ * the send stamps; hardware stamps are refused) and reports loss,
  * duplicates, reordering and latency percentiles.
  */
 import type { Command } from 'commander';
@@ -52,8 +52,20 @@ export interface PingResult {
   timestamps: 'software' | 'hardware';
 }
 
+/**
+ * The sender writes its send time from CLOCK_REALTIME into each payload, so the
+ * receive side must stamp with the same clock: a NIC's hardware clock would make
+ * every latency the difference of two unrelated clocks. `hardware` is refused,
+ * `auto` means software here.
+ */
+export function pingTimestamps(ts: PingCliOptions['timestamp']): 'software' {
+  if (ts === 'hardware')
+    throw new UsageError("ping: --timestamp hardware would compare the NIC's clock with the sender's CLOCK_REALTIME send stamps (netring stamps packets in software when it sends them); use --timestamp software");
+  return 'software';
+}
+
 function openRx(iface: string, ts: PingCliOptions['timestamp']): Capture {
-  return openCapture({ iface, direction: 'in', timestamp: ts ?? 'software', blockSize: 1 << 20, blockCount: 32, blockTimeoutMs: 5 });
+  return openCapture({ iface, direction: 'in', timestamp: pingTimestamps(ts), blockSize: 1 << 20, blockCount: 32, blockTimeoutMs: 5 });
 }
 
 /** Run a ping (both sides, or --listen). Prints the report; returns it. */
@@ -159,7 +171,7 @@ export function registerPing(program: Command): void {
     .option('--dst-mac <mac>', 'destination MAC (default 02:00:00:00:00:02)')
     .option('--flows <n>', 'distinct flows', intArg('--flows', 1))
     .option('--workers <n>', 'parallel senders (one stamp stream each)', intArg('--workers', 1, 64))
-    .option('--timestamp <src>', 'receive timestamps: software, hardware or auto (default software)', choiceArg('--timestamp', ['software', 'hardware', 'auto'] as const))
+    .option('--timestamp <src>', 'receive timestamps: software (default; auto means software; hardware is refused: the send stamps are CLOCK_REALTIME)', choiceArg('--timestamp', ['software', 'hardware', 'auto'] as const))
     .option('--wait <ms>', 'wait for late packets after the last send (default 200)', intArg('--wait', 0))
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: PingCliOptions) => {

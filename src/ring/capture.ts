@@ -17,9 +17,9 @@
  */
 import { native, type Watcher } from '../native.js';
 import {
-  AF_PACKET, ETH_P_ALL, HWTSTAMP_FILTER_ALL, HWTSTAMP_TX_OFF, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT,
+  AF_PACKET, ETH_P_ALL, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT,
   PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_RX_RING, PACKET_STATISTICS, PACKET_TIMESTAMP, PACKET_VERSION,
-  POLLERR, POLLIN, SOCK_RAW, SOF_TIMESTAMPING_RAW_HARDWARE, SOF_TIMESTAMPING_RX_HARDWARE, SOF_TIMESTAMPING_SOFTWARE,
+  POLLERR, POLLIN, SOCK_RAW, SOF_TIMESTAMPING_RAW_HARDWARE, SOF_TIMESTAMPING_SOFTWARE,
   SOL_PACKET, TPACKET_V3,
 } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
@@ -27,6 +27,7 @@ import type { Batch } from './batch.js';
 import { type BpfProgram, encodeProgram, outgoingOnly, REJECT_ALL, withSnaplen } from '../bpf/classic.js';
 import { type RingGeometry, resolveGeometry, tpacketReq3 } from './geometry.js';
 import { RingReader } from './reader.js';
+import { claimHardwareRx, type HwStampClaim } from './hwtstamp.js';
 import { type FanoutJoin, joinFanout } from './fanout-join.js';
 import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
 
@@ -45,7 +46,12 @@ export interface CaptureOptions extends Partial<RingGeometry> {
   promisc?: boolean;
   /** Classic BPF program run by the kernel before a packet reaches the ring. */
   filter?: BpfProgram;
-  /** Timestamp source (default 'software'). 'auto' uses hardware stamps when the device has them. */
+  /**
+   * Timestamp source (default 'software'). 'hardware' switches the device to stamp every
+   * packet (HWTSTAMP_FILTER_ALL) or throws saying why it cannot; 'auto' does the same but
+   * falls back to software when the NIC cannot stamp every packet or refuses (ERANGE, EPERM,
+   * EOPNOTSUPP). The device's previous setting is restored when the last capture using it closes.
+   */
   timestamp?: TimestampSource;
   /** Direction (default 'both'). */
   direction?: Direction;
@@ -101,6 +107,7 @@ export class Capture implements AsyncIterable<Batch> {
   private readonly reader: RingReader;
   private readonly direction: Direction;
   private watcher: Watcher | null = null;
+  private hwClaim: HwStampClaim | null = null;
   private waiter: ((ok: boolean) => void) | null = null;
   private handler: ((batch: Batch) => void) | null = null;
   private closed = false;
@@ -155,6 +162,7 @@ export class Capture implements AsyncIterable<Batch> {
       // a ring already mapped keeps the socket (and its fan-out share) alive until GC: release it now
       const ring = (this as { ring?: ArrayBuffer }).ring;
       if (ring !== undefined) try { native.releaseMapping(ring); } catch { /* the finalizer unmaps it */ }
+      this.hwClaim?.release();
       native.close(fd);
       throw e;
     }
@@ -163,19 +171,10 @@ export class Capture implements AsyncIterable<Batch> {
   private setTimestamps(src: TimestampSource): 'software' | 'hardware' {
     if (src === 'software') return 'software';
     if (src !== 'hardware' && src !== 'auto') throw new NetringError(`timestamp must be software, hardware or auto (got ${String(src)})`, 'EINVAL');
-    let hw = false;
-    try {
-      const [caps] = native.tsInfo(this.iface);
-      hw = (caps & SOF_TIMESTAMPING_RAW_HARDWARE) !== 0 && (caps & SOF_TIMESTAMPING_RX_HARDWARE) !== 0;
-    } catch { hw = false; }
-    if (!hw) {
-      if (src === 'hardware')
-        throw new NetringError(`${this.iface} has no hardware RX timestamps (ETHTOOL_GET_TS_INFO); use timestamp: 'software' or 'auto'`, 'EOPNOTSUPP');
-      return 'software';
-    }
-    const ctx = { op: `enable hardware timestamps on ${this.iface}`, iface: this.iface };
-    sys(ctx, () => native.hwtstamp(this.iface, HWTSTAMP_TX_OFF, HWTSTAMP_FILTER_ALL));
-    sys(ctx, () => native.setsockopt(this.fd, SOL_PACKET, PACKET_TIMESTAMP,
+    const claim = claimHardwareRx(this.iface, src);
+    if (claim === null) return 'software'; // auto on a device that cannot stamp every packet
+    this.hwClaim = claim;
+    sys({ op: `enable hardware timestamps on ${this.iface}`, iface: this.iface }, () => native.setsockopt(this.fd, SOL_PACKET, PACKET_TIMESTAMP,
       new Int32Array([SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_SOFTWARE])));
     return 'hardware';
   }
@@ -354,6 +353,7 @@ export class Capture implements AsyncIterable<Batch> {
     const fd = this.fd;
     this.fd = -1;
     native.close(fd);
+    this.hwClaim?.release(); // the device's previous timestamping setting, when the last capture using it closes
     const w = this.waiter;
     this.waiter = null;
     if (w !== null) w(false);
