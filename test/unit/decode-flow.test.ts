@@ -123,13 +123,27 @@ test('summary: UDP, fragments, VXLAN, VLAN stack, errors', () => {
 });
 
 test('summary never reads past caplen for any truncation of the corpus', () => {
+  // Each truncation is decoded at the very end of its buffer and again followed by
+  // bytes that differ (zeros, 0xff, the packet's real continuation): a decoder that
+  // reads one byte past caplen prints something else for one of them.
   const l = new Layers();
+  const POISON = 64;
   for (const { name, linkType, bytes } of c.corpus()) {
     for (let k = 0; k <= bytes.length; k++) {
       const cut = bytes.slice(0, k);
       l.decode(cut, 0, k, linkType);
       const s = summary(l);
       assert.ok(!s.includes('undefined') && !s.includes('NaN'), `${name}@${k}: ${s}`);
+      const rest = bytes.subarray(k, k + POISON);
+      const tails = [new Uint8Array(POISON), new Uint8Array(POISON).fill(0xff), rest, new Uint8Array(POISON).map((_, i) => (i * 37 + 11) & 0xff)];
+      for (const tail of tails) {
+        const buf = new Uint8Array(8 + k + tail.length);
+        buf.fill(0xa5, 0, 8); // bytes before the packet differ too
+        buf.set(cut, 8);
+        buf.set(tail, 8 + k);
+        l.decode(buf, 8, k, linkType);
+        assert.equal(summary(l), s, `${name}@${k}: the summary depends on bytes past caplen`);
+      }
     }
   }
 });
