@@ -11,7 +11,7 @@
  *   ioctl.c   ethtool timestamping info, hardware timestamp config
  *   bpf.c     bpf(2): programs, maps, links, test runs
  *   sched.c   CPU affinity, thread id, current CPU
- *   xsk.c     AF_XDP: UMEM, rings, bind, wakeups, XDP link
+ *   xsk.c     AF_XDP: UMEM, rings, bind, wakeups
  *   file.c    gathered writes (writev) from ring memory to capture files
  *
  * Failures throw a JS Error with .code = errno name ("EPERM"), .errno and

@@ -10,7 +10,6 @@
  *   xskRelease(ab)                               drop a mapping now (zero pages stay for stray views)
  *   xskBind(fd, ifindex, queueId, flags, sharedUmemFd)
  *   xskKick(fd, 0 = recvfrom | 1 = sendto)       wake the driver, never blocks
- *   xskLinkXdp(progFd, ifindex, xdpFlags)        attach an XDP program through a BPF link
  *
  * Memory rule (as for the TPACKET rings): every mapping is handed to JS as an
  * external ArrayBuffer and unmapped only by its finalizer. xskRelease puts
@@ -21,14 +20,12 @@
 #include "napi-util.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
 #include <linux/if_xdp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef SOL_XDP
@@ -217,28 +214,10 @@ static napi_value n_xsk_kick(napi_env env, napi_callback_info info) {
   return nr_num(env, 0);
 }
 
-/* xskLinkXdp(progFd, ifindex, xdpFlags) -> link fd: BPF_LINK_CREATE with attach type
- * BPF_XDP. The program stays attached while the link fd is open: closing it (or
- * the process dying) detaches it. */
-static napi_value n_xsk_link_xdp(napi_env env, napi_callback_info info) {
-  ARGS(3); I32(0, prog); U32(1, ifindex); U32(2, flags);
-  if (prog < 0 || ifindex == 0) { nr_throw_range(env, "xskLinkXdp needs a program fd and an interface index"); return NULL; }
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.link_create.prog_fd = (uint32_t)prog;
-  a.link_create.target_ifindex = ifindex;
-  a.link_create.attach_type = BPF_XDP;
-  a.link_create.flags = flags;
-  int fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof a);
-  if (fd < 0) { nr_throw_errno(env, "bpf(BPF_LINK_CREATE)", errno); return NULL; }
-  return nr_num(env, fd);
-}
-
 void init_xsk(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     NR_FN("xskUmem", n_xsk_umem), NR_FN("xskUmemReg", n_xsk_umem_reg), NR_FN("xskMmapRing", n_xsk_mmap_ring),
     NR_FN("xskRelease", n_xsk_release), NR_FN("xskBind", n_xsk_bind), NR_FN("xskKick", n_xsk_kick),
-    NR_FN("xskLinkXdp", n_xsk_link_xdp),
   };
   NR_DEFINE(env, exports, props);
 }

@@ -119,8 +119,6 @@ export interface NativeCore {
   xskBind(fd: number, ifindex: number, queueId: number, flags: number, sharedUmemFd: number): void;
   /** AF_XDP wakeup: 0 = recvfrom, 1 = sendto (MSG_DONTWAIT). 0 or -errno (EAGAIN, EBUSY, ENOBUFS, ENETDOWN, EINTR). */
   xskKick(fd: number, which: 0 | 1): number;
-  /** BPF_LINK_CREATE(prog, ifindex, BPF_XDP, flags) -> link fd. */
-  xskLinkXdp(progFd: number, ifindex: number, xdpFlags: number): number;
   /** sched_setaffinity(0, cpus): pins the CALLING thread (a worker_thread can pin itself). */
   setAffinity(cpus: number[]): void;
   /** sched_getaffinity(0): CPUs the calling thread may run on. */

@@ -12,7 +12,7 @@
 import { native } from '../native.js';
 import { NetringError, sys } from '../errors.js';
 import type { BpfProgram } from '../bpf/classic.js';
-import { BPF_MAP_TYPE_XSKMAP, BPF_PROG_TYPE_XDP, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from './abi.js';
+import { BPF_MAP_TYPE_XSKMAP, BPF_PROG_TYPE_XDP, BPF_XDP, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from './abi.js';
 import { xdpRedirectProgram } from './xdp-program.js';
 
 /** Where XDP runs: in the driver (native), on the skb (generic), or native when the driver has it. */
@@ -67,7 +67,7 @@ export class XdpAttachment {
       this.linkFd = -1;
       if (mode !== 'generic') {
         try {
-          this.linkFd = native.xskLinkXdp(progFd, o.ifindex, XDP_FLAGS_DRV_MODE);
+          this.linkFd = native.bpfLinkCreate(progFd, o.ifindex, BPF_XDP, XDP_FLAGS_DRV_MODE);
         } catch (err) {
           const e = err as { code?: string };
           if (mode === 'native' || e.code !== 'EOPNOTSUPP') throw linkError(err, o.iface, 'native');
@@ -76,7 +76,7 @@ export class XdpAttachment {
       this.mode = this.linkFd >= 0 ? 'native' : 'generic';
       if (this.linkFd < 0) {
         try {
-          this.linkFd = native.xskLinkXdp(progFd, o.ifindex, XDP_FLAGS_SKB_MODE);
+          this.linkFd = native.bpfLinkCreate(progFd, o.ifindex, BPF_XDP, XDP_FLAGS_SKB_MODE);
         } catch (err) { throw linkError(err, o.iface, 'generic'); }
       }
     } catch (e) {
