@@ -10,7 +10,7 @@ import { choiceArg, intArg } from './args.js';
 
 interface CompileOptions {
   d: number; dd?: boolean; ddd?: boolean; js?: boolean; explain?: boolean;
-  target: 'kernel' | 'file'; language: 'auto' | 'tcpdump' | 'pfq'; snaplen?: number; members?: number; weights?: string;
+  target: 'kernel' | 'file' | 'xdp' | 'tc' | 'socket'; language: 'auto' | 'tcpdump' | 'pfq'; snaplen?: number; members?: number; weights?: string;
 }
 
 export function registerCompile(program: Command): void {
@@ -24,7 +24,7 @@ export function registerCompile(program: Command): void {
     .option('--js', 'only the generated JavaScript')
     .option('--explain', 'only the placement: what runs in the kernel, in the fan-out program, in JS, and why')
     .option('--language <l>', 'auto (default), tcpdump or pfq', choiceArg('--language', ['auto', 'tcpdump', 'pfq'] as const), 'auto')
-    .option('--target <t>', 'kernel (live socket: VLAN tags in metadata, the default) or file (tags inline, like tcpdump -r)', choiceArg('--target', ['kernel', 'file'] as const), 'kernel')
+    .option('--target <t>', 'kernel (live socket, classic BPF: VLAN tags in metadata, the default), file (tags inline, like tcpdump -r), or an eBPF hook: xdp, tc, socket (prints the eBPF listing and the placement)', choiceArg('--target', ['kernel', 'file', 'xdp', 'tc', 'socket'] as const), 'kernel')
     .option('-s, --snaplen <n>', 'value returned on a match (default 262144)', intArg('-s', 1, 262144))
     .option('--members <n>', 'also build the fan-out program for n sockets (steering programs)', intArg('--members', 1, 65535))
     .option('--weights <w>', 'per-socket weights for --members, e.g. 1,3')

@@ -15,6 +15,7 @@ import { checkClassic } from '../bpf/validate.js';
 import { type DNode, topo } from './ir/dag.js';
 import { JS_MARK, JS_STATE, type Val } from './ir/value.js';
 import { genJs, instantiate, type JsProgram } from './js/codegen.js';
+import { generate as genEbpf, unsupported as ebpfUnsupported, type EbpfFilter } from './ebpf/codegen.js';
 
 /**
  * Where a program runs: the XDP hook, tc (clsact), a packet socket's filter,
@@ -92,7 +93,34 @@ export const js: Backend<JsProgram> = {
   generate: (dag) => instantiate(genJs(dag)),
 };
 
-const registry: Backend[] = [cbpfKernel, cbpfFile, js];
+/** eBPF for the XDP hook (frames as a capture file stores them: lower with the file target). */
+export const ebpfXdp: Backend<EbpfFilter> = {
+  name: 'ebpf-xdp',
+  target: 'xdp',
+  kernel: true,
+  unsupported: (dag) => ebpfUnsupported(dag, 'xdp'),
+  generate: (dag) => genEbpf(dag, { hook: 'xdp' }),
+};
+
+/** eBPF for tc (clsact/tcx; skb metadata: lower with the kernel target). */
+export const ebpfTc: Backend<EbpfFilter> = {
+  name: 'ebpf-tc',
+  target: 'tc',
+  kernel: true,
+  unsupported: (dag) => ebpfUnsupported(dag, 'tc'),
+  generate: (dag) => genEbpf(dag, { hook: 'tc' }),
+};
+
+/** eBPF socket filter (SO_ATTACH_BPF); registered after the classic one, which placement prefers for sockets. */
+export const ebpfSocket: Backend<EbpfFilter> = {
+  name: 'ebpf-socket',
+  target: 'socket',
+  kernel: true,
+  unsupported: (dag) => ebpfUnsupported(dag, 'socket'),
+  generate: (dag) => genEbpf(dag, { hook: 'socket' }),
+};
+
+const registry: Backend[] = [ebpfXdp, ebpfTc, cbpfKernel, ebpfSocket, cbpfFile, js];
 
 /** Add a backend; for its target it is preferred over those registered before. */
 export function registerBackend(b: Backend): void {
@@ -104,7 +132,12 @@ export function backends(): readonly Backend[] {
   return registry;
 }
 
-/** The preferred backend for `target`, or undefined when none is registered. */
-export function backendFor(target: Target): Backend | undefined {
-  return registry.find((b) => b.target === target);
+/** The preferred backend for `target` (or the one named `name`), or undefined when none is registered. */
+export function backendFor(target: Target, name?: string): Backend | undefined {
+  return registry.find((b) => b.target === target && (name === undefined || b.name === name));
+}
+
+/** How a target's programs read VLAN tags: XDP and files see them in the bytes, skb hooks in metadata (or the bytes). */
+export function loweringFor(target: Target): 'file' | 'kernel' {
+  return target === 'xdp' || target === 'file' ? 'file' : 'kernel';
 }

@@ -35,4 +35,8 @@ export { encodeProgram as encode, decodeProgram as decode, type BpfInsn as Insn 
 export { formatD, formatDD, formatDDD, parseDDD } from '../bpf/text.js';
 export { genJs, instantiate, type JsProgram, type JsSource } from './js/codegen.js';
 export { backends, backendFor, registerBackend, TARGET_ORDER, type Backend, type Target } from './backend.js';
+export {
+  generate as generateEbpf, unsupported as ebpfUnsupported, XDP, TC, type Hook as EbpfHook, type GenerateOptions as EbpfGenerateOptions,
+  type EbpfFilter,
+} from './ebpf/codegen.js';
 export { place, pickLanguage, type PlaceOptions, type Placement, type TargetAnswer } from './place.js';

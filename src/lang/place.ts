@@ -13,7 +13,8 @@
  */
 import type { BpfInsn as Insn } from '../bpf/classic.js';
 import type { PacketLike } from '../packet-like.js';
-import { backendFor, TARGET_ORDER, type Target } from './backend.js';
+import { backendFor, loweringFor, TARGET_ORDER, type Target } from './backend.js';
+import type { EbpfFilter } from './ebpf/codegen.js';
 import { LangError } from './errors.js';
 import { DEFAULT_SNAPLEN, lowerFilter } from './filter.js';
 import type { DNode } from './ir/dag.js';
@@ -60,6 +61,8 @@ export interface Placement {
   readonly kernelTarget: Target | null;
   /** Classic BPF for the socket filter (live) or the libpcap listing (files), null when none. */
   readonly cbpf: Insn[] | null;
+  /** eBPF for the xdp or tc target, when one of them runs the expression. */
+  readonly ebpf: EbpfFilter | null;
   /** The targets asked, in order, and their answers. */
   readonly answers: readonly TargetAnswer[];
   /** Does anything run in JavaScript? */
@@ -108,6 +111,7 @@ export function place(source: string, opts: PlaceOptions = {}): Placement {
   const answers: TargetAnswer[] = [];
   let kernelTarget: Target | null = null;
   let cbpf: Insn[] | null = null;
+  let ebpf: EbpfFilter | null = null;
   for (const t of order) {
     if (t === 'js' || t === 'fanout') continue; // fan-out programs steer; a filter is not one
     const b = backendFor(t);
@@ -115,11 +119,13 @@ export function place(source: string, opts: PlaceOptions = {}): Placement {
       answers.push({ target: t, why: 'no backend for this target in this build' });
       continue;
     }
-    let why = b.unsupported(dag);
-    if (!why && t !== 'file' && mode === 'file') why = 'expressions lowered for files read VLAN tags from the bytes; kernel targets get the kernel lowering';
+    const why = loweringFor(t) !== mode
+      ? `it needs the ${loweringFor(t)} lowering (VLAN tags ${loweringFor(t) === 'file' ? 'in the bytes' : 'in skb metadata'}), this placement lowers for ${mode === 'file' ? 'files' : 'sockets'}`
+      : b.unsupported(dag);
     answers.push({ target: t, why });
     if (why) continue;
     if (t === 'socket' || t === 'file') cbpf = rethrowAt(source, () => b.generate(dag) as Insn[]);
+    else ebpf = rethrowAt(source, () => b.generate(dag) as EbpfFilter);
     kernelTarget = t;
     break;
   }
@@ -127,7 +133,7 @@ export function place(source: string, opts: PlaceOptions = {}): Placement {
   if (needsJs && available.has('js')) answers.push({ target: 'js', why: null });
   let built: { source: JsSource; match: JsProgram } | null = null;
   return {
-    language, source, mode, snaplen, dag, kernelTarget, cbpf, answers, needsJs, program: null,
+    language, source, mode, snaplen, dag, kernelTarget, cbpf, ebpf, answers, needsJs, program: null,
     js() {
       if (!built) {
         const s = genJs(dag);
@@ -136,11 +142,12 @@ export function place(source: string, opts: PlaceOptions = {}): Placement {
       return built;
     },
     explain() {
-      const where = mode === 'kernel' ? 'a Linux packet socket (VLAN tags may be in metadata)' : 'a capture file (VLAN tags in the bytes)';
+      const where = mode === 'kernel' ? 'skb hooks: a Linux packet socket or tc (VLAN tags may be in metadata)' : 'frames as stored in a capture file or seen at XDP (VLAN tags in the bytes)';
       const out = [`tcpdump expression for ${where}:`];
       for (const a of answers) {
         if (a.target === 'js') out.push(`  JavaScript: ${kernelTarget === 'file' ? 'one generated function (same verdicts)' : 'the whole filter, per packet'}`);
         else if (a.why) out.push(`  ${label(a.target)}: none (${a.why})`);
+        else if (ebpf) out.push(`  ${label(a.target)}: ${ebpf.insns.length} instructions, ${a.target === 'xdp' ? 'XDP_PASS' : 'TC_ACT_OK'} for a match, ${a.target === 'xdp' ? 'XDP_DROP' : 'TC_ACT_SHOT'} otherwise`);
         else out.push(`  ${label(a.target)}: ${cbpf ? `${cbpf.length} instructions, ` : ''}returns ${snaplen} for a match`);
       }
       if (kernelTarget === null && mode === 'kernel') out.push('  every packet reaches the ring');
@@ -182,7 +189,7 @@ function placeProgram(source: string, mode: 'kernel' | 'file', snaplen: number, 
   }));
   const pipe = onSocket ? program.residual : program.full;
   return {
-    language: 'pfq', source, mode, snaplen, dag: null, kernelTarget: cbpf ? 'socket' : null, cbpf, answers,
+    language: 'pfq', source, mode, snaplen, dag: null, kernelTarget: cbpf ? 'socket' : null, cbpf, ebpf: null, answers,
     needsJs: pipe !== null, program,
     js() {
       const r = { verdict: 0, mark: 0, cls: 0, log: 0 };

@@ -294,6 +294,13 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
   };
 
   const branches = order.filter((n): n is Branch => reach.has(n) && isBranch(n));
+  // r0 still holds a test's value on both of its edges: a block whose every predecessor tested the same value reuses it.
+  const preds = new Map<DNode, Branch[]>();
+  for (const n of branches) {
+    if (dead.has(n)) continue;
+    for (const s of [n.jt, n.jf]) preds.set(s, [...(preds.get(s) ?? []), n]);
+  }
+  const inR0 = (n: Branch): boolean => n !== dag && n.kind === 'test' && (preds.get(n) ?? []).every((p) => p.kind === 'test' && p.t.val === n.t.val);
   branches.forEach((n, i) => {
     a.here(target(n));
     if (dead.has(n)) { a.ja(miss()); return; }
@@ -307,7 +314,7 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
     const jt = target(n.jt), jf = target(n.jf);
     const op = JMP_OP[t.jop];
     if (typeof t.rhs === 'number') {
-      gen(t.val);
+      if (!inR0(n)) gen(t.val);
       a.jmp32(op, R0, t.rhs, jt); // a 32-bit compare takes the immediate's 32 bits as they are
     } else {
       gen(t.val);
