@@ -12,6 +12,7 @@ import { RecordBuffer } from '../flow/record.js';
 import { recordLines, TABLE_HEADER } from '../flow/format.js';
 import type { FlowWorkerData, FlowWorkerMessage } from '../flow/worker.js';
 import { FlowExporter, type ExporterStats } from '../export/collector.js';
+import { KafkaSink, type KafkaStats } from '../export/kafka.js';
 import { group } from '../fanout/group.js';
 import { intArg, numArg, UsageError } from './args.js';
 import { packetFilter } from './filters.js';
@@ -37,6 +38,8 @@ export interface FlowsCliOptions {
   mtu: number;
   seconds?: number;
   metrics?: string;
+  kafka?: string;
+  kafkaTopic: string;
 }
 
 /** The summary printed at the end (and by --json as the last line, with `summary: true`). */
@@ -50,6 +53,7 @@ export interface FlowsSummary {
   dropped: number;
   freezes: number;
   exporters: ExporterStats[];
+  kafka?: KafkaStats;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -77,6 +81,8 @@ export function registerFlows(program: Command): void {
     .option('--json', 'print records as JSON lines (and the summary as a last JSON line)')
     .option('-q, --quiet', 'do not print records (export and summary only)')
     .option('--metrics <[addr:]port>', 'serve Prometheus metrics on this address')
+    .option('--kafka <brokers>', 'send each flow record as JSON to Kafka (brokers host:port,...), keyed by the flow key')
+    .option('--kafka-topic <topic>', 'Kafka topic (must exist)', 'flows')
     .action(async (opts: FlowsCliOptions) => {
       const s = await runFlows(opts);
       report(s, opts);
@@ -86,6 +92,7 @@ export function registerFlows(program: Command): void {
 /** Where finished records go: the terminal and the exporters. */
 class Outputs {
   readonly exporters: FlowExporter[] = [];
+  readonly kafka: KafkaSink | null;
   constructor(private readonly opts: FlowsCliOptions, clock?: () => number) {
     const common = {
       biflow: opts.unidirectional !== true, domain: opts.domain, transport: opts.tcp ? 'tcp' as const : 'udp' as const,
@@ -93,6 +100,7 @@ class Outputs {
     };
     for (const c of opts.ipfix ?? []) this.exporters.push(new FlowExporter({ ...common, collector: c, format: 'ipfix' }));
     for (const c of opts.netflow9 ?? []) this.exporters.push(new FlowExporter({ ...common, collector: c, format: 'netflow9' }));
+    this.kafka = opts.kafka !== undefined ? new KafkaSink({ brokers: opts.kafka, topic: opts.kafkaTopic }) : null;
     if (this.print && opts.json !== true) process.stdout.write(TABLE_HEADER + '\n');
   }
 
@@ -101,10 +109,11 @@ class Outputs {
   consume = (rb: RecordBuffer): void => {
     if (this.print) process.stdout.write(recordLines(rb, this.opts.json === true));
     for (const e of this.exporters) e.consume(rb);
+    this.kafka?.consume(rb);
   };
 
   async close(): Promise<void> {
-    await Promise.all(this.exporters.map((e) => e.close()));
+    await Promise.all([...this.exporters.map((e) => e.close()), this.kafka?.close()]);
   }
 }
 
@@ -257,6 +266,7 @@ function summary(source: string, tables: FlowTableStats[], dropped: number, free
   return {
     source, packets: sum('packets'), ignored: sum('ignored'), flows: sum('created'), records: sum('records'), evicted: sum('evicted'),
     dropped, freezes, exporters: out.exporters.map((e) => e.stats()),
+    ...(out.kafka ? { kafka: { ...out.kafka.stats } } : {}),
   };
 }
 
@@ -267,6 +277,8 @@ function report(s: FlowsSummary, opts: FlowsCliOptions): void {
     `${s.dropped} packets dropped by kernel, ${s.freezes} queue freezes`,
     ...s.exporters.map((e) => `${e.format} to ${e.collector}: ${e.records} records in ${e.messages} messages, ${e.templates} template sends, ` +
       `${e.errors} send errors, ${e.dropped} messages dropped${e.lastError ? ` (last error: ${e.lastError})` : ''}`),
+    ...(s.kafka ? [`kafka ${s.kafka.brokers} topic ${s.kafka.topic}: ${s.kafka.sent} records sent, ${s.kafka.failures} failed attempts (retried), ` +
+      `${s.kafka.dropped} records dropped${s.kafka.lastError ? ` (last error: ${s.kafka.lastError})` : ''}`] : []),
   ];
   process.stderr.write(lines.join('\n') + '\n');
   if (opts.json) process.stdout.write(JSON.stringify({ summary: true, ...s }) + '\n');

@@ -1,0 +1,84 @@
+/**
+ * netring flows -> Kafka against a real Kafka protocol endpoint: librdkafka's
+ * mock cluster (a tiny C helper built here with cc against librdkafka-dev).
+ * Records are consumed back with a kafkajs consumer group.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { trafficMix, writePcap } from '../helpers/flow-traffic.js';
+import { MAIN } from '../helpers/cli.js';
+
+const SRC = fileURLToPath(new URL('../../../test/helpers/kafka-mock.c', import.meta.url));
+let dir = '';
+let bin = '';
+let pcap = '';
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'netring-kafka-'));
+  bin = join(dir, 'kafka-mock');
+  execFileSync('cc', ['-O2', '-o', bin, SRC, '-lrdkafka']);
+  pcap = join(dir, 'mix.pcap');
+  writePcap(pcap, trafficMix().packets);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function startMock(topic: string): Promise<{ p: ChildProcess; bootstrap: string }> {
+  const p = spawn(bin, [topic, '2'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let out = '';
+  p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  for (let i = 0; i < 100 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+  const bootstrap = out.split('\n')[0];
+  assert.match(bootstrap, /^127\.0\.0\.1:\d+$/);
+  return { p, bootstrap };
+}
+
+async function consumeAll(bootstrap: string, topic: string, want: number): Promise<Array<{ key: string; value: Record<string, unknown> }>> {
+  const kafka = new Kafka({ clientId: 'netring-test', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const c = kafka.consumer({ groupId: `netring-test-${process.pid}-${topic}` });
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  const got: Array<{ key: string; value: Record<string, unknown> }> = [];
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`consumed ${got.length} of ${want}`)), 30000);
+    void c.run({
+      eachMessage: async ({ message }) => {
+        got.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) as Record<string, unknown> });
+        if (got.length >= want) { clearTimeout(t); resolve(); }
+      },
+    });
+  });
+  await c.disconnect();
+  return got;
+}
+
+function runFlows(bootstrap: string, topic: string): Promise<{ code: number | null; out: string }> {
+  const p = spawn(process.execPath, [MAIN, 'flows', '-r', pcap, '-q', '--json', '--kafka', bootstrap, '--kafka-topic', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  return new Promise((r) => p.on('exit', (code) => r({ code, out })));
+}
+
+test('one JSON message per flow record, keyed by the flow key, consumed back by a consumer group', async () => {
+  const m = await startMock('flows');
+  try {
+    const r = await runFlows(m.bootstrap, 'flows');
+    assert.equal(r.code, 0);
+    const s = JSON.parse(r.out.trim().split('\n').pop()!);
+    assert.deepEqual([s.kafka.sent, s.kafka.dropped], [9, 0]);
+    const got = await consumeAll(m.bootstrap, 'flows', 9);
+    assert.equal(got.length, 9);
+    const tcp = got.find((g) => g.key === '6 10.1.0.1:40001-10.2.0.1:80');
+    assert.ok(tcp, got.map((g) => g.key).join(', '));
+    assert.deepEqual([tcp.value.packets, tcp.value.bytes, tcp.value.rpackets, tcp.value.rbytes, tcp.value.end], [9, 1124, 7, 5122, 'end']);
+    assert.ok(got.some((g) => g.key.startsWith('6 [fd00::1]:40002-[fd00::2]:443')));
+  } finally {
+    m.p.stdin!.end();
+    m.p.kill();
+  }
+});
