@@ -156,3 +156,34 @@ test('walking millions of packets allocates nothing per packet (no scavenge GC d
   const gcs = walk.split('\n').filter((l) => /Scavenge|Mark-Compact|Mark-sweep/i.test(l));
   assert.deepEqual(gcs, [], 'no garbage collection while walking 4 M packets');
 });
+
+test('writing ring blocks to a file allocates nothing per packet (64 B and 1514 B frames, pcap and pcapng, VLAN tags)', () => {
+  const pcap = fileURLToPath(new URL('../../src/pcap/index.js', import.meta.url));
+  const mod = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+  const img = fileURLToPath(new URL('../helpers/ring-image.js', import.meta.url));
+  for (const [size, count] of [[64, 1_000_000], [1514, 100_000]]) {
+    // count packets per pass x 4 passes, one writev per block to /dev/null; every 3rd frame has a VLAN tag to re-insert
+    const script = `
+      const m = { ...(await import(${JSON.stringify(mod)})), ...(await import(${JSON.stringify(img)})), ...(await import(${JSON.stringify(pcap)})) };
+      const g = { blockSize: 1 << 20, blockCount: 192 };
+      const f = new Uint8Array(${size}); f[12] = 8;
+      const frames = { *[Symbol.iterator]() { for (let i = 0; i < ${count}; i++) yield { bytes: f, sec: 1e9 + (i >> 10), nsec: i, vlanTci: i % 3 === 0 ? 7 : undefined }; } };
+      const img = m.buildRingImage(frames, g);
+      const r = new m.RingReader(img.buffer, g);
+      const writers = ['pcap', 'pcapng'].map((format) => new m.RingFileWriter(img.buffer, { path: '/dev/null', format, linkType: 1, snaplen: 262144, blockSize: g.blockSize }));
+      const pass = (w) => { let n = 0;
+        for (let b = r.acquire(); b !== null; b = r.acquire()) n += w.writeBlock(b);
+        m.rearmImage(img.buffer, g, img.blocksUsed); r.cursor = 0; return n; };
+      for (const w of writers) { pass(w); pass(w); }   // warm up (JIT)
+      globalThis.gc();
+      console.log('WRITE-START');
+      let total = 0; for (const w of writers) for (let k = 0; k < 4; k++) total += pass(w);
+      console.log('WRITE-END ' + total);
+    `;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--trace-gc', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const part = out.slice(out.indexOf('WRITE-START'), out.indexOf('WRITE-END'));
+    assert.match(out, new RegExp(`WRITE-END ${8 * count}\\b`));
+    const gcs = part.split('\n').filter((l) => /Scavenge|Mark-Compact|Mark-sweep/i.test(l));
+    assert.deepEqual(gcs, [], `no garbage collection while writing ${8 * count} packets of ${size} bytes`);
+  }
+});
