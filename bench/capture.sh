@@ -24,7 +24,12 @@
 #   netring_pcapng (PcapngWriter to /dev/null), cli (`netring capture -i IF
 #   -w /dev/null`, when dist/src/cli/main.js has it), ring_loop (C TPACKET_V3
 #   loop, bench/ring_loop.c), ring_loop_touch, tcpdump (-w /dev/null, 64 MiB
-#   buffer), netsniff (netsniff-ng -o /dev/null, 64 MiB ring), none
+#   buffer), netsniff (netsniff-ng -o /dev/null, 64 MiB ring), the CLI as
+#   users run it: cli_q (`capture -q`), cli_pcap (-w /dev/null --format pcap),
+#   cli_file / cli_file_pcap (-w a real pcapng / pcap file under DISK),
+#   cli_w2 (--workers 2 -w /dev/null), cli_w2_file (--workers 2, one real file
+#   per worker), tcpdump_file and netsniff_file (the same real-file
+#   destination; DISK=$OUT/disk, emptied after each run), none
 #   (generator alone). All rings are 64 MiB, full frames.
 #   AF_XDP (not in the default list; RECEIVERS="netring_xdp xsk_loop netring"):
 #   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
@@ -90,6 +95,9 @@ if [ -z "${RECEIVERS:-}" ]; then
 fi
 
 mkdir -p "$OUT/logs"
+# Real files on disk for the *_file receivers (deleted after each run: only the write cost is measured).
+DISK=${DISK:-$OUT/disk}
+mkdir -p "$DISK"
 BIN=$OUT/bin
 mkdir -p "$BIN"
 CSV=$OUT/runs.csv
@@ -206,6 +214,15 @@ rcv_cmd() {
     netring_xdp)      echo "$NODE $RX_JS $CAP_IF count --backend xdp" ;;
     xsk_loop)         echo "$BIN/xsk_loop $CAP_IF" ;;
     cli)              echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
+    cli_q)            echo "$NODE $CLI_JS capture -i $CAP_IF -q --json" ;;
+    cli_pcap)         echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcap --json" ;;
+    cli_file)         echo "$NODE $CLI_JS capture -i $CAP_IF -w $DISK/cli.pcapng --json" ;;
+    cli_file_pcap)    echo "$NODE $CLI_JS capture -i $CAP_IF -w $DISK/cli.pcap --json" ;;
+    cli_w2)           echo "$NODE $CLI_JS capture -i $CAP_IF --workers 2 -w /dev/null --json" ;;
+    cli_w2_file)      echo "$NODE $CLI_JS capture -i $CAP_IF --workers 2 -w $DISK/w2.%w.pcapng --json" ;;
+    tcpdump_file)     echo "tcpdump -i $CAP_IF -w $DISK/tcpdump.pcap -B 65536 -n" ;;
+    netsniff_file)    if [ "$pinned" = 1 ]; then echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A -b $CAP_CPU"
+                      else echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A"; fi ;;
     ring_loop)        echo "$BIN/ring_loop $CAP_IF" ;;
     ring_loop_touch)  echo "$BIN/ring_loop $CAP_IF -T" ;;
     tcpdump)          echo "tcpdump -i $CAP_IF -w /dev/null -B 65536 -n" ;;
@@ -231,9 +248,10 @@ gen_parse() {
 }
 rcv_ready_re() {
   case $1 in
-    tcpdump) echo "listening on" ;;
-    netsniff) echo "Running" ;;
-    cli) echo "listening on" ;;   # like tcpdump, once its ring is bound
+    tcpdump|tcpdump_file) echo "listening on" ;;
+    netsniff|netsniff_file) echo "Running" ;;
+    cli_w2|cli_w2_file) echo "capturing on" ;;   # once every worker joined the group
+    cli*) echo "listening on" ;;   # like tcpdump, once its ring is bound
     # a receiver that prints nothing at start: echo "" waits for its bound packet socket
     *) echo "READY" ;;
   esac
@@ -249,19 +267,19 @@ is_ready() {  # is_ready RE PID OUT ERR
   if [ -z "$1" ]; then bound_packet_socket "$2"; else grep -q -- "$1" "$3" "$4" 2>/dev/null; fi
 }
 rcv_drain() {  # libpcap retires a partly filled block after its 1 s timeout
-  case $1 in tcpdump) echo 1.1 ;; *) echo "$DRAIN" ;; esac
+  case $1 in tcpdump*) echo 1.1 ;; *) echo "$DRAIN" ;; esac
 }
 # "received kernel_drops gcs heap_growth" from a receiver's logs
 rcv_parse() {
   local out=$2 err=$3 got="" kd="" gcs="" hg=""
   case $1 in
-    tcpdump)
+    tcpdump|tcpdump_file)
       got=$(grep -ho '^[0-9]* packets captured' "$out" "$err" | cut -d' ' -f1)
       kd=$(grep -ho '^[0-9]* packets dropped by kernel' "$out" "$err" | cut -d' ' -f1) ;;
-    netsniff)
+    netsniff|netsniff_file)
       got=$(grep -ho '[0-9]*  *packets incoming' "$out" "$err" | awk '{print $1}' | head -1)
       kd=$(grep -ho '[0-9]*  *packets dropped' "$out" "$err" | awk '{print $1}' | head -1) ;;
-    cli)
+    cli*)
       got=$(python3 -c 'import json,sys
 t=open(sys.argv[1]).read(); i=t.rfind("{")
 while i>=0:
@@ -362,6 +380,7 @@ run_one() {
     for ((i = 0; i < 200; i++)); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.025; done
     if kill -0 "$RPID" 2>/dev/null; then kill -KILL "$RPID" 2>/dev/null; status=KILLED; fi
     wait "$RPID" 2>/dev/null; RPID=""
+    rm -f "$DISK"/*   # the *_file receivers' captures: measured, not kept
     read -r got kd gcs hg <<<"$(rcv_parse "$rcv" "$rout" "$rerr")"
     [ "$got" = NA ] && [ "$status" = ok ] && status=NO_RESULT
   fi

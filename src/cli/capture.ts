@@ -231,12 +231,13 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
       blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
     },
   });
-  const written = opts.write === undefined ? 0 : r.workers.reduce((n, w) => n + (w?.packets ?? 0), 0);
+  const written = opts.write === undefined ? 0 : r.written;
   const bytes = r.workers.reduce((n, w) => n + (w?.bytes ?? 0), 0);
   const freezes = r.stats.workers.reduce((n, w) => n + w.freezes, 0);
   return {
     source: opts.interface, received: r.stats.packets, matched: r.stats.packets, dropped: r.stats.drops, freezes,
     written, bytes, seconds: (performance.now() - t0) / 1000,
+    ...(r.error !== undefined ? { error: r.error, unwritten: Math.max(0, r.stats.packets - written) } : {}),
     workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops, share: r.report.shares[i] })),
   };
 }

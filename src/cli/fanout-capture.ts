@@ -5,9 +5,9 @@
  * {@link runFanoutCapture} which puts them together (the CLI maps its options
  * onto it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupStats } from '../fanout/index.js';
 import type { CaptureOptions } from '../ring/index.js';
 import {
@@ -216,6 +216,24 @@ export interface FanoutCaptureResult {
   /** Files written: one per worker, or the merged file. */
   files: string[];
   report: BalanceReport;
+  /** Records in the output file(s). */
+  written: number;
+  /** The first write error of a worker (its file is valid up to its last complete block). */
+  error?: string;
+}
+
+/**
+ * Where the per-worker parts of a merged file live: a hidden directory next
+ * to the output (same file system, so a killed run leaves its parts where
+ * the user looks, readable); the system temp directory for outputs like
+ * /dev/null.
+ */
+function mergeDir(output: string): string {
+  const abs = resolve(output);
+  let regular = true;
+  try { regular = statSync(abs).isFile(); } catch { /* does not exist yet: a file */ }
+  const parent = regular ? dirname(abs) : tmpdir();
+  return mkdtempSync(join(parent, `.${basename(abs)}.netring-parts-`));
 }
 
 /** Run a multi-worker capture until count, time, signal or abort; print status and the balance report. */
@@ -223,11 +241,12 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const fanout: GroupFanout = typeof o.fanout === 'string' || o.fanout === undefined ? parseFanout(o.fanout ?? 'hash', o.weights) : o.fanout;
   const perWorker = o.write !== undefined && isPerWorkerPattern(o.write);
-  const tmp = o.write !== undefined && !perWorker ? mkdtempSync(join(tmpdir(), 'netring-merge-')) : null;
+  const tmp = o.write !== undefined && !perWorker ? mergeDir(o.write) : null;
   const paths = o.write === undefined ? undefined
     : Array.from({ length: o.workers }, (_, i) => (perWorker ? workerFileName(o.write!, i) : join(tmp!, workerFileName(basename(o.write!), i))));
   const budget = o.count !== undefined ? new SharedArrayBuffer(4) : undefined;
-  const data: WriterWorkerData = { paths, format: o.format, snaplen: o.capture?.snaplen, budget, limit: o.count };
+  const failed = new SharedArrayBuffer(4);
+  const data: WriterWorkerData = { paths, format: o.format, snaplen: o.capture?.snaplen, budget, limit: o.count, failed };
   let g: FanoutGroup | null = null;
   const stopSignals = ['SIGINT', 'SIGTERM'] as const;
   let wake: () => void = () => {};
@@ -253,6 +272,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
       const now = Date.now();
       if (o.seconds !== undefined && now - started >= o.seconds * 1000) break;
       if (budget !== undefined && Atomics.load(new Int32Array(budget), 0) >= o.count!) break;
+      if (Atomics.load(new Int32Array(failed), 0) !== 0) break; // a worker's file failed: stop, report, exit 1
       if ((o.statusMs ?? 1000) > 0 && now >= nextStatus) {
         const s = g.stats();
         for (const l of formatStatus(s, prev)) log(l);
@@ -262,10 +282,12 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     }
     const res = await g.stop<WriterWorkerResult>();
     let files = paths?.filter((p): p is string => p !== null) ?? [];
+    const error = res.results.find((r) => r?.error !== undefined)?.error;
+    let written = res.results.reduce((n, r) => n + (r?.written ?? 0), 0);
     if (tmp !== null && o.write !== undefined) {
       const parts = res.results.filter((r): r is WriterWorkerResult => r?.path != null).map((r) => r.path!);
-      const n = mergeCaptureFiles(parts, o.write, { format: o.format, name: o.iface, snaplen: o.capture?.snaplen });
-      log(`merged ${parts.length} worker files into ${o.write} (${fmtInt(n)} packets, timestamp order)`);
+      written = mergeCaptureFiles(parts, o.write, { format: o.format, name: o.iface, snaplen: o.capture?.snaplen });
+      log(`merged ${parts.length} worker files into ${o.write} (${fmtInt(written)} packets, timestamp order)`);
       files = [o.write];
     }
     // the packets the workers kept (the budget may have cut the last batches)
@@ -276,7 +298,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     }
     const report = balanceReport(stats, expectedShares(fanout, o.workers));
     for (const l of report.lines) log(l);
-    return { stats, workers: res.results, files, report };
+    return { stats, workers: res.results, files, report, written, ...(error !== undefined ? { error } : {}) };
   } finally {
     for (const s of stopSignals) process.off(s, onSignal);
     o.signal?.removeEventListener('abort', onSignal);

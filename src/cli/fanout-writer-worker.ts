@@ -1,11 +1,13 @@
 /**
  * Built-in worker of `netring capture --workers N`: writes its share of the
- * traffic to its own pcap/pcapng file (or only counts when it has no file),
+ * traffic to its own pcap/pcapng file straight from its ring (one writev per
+ * block on this worker's thread: a slow disk fills this worker's ring and
+ * shows up as its kernel drops), or only counts when it has no file,
  * honouring a group-wide packet budget (`-c`) kept in shared memory, and
  * records the kernel's counters in the file's final statistics block.
  */
 import { defineWorker, type WorkerContext } from '../fanout/index.js';
-import { openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
+import { CaptureFileError, chooseFormat, RingFileWriter } from '../pcap/index.js';
 
 /** ctx.data of the writer worker. */
 export interface WriterWorkerData {
@@ -16,6 +18,8 @@ export interface WriterWorkerData {
   /** Group-wide packet budget: Int32Array(1) over this buffer counts packets taken so far. */
   budget?: SharedArrayBuffer;
   limit?: number;
+  /** Int32Array(1) over this buffer: set to 1 by a worker whose file failed (the group stops). */
+  failed?: SharedArrayBuffer;
 }
 
 /** What each writer worker returns. */
@@ -25,9 +29,16 @@ export interface WriterWorkerResult {
   packets: number;
   bytes: number;
   drops: number;
+  /** Records in the worker's file. */
+  written: number;
+  /** The write error that closed the file, if any. */
+  error?: string;
 }
 
-interface State { writer: CaptureWriter | null; path: string | null; budget: Int32Array | null; packets: number; bytes: number }
+interface State {
+  writer: RingFileWriter | null; path: string | null; budget: Int32Array | null; packets: number; bytes: number;
+  error: string | null;
+}
 
 /** Path of a restarted worker's file: a crash must not truncate what its first life wrote. */
 export function generationPath(path: string, generation: number): string {
@@ -38,12 +49,31 @@ export function generationPath(path: string, generation: number): string {
 
 const S = (ctx: WorkerContext<WriterWorkerData>): State => ctx.state as State;
 
+function openWriter(ctx: WorkerContext<WriterWorkerData>, st: State): void {
+  const cap = ctx.capture;
+  if (st.path === null || st.writer !== null || st.error !== null || cap === null) return;
+  try {
+    st.writer = new RingFileWriter(cap.ring, {
+      path: st.path, blockSize: cap.geometry.blockSize, format: chooseFormat(st.path, ctx.data.format), linkType: 1,
+      snaplen: ctx.data.snaplen ?? 262144, name: ctx.iface,
+      statistics: () => { const s = cap.stats(); return { received: s.kernelPackets, dropped: s.drops, delivered: st.packets }; },
+    });
+  } catch (e) {
+    fail(ctx, st, e);
+  }
+}
+
+function fail(ctx: WorkerContext<WriterWorkerData>, st: State, e: unknown): void {
+  if (!(e instanceof CaptureFileError)) throw e;
+  st.error = e.message;
+  if (ctx.data.failed) Atomics.store(new Int32Array(ctx.data.failed), 0, 1);
+}
+
 export default defineWorker<WriterWorkerResult, WriterWorkerData>({
   setup(ctx) {
     const p = ctx.data.paths?.[ctx.index] ?? null;
     const path = p === null ? null : generationPath(p, ctx.generation);
-    const writer = path === null ? null : openCaptureWriter(path, { format: ctx.data.format, name: ctx.iface, snaplen: ctx.data.snaplen });
-    const st: State = { writer, path, budget: ctx.data.budget ? new Int32Array(ctx.data.budget) : null, packets: 0, bytes: 0 };
+    const st: State = { writer: null, path, budget: ctx.data.budget ? new Int32Array(ctx.data.budget) : null, packets: 0, bytes: 0, error: null };
     ctx.state = st;
   },
   batch(batch, ctx) {
@@ -54,28 +84,35 @@ export default defineWorker<WriterWorkerResult, WriterWorkerData>({
       const before = Atomics.add(st.budget, 0, batch.count);
       allowed = Math.max(0, Math.min(batch.count, limit - before));
     }
+    if (st.writer === null) openWriter(ctx, st);
     const w = st.writer;
     let bytes = 0;
-    for (let i = 0; i < allowed; i++) {
-      const p = batch.next()!;
-      bytes += p.wireLen;
-      if (w !== null) w.writePacket(p);
+    if (w !== null && st.error === null) {
+      const before = w.wireBytes;
+      try {
+        w.writeBlock(batch, allowed);
+      } catch (e) {
+        fail(ctx, st, e);
+      }
+      bytes = w.wireBytes - before;
+    } else {
+      for (let i = 0; i < allowed; i++) bytes += batch.next()!.wireLen;
     }
     st.packets += allowed;
     st.bytes += bytes;
     ctx.counters[0] = st.packets;
     ctx.counters[1] = st.bytes;
   },
-  tick(ctx) {
-    S(ctx).writer?.flush();
-  },
   finish(ctx) {
     const st = S(ctx);
     const s = ctx.capture?.stats();
-    if (st.writer !== null) {
-      if (s !== undefined) st.writer.writeStatistics({ received: s.kernelPackets, dropped: s.drops, delivered: st.packets });
-      st.writer.close();
+    if (st.writer === null) openWriter(ctx, st); // a worker that saw nothing still leaves a valid empty file
+    if (st.writer !== null && st.error === null) {
+      try { st.writer.close(); } catch (e) { fail(ctx, st, e); }
     }
-    return { index: ctx.index, path: st.path, packets: st.packets, bytes: st.bytes, drops: s?.drops ?? 0 };
+    return {
+      index: ctx.index, path: st.path, packets: st.packets, bytes: st.bytes, drops: s?.drops ?? 0,
+      written: st.writer?.written ?? 0, ...(st.error !== null ? { error: st.error } : {}),
+    };
   },
 });

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,4 +165,48 @@ test('empty input still creates a valid empty file, replacing an old one (-r emp
       assert.match(execFileSync('capinfos', ['-c', live], { encoding: 'utf8' }), /Number of packets:\s+0\b/);
     });
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('--workers: a full disk stops the run with exit 1 and a true written count; SIGKILL leaves readable parts next to the merged output', { skip: needRoot }, async () => {
+  const dir = tmp();
+  const mnt = join(dir, 'mnt');
+  execFileSync('mkdir', ['-p', mnt]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
+  try {
+    await withVeth(async ({ a, b }) => {
+      const c = await startCapture(b, ['--workers', '2', '-w', join(mnt, 'w.%w.pcapng'), '--json', '--block-size', '65536']);
+      for (let i = 0; i < 4 && c.child.exitCode === null; i++) { send(a, 1000, 500, i * 1000); await sleep(200); }
+      const code = await Promise.race([c.exit, sleep(10000).then(() => 'hung')]);
+      if (code === 'hung') c.child.kill('SIGKILL');
+      assert.equal(code, 1, c.err());
+      assert.match(c.err(), /^netring: cannot write .*w\.[01]\.pcapng: no space left on device \(ENOSPC\)$/m);
+      const s = JSON.parse(c.out().trim());
+      const inFiles = count(join(mnt, 'w.0.pcapng')) + count(join(mnt, 'w.1.pcapng'));
+      assert.equal(s.written, inFiles, 'written == records in the per-worker files');
+      assert.ok(s.written > 0);
+
+      // merged output, killed: the parts sit next to the output and tshark reads them
+      const out = join(dir, 'merged.pcapng');
+      const d = await startCapture(b, ['--workers', '2', '-w', out]);
+      send(a, 1000, 100);
+      await sleep(500);
+      d.child.kill('SIGKILL');
+      await d.exit;
+      const parts = readdirSync(dir).filter((f) => f.startsWith('.merged.pcapng.netring-parts-'));
+      assert.equal(parts.length, 1, 'one parts directory next to the output');
+      const partDir = join(dir, parts[0]);
+      const n = readdirSync(partDir).reduce((x, f) => x + tsharkCount(join(partDir, f)), 0);
+      assert.equal(n, 1000);
+      // and a normal run cleans its parts up
+      const e = await startCapture(b, ['--workers', '2', '-w', join(dir, 'ok.pcapng'), '-c', '50', '--json']);
+      send(a, 50, 100);
+      assert.equal(await e.exit, 0, e.err());
+      assert.equal(JSON.parse(e.out().trim()).written, 50);
+      assert.equal(tsharkCount(join(dir, 'ok.pcapng')), 50);
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.ok.pcapng')), []);
+    });
+  } finally {
+    execFileSync('umount', [mnt]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
