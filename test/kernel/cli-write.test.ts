@@ -27,7 +27,7 @@ async function startCapture(iface: string, args: string[], prefix: string[] = []
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { err += d; });
   const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  for (let i = 0; i < 250 && !err.includes('listening on'); i++) await sleep(20);
+  for (let i = 0; i < 500 && !/listening on|capturing on/.test(err); i++) await sleep(20);
   await sleep(30);
   return { child, out: () => out, err: () => err, exit };
 }
@@ -80,7 +80,7 @@ test('-w - streams into tshark -r - while capturing; a pipe closed early ends qu
     c.stdout.on('data', (d) => { out += d; });
     c.stderr.on('data', (d) => { err += d; });
     const done = new Promise<number | null>((r) => c.on('exit', r));
-    for (let i = 0; i < 250 && !err.includes('listening on'); i++) await sleep(20);
+    for (let i = 0; i < 500 && !/listening on|capturing on/.test(err); i++) await sleep(20);
     await sleep(50);
     send(a, 400, 100);
     assert.equal(await done, 0, err);
