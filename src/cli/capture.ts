@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openCapture, parseProgram, type Batch, type BatchLike, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
 import { openCaptureReader, openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
-import { Layers, summary } from '../decode/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
@@ -21,6 +20,8 @@ import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
 import { openXdpSource } from './xdp-capture.js';
+import { PacketPrinter, type PrintOptions } from './print.js';
+import { addTcpdumpFlags, checkLinkType, direction, interfaceList, linkTypeList, printOptions, type TcpdumpFlagValues } from './tcpdump-flags.js';
 
 /** Options of `netring capture` as commander parses them. */
 export interface CaptureCliOptions {
@@ -44,6 +45,10 @@ export interface CaptureCliOptions {
   timestamp?: 'software' | 'hardware' | 'auto';
   quiet?: boolean;
   json?: boolean;
+  /** How packet lines are printed (tcpdump's -t, -e, -x, -X, -A, -S). */
+  print?: PrintOptions;
+  /** tcpdump --count: print only the number of matching packets. */
+  countOnly?: boolean;
   workers?: number;
   /** -C, -G, -W, -z, --compress, -Z, -U (see capture-write.ts). */
   fileSize?: number;
@@ -95,7 +100,7 @@ export interface CaptureSummary {
 
 /** Register `capture` on the program. */
 export function registerCapture(program: Command): void {
-  program
+  const cmd = program
     .command('capture')
     .description('capture packets from an interface (-i) or a file (-r) to a pcap/pcapng file (-w), the terminal, or a counter (-q)')
     .option('-i, --interface <iface>', 'interface to capture on')
@@ -109,9 +114,9 @@ export function registerCapture(program: Command): void {
     .option('--compress <algo>', 'with -w: compress each closed file with zstd or gzip', choiceArg('--compress', ['zstd', 'gzip'] as const))
     .option('-Z, --relinquish-privileges <user>', 'become USER once the capture and the first file are open (tcpdump -Z)')
     .option('-U, --packet-buffered', 'with -w: write as packets come (netring always writes each ring block as it retires)')
-    .option('-c, --count <n>', 'stop after n packets', intArg('-c', 1))
+    .option('-c <n>', 'stop after n packets', intArg('-c', 1))
     .option('--seconds <n>', 'stop after n seconds', numArg('--seconds', 0))
-    .option('-s, --snaplen <n>', 'bytes kept per packet (default 262144)', intArg('-s', 1, 262144))
+    .option('-s, --snaplen <n>', 'bytes kept per packet (default and 0: 262144, the maximum)', intArg('-s', 0, 262144))
     .argument('[expression...]', "tcpdump filter expression as the remaining words, as tcpdump takes it (e.g. tcp port 80)")
     .option('-f, --filter <expr>', 'tcpdump filter expression as one argument (same as trailing words)')
     .option('-F, --filter-file <file>', 'read the filter expression from a file (# starts a comment), like tcpdump -F')
@@ -134,8 +139,21 @@ export function registerCapture(program: Command): void {
     .option('--zerocopy', 'with --xdp: require zero-copy (fails on drivers without it)')
     .option('--copy', 'with --xdp: force copy mode (default: zero-copy when the driver has it)')
     .option('-q, --quiet', 'do not print packets (count only)')
-    .option('--json', 'print the final summary as JSON on stdout')
-    .action(async (words: string[], opts: CaptureCliOptions) => {
+    .option('--json', 'print the final summary as JSON on stdout');
+  addTcpdumpFlags(cmd)
+    .action(async (words: string[], raw: CaptureCliOptions & TcpdumpFlagValues & { c?: number }) => {
+      if (raw.D) { writeOut(interfaceList()); return; }
+      if (raw.L) {
+        if (raw.interface === undefined) throw new UsageError('-L needs -i IFACE');
+        process.stderr.write(linkTypeList(raw.interface)); // tcpdump -L writes the list to stderr too
+        return;
+      }
+      checkLinkType(raw);
+      const opts: CaptureCliOptions = {
+        ...raw, count: raw.c, countOnly: raw.count === true, print: printOptions(raw),
+        snaplen: raw.snaplen === 0 ? undefined : raw.snaplen, promisc: raw.promisc && raw.p !== true,
+        direction: direction(raw, raw.direction),
+      };
       opts.filter = filterExpression(words, opts);
       const s = await runCapture(opts);
       if (s.error !== undefined) {
@@ -255,10 +273,12 @@ class Sink {
   received = 0;
   matched = 0;
   bytes = 0;
-  private readonly layers = new Layers();
   private lines: string[] = [];
+  private readonly printer: PacketPrinter | null;
 
-  constructor(private readonly writer: CaptureWriter | null, private readonly print: boolean, private readonly match: PacketPredicate | null) {}
+  constructor(private readonly writer: CaptureWriter | null, print: PrintOptions | null, private readonly match: PacketPredicate | null) {
+    this.printer = print === null ? null : new PacketPrinter(print);
+  }
 
   /** Handle one packet; returns false when it did not match. */
   take(p: PacketLike): boolean {
@@ -267,10 +287,7 @@ class Sink {
     this.matched++;
     this.bytes += p.wireLen;
     if (this.writer !== null) this.writer.writePacket(p);
-    else if (this.print) {
-      this.layers.decodePacket(p);
-      this.lines.push(`${p.sec}.${String(p.nsec).padStart(9, '0')} ${summary(this.layers, p.data)}`);
-    }
+    else if (this.printer !== null) this.lines.push(this.printer.format(p));
     return true;
   }
 
@@ -280,6 +297,11 @@ class Sink {
       this.lines = [];
     }
   }
+}
+
+/** Print options when packets are printed (not with -w, -q, --json or --count). */
+function printing(opts: CaptureCliOptions, writer: CaptureWriter | null): PrintOptions | null {
+  return opts.quiet !== true && writer === null && opts.json !== true && opts.countOnly !== true ? opts.print ?? {} : null;
 }
 
 function openWriter(opts: CaptureCliOptions, name: string, linkType = 1): CaptureWriter | null {
@@ -300,7 +322,7 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   if (opts.relinquishPrivileges !== undefined) {
     try { dropPrivileges(opts.relinquishPrivileges); } catch (e) { cap.close(); throw e; }
   }
-  const sink = new Sink(null, opts.quiet !== true && opts.json !== true, plan.residual);
+  const sink = new Sink(null, printing(opts, null), plan.residual);
   const limit = opts.count ?? Infinity;
   process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes\n`);
   const t0 = performance.now();
@@ -384,7 +406,7 @@ async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
     throw e;
   }
   if (writer !== null) writer.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
-  const sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, null);
+  const sink = new Sink(writer, printing(opts, writer), null);
   const limit = opts.count ?? Infinity;
   process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ${cap.describe}\n`);
   const t0 = performance.now();
@@ -439,7 +461,7 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
     for (const rec of reader) {
       if (sink === null) {
         writer = openWriter(opts, opts.read!, rec.linkType);
-        sink = new Sink(writer, opts.quiet !== true && writer === null && opts.json !== true, match);
+        sink = new Sink(writer, printing(opts, writer), match);
       }
       if (sink.take(rec) && sink.matched >= limit) break;
       if ((++n & 0xfff) === 0) {
@@ -465,14 +487,16 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
 }
 
 function report(s: CaptureSummary, opts: CaptureCliOptions): void {
+  s.seconds = Math.round(s.seconds * 1e9) / 1e9; // no float noise in JSON (ns resolution)
+  const live = opts.read === undefined; // reading a file, the kernel drops nothing
   const lines = [
     `${s.received} packets received${s.matched !== s.received ? `, ${s.matched} matched` : ''}`,
-    `${s.dropped} packets dropped by kernel`,
-    `${s.freezes} queue freezes`,
+    ...(live ? [`${s.dropped} packets dropped by kernel`, `${s.freezes} queue freezes`] : []),
     `${s.written} packets written${opts.write !== undefined ? ` to ${s.files !== undefined ? `${s.files.length} file${s.files.length === 1 ? '' : 's'} (${opts.write}...)` : opts.write}` : ''}`,
     ...(s.unwritten !== undefined ? [`${s.unwritten} packets captured but not written`] : []),
     ...Object.entries(s.counters ?? {}).map(([k, v]) => `counter ${k}: ${v}`),
   ];
   process.stderr.write(lines.join('\n') + '\n');
+  if (opts.countOnly) writeOut(`${s.matched} packets\n`);
   if (opts.json) writeOut(JSON.stringify(s) + '\n');
 }

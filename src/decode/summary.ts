@@ -8,6 +8,28 @@ import { DecodeError, Layer, Tunnel, layerName } from './codes.js';
 import { addrToString, ipv4ToString, ipv6ToString, macToString } from './format.js';
 import { Layers } from './layers.js';
 import { TcpOptionIterator } from './tcp.js';
+import { httpText, udpAppText } from './app-summary.js';
+import type { TcpSeqTracker } from './tcp-seq.js';
+
+/** How {@link summary} words its line. The default is netring's compact form. */
+export interface SummaryOptions {
+  /**
+   * tcpdump's default line exactly: no VLAN prefix and no fragment notes
+   * (tcpdump shows them only with -e / -v), ICMP texts as tcpdump words them,
+   * and application summaries (DNS, DHCP, NTP, HTTP request/status lines).
+   */
+  tcpdump?: boolean;
+  /** tcpdump -e: the line starts with the link-level header (MACs, ethertypes, VLAN tags, frame length). Implies `tcpdump`. */
+  link?: boolean;
+  /** Frame length on the wire, printed by `link` (defaults to the decoded length). */
+  wireLen?: number;
+  /** Print TCP sequence numbers relative to each conversation, as tcpdump does unless -S. */
+  tcpSeq?: TcpSeqTracker;
+}
+
+const NO_OPTIONS: SummaryOptions = {};
+let O: SummaryOptions = NO_OPTIONS;
+let tp = false;
 
 const MAX_DEPTH = 4;
 const inner: Layers[] = [];
@@ -33,13 +55,49 @@ const ETHER_NAMES: Record<number, string> = {
  * tcpdump-style one-line summary of the packet last decoded into `l`.
  * `data` defaults to `l.data` (the buffer it was decoded from).
  */
-export function summary(l: Layers, data: Uint8Array = l.data): string {
-  return describe(l, data, 0);
+export function summary(l: Layers, data: Uint8Array = l.data, opts: SummaryOptions = NO_OPTIONS): string {
+  O = opts;
+  tp = opts.tcpdump === true || opts.link === true;
+  try {
+    return describe(l, data, 0);
+  } finally {
+    O = NO_OPTIONS;
+    tp = false;
+  }
+}
+
+const ETHERTYPES: Record<number, string> = {
+  0x0800: 'IPv4', 0x86dd: 'IPv6', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ',
+  0x9100: '802.1Q-9100', 0x88cc: 'LLDP', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S',
+  0x888e: 'EAPOL', 0x88f7: 'PTP', 0x6558: 'TEB',
+};
+
+/** tcpdump -e's link-level text of an Ethernet frame: `src > dst, ethertype X (0x....), length N: [vlan V, p P, ethertype Y (0x....), ]`. */
+function linkText(l: Layers, d: Uint8Array, depth: number): string {
+  const o = l.start;
+  if (depth === 0 && (l.linkType === 101 || l.linkType === 228 || l.linkType === 229)) return 'ip: ';
+  if (l.linkType !== 1 || l.end - o < 14) return '';
+  let t = `${macToString(d, o + 6)} > ${macToString(d, o)}, `;
+  const len = depth === 0 ? O.wireLen ?? l.end - o : l.end - o;
+  let type = u16(d, o + 12);
+  if (type < 0x0600) return `${t}802.3, length ${len}: `;
+  const et = (x: number): string => `ethertype ${ETHERTYPES[x] ?? 'Unknown'} (0x${hex4(x)})`;
+  t += `${et(type)}, length ${len}: `;
+  let p = o + 14;
+  for (let k = 0; k < l.vlanCount && (type === 0x8100 || type === 0x88a8 || type === 0x9100) && p + 4 <= l.end; k++) {
+    const tci = u16(d, p);
+    type = u16(d, p + 2);
+    t += `vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ', DEI' : ''}, ${et(type)}, `;
+    p += 4;
+  }
+  return t;
 }
 
 function describe(l: Layers, d: Uint8Array, depth: number): string {
   let s = '';
-  if (l.vlanCount > 0) {
+  const link = O.link === true; // tcpdump -e: every Ethernet header (inner ones too) is printed, no 'IP ' words
+  if (link) s = linkText(l, d, depth);
+  if (l.vlanCount > 0 && !tp) {
     s += `vlan ${l.vlan0Tci & 0xfff}, `;
     if (l.vlanCount > 1) s += `vlan ${l.vlan1Tci & 0xfff}, `;
     if (l.vlanCount > 2) s += `(+${l.vlanCount - 2} tags), `;
@@ -48,7 +106,10 @@ function describe(l: Layers, d: Uint8Array, depth: number): string {
     return s + tail(l, `${linkName(l)}, length ${l.end - l.start}`);
   }
   if (l.ipVersion === 0) {
-    if (l.etherType === 0x0806 || l.etherType === 0x8035) return s + tail(l, arpText(l, d));
+    if (l.etherType === 0x0806 || l.etherType === 0x8035) {
+      const a = arpText(l, d);
+      return s + tail(l, link && s !== '' ? a.replace(/^R?ARP, /, '') : a);
+    }
     if (l.error !== 0) return s + tail(l, `${ethertypeName(l.etherType)}, length ${l.payloadLength}`);
     const name = ETHER_NAMES[l.etherType];
     if (l.etherType < 0x0600) return `${s}802.3, length ${l.etherType}`;
@@ -57,19 +118,23 @@ function describe(l: Layers, d: Uint8Array, depth: number): string {
   const v6 = l.ipVersion === 6;
   const src = v6 ? ipv6ToString(d, l.srcAddrOffset) : ipv4ToString(d, l.srcAddrOffset);
   const dst = v6 ? ipv6ToString(d, l.dstAddrOffset) : ipv4ToString(d, l.dstAddrOffset);
-  s += v6 ? 'IP6 ' : 'IP ';
+  if (!link) s += v6 ? 'IP6 ' : 'IP ';
   const ports = l.has(Layer.TCP) || l.has(Layer.UDP);
   s += ports ? `${src}.${l.srcPort} > ${dst}.${l.dstPort}: ` : `${src} > ${dst}: `;
   if (l.isFragment === 1 && l.fragOffset !== 0) {
+    if (tp) return s + tail(l, `ip-proto-${l.ipProto}`);
     return s + tail(l, `ip-proto-${l.ipProto} (frag ${l.fragId}:${l.payloadLength}@${l.fragOffset}${l.fragMore ? '+' : ''})`);
   }
-  const frag = l.isFragment === 1 ? ` (frag ${l.fragId}:${l.payloadLength}@0+)` : '';
+  const frag = l.isFragment === 1 && !tp ? ` (frag ${l.fragId}:${l.payloadLength}@0+)` : '';
   if (l.error !== 0 && (l.errorLayer === Layer.IPv4 || l.errorLayer === Layer.IPv6 || l.errorLayer === Layer.IPv6Ext)) {
     return s + tail(l, `ip-proto-${l.ipProto}`);
   }
   if (l.has(Layer.TCP)) return s + tail(l, tcpText(l, d)) + frag;
   if (l.has(Layer.UDP)) {
     let t = `UDP, length ${udpLength(l, d)}`;
+    if (tp && l.tunnel !== Tunnel.VXLAN && l.isFragment === 0 && l.payloadOffset >= 0) {
+      t = udpAppText(d, l.srcPort, l.dstPort, l.payloadOffset, l.end, udpLength(l, d)) ?? t;
+    }
     if (l.tunnel === Tunnel.VXLAN) t = `VXLAN, flags [I] (0x08), vni ${l.tunnelKey}: ${innerText(l, d, depth)}`;
     return s + tail(l, t) + frag;
   }
@@ -92,6 +157,7 @@ function greText(l: Layers, d: Uint8Array): string {
   if (l.tunnelKey >= 0) t += `, key=0x${l.tunnelKey.toString(16)}`;
   if (f & 0x1000) t += `, seq ${u32(d, q + l.l4Length - ((f & 7) === 1 && (f & 0x0080) !== 0 ? 8 : 4))}`;
   if (l.innerLinkType === 0) t += `, proto 0x${hex4(l.tunnelProto)}`;
+  else if (O.link === true) t += `, proto ${ETHERTYPES[l.tunnelProto] ?? 'Unknown'} (0x${hex4(l.tunnelProto)})`;
   return `${t}, length ${l.payloadLength + l.l4Length}`;
 }
 
@@ -163,15 +229,26 @@ function tcpFlagsText(f: number): string {
 
 function tcpText(l: Layers, d: Uint8Array): string {
   const q = l.l4Offset;
-  const seq = u32(d, q + 4);
+  let seq = u32(d, q + 4);
+  let ack = u32(d, q + 8);
+  if (O.tcpSeq !== undefined) {
+    [seq, ack] = O.tcpSeq.relative(d, l.srcAddrOffset, d, l.dstAddrOffset, l.ipVersion === 6 ? 16 : 4,
+      l.srcPort, l.dstPort, l.tcpFlags, seq, ack);
+  }
   const n = tcpClaimedLength(l, d);
-  let t = `Flags [${tcpFlagsText(l.tcpFlags)}], seq ${seq}`;
+  let t = `Flags [${tcpFlagsText(l.tcpFlags)}]`;
+  // tcpdump prints seq only when there is data or SYN/FIN/RST (netring's own form always does)
+  if (!tp || n > 0 || (l.tcpFlags & 0x07) !== 0) t += `, seq ${seq}`;
   if (n > 0) t += `:${(seq + n) >>> 0}`;
-  if (l.tcpFlags & 0x10) t += `, ack ${u32(d, q + 8)}`;
+  if (l.tcpFlags & 0x10) t += `, ack ${ack}`;
   t += `, win ${u16(d, q + 14)}`;
   const o = tcpOptionsText(l, d);
   if (o !== '') t += `, options [${o}]`;
-  return `${t}, length ${n}`;
+  t += `, length ${n}`;
+  if (tp && n > 0 && l.payloadOffset >= 0 && (l.srcPort === 80 || l.dstPort === 80 || l.srcPort === 8080 || l.dstPort === 8080)) {
+    t += httpText(d, l.payloadOffset, l.end);
+  }
+  return t;
 }
 
 function tcpOptionsText(l: Layers, d: Uint8Array): string {
@@ -222,10 +299,33 @@ function icmpText(l: Layers, d: Uint8Array): string {
   const q = l.l4Offset;
   const name = ICMP_NAMES[l.icmpType] ?? `type-#${l.icmpType}`;
   let t = `ICMP ${name}`;
-  if (l.icmpType === 0 || l.icmpType === 8) t += `, id ${u16(d, q + 4)}, seq ${u16(d, q + 6)}`;
+  const quoted = tp ? icmpQuotedText(l, d) : null;
+  if (quoted !== null) t = `ICMP ${quoted}`;
+  else if (l.icmpType === 0 || l.icmpType === 8) t += `, id ${u16(d, q + 4)}, seq ${u16(d, q + 6)}`;
   else if (l.icmpCode !== 0) t += ` code ${l.icmpCode}`;
   const n = claimedIpPayload(l, d);
   return `${t}, length ${n >= 0 ? n : l.payloadLength + 8}`;
+}
+
+/** tcpdump's words for ICMP errors that quote a packet: unreachable (net/host/protocol/port) and time exceeded. */
+function icmpQuotedText(l: Layers, d: Uint8Array): string | null {
+  const q = l.l4Offset;
+  const ip = q + 8;
+  if (l.icmpType === 11) return l.icmpCode === 0 ? 'time exceeded in-transit' : l.icmpCode === 1 ? 'ip reassembly time exceeded' : null;
+  if (l.icmpType !== 3 || ip + 20 > l.end || d[ip]! >> 4 !== 4) return null;
+  const dst = ipv4ToString(d, ip + 16);
+  const proto = d[ip + 9]!;
+  switch (l.icmpCode) {
+    case 0: return `net ${dst} unreachable`;
+    case 1: return `host ${dst} unreachable`;
+    case 2: return `${dst} protocol ${proto} unreachable`;
+    case 3: {
+      const hl = (d[ip]! & 15) * 4;
+      if (ip + hl + 4 > l.end || (proto !== 6 && proto !== 17)) return null;
+      return `${dst} ${proto === 6 ? 'tcp' : 'udp'} port ${u16(d, ip + hl + 2)} unreachable`;
+    }
+    default: return null;
+  }
 }
 
 function icmp6Text(l: Layers, d: Uint8Array): string {

@@ -74,3 +74,31 @@ test('capture -i IF | head -2 (also with --program): ends quietly, exit 0, summa
     });
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('capture -p leaves promiscuous mode off; -Q in sees only received packets; -s 0 means the maximum snaplen', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const c = spawn(process.execPath, [MAIN, 'capture', '-i', b, '-p', '-Q', 'in', '-s', '0', '-c', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout!.on('data', (d) => { out += d; });
+    c.stderr!.on('data', (d) => { err += d; });
+    const exit = new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
+    for (let i = 0; i < 100 && !err.includes('listening on'); i++) await sleep(20);
+    await sleep(100);
+    assert.doesNotMatch(run('ip', ['link', 'show', b]), /PROMISC/, '-p: not promiscuous');
+    assert.match(err, /snapshot length 262144 bytes/);
+    // frames sent out of b (outgoing) must not be seen with -Q in; frames from a arrive
+    const out1 = new RawSender(b);
+    out1.send(Array.from({ length: 5 }, () => udpFrame({ dport: 9 })));
+    out1.close();
+    const tx = new RawSender(a);
+    tx.send(Array.from({ length: 5 }, () => udpFrame({ dport: 5001, dstMac: 'ff:ff:ff:ff:ff:ff' })));
+    tx.close();
+    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    assert.equal(await exit, 0, err);
+    clearTimeout(timer);
+    const lines = out.trim().split('\n');
+    assert.equal(lines.length, 5);
+    for (const l of lines) assert.match(l, /\.5001: UDP/, 'only the received frames, none of the sent ones');
+  });
+});

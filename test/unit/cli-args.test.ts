@@ -166,3 +166,40 @@ test('compile -d / -dd / -ddd print what tcpdump -d / -dd / -ddd print; plain co
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   assert.match(readme, /netring compile 'tcp port 80' +# placement \(kernel\/JS split\), BPF listing \(-d\), generated JS\n/);
 });
+
+test('tcpdump flags are accepted: -n/-nn, -v/-vv, --count, -s 0, -y EN10MB, -D, -L; -r summaries have no kernel lines; JSON seconds to the ns', () => {
+  const dir = tmpDir();
+  try {
+    const file = writePcap(join(dir, 'mix.pcap'), frames);
+    const plain = cli(['capture', '-r', file]);
+    assert.equal(plain.code, 0, plain.stderr);
+    for (const flags of [['-n'], ['-nn'], ['-v'], ['-vv'], ['-s', '0'], ['-y', 'EN10MB'], ['-n', '-v', '-s', '0']]) {
+      const r = cli(['capture', '-r', file, ...flags]);
+      assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, plain.stdout, flags.join(' '));
+    }
+    const count = cli(['capture', '-r', file, '--count', 'tcp']);
+    assert.equal(count.code, 0, count.stderr);
+    assert.equal(count.stdout, `${tcpdumpCountOnly(file, 'tcp')}`);
+    assert.equal(count.stdout, '4 packets\n');
+    assert.doesNotMatch(plain.stderr, /dropped by kernel|queue freezes/, 'nothing is dropped by a kernel when reading a file');
+    const json = cli(['capture', '-r', file, '--json', '-q']);
+    const seconds = JSON.parse(json.stdout).seconds as number;
+    assert.equal(seconds, Math.round(seconds * 1e9) / 1e9);
+    assert.ok(String(seconds).replace(/^\d+\.?/, '').length <= 9, String(seconds));
+    const y = cli(['capture', '-r', file, '-y', 'LINUX_SLL2']);
+    assert.equal(y.code, 2);
+    assert.match(y.stderr, /EN10MB/);
+    const d = cli(['capture', '-D']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^1\.\S+ \[/);
+    assert.match(d.stdout, /^\d+\.lo \[Up, Running, Loopback\]$/m);
+    const l = cli(['capture', '-L', '-i', 'lo']);
+    assert.equal(l.code, 0, l.stderr);
+    assert.equal(l.stderr, spawnSync('tcpdump', ['-L', '-i', 'lo'], { encoding: 'utf8' }).stderr);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+function tcpdumpCountOnly(file: string, expr: string): string {
+  return execFileSync('tcpdump', ['--count', '-r', file, expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
