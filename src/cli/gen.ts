@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NetringError } from '../errors.js';
+import { writeOut } from './stdout.js';
 import { choiceArg, intArg, numArg, UsageError } from './args.js';
 import { generate, formatSummary, statusLine, MAX_FLOWS, type GenSummary, type GenerateOptions } from '../gen/index.js';
 import type { L4Proto, PacketSpec } from '../build/index.js';
@@ -125,7 +126,7 @@ export async function runGen(o: GenCliOptions): Promise<GenSummary> {
   try {
     const summary = await gen.done;
     if (timer !== null) { clearInterval(timer); process.stderr.write('\r\x1b[K'); }
-    if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (o.json) writeOut(`${JSON.stringify(summary)}\n`);
     else process.stdout.write(`${formatSummary(summary)}\n`);
     return summary;
   } finally {

@@ -104,7 +104,9 @@ export function runSender(o: SenderOptions): SenderResult {
     if (budget > batch) budget = batch;
     let wakeAt = -1;
     if (bucket !== null) {
-      const level = bucket.refill(over ? durNs : t);
+      // up to, not including, the deadline: the bucket starts with one packet's tokens (the one sent at t=0),
+      // so counting the instant itself would send rate x seconds + 1
+      const level = bucket.refill(over ? durNs - 1 : t);
       if (level < need) {
         if (over) { reason = 'duration'; break; }
         wakeAt = t + bucket.nsUntil(bucket.wakeLevel);
