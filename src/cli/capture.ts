@@ -94,6 +94,8 @@ export interface CaptureSummary {
   files?: string[];
   /** The write error, when writing failed. */
   error?: string;
+  /** Why the capture ended early, when a fault ended it (e.g. "interface eth0 went away"); the exit status is then 1. */
+  fault?: string;
   /** Per-worker packets, drops and share of the traffic (only with --workers). */
   workers?: Array<{ packets: number; drops: number; share: number }>;
 }
@@ -161,6 +163,10 @@ export function registerCapture(program: Command): void {
         process.exitCode = 1;
       }
       report(s, opts);
+      if (s.fault !== undefined) {
+        process.stderr.write(`netring: ${s.fault}\n`);
+        process.exitCode = 1;
+      }
     });
 }
 
@@ -257,6 +263,7 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
     written, bytes, seconds: (performance.now() - t0) / 1000,
     ...(r.error !== undefined ? { error: r.error, unwritten: Math.max(0, r.stats.packets - written) } : {}),
     workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops, share: r.report.shares[i] })),
+    ...(r.fault !== undefined ? { fault: r.fault } : {}),
   };
 }
 
@@ -316,7 +323,14 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
     iface, snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp,
     blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
     filter: plan.kernel,
+    onLinkChange: (c) => {
+      if (c.state === 'down') process.stderr.write(`netring: ${iface}: link went down; capturing resumes when it comes back\n`);
+      else if (c.state === 'up') process.stderr.write(`netring: ${iface}: link is up again\n`);
+      else { fault = `interface ${iface} went away`; onGone(); }
+    },
   };
+  let fault: string | undefined;
+  let onGone = (): void => {};
   const cap: Capture = openCapture(capOpts);
   if (opts.write !== undefined) return runLiveWrite(opts, cap, plan);
   if (opts.relinquishPrivileges !== undefined) {
@@ -345,8 +359,10 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
         source: iface, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
         written: 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
         ...(plan.counters ? { counters: plan.counters() } : {}),
+        ...(fault !== undefined ? { fault } : {}),
       });
     };
+    onGone = finish;
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
     const offClosed = onStdoutClosed(finish); // `| head`: the reader went away, end like a Ctrl-C
     const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;

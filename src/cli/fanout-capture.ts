@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupStats } from '../fanout/index.js';
+import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupLinkChange, type GroupStats } from '../fanout/index.js';
 import type { CaptureOptions } from '../ring/index.js';
 import {
   openCaptureReader, openCaptureWriter, type CaptureFormat, type CaptureReader, type FileRecord, type FileStatistics, type WriterStatistics,
@@ -220,6 +220,8 @@ export interface FanoutCaptureResult {
   written: number;
   /** The first write error of a worker (its file is valid up to its last complete block). */
   error?: string;
+  /** Set when a fault ended the capture early ("interface eth0 went away"). */
+  fault?: string;
 }
 
 /**
@@ -252,10 +254,21 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
   let wake: () => void = () => {};
   const stopRequested = new Promise<void>((r) => { wake = r; });
   const onSignal = (): void => wake();
+  // every worker sees each link change: report each change once
+  let link = 'up';
+  let fault: string | undefined;
+  const onLink = (c: GroupLinkChange): void => {
+    if (c.state === link) return;
+    link = c.state;
+    if (c.state === 'down') log(`netring: ${o.iface}: link went down; capturing resumes when it comes back`);
+    else if (c.state === 'up') log(`netring: ${o.iface}: link is up again`);
+    else { fault = `interface ${o.iface} went away`; wake(); }
+  };
   try {
     g = await group<WriterWorkerData>({
       iface: o.iface, workers: o.workers, fanout, worker: new URL('./fanout-writer-worker.js', import.meta.url),
       data, capture: o.capture, cpus: o.cpus, id: o.id, restart: o.restart,
+      onLinkChange: onLink,
       onCrash: (c) => log(`worker ${c.index} crashed${c.error ? `: ${c.error.message}` : ' (terminated)'}${c.restarting ? ', restarting' : ''}`),
     });
     log(`capturing on ${o.iface} with ${o.workers} workers, fanout group ${g.id}: ${g.plan.describe}`);
@@ -298,7 +311,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     }
     const report = balanceReport(stats, expectedShares(fanout, o.workers));
     for (const l of report.lines) log(l);
-    return { stats, workers: res.results, files, report, written, ...(error !== undefined ? { error } : {}) };
+    return { stats, workers: res.results, files, report, written, ...(error !== undefined ? { error } : {}), ...(fault !== undefined ? { fault } : {}) };
   } finally {
     for (const s of stopSignals) process.off(s, onSignal);
     o.signal?.removeEventListener('abort', onSignal);

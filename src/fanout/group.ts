@@ -23,6 +23,7 @@ import { native } from '../native.js';
 import { NetringError } from '../errors.js';
 import type { CaptureOptions } from '../ring/capture.js';
 import type { FanoutJoin } from '../ring/fanout-join.js';
+import type { LinkState } from '../ring/link.js';
 import { planFanout, programFor, type FanoutPlan, type GroupFanout } from './plan.js';
 import {
   F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, STATE_NAMES, USER_COUNTERS, WState,
@@ -70,6 +71,20 @@ export interface GroupOptions<D = unknown> {
   onMessage?: (message: unknown, index: number) => void;
   /** Listener for crashes, attached before the workers start. */
   onCrash?: (info: CrashInfo) => void;
+  /** Listener for link changes seen by the workers ('link' event), attached before the workers start. */
+  onLinkChange?: (change: GroupLinkChange) => void;
+}
+
+/**
+ * The interface went down, came back up, or was deleted, as one worker saw it
+ * (every worker's socket sees the same change, so each change arrives once per
+ * worker). After 'gone' the workers drain their rings and finish by themselves.
+ */
+export interface GroupLinkChange {
+  iface: string;
+  state: LinkState;
+  /** The worker that reported it. */
+  index: number;
 }
 
 /** One worker's counters, read from shared memory. */
@@ -163,6 +178,7 @@ function num(v: number | undefined, dflt: number, name: string, min = 0): number
  * - 'crash' (info: CrashInfo): a worker died (threw, or was terminated)
  * - 'restart' ({ index, generation }): a replacement joined the group
  * - 'message' (message, index): a worker called ctx.post(message)
+ * - 'link' (change: GroupLinkChange): a worker saw the interface go down, up, or away
  */
 export class FanoutGroup extends EventEmitter {
   readonly iface: string;
@@ -212,6 +228,7 @@ export class FanoutGroup extends EventEmitter {
     this.shared.fanoutId = this.groupId;
     if (opts.onMessage) this.on('message', opts.onMessage);
     if (opts.onCrash) this.on('crash', opts.onCrash);
+    if (opts.onLinkChange) this.on('link', opts.onLinkChange);
   }
 
   /** The fan-out group id (the kernel's pick unless `id` was given); -1 before the first member joined. */
@@ -340,6 +357,7 @@ export class FanoutGroup extends EventEmitter {
     const m = this.members[i];
     if (m.generation !== gen) return;
     if (msg.t === 'user') { this.emit('message', msg.message, i); return; }
+    if (msg.t === 'link') { this.emit('link', { iface: this.iface, state: msg.state, index: i } satisfies GroupLinkChange); return; }
     if (msg.t === 'result') m.result = { value: msg.value };
     if (msg.t === 'failed') m.failure = msg;
     const still: Member['waiters'] = [];

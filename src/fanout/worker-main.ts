@@ -21,6 +21,7 @@ import { setFanoutProgram, type FanoutJoin } from '../ring/fanout-join.js';
 import { F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, WState } from './shared.js';
 import type { WorkerContext, WorkerModule } from './worker-api.js';
 import type { BpfProgram } from '../bpf/classic.js';
+import type { LinkState } from '../ring/link.js';
 
 /** @internal what group.ts hands a worker */
 export interface WorkerBoot {
@@ -47,6 +48,7 @@ export type WorkerMessage =
   | { t: 'joined'; id: number }
   | { t: 'programmed'; seq: number }
   | { t: 'user'; message: unknown }
+  | { t: 'link'; state: LinkState }
   | { t: 'result'; value: unknown }
   | { t: 'failed'; phase: 'setup' | 'join' | 'run' | 'finish'; error: { message: string; code?: string; stack?: string } };
 
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
       if (shared.stopping) { shared.setState(me, WState.Done); send({ t: 'result', value: undefined }); return; }
       m = nextCtrl(1000);
     }
-    cap = openCapture({ ...boot.capture, iface: boot.iface, fanout: m.join });
+    cap = openCapture({ ...boot.capture, iface: boot.iface, fanout: m.join, onLinkChange: (lc) => send({ t: 'link', state: lc.state }) });
     shared.setFd(me, cap.fd);
     const f = shared.f64;
     const base = shared.base(me);
@@ -140,10 +142,16 @@ async function main(): Promise<void> {
       f[base + F_PACKETS] += b.count;
       f[base + F_BATCHES] += 1;
     };
+    // a deleted interface ends the capture like a stop (nextBatch delivered what the ring held, then threw)
+    const next = (timeoutMs: number): Batch | null | 'gone' => {
+      try { return c.nextBatch(timeoutMs); } catch (e) { if (c.linkState === 'gone') return 'gone'; throw e; }
+    };
     let nextStats = Date.now() + boot.statsMs;
     let n = 0;
+    let gone = false;
     while (!shared.stopping) {
-      const b = c.nextBatch(boot.pollMs);
+      const b = next(boot.pollMs);
+      if (b === 'gone') { gone = true; break; }
       if (b !== null) take(b);
       else user.idle?.(ctx);
       if (b === null || (++n & 15) === 0) {
@@ -165,9 +173,9 @@ async function main(): Promise<void> {
     const until = Date.now() + boot.drainMs;
     for (;;) {
       const left = until - Date.now();
-      if (left <= 0) break;
-      const b = c.nextBatch(Math.min(quiet, left));
-      if (b === null) break;
+      if (gone || left <= 0) break;
+      const b = next(Math.min(quiet, left));
+      if (b === null || b === 'gone') break;
       take(b);
     }
     pollStats();

@@ -14,6 +14,14 @@
  *   for await (const batch of capture) { ... }     async iterator
  *   capture.start((batch) => { ... })              callback, time-sliced
  *   capture.nextBatch(timeoutMs)                    blocking, for worker threads
+ *
+ * Link faults (link.ts): opening on an interface that is down fails (ENETDOWN).
+ * When the interface goes down during a capture the kernel flags the socket
+ * (POLLERR, SO_ERROR = ENETDOWN) and hooks it again when the link comes back:
+ * every receive form clears the error, reports 'down' then 'up' through
+ * `onLinkChange` and keeps receiving. When the interface is deleted the
+ * capture delivers what its ring still holds, reports 'gone', and then the
+ * iterator and nextBatch() throw ENODEV ("interface X went away").
  */
 import { native, type Watcher } from '../native.js';
 import {
@@ -30,6 +38,7 @@ import { RingReader } from './reader.js';
 import { claimHardwareRx, type HwStampClaim } from './hwtstamp.js';
 import { type FanoutJoin, joinFanout } from './fanout-join.js';
 import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
+import { type LinkChange, type LinkState, linkState, takeSocketError } from './link.js';
 
 /** Which timestamps to ask for. */
 export type TimestampSource = 'software' | 'hardware' | 'auto';
@@ -66,6 +75,13 @@ export interface CaptureOptions extends Partial<RingGeometry> {
    * so every member of such a group must use direction 'in'.
    */
   fanout?: FanoutJoin;
+  /**
+   * Called when the interface goes down ('down'; the capture resumes by itself
+   * when it comes back), comes back ('up'), or is deleted ('gone': called after
+   * the blocks the ring still held were delivered; the capture receives nothing
+   * more). In a worker thread it runs inside nextBatch().
+   */
+  onLinkChange?: (change: LinkChange) => void;
 }
 
 /** Cumulative statistics (the kernel's counters are read-and-reset; netring sums them). */
@@ -85,6 +101,10 @@ export interface CaptureStats {
 /** Time-slice for the callback form: blocks per event-loop turn before yielding. */
 const BLOCKS_PER_TURN = 16;
 const SNAPLEN_MAX = 262144;
+const ENETDOWN = 100;
+/** How often the link is looked at while it is down (to see it come back, or be deleted). */
+const LINK_CHECK_MS = 100;
+const nap = new Int32Array(new SharedArrayBuffer(4));
 
 /** A live capture on one interface. Create with {@link openCapture}. */
 export class Capture implements AsyncIterable<Batch> {
@@ -113,6 +133,10 @@ export class Capture implements AsyncIterable<Batch> {
   private closed = false;
   private readonly totals = { kernelPackets: 0, drops: 0, freezes: 0 };
   private readonly statBuf = new Uint32Array(3);
+  private link: LinkState = 'up';
+  private readonly onLink: ((change: LinkChange) => void) | null;
+  private linkTimer: NodeJS.Timeout | null = null;
+  private nextLinkCheck = 0;
 
   /** @internal use openCapture() */
   constructor(opts: CaptureOptions) {
@@ -127,6 +151,7 @@ export class Capture implements AsyncIterable<Batch> {
       throw new NetringError(`snaplen must be an integer in 1..${SNAPLEN_MAX} (got ${String(snaplen)})`, 'EINVAL');
     this.snaplen = snaplen;
     this.direction = opts.direction ?? 'both';
+    this.onLink = opts.onLinkChange ?? null;
     if (!['in', 'out', 'both'].includes(this.direction))
       throw new NetringError(`direction must be in, out or both (got ${String(this.direction)})`, 'EINVAL');
     this.ifindex = sys(ctx, () => native.ifindex(iface));
@@ -143,6 +168,8 @@ export class Capture implements AsyncIterable<Batch> {
       this.ring = sys(ctx, () => native.mmap(fd, len, opts.populate ?? true));
       this.reader = new RingReader(this.ring, this.geometry);
       sys(ctx, () => native.bindPacket(fd, this.ifindex, ETH_P_ALL));
+      if (takeSocketError(fd) === ENETDOWN) // the kernel binds but does not hook a socket to a device that is down
+        throw new NetringError(`${iface}: that device is not up (\`ip link set ${iface} up\`)`, 'ENETDOWN', ENETDOWN, 'bind');
       if (opts.promisc ?? true) {
         const mreq = new Int32Array(4); // struct packet_mreq: ifindex, u16 type, u16 alen, u8 addr[8]
         mreq[0] = this.ifindex;
@@ -225,18 +252,103 @@ export class Capture implements AsyncIterable<Batch> {
     if (b !== null || timeoutMs === 0) return b;
     const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
     for (;;) {
-      const left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
+      if (this.link === 'gone') throw this.goneError();
+      let left = deadline === Infinity ? -1 : Math.max(0, deadline - Date.now());
+      if (this.link === 'down') left = left < 0 ? LINK_CHECK_MS : Math.min(left, LINK_CHECK_MS);
       const rev = native.poll(this.fd, POLLIN | POLLERR, left > 0x7fffffff ? -1 : left);
       if (this.closed) return null;
       const got = this.reader.acquire();
       if (got !== null) return got;
-      if (rev === 0 && Date.now() >= deadline) return null;
+      if ((rev & POLLERR) !== 0) {
+        const err = takeSocketError(this.fd);
+        if (err === 0) Atomics.wait(nap, 0, 0, 10); // an error poll reports but SO_ERROR does not: never spin on it
+        this.checkLink(err !== 0);
+      } else if (this.link === 'down' && Date.now() >= this.nextLinkCheck) {
+        this.checkLink(false);
+      }
+      if (this.linkState === 'gone') { // (the getter: checkLink() may have changed it)
+        // one last block may still retire (the kernel's block timer runs without the device)
+        native.poll(this.fd, POLLIN, 2 * this.geometry.blockTimeoutMs + 5);
+        const last = this.reader.acquire();
+        this.emitLink('gone');
+        if (last !== null) return last;
+        throw this.goneError();
+      }
+      if (Date.now() >= deadline) return null;
     }
+  }
+
+  /** State of the capture's interface: 'up', 'down' (the capture resumes when it comes back) or 'gone' (deleted). */
+  get linkState(): LinkState { return this.link; }
+
+  private goneError(): NetringError {
+    return new NetringError(`interface ${this.iface} went away`, 'ENODEV', 19);
+  }
+
+  private emitLink(state: LinkState): void {
+    if (this.onLink !== null) this.onLink({ iface: this.iface, state });
+  }
+
+  /**
+   * Look at the link after a socket error (or while it is down) and report any
+   * change. A flap too quick to see still reports 'down' then 'up' when the
+   * kernel left its ENETDOWN on the socket. 'gone' is reported by the caller
+   * once the ring is drained.
+   */
+  private checkLink(sawError: boolean): void {
+    this.nextLinkCheck = Date.now() + LINK_CHECK_MS;
+    const now = linkState(this.ifindex);
+    if (now === 'gone') { this.link = 'gone'; return; }
+    if (this.link === 'up' && (now === 'down' || sawError)) { this.link = 'down'; this.emitLink('down'); }
+    if (this.link === 'down' && now === 'up') { this.link = 'up'; this.emitLink('up'); }
+  }
+
+  /** Event-loop forms: libuv stopped the watcher on POLLERR. Clear the error, report, re-arm or end. */
+  private onPollError(): void {
+    const err = takeSocketError(this.fd);
+    this.checkLink(err !== 0);
+    if (this.link === 'down' && this.linkTimer === null) {
+      this.linkTimer = setInterval(() => {
+        if (this.closed) return;
+        this.checkLink(false);
+        if (this.link !== 'down') this.stopLinkTimer();
+        if (this.link === 'gone') this.endGone();
+      }, LINK_CHECK_MS);
+      this.linkTimer.unref(); // the re-armed watcher keeps the process alive
+    }
+    if (this.link === 'gone') { this.endGone(); return; }
+    const rearm = (): void => { if (!this.closed && (this.handler !== null || this.waiter !== null)) this.watch(true); };
+    if (err === 0) setTimeout(rearm, 10); // an error SO_ERROR does not explain: do not spin on it
+    else rearm();
+  }
+
+  private stopLinkTimer(): void {
+    if (this.linkTimer !== null) { clearInterval(this.linkTimer); this.linkTimer = null; }
+  }
+
+  /** Interface deleted: let the last block retire, deliver what the ring holds, then report 'gone'. */
+  private endGone(): void {
+    this.stopLinkTimer();
+    setTimeout(() => {
+      if (this.closed) return;
+      if (this.handler !== null) {
+        for (let b = this.reader.acquire(); b !== null && this.handler !== null && !this.closed; b = this.reader.acquire()) {
+          this.handler(b);
+          if (!this.closed) b.release();
+        }
+      }
+      if (this.closed) return;
+      const w = this.waiter;
+      this.waiter = null;
+      if (w !== null) w(this.reader.ready());
+      this.emitLink('gone');
+    }, 2 * this.geometry.blockTimeoutMs + 5);
   }
 
   /** Wait (without blocking the event loop) until a block is ready or the capture closes. */
   private wait(): Promise<boolean> {
     if (this.reader.ready()) return Promise.resolve(true);
+    if (this.link === 'gone') return Promise.resolve(false);
     return new Promise((resolve) => {
       this.waiter = resolve;
       this.watch(true);
@@ -252,6 +364,7 @@ export class Capture implements AsyncIterable<Batch> {
 
   private onReadable(rev: number): void {
     if (this.closed) return;
+    if (rev < 0) { this.onPollError(); return; }
     if (this.waiter !== null) {
       if (!this.reader.ready()) return; // POLLERR or spurious: keep waiting
       const w = this.waiter;
@@ -270,7 +383,6 @@ export class Capture implements AsyncIterable<Batch> {
       }
       return;
     }
-    if (rev < 0) this.watch(false);
   }
 
   /** Async iteration: one batch per retired block. The previous batch is released when the loop asks for the next. Breaking out releases the batch but leaves the capture open. */
@@ -282,7 +394,10 @@ export class Capture implements AsyncIterable<Batch> {
           yield b;
           continue;
         }
-        if (!(await this.wait())) return;
+        if (!(await this.wait())) {
+          if (this.link === 'gone' && !this.closed) throw this.goneError();
+          return;
+        }
       }
     } finally {
       if (!this.closed) this.reader.batch.release();
@@ -344,6 +459,7 @@ export class Capture implements AsyncIterable<Batch> {
     try { this.stats(); } catch { /* counters are best effort at close */ }
     this.closed = true;
     this.handler = null;
+    this.stopLinkTimer();
     this.reader.batch._drop();
     if (this.watcher !== null) { native.watcherClose(this.watcher); this.watcher = null; }
     // Drop the socket's ring mapping now (zero pages take its place for stray views):

@@ -1,6 +1,7 @@
 /** Live capture over TPACKET_V3 rings. */
 export { Capture, openCapture } from './capture.js';
 export type { CaptureOptions, CaptureStats, Direction, TimestampSource } from './capture.js';
+export type { LinkChange, LinkState } from './link.js';
 export { Batch } from './batch.js';
 export type { BatchLike, PacketViewLike } from './batch-like.js';
 export { PacketView } from './packet.js';
