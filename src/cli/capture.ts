@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openCapture, parseProgram, type Batch, type BatchLike, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
-import { openCaptureReader, openCaptureWriter, type CaptureWriter } from '../pcap/index.js';
+import { openCaptureReader, openCaptureWriter, PcapFormatError, type CaptureWriter } from '../pcap/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
@@ -311,9 +311,9 @@ function printing(opts: CaptureCliOptions, writer: CaptureWriter | null): PrintO
   return opts.quiet !== true && writer === null && opts.json !== true && opts.countOnly !== true ? opts.print ?? {} : null;
 }
 
-function openWriter(opts: CaptureCliOptions, name: string, linkType = 1): CaptureWriter | null {
+function openWriter(opts: CaptureCliOptions, name: string, linkType = 1, precision?: 'nano' | 'micro'): CaptureWriter | null {
   if (opts.write === undefined) return null;
-  return openCaptureWriter(opts.write, { format: opts.format, snaplen: opts.snaplen ?? 262144, name, linkType });
+  return openCaptureWriter(opts.write, { format: opts.format, snaplen: opts.snaplen ?? 262144, name, linkType, ...(precision ? { precision } : {}) });
 }
 
 async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
@@ -463,7 +463,8 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
     throw new UsageError('-C, -G, -z and --compress are not supported with -r yet (live captures only)');
   const plan = filterPlan(opts, 'file'); // bad filters fail before the file is opened
   const match = plan.residual;
-  const reader = openCaptureReader(opts.read!);
+  const file = opts.read!;
+  const reader = openCaptureReader(file, { onWarning: (w) => process.stderr.write(`netring: warning: ${file}: ${w.message}\n`) });
   let writer: CaptureWriter | null = null;
   const t0 = performance.now();
   const limit = opts.count ?? Infinity;
@@ -474,26 +475,35 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
   try {
     let sink: Sink | null = null;
     let n = 0;
-    for (const rec of reader) {
-      if (sink === null) {
-        writer = openWriter(opts, opts.read!, rec.linkType);
-        sink = new Sink(writer, printing(opts, writer), match);
+    // a file that turns bad midway keeps everything before the bad record (as tcpdump does)
+    let fault: string | undefined;
+    try {
+      for (const rec of reader) {
+        if (sink === null) {
+          // a pcap input keeps its timestamp precision, so records copy exactly
+          writer = openWriter(opts, file, rec.linkType, reader.format === 'pcap' ? reader.precision : undefined);
+          sink = new Sink(writer, printing(opts, writer), match);
+        }
+        if (sink.take(rec) && sink.matched >= limit) break;
+        if ((++n & 0xfff) === 0) {
+          sink.flushLines();
+          await new Promise((r) => setImmediate(r)); // let Ctrl-C (and a closed stdout's EPIPE) in
+          if (stop || stdoutClosed()) break;
+        }
       }
-      if (sink.take(rec) && sink.matched >= limit) break;
-      if ((++n & 0xfff) === 0) {
-        sink.flushLines();
-        await new Promise((r) => setImmediate(r)); // let Ctrl-C (and a closed stdout's EPIPE) in
-        if (stop || stdoutClosed()) break;
-      }
+    } catch (e) {
+      if (!(e instanceof PcapFormatError)) { sink?.flushLines(); writer?.close(); throw e; }
+      fault = `${file}: ${e.message}, after ${reader.count} packets`;
     }
     sink?.flushLines();
     // an empty input still makes a valid (empty) output file, replacing any old one
     if (writer === null && opts.write !== undefined) writer = openWriter(opts, opts.read!, reader.linkType >= 0 ? reader.linkType : 1);
     writer?.close();
     return {
-      source: opts.read!, received: sink?.received ?? 0, matched: sink?.matched ?? 0, dropped: 0, freezes: 0,
+      source: file, received: sink?.received ?? 0, matched: sink?.matched ?? 0, dropped: 0, freezes: 0,
       written: writer?.packets ?? 0, bytes: sink?.bytes ?? 0, seconds: (performance.now() - t0) / 1000,
       ...(plan.counters ? { counters: plan.counters() } : {}),
+      ...(fault !== undefined ? { fault } : {}),
     };
   } finally {
     process.off('SIGINT', onSig);

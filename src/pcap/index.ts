@@ -42,7 +42,7 @@ export type { WriteTarget } from './sink.js';
 export type { ReadSource } from './source.js';
 export { FileRecord } from './record.js';
 export {
-  CaptureReaderBase, type ReaderOptions, type FileInterface, type FileStatistics, type FileSection,
+  CaptureReaderBase, type ReaderOptions, type ReaderWarning, type FileInterface, type FileStatistics, type FileSection,
 } from './reader-types.js';
 export { PcapReader } from './pcap-reader.js';
 export { PcapngReader } from './pcapng-reader.js';

@@ -60,8 +60,8 @@ export class PcapReader extends CaptureReaderBase {
       this.version = `${major}.${minor}`;
       this.snaplen = snaplen;
       const max = this.maxCaplen;
-      // libpcap treats a missing or absurd snaplen as its maximum.
-      this.limit = snaplen > 0 && this.strictSnaplen ? Math.min(snaplen, max) : max;
+      // libpcap reads records up to its maximum whatever the header's snaplen says
+      this.limit = snaplen > 0 ? Math.min(snaplen, max) : max;
       const fcs = (lt & 0x04000000) !== 0 ? ((lt >>> 28) & 0xf) * 2 : undefined;
       this.interfaces.push({
         index: 0, section: 0, id: 0, linkType: lt & 0x03ffffff, snaplen,
@@ -90,22 +90,20 @@ export class PcapReader extends CaptureReaderBase {
       if (caplen > this.maxCaplen) {
         throw new PcapFormatError('BAD_CAPLEN', at, `pcap record caplen ${caplen} is larger than the maximum ${this.maxCaplen}`);
       }
-      throw new PcapFormatError('CAPLEN_EXCEEDS_SNAPLEN', at, `pcap record caplen ${caplen} exceeds the file snaplen ${this.snaplen}`);
+      this.caplenOverSnaplen(at, `pcap record caplen ${caplen} exceeds the file snaplen ${this.snaplen}`);
     }
     got = src.fill(h + caplen);
     if (got < h + caplen) throw this.truncatedError(at, 'a pcap record', h + caplen, got);
     p = src.start;
     v = src.view;
     const rec = this.rec;
-    let sec = v.getUint32(p, le);
-    let nsec = v.getUint32(p + 4, le);
-    if (!this.nano) nsec *= 1000;
-    if (nsec >= 1000000000) { const c = Math.floor(nsec / 1000000000); sec += c; nsec -= c * 1000000000; }
-    const wire = v.getUint32(p + 12, le);
-    rec.sec = sec;
-    rec.nsec = nsec;
+    // as the file says: an invalid fraction (usec >= 1e6) is not carried into the
+    // seconds, and an original length below caplen (0 in some files) is kept
+    const nsec = v.getUint32(p + 4, le);
+    rec.sec = v.getUint32(p, le);
+    rec.nsec = this.nano ? nsec : nsec * 1000;
     rec.caplen = caplen;
-    rec.wireLen = wire < caplen ? caplen : wire;
+    rec.wireLen = v.getUint32(p + 12, le);
     rec.data = src.buf;
     rec.offset = p + h;
     rec.fileOffset = at;

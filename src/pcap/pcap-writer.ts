@@ -70,7 +70,6 @@ export class PcapWriter implements CaptureWriter {
       caplen += 4;
       wireLen += 4;
     }
-    if (wireLen < caplen) wireLen = caplen;
     const out = caplen > this.snaplen ? this.snaplen : caplen;
     const s = this.sink;
     s.reserve(16 + out);

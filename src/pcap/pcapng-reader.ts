@@ -136,8 +136,8 @@ export class PcapngReader extends CaptureReaderBase {
   private checkCaplen(caplen: number, room: number, ifc: FileInterface, at: number): void {
     if (caplen > room) throw new PcapFormatError('BAD_CAPLEN', at, `pcapng packet caplen ${caplen} does not fit its block (${room} bytes)`);
     if (caplen > this.maxCaplen) throw new PcapFormatError('BAD_CAPLEN', at, `pcapng packet caplen ${caplen} is larger than the maximum ${this.maxCaplen}`);
-    if (this.strictSnaplen && ifc.snaplen !== 0 && caplen > ifc.snaplen) {
-      throw new PcapFormatError('CAPLEN_EXCEEDS_SNAPLEN', at, `pcapng packet caplen ${caplen} exceeds interface ${ifc.id} snaplen ${ifc.snaplen}`);
+    if (ifc.snaplen !== 0 && caplen > ifc.snaplen) {
+      this.caplenOverSnaplen(at, `pcapng packet caplen ${caplen} exceeds interface ${ifc.id} snaplen ${ifc.snaplen}`);
     }
   }
 
@@ -146,7 +146,7 @@ export class PcapngReader extends CaptureReaderBase {
     rec.data = this.src.buf;
     rec.offset = dataAt;
     rec.caplen = caplen;
-    rec.wireLen = orig < caplen ? caplen : orig;
+    rec.wireLen = orig; // as the file says, even below caplen
     rec.ifindex = ifc.id;
     rec.interfaceIndex = ifc.index;
     rec.linkType = ifc.linkType;

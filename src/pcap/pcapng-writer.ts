@@ -147,7 +147,6 @@ export class PcapngWriter implements CaptureWriter {
       caplen += 4;
       wireLen += 4;
     }
-    if (wireLen < caplen) wireLen = caplen;
     const out = ifc.snaplen !== 0 && caplen > ifc.snaplen ? ifc.snaplen : caplen;
     const padded = (out + 3) & ~3;
     const total = 32 + padded + (epbFlags !== 0 ? 12 : 0);
@@ -165,7 +164,7 @@ export class PcapngWriter implements CaptureWriter {
     }
     let lo = this.baseLo + (ifc.scale === 1e9 ? nsec : Math.floor(nsec / 1000));
     let hi = this.baseHi;
-    if (lo >= 4294967296) { lo -= 4294967296; hi++; }
+    if (lo >= 4294967296) { const c = Math.floor(lo / 4294967296); lo -= c * 4294967296; hi += c; } // nsec may exceed 1e9 (a pcap file's usec >= 1e6)
     v.setUint32(p, BlockType.EPB, le);
     v.setUint32(p + 4, total, le);
     v.setUint32(p + 8, ifaceId, le);

@@ -13,10 +13,17 @@ export interface ReaderOptions {
   maxBlockLength?: number;
   /**
    * Refuse records whose caplen exceeds the snapshot length of their file or
-   * interface (default true; libpcap and Wireshark accept such files, set
-   * false to do the same).
+   * interface (CAPLEN_EXCEEDS_SNAPLEN). Default false: such records are read
+   * whole, as libpcap and Wireshark read them, and `onWarning` is told once.
+   * Set true to validate files strictly.
    */
   strictSnaplen?: boolean;
+  /**
+   * Called once per kind of irregularity the reader accepted (today:
+   * CAPLEN_EXCEEDS_SNAPLEN when `strictSnaplen` is false), with the offset of
+   * the first record that showed it.
+   */
+  onWarning?: (warning: ReaderWarning) => void;
   /**
    * What a file that ends inside a record does: 'throw' (default) delivers
    * every complete record, then `next()` throws a TRUNCATED PcapFormatError,
@@ -26,6 +33,14 @@ export interface ReaderOptions {
   onTruncated?: 'throw' | 'end';
   /** Called for every Interface Statistics Block (pcapng). */
   onStatistics?: (stats: FileStatistics) => void;
+}
+
+/** Something irregular a lenient reader accepted (see `ReaderOptions.onWarning`). */
+export interface ReaderWarning {
+  code: 'CAPLEN_EXCEEDS_SNAPLEN';
+  /** File offset of the first record that showed it. */
+  offset: number;
+  message: string;
 }
 
 /** A capture interface: the pcap file header, or one pcapng IDB. */
@@ -102,6 +117,8 @@ export abstract class CaptureReaderBase implements Iterable<FileRecord> {
   protected readonly maxCaplen: number;
   protected readonly strictSnaplen: boolean;
   private readonly truncMode: 'throw' | 'end';
+  private readonly onWarning: ((w: ReaderWarning) => void) | undefined;
+  private readonly warned = new Set<string>();
   private failure: PcapFormatError | null = null;
   private done = false;
   private readonly iterResult: { value: FileRecord; done: boolean } = { value: this.rec, done: false };
@@ -109,7 +126,8 @@ export abstract class CaptureReaderBase implements Iterable<FileRecord> {
   protected constructor(src: ByteSource, options: ReaderOptions) {
     this.src = src;
     this.maxCaplen = options.maxCaplen ?? 262144;
-    this.strictSnaplen = options.strictSnaplen ?? true;
+    this.strictSnaplen = options.strictSnaplen ?? false;
+    this.onWarning = options.onWarning;
     this.truncMode = options.onTruncated ?? 'throw';
   }
 
@@ -169,6 +187,14 @@ export abstract class CaptureReaderBase implements Iterable<FileRecord> {
 
   /** Reads one record into `rec`; false at a clean end of file. */
   protected abstract readRecord(): boolean;
+
+  /** A record whose caplen exceeds its snapshot length: an error in strict mode, else one warning per reader. */
+  protected caplenOverSnaplen(at: number, message: string): void {
+    if (this.strictSnaplen) throw new PcapFormatError('CAPLEN_EXCEEDS_SNAPLEN', at, message);
+    if (this.warned.has('CAPLEN_EXCEEDS_SNAPLEN')) return;
+    this.warned.add('CAPLEN_EXCEEDS_SNAPLEN');
+    this.onWarning?.({ code: 'CAPLEN_EXCEEDS_SNAPLEN', offset: at, message: `${message} (read whole, as libpcap does; later records not reported)` });
+  }
 
   protected truncatedError(at: number, what: string, want: number, got: number): PcapFormatError {
     return new PcapFormatError('TRUNCATED', at, `truncated capture file: ${what} needs ${want} bytes, only ${got} left`);

@@ -39,7 +39,7 @@ export interface CaptureWriter {
    * Appends one packet. Zero allocation for frames up to 192 bytes; longer
    * frames cost one subarray view for the memcpy.
    * @param data backing store; the frame is `data[offset, offset + caplen)`
-   * @param wireLen length on the wire (raised to caplen if smaller)
+   * @param wireLen length on the wire, written as given (files may hold less than caplen, even 0)
    * @param sec,nsec timestamp
    * @param vlanTci VLAN TCI to re-insert after the MAC addresses, or -1 for none
    * @param vlanTpid TPID of that tag (0 means 0x8100)

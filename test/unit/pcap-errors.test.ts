@@ -117,10 +117,10 @@ test('versions', () => {
   expectError(concat(shb(false, [], [2, 0]), idb(false, 1, 0)), 'BAD_VERSION', 12);
 });
 
-test('pcap caplen: above snaplen, above the hard limit, and the lenient mode', () => {
+test('pcap caplen: above snaplen (strict mode refuses, default reads), above the hard limit', () => {
   const big = craftPcap({ be: false, nano: false, snaplen: 64, records: [{ sec: 1, sub: 0, data: new Uint8Array(10) }, { sec: 1, sub: 0, data: new Uint8Array(65) }] });
-  expectError(big, 'CAPLEN_EXCEEDS_SNAPLEN', 24 + 26);
-  const ok = drain(big, { strictSnaplen: false });
+  expectError(big, 'CAPLEN_EXCEEDS_SNAPLEN', 24 + 26, { strictSnaplen: true });
+  const ok = drain(big);
   assert.equal(ok.err, null);
   assert.equal(ok.n, 2);
   // A header claiming a 2 GB record must not be believed (and nothing allocated for it).
@@ -164,8 +164,8 @@ test('pcapng packet fields: caplen vs block, snaplen, hard limit; unknown interf
   const head = concat(shb(true), idb(true, 1, 32));
   const at = head.length;
   expectError(concat(head, epb(true, 0, 1n, new Uint8Array(8), undefined, [], 9)), 'BAD_CAPLEN', at);
-  expectError(concat(head, epb(true, 0, 1n, new Uint8Array(33))), 'CAPLEN_EXCEEDS_SNAPLEN', at);
-  assert.equal(drain(concat(head, epb(true, 0, 1n, new Uint8Array(33))), { strictSnaplen: false }).n, 1);
+  expectError(concat(head, epb(true, 0, 1n, new Uint8Array(33))), 'CAPLEN_EXCEEDS_SNAPLEN', at, { strictSnaplen: true });
+  assert.equal(drain(concat(head, epb(true, 0, 1n, new Uint8Array(33)))).n, 1);
   expectError(concat(shb(true), idb(true, 1, 0), epb(true, 0, 1n, new Uint8Array(300))), 'BAD_CAPLEN', undefined, { maxCaplen: 256 });
   expectError(concat(head, epb(true, 1, 1n, new Uint8Array(8))), 'BAD_INTERFACE', at);
   expectError(concat(shb(true), epb(true, 0, 1n, new Uint8Array(8))), 'BAD_INTERFACE');
