@@ -15,7 +15,7 @@ export interface PacketLike {
   readonly offset: number;
   /** Bytes captured (available at `offset`). */
   readonly caplen: number;
-  /** Length of the packet on the wire (>= caplen). */
+  /** Length of the packet on the wire (>= caplen for live packets; a file record keeps what its file says, which may be less, even 0). */
   readonly wireLen: number;
   /** Timestamp, seconds part. */
   readonly sec: number;

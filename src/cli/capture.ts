@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openCapture, parseProgram, type Batch, type BatchLike, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
+import { assertClassic } from '../bpf/index.js';
 import { openCaptureReader, openCaptureWriter, PcapFormatError, type CaptureWriter } from '../pcap/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
@@ -193,7 +194,10 @@ export function filterExpression(words: string[], opts: { filter?: string; filte
 function loadBpf(arg: string): BpfProgram {
   const t = arg.trim();
   const text = t.startsWith('[') || t.startsWith('{') || /^\d+\s*[\n,]/.test(t) ? t : readFileSync(t, 'utf8');
-  return parseProgram(text);
+  const prog = parseProgram(text);
+  // the kernel's rules in both modes: offline runs the program in netring's interpreter, which must not accept what a socket refuses
+  assertClassic(prog, '--filter-bpf program');
+  return prog;
 }
 
 function filterPlan(opts: CaptureCliOptions, mode: 'kernel' | 'file'): FilterPlan {

@@ -26,7 +26,10 @@ async function startCapture(iface: string, args: string[]): Promise<Running> {
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { err += d; });
   const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  for (let i = 0; i < 200 && !err.includes('listening on'); i++) await sleep(20);
+  // wait for the socket to be open (a loaded machine may take seconds to start node)
+  const ready = args.includes('--workers') ? 'capturing on' : 'listening on';
+  for (let i = 0; i < 1500 && !err.includes(ready) && child.exitCode === null; i++) await sleep(20);
+  assert.ok(err.includes(ready), `capture did not start: ${err}`);
   await sleep(100);
   return { child, out: () => out, err: () => err, exit };
 }
@@ -137,7 +140,6 @@ test('--workers 2 -w merged: link flap is reported, workers do not spin, the mer
     await withVeth(async ({ a, b }) => {
       const file = join(dir, 'merged.pcapng');
       const c = await startCapture(b, ['--workers', '2', '-w', file, '--json']);
-      for (let i = 0; i < 200 && !c.err().includes('capturing on'); i++) await sleep(20);
       send(a, 0, 1000);
       await sleep(200);
       await flap(b);
@@ -168,7 +170,6 @@ test('--workers 2: interface deleted -> "went away", exit 1, the merged file hol
     await withVeth(async ({ a, b }) => {
       const file = join(dir, 'merged.pcap');
       const c = await startCapture(b, ['--workers', '2', '-w', file, '--json']);
-      for (let i = 0; i < 200 && !c.err().includes('capturing on'); i++) await sleep(20);
       send(a, 0, 1000);
       await sleep(200);
       run('ip', ['link', 'del', b]);
