@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openCapture, parseProgram, type Batch, type BatchLike, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
 import { assertClassic } from '../bpf/index.js';
-import { openCaptureReader, openCaptureWriter, PcapFormatError, type CaptureWriter } from '../pcap/index.js';
+import {
+  openCaptureReader, openCaptureWriter, PcapFormatError, PcapngWriter, PcapWriter, type CaptureWriter, type FileInterface, type FileRecord,
+} from '../pcap/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
@@ -286,6 +288,8 @@ class Sink {
   bytes = 0;
   private lines: string[] = [];
   private readonly printer: PacketPrinter | null;
+  /** Output interface of the packets taken next (pcapng: one per input interface). */
+  ifaceId = 0;
 
   constructor(private readonly writer: CaptureWriter | null, print: PrintOptions | null, private readonly match: PacketPredicate | null) {
     this.printer = print === null ? null : new PacketPrinter(print);
@@ -297,7 +301,7 @@ class Sink {
     if (this.match !== null && !this.match(p)) return false;
     this.matched++;
     this.bytes += p.wireLen;
-    if (this.writer !== null) this.writer.writePacket(p);
+    if (this.writer !== null) this.writer.writePacket(p, this.ifaceId);
     else if (this.printer !== null) this.lines.push(this.printer.format(p));
     return true;
   }
@@ -488,6 +492,10 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
           writer = openWriter(opts, file, rec.linkType, reader.format === 'pcap' ? reader.precision : undefined);
           sink = new Sink(writer, printing(opts, writer), match);
         }
+        if (writer !== null) {
+          const why = route(writer, rec, reader.interfaces[rec.interfaceIndex], sink);
+          if (why !== null) { fault = `${file}: ${why}`; break; }
+        }
         if (sink.take(rec) && sink.matched >= limit) break;
         if ((++n & 0xfff) === 0) {
           sink.flushLines();
@@ -515,6 +523,33 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
     reader.close();
   }
 }
+
+/**
+ * Keep each record's interface in the output: a pcapng writer gets one
+ * interface (IDB) per input interface, declared when its first packet comes;
+ * a pcap file holds one link type, so a packet of another link type ends the
+ * run with the reason (what came before is kept). Returns why it cannot, or null.
+ */
+function route(writer: CaptureWriter, rec: FileRecord, ifc: FileInterface | undefined, sink: Sink): string | null {
+  const key = rec.interfaceIndex;
+  if (writer instanceof PcapngWriter) {
+    let id = outIface.get(writer)?.get(key);
+    if (id === undefined) {
+      let m = outIface.get(writer);
+      if (m === undefined) { m = new Map(); outIface.set(writer, m); }
+      // the writer opened with the first packet's interface: that is id 0
+      id = m.size === 0 ? 0 : writer.addInterface({ linkType: rec.linkType, snaplen: ifc?.snaplen ?? 0, name: ifc?.name, precision: ifc?.tsresol.perSec === 1e6 ? 'micro' : 'nano' });
+      m.set(key, id);
+    }
+    sink.ifaceId = id;
+    return null;
+  }
+  if (writer instanceof PcapWriter && rec.linkType !== writer.linkType) {
+    return `packet ${sink.received + 1} (byte offset ${rec.fileOffset}) has link type ${rec.linkType}, but a pcap file holds one link type (${writer.linkType}, from the first packet): write pcapng instead (-w FILE.pcapng); stopped after ${sink.received} packets`;
+  }
+  return null;
+}
+const outIface = new WeakMap<PcapngWriter, Map<number, number>>();
 
 function report(s: CaptureSummary, opts: CaptureCliOptions): void {
   s.seconds = Math.round(s.seconds * 1e9) / 1e9; // no float noise in JSON (ns resolution)

@@ -156,7 +156,7 @@ export function registerGen(program: Command): void {
     .option('--payload <pattern>', 'payload fill: zero, inc, random, 0x5a, hex:..., text:... (default zero)')
     .option('--flows <n>', 'number of distinct flows (5-tuples) to cycle through', intArg('--flows', 1, MAX_FLOWS))
     .option('--random-flows', 'draw the flows at random (seeded) rather than in order')
-    .option('--rate <rate>', 'packets/s or bits/s: 50kpps, 1Mpps, 500Mbps, or max (default max)')
+    .option('--rate <rate>', 'packets/s or bits/s: 50kpps, 1Mpps, 500Mbps, or max (default max; 0, 0pps, 0Mbps also mean max)')
     .option('--burst <n>', 'token bucket size in packets (pps) or bits (bps) (default 20 ms of traffic)', numArg('--burst', 1))
     .option('-c, --count <n>', 'stop after n packets', intArg('-c', 0))
     .option('--seconds <n>', 'stop after n seconds', numArg('--seconds', 0))

@@ -35,9 +35,9 @@ export interface GenSummary extends GenProgress {
   stoppedBy: StopReason;
   /** Sending window (first frame to last kick, longest worker), ns. */
   sendNs: number;
-  /** sent / sending window. */
+  /** sent / wall time of the run (elapsedNs): what the run achieved, including any wait before the first frame or between frames. */
   pps: number;
-  /** bits of the frames sent / sending window. */
+  /** bits of the frames sent / wall time of the run. */
   bps: number;
   /** Distinct flows (0 for replay). */
   flows: number;
@@ -127,9 +127,10 @@ export class Generation {
       s.sendNs = Math.max(s.sendNs, r.sendNs);
       sentBytes += r.queued > 0 ? (r.bytes * r.sent) / r.queued : 0;
     }
-    if (s.sendNs > 0) {
-      s.pps = (s.sent * 1e9) / s.sendNs;
-      s.bps = (sentBytes * 8e9) / s.sendNs;
+    // over the wall time of the run: 1 packet in a 3 s run is 0.3 pps, not 1 / (time spent sending it)
+    if (s.elapsedNs > 0) {
+      s.pps = (s.sent * 1e9) / s.elapsedNs;
+      s.bps = (sentBytes * 8e9) / s.elapsedNs;
     }
     const drop1 = txDropped(this.job.opts.iface);
     if (drop0 !== undefined && drop1 !== undefined) s.deviceDropped = drop1 - drop0;

@@ -4,6 +4,7 @@
  * input fails with a clear message before anything is opened, and turned
  * into a PacketSource per worker.
  */
+import { readFileSync } from 'node:fs';
 import { native } from '../native.js';
 import { NetringError, sys } from '../errors.js';
 import type { PacketSpec, L4Proto } from '../build/index.js';
@@ -134,6 +135,7 @@ export function prepareJob(opts: GenerateOptions): Job {
     maxLength = s.maxLength;
     flowCount = flows.count;
     meanLength = sizes.mean;
+    checkMtu(opts.iface, maxLength, opts.packet?.vlan !== undefined);
   }
   const counts: Array<number | undefined> = [];
   const starts: number[] = [];
@@ -150,6 +152,17 @@ export function prepareJob(opts: GenerateOptions): Job {
     }
   }
   return { opts, workers, rate, maxLength, counts, starts, flowCount, meanLength };
+}
+
+/** Frames longer than the device takes would all fail in the kernel: refuse them up front with the reason. */
+function checkMtu(iface: string, maxLength: number, tagged: boolean): void {
+  let mtu: number;
+  try { mtu = Number(readFileSync(`/sys/class/net/${iface}/mtu`, 'utf8')); } catch { return; }
+  if (!Number.isFinite(mtu)) return;
+  const limit = mtu + 14 + (tagged ? 4 : 0);
+  if (maxLength > limit) {
+    throw new NetringError(`frames of up to ${maxLength} bytes do not fit ${iface}'s MTU ${mtu} (at most ${limit} bytes per frame${tagged ? ' with the VLAN tag' : ''}): use a smaller --size or raise the MTU (ip link set ${iface} mtu ${maxLength - 14})`, 'EMSGSIZE');
+  }
 }
 
 function streamFor(o: GenerateOptions, flows: FlowSet, sizes: SizeSeq, start: number, w: number): TemplateStream {

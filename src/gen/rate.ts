@@ -4,7 +4,7 @@
  * Rate syntax: a number with a unit. Packet rates: pps, kpps, Mpps, Gpps (a
  * bare number is packets/s). Bit rates: bps, kbps, Mbps, Gbps (also bit/s,
  * kbit/s ...; bits of the frame as handed to the device, no preamble/FCS).
- * "max" (or 0) means as fast as possible.
+ * "max", or zero in any unit (0, 0pps, 0Mbps), means as fast as possible.
  */
 import { NetringError } from '../errors.js';
 
@@ -31,6 +31,7 @@ export function parseRate(s: string | number | undefined): Rate | null {
   const unitText = m[4] ?? 'pps';
   if (m[3] !== '' && m[4] === undefined) throw new NetringError(`bad rate "${s}": say pps or bps after the ${m[3]} (e.g. ${m[1]}${m[3]}pps)`, 'EINVAL');
   const value = Number(m[1]) * (m[2] ? 10 ** Number(m[2]) : 1) * MULT[m[3]];
+  if (value === 0) return null; // 0pps like 0: unlimited
   if (!(value > 0) || !Number.isFinite(value)) throw new NetringError(`bad rate "${s}": must be above zero`, 'EINVAL');
   return { value, unit: unitText.startsWith('p') ? 'pps' : 'bps' };
 }

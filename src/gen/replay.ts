@@ -8,7 +8,7 @@
  * (LINKTYPE_ETHERNET; other link types cannot go out of an Ethernet device
  * unchanged) and finds the largest frame, which sizes the ring slots.
  */
-import { openCaptureReader, type CaptureReader, type FileRecord } from '../pcap/index.js';
+import { openCaptureReader, PcapFormatError, type CaptureReader, type FileRecord } from '../pcap/index.js';
 import { NetringError } from '../errors.js';
 import { MAX_TX_FRAME } from '../tx/index.js';
 import type { PacketSource } from '../tx/index.js';
@@ -63,6 +63,18 @@ function open(file: string): CaptureReader {
 export function scanReplay(file: string): ReplayInfo {
   const r = open(file);
   try {
+    return scan(file, r);
+  } catch (e) {
+    // a truncated or corrupt record: say which file (the reader only knows the offset)
+    if (e instanceof PcapFormatError) throw new NetringError(`${file}: ${e.message}`, 'EINVAL');
+    throw e;
+  } finally {
+    r.close();
+  }
+}
+
+function scan(file: string, r: CaptureReader): ReplayInfo {
+  {
     let checked = checkLinkTypes(file, r, 0);
     let n = 0, max = 0, sum = 0, truncated = 0, first = -1, last = 0, sec0 = 0;
     for (let rec = r.next(); rec !== null; rec = r.next()) {
@@ -79,8 +91,6 @@ export function scanReplay(file: string): ReplayInfo {
     }
     if (r.interfaces.length === 0 && n === 0) throw new NetringError(`${file}: no packets`, 'EINVAL');
     return { records: n, maxLength: max, meanLength: n > 0 ? sum / n : 0, durationNs: Math.max(0, last), truncated };
-  } finally {
-    r.close();
   }
 }
 

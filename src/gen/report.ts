@@ -36,7 +36,7 @@ const WHY: Record<string, string> = { count: 'count reached', duration: 'duratio
 /** Multi-line summary of a generation. */
 export function formatSummary(s: GenSummary): string {
   const lines = [
-    `${count(s.sent)} packets sent on ${s.iface} in ${(s.sendNs / 1e9).toFixed(3)} s: ${pps(s.pps)}, ${bps(s.bps)} (${WHY[s.stoppedBy] ?? s.stoppedBy})`,
+    `${count(s.sent)} packets sent on ${s.iface} in ${(s.elapsedNs / 1e9).toFixed(3)} s: ${pps(s.pps)}, ${bps(s.bps)} (${WHY[s.stoppedBy] ?? s.stoppedBy})`,
     `queued ${count(s.queued)}, failed ${count(s.failed)}${s.queued - s.sent - s.failed > 0 ? `, not completed ${count(s.queued - s.sent - s.failed)}` : ''}` +
       `${s.deviceDropped ? `, dropped by the device ${count(s.deviceDropped)}` : ''}, ${count(s.bytes)} bytes` +
       `${s.flows > 1 ? `, ${count(s.flows)} flows` : ''}${s.workers.length > 1 ? `, ${s.workers.length} workers` : ''}`,

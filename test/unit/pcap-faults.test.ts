@@ -134,3 +134,35 @@ test('pcapng: original length 0 survives a pcapng -> pcapng copy', () => withDir
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readAll(out).recs.map((x) => [x.caplen, x.wireLen]), [[frame(0).length, 0]]);
 }));
+
+/** pcapng with an Ethernet interface and a Linux cooked (SLL, 113) one, packets alternating. */
+function twoLinkTypes(): Uint8Array {
+  const sll = (i: number): Uint8Array => { const b = new Uint8Array(16 + 20); b[1] = 4; b[15] = 8; b[16] = 0x45; b[35] = i; return b; };
+  return concat(shb(false), idb(false, 1, 0), idb(false, 113, 0),
+    epb(false, 0, 1n, frame(0)), epb(false, 1, 2n, sll(1)), epb(false, 0, 3n, frame(2)), epb(false, 1, 4n, sll(3)));
+}
+
+test('pcapng with two link types -> pcapng: each packet keeps its interface and link type (one IDB per interface)', () => withDir((dir) => {
+  const f = join(dir, 'two.pcapng');
+  const out = join(dir, 'out.pcapng');
+  writeFileSync(f, twoLinkTypes());
+  const r = cli(['capture', '-r', f, '-w', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const reader = openCaptureReader(out);
+  const got: number[] = [];
+  try { for (const x of reader) got.push(x.linkType); } finally { reader.close(); }
+  assert.deepEqual(got, [1, 113, 1, 113]);
+  assert.deepEqual(reader.interfaces.map((i) => i.linkType), [1, 113]);
+  const ts = spawnSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.encap_type'], { encoding: 'utf8' });
+  if (ts.status === 0) assert.equal(ts.stdout.trim().split('\n').length, 4);
+}));
+
+test('pcapng with two link types -> pcap: refused at the first packet of the other link type with the reason, what came before kept, exit 1', () => withDir((dir) => {
+  const f = join(dir, 'two.pcapng');
+  const out = join(dir, 'out.pcap');
+  writeFileSync(f, twoLinkTypes());
+  const r = cli(['capture', '-r', f, '-w', out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /packet 2 \(byte offset \d+\) has link type 113, but a pcap file holds one link type \(1, from the first packet\): write pcapng instead/);
+  assert.deepEqual(readAll(out).recs.map((x) => x.linkType), [1]);
+}));
