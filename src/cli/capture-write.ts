@@ -163,6 +163,8 @@ export interface LiveWriteResult {
   error?: string;
   /** Matched packets taken from the ring but not in a file because writing failed. */
   unwritten: number;
+  /** Set when the interface was deleted: everything its ring held was written first. */
+  fault?: string;
 }
 
 /** Options of {@link captureToFile}. */
@@ -222,8 +224,10 @@ export async function captureToFile(cap: Capture, o: LiveWriteOptions): Promise<
   const timer = o.seconds !== undefined ? setTimeout(requestStop, o.seconds * 1000) : undefined;
   let error: CaptureFileError | null = null;
   let taken = 0;
+  let gone = false;
   try {
-    for await (const batch of cap) {
+    // the iterator drains the ring of a deleted interface, then throws ENODEV: end like a stop, and say so
+    try { for await (const batch of cap) {
       if (stop) break;
       taken += batch.count;
       inFlight = true;
@@ -236,6 +240,9 @@ export async function captureToFile(cap: Capture, o: LiveWriteOptions): Promise<
         inFlight = false;
       }
       if (error !== null || stop || w.finished || w.written >= limit) break;
+    } } catch (e) {
+      if (cap.linkState !== 'gone') throw e;
+      gone = true;
     }
   } finally {
     for (const s of signals) process.off(s, requestStop);
@@ -253,5 +260,6 @@ export async function captureToFile(cap: Capture, o: LiveWriteOptions): Promise<
     received, matched, written: w.written, bytes: w.wireBytes, files: w.files,
     unwritten: error !== null ? matched - w.written : 0,
     ...(error !== null && !quiet ? { error: error.message } : {}),
+    ...(gone ? { fault: `interface ${o.iface} went away` } : {}),
   };
 }

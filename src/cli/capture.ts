@@ -405,6 +405,7 @@ async function runLiveWrite(opts: CaptureCliOptions, cap: Capture, plan: FilterP
     ...(r.error !== undefined || r.unwritten > 0 ? { unwritten: r.unwritten } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(plan.counters ? { counters: plan.counters() } : {}),
+    ...(r.fault !== undefined ? { fault: r.fault } : {}),
   };
 }
 
