@@ -235,6 +235,8 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
   if (opts.interface === undefined) throw new UsageError('--workers needs -i IFACE');
   if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.postRotate !== undefined || opts.compress !== undefined)
     throw new UsageError('-C, -G, -z and --compress are not supported with --workers yet');
+  if (opts.relinquishPrivileges !== undefined)
+    throw new UsageError('-Z with --workers: not yet (the worker threads would keep running as root); run without -Z or with a single ring');
   const list = (v: string, name: string): number[] => v.split(',').map((x) => intArg(name, 0, 1 << 16)(x.trim()));
   let fanout: GroupFanout | undefined = opts.fanout;
   let filter: BpfProgram | undefined;

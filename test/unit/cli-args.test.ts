@@ -203,3 +203,9 @@ test('tcpdump flags are accepted: -n/-nn, -v/-vv, --count, -s 0, -y EN10MB, -D, 
 function tcpdumpCountOnly(file: string, expr: string): string {
   return execFileSync('tcpdump', ['--count', '-r', file, expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
+
+test('capture --workers with -Z is refused (exit 2) instead of silently keeping root', () => {
+  const r = cli(['capture', '-i', 'lo', '--workers', '2', '-Z', 'nobody', '-q']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /-Z with --workers/);
+});
