@@ -17,8 +17,10 @@ test('rate syntax', () => {
   assert.deepEqual(parseRate(1234), { value: 1234, unit: 'pps' });
   assert.equal(parseRate('max'), null);
   assert.equal(parseRate('0'), null);
+  // zero means unlimited in every unit
+  for (const zero of ['0pps', '0.0pps', '0Mbps']) assert.equal(parseRate(zero), null, zero);
   assert.equal(parseRate(undefined), null);
-  for (const bad of ['', 'fast', '1M', '10 Mqps', '-5pps', '1..2pps', 'pps', '1Tpps', '0.0pps']) {
+  for (const bad of ['', 'fast', '1M', '10 Mqps', '-5pps', '1..2pps', 'pps', '1Tpps']) {
     assert.throws(() => parseRate(bad), (e: unknown) => e instanceof NetringError && e.code === 'EINVAL' && /bad rate/.test(e.message), bad);
   }
   assert.throws(() => parseRate('1M'), /say pps or bps after the M/);
