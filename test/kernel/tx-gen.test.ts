@@ -141,8 +141,14 @@ test('generate: stop() ends an unlimited run cleanly; everything queued complete
     const g = generate({ iface: a, rate: '20kpps', workers: 2 });
     let finished = false;
     const done = g.done.finally(() => { finished = true; });
-    setTimeout(() => g.stop(), 300);
-    const frames = await collect(cap, () => finished);
+    // stop 300 ms after the first frame arrives (worker start-up time varies with the machine's load)
+    let first = 0;
+    let stopped = false;
+    const frames = await collect(cap, () => {
+      if (first === 0 && cap.stats().received > 0) first = Date.now();
+      if (first !== 0 && !stopped && Date.now() - first > 300) { stopped = true; g.stop(); }
+      return finished;
+    });
     const s = await done;
     cap.close();
     assert.equal(s.stoppedBy, 'stop');
