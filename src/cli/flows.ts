@@ -276,7 +276,7 @@ function report(s: FlowsSummary, opts: FlowsCliOptions): void {
     `${s.flows} flows, ${s.records} records, ${s.evicted} evicted (table full)`,
     `${s.dropped} packets dropped by kernel, ${s.freezes} queue freezes`,
     ...s.exporters.map((e) => `${e.format} to ${e.collector}: ${e.records} records in ${e.messages} messages, ${e.templates} template sends, ` +
-      `${e.errors} send errors, ${e.dropped} messages dropped${e.lastError ? ` (last error: ${e.lastError})` : ''}`),
+      `${e.errors} send errors, ${e.dropped} messages dropped, ${e.socketErrors} socket errors${e.lastError ? ` (last error: ${e.lastError})` : ''}`),
     ...(s.kafka ? [`kafka ${s.kafka.brokers} topic ${s.kafka.topic}: ${s.kafka.sent} records sent, ${s.kafka.failures} failed attempts (retried), ` +
       `${s.kafka.dropped} records dropped${s.kafka.lastError ? ` (last error: ${s.kafka.lastError})` : ''}`] : []),
   ];

@@ -14,8 +14,15 @@ export interface TransportStats {
   messages: number;
   /** Bytes handed to the kernel. */
   bytes: number;
-  /** Send errors (e.g. ECONNREFUSED: nothing listens on the collector's UDP port). */
+  /** Messages whose send failed (the send call itself reported an error). */
   errors: number;
+  /**
+   * Errors the kernel reported on the socket outside a send: for UDP the ICMP
+   * port unreachable of an earlier message (ECONNREFUSED: nothing listens on
+   * the collector's port), for TCP a failed or broken connection. They are not
+   * tied to one message, so they are counted apart from `errors`.
+   */
+  socketErrors: number;
   /** Messages dropped without being sent (queue full, closed). */
   dropped: number;
   /** TCP: connections made (1 + reconnects). */
@@ -43,7 +50,7 @@ export function parseHostPort(s: string, what = 'collector'): { host: string; po
   return { host: m[1], port };
 }
 
-const newStats = (): TransportStats => ({ messages: 0, bytes: 0, errors: 0, dropped: 0, connects: 0, lastError: '' });
+const newStats = (): TransportStats => ({ messages: 0, bytes: 0, errors: 0, socketErrors: 0, dropped: 0, connects: 0, lastError: '' });
 
 /** UDP: one connected socket; errors from ICMP unreachables are counted. */
 export class UdpTransport implements Transport {
@@ -55,7 +62,7 @@ export class UdpTransport implements Transport {
 
   constructor(host: string, port: number, private readonly maxInflight = 1024) {
     this.sock = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
-    this.sock.on('error', (e) => { this.stats.errors++; this.stats.lastError = e.message; });
+    this.sock.on('error', (e) => { this.stats.socketErrors++; this.stats.lastError = e.message; });
     this.sock.connect(port, host, () => {
       this.ready = true;
       for (const m of this.pending.splice(0)) this.send(m);
@@ -116,7 +123,7 @@ export class TcpTransport implements Transport {
       this.queued = 0;
       for (const m of q) this.write(m);
     });
-    s.on('error', (e) => { this.stats.errors++; this.stats.lastError = e.message; });
+    s.on('error', (e) => { this.stats.socketErrors++; this.stats.lastError = e.message; });
     s.on('close', () => {
       this.connected = false;
       this.sock = null;

@@ -97,7 +97,8 @@ export async function startMetrics(listen: string): Promise<MetricsServer> {
   perExporter('netring_export_records_total', 'Flow records encoded for a collector.', (e) => e.records);
   perExporter('netring_export_messages_total', 'Export messages handed to the kernel.', (e) => e.messages);
   perExporter('netring_export_bytes_total', 'Export bytes handed to the kernel.', (e) => e.bytes);
-  perExporter('netring_export_errors_total', 'Export send errors (e.g. collector unreachable).', (e) => e.errors);
+  perExporter('netring_export_errors_total', 'Export messages whose send failed.', (e) => e.errors);
+  perExporter('netring_export_socket_errors_total', 'Errors reported on the export socket outside a send (UDP: collector port unreachable; TCP: connection failed or broken).', (e) => e.socketErrors);
   perExporter('netring_export_dropped_total', 'Export messages dropped without being sent (queue full, shutdown).', (e) => e.dropped);
 
   const server = http.createServer((req, res) => {

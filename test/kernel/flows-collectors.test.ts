@@ -100,7 +100,7 @@ test('nfacctd (pmacct) decodes every IPFIX and NetFlow v9 record, IPv6 included,
   }
 });
 
-test('unreachable collector: the run completes and every encoded message is accounted as sent, failed or dropped', () => {
+test('unreachable collector: the run completes and every encoded message is accounted as sent, failed or dropped, and the refusal is reported', () => {
   // a UDP port nobody listens on: the kernel answers with ICMP port unreachable
   const out = execFileSync(process.execPath, [MAIN, 'flows', '-r', pcap, '-q', '--ipfix', '127.0.0.1:9', '--mtu', '256', '--json'], { encoding: 'utf8' });
   const s = JSON.parse(out.trim().split('\n').pop()!);
@@ -108,5 +108,8 @@ test('unreachable collector: the run completes and every encoded message is acco
   const e = s.exporters[0];
   assert.ok(e.encoded >= 5, `${e.encoded} messages of at most 256 bytes`);
   assert.equal(e.messages + e.errors + e.dropped, e.encoded);
+  // the port-unreachable answers surface on a later send or on the socket: either way they are reported
+  assert.ok(e.errors + e.socketErrors >= 1, 'the refused collector is reported');
+  assert.match(e.lastError, /ECONNREFUSED/);
   assert.equal(s.packets, 55);
 });
