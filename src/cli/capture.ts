@@ -23,6 +23,8 @@ import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
 import { openXdpSource } from './xdp-capture.js';
+import { lastGood, startCliMetrics, type CounterSink } from './metrics-option.js';
+import type { PacketSource } from '../metrics/server.js';
 import { PacketPrinter, type PrintOptions } from './print.js';
 import { addTcpdumpFlags, checkLinkType, direction, interfaceList, linkTypeList, printOptions, type TcpdumpFlagValues } from './tcpdump-flags.js';
 
@@ -69,6 +71,10 @@ export interface CaptureCliOptions {
   queues?: string;
   zerocopy?: boolean;
   copy?: boolean;
+  /** --metrics [ADDR:]PORT: serve Prometheus metrics while capturing live. */
+  metrics?: string;
+  /** Where a live path registers its counters for --metrics (set by the command; no-op when absent). */
+  onCounters?: CounterSink;
 }
 
 /** The final summary; `--json` prints exactly these keys. */
@@ -144,7 +150,8 @@ export function registerCapture(program: Command): void {
     .option('--zerocopy', 'with --xdp: require zero-copy (fails on drivers without it)')
     .option('--copy', 'with --xdp: force copy mode (default: zero-copy when the driver has it)')
     .option('-q, --quiet', 'do not print packets (count only)')
-    .option('--json', 'print the final summary as JSON on stdout');
+    .option('--json', 'print the final summary as JSON on stdout')
+    .option('--metrics <[addr:]port>', 'serve Prometheus metrics (received, dropped, freezes per worker) on this address while capturing live');
   addTcpdumpFlags(cmd)
     .action(async (words: string[], raw: CaptureCliOptions & TcpdumpFlagValues & { c?: number }) => {
       if (raw.D) { writeOut(interfaceList()); return; }
@@ -160,7 +167,15 @@ export function registerCapture(program: Command): void {
         direction: direction(raw, raw.direction),
       };
       opts.filter = filterExpression(words, opts);
-      const s = await runCapture(opts);
+      if (opts.metrics !== undefined && opts.read !== undefined) throw new UsageError('--metrics goes with a live capture (-i IFACE), not -r');
+      const metrics = await startCliMetrics(opts.metrics);
+      if (metrics !== null) opts.onCounters = (read) => metrics.addPacketSource(read);
+      let s: CaptureSummary;
+      try {
+        s = await runCapture(opts);
+      } finally {
+        await metrics?.close();
+      }
       if (s.error !== undefined) {
         process.stderr.write(`netring: ${s.error}\n`);
         process.exitCode = 1;
@@ -258,6 +273,10 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
     write: opts.write, format: opts.format as 'pcap' | 'pcapng' | undefined, count: opts.count, seconds: opts.seconds,
     cpus: opts.cpus === undefined ? undefined : opts.cpus === 'auto' ? 'auto' : list(opts.cpus, '--cpus'),
     statusMs: process.stderr.isTTY ? 1000 : 0,
+    onStart: (g) => opts.onCounters?.(lastGood<PacketSource>(() => {
+      const ws = g.stats().workers;
+      return { received: ws.map((w) => w.packets), dropped: ws.map((w) => w.drops), freezes: ws.map((w) => w.freezes) };
+    }, {})),
     capture: {
       snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp, filter,
       blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
@@ -342,6 +361,7 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   let fault: string | undefined;
   let onGone = (): void => {};
   const cap: Capture = openCapture(capOpts);
+  opts.onCounters?.(ringCounters(() => cap.stats()));
   if (opts.write !== undefined) return runLiveWrite(opts, cap, plan);
   if (opts.relinquishPrivileges !== undefined) {
     try { dropPrivileges(opts.relinquishPrivileges); } catch (e) { cap.close(); throw e; }
@@ -383,6 +403,11 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
       sink.flushLines();
     });
   });
+}
+
+/** --metrics counters of one live source (one worker): received, dropped and freezes, readable after close. */
+function ringCounters(read: () => { received: number; drops: number; freezes: number }): () => PacketSource {
+  return lastGood<PacketSource>(() => { const st = read(); return { received: [st.received], dropped: [st.drops], freezes: [st.freezes] }; }, {});
 }
 
 /** -w on a live capture: ring blocks straight to the file(s), see capture-write.ts. */
@@ -434,6 +459,7 @@ async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   }
   if (writer !== null) writer.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
   const sink = new Sink(writer, printing(opts, writer), null);
+  opts.onCounters?.(ringCounters(() => ({ ...cap.stats(), received: sink.received })));
   const limit = opts.count ?? Infinity;
   process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ${cap.describe}\n`);
   const t0 = performance.now();

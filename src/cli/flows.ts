@@ -16,7 +16,8 @@ import { KafkaSink, type KafkaStats } from '../export/kafka.js';
 import { group } from '../fanout/group.js';
 import { intArg, numArg, UsageError } from './args.js';
 import { packetFilter } from './filters.js';
-import { startMetrics, type MetricsServer } from '../metrics/server.js';
+import type { MetricsServer } from '../metrics/server.js';
+import { startCliMetrics } from './metrics-option.js';
 
 /** Options of `netring flows`. */
 export interface FlowsCliOptions {
@@ -127,11 +128,7 @@ export async function runFlows(opts: FlowsCliOptions): Promise<FlowsSummary> {
   if (opts.workers !== undefined && opts.interface === undefined) throw new UsageError('--workers needs -i IFACE');
   if (opts.unidirectional && opts.ipfix === undefined) throw new UsageError('--unidirectional goes with --ipfix (NetFlow v9 records are always unidirectional)');
   if (opts.active <= opts.idle) process.stderr.write(`netring: note: --active ${opts.active} <= --idle ${opts.idle}: flows end by the active timeout first\n`);
-  let metrics: MetricsServer | null = null;
-  if (opts.metrics !== undefined) {
-    metrics = await startMetrics(opts.metrics);
-    process.stderr.write(`metrics on http://${metrics.address}/metrics\n`);
-  }
+  const metrics = await startCliMetrics(opts.metrics);
   try {
     if (opts.read !== undefined) return await runFile(opts, metrics);
     if (opts.workers !== undefined) return await runWorkers(opts, metrics);

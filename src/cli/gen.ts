@@ -13,6 +13,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NetringError } from '../errors.js';
 import { writeOut } from './stdout.js';
+import { startCliMetrics } from './metrics-option.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { choiceArg, intArg, numArg, UsageError } from './args.js';
 import { generate, formatSummary, statusLine, MAX_FLOWS, type GenSummary, type GenerateOptions } from '../gen/index.js';
 import type { L4Proto, PacketSpec } from '../build/index.js';
@@ -20,6 +22,8 @@ import type { L4Proto, PacketSpec } from '../build/index.js';
 /** Options as commander parses them. */
 export interface GenCliOptions {
   interface?: string;
+  /** --metrics [ADDR:]PORT: serve Prometheus metrics while sending. */
+  metrics?: string;
   src?: string;
   dst?: string;
   sport?: string;
@@ -101,6 +105,15 @@ export function genOptionsFrom(o: GenCliOptions): GenerateOptions {
 /** Run `netring gen` with parsed options: status line, Ctrl-C, summary. Returns the summary. */
 export async function runGen(o: GenCliOptions): Promise<GenSummary> {
   const opts = genOptionsFrom(o);
+  const metrics = await startCliMetrics(o.metrics);
+  try {
+    return await runGenWith(o, opts, metrics);
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function runGenWith(o: GenCliOptions, opts: GenerateOptions, metrics: MetricsServer | null): Promise<GenSummary> {
   let g;
   try {
     g = generate(opts);
@@ -109,6 +122,14 @@ export async function runGen(o: GenCliOptions): Promise<GenSummary> {
     throw e;
   }
   const gen = g;
+  // frames vary in size: bytes sent are the queued bytes in the proportion of frames sent (as in the summary)
+  metrics?.addPacketSource(() => {
+    const ws = gen.workerProgress();
+    return {
+      sent: ws.map((w) => w.sent), sendFailed: ws.map((w) => w.failed),
+      sentBytes: ws.map((w) => (w.queued > 0 ? Math.round((w.bytes * w.sent) / w.queued) : 0)),
+    };
+  });
   const tty = process.stderr.isTTY === true && !o.quiet;
   let prev = gen.progress();
   const timer = tty ? setInterval(() => {
@@ -173,6 +194,7 @@ export function registerGen(program: Command): void {
     .option('--no-linear', 'let the kernel attach ring pages to skbs instead of copying frames into linear skbs')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no status line')
+    .option('--metrics <[addr:]port>', 'serve Prometheus metrics (packets and bytes sent, send failures per worker) on this address')
     .action(async (o: GenCliOptions) => {
       await runGen(o);
     });

@@ -106,6 +106,15 @@ export class Generation {
     return r;
   }
 
+  /** Live counters of each worker (index = worker). */
+  workerProgress(): GenProgress[] {
+    const p = this.prog;
+    return Array.from({ length: this.job.workers }, (_, w) => {
+      const b = w * 5;
+      return { queued: p[b], bytes: p[b + 1], sent: p[b + 2], failed: p[b + 3], elapsedNs: p[b + 4] };
+    });
+  }
+
   /** Ask every worker to stop (they drain what is in flight, then report). Idempotent. */
   stop(): void {
     Atomics.store(this.stopFlag, 0, 1);

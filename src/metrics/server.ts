@@ -21,6 +21,8 @@ export interface PacketSource {
   sent?: number[];
   /** Bytes sent (generators). */
   sentBytes?: number[];
+  /** Packets the kernel refused to send (generators). */
+  sendFailed?: number[];
 }
 
 /** Flow metering counters: packet counters plus one table per worker and the exporters. */
@@ -76,6 +78,7 @@ export async function startMetrics(listen: string): Promise<MetricsServer> {
   perWorker('netring_ring_freezes_total', 'Times the kernel froze the ring queue for lack of a free block.', 'counter', (s) => s.freezes);
   perWorker('netring_packets_sent_total', 'Packets sent by the generator.', 'counter', (s) => s.sent);
   perWorker('netring_sent_bytes_total', 'Bytes sent by the generator.', 'counter', (s) => s.sentBytes);
+  perWorker('netring_packets_send_failed_total', 'Packets the kernel refused to send (generator).', 'counter', (s) => s.sendFailed);
   const flows = (k: keyof FlowTableStats) => (s: PacketSource): number[] | undefined => (s as FlowSource).tables?.map((t) => t[k]);
   perWorker('netring_flow_packets_total', 'Packets metered into flows.', 'counter', flows('packets'));
   perWorker('netring_flow_packets_ignored_total', 'Packets not metered (not IP, or too short).', 'counter', flows('ignored'));

@@ -5,31 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import { freeTcpPort, metricSum, scrapeChecked } from '../helpers/metrics.js';
 import { buildFrame } from '../../src/build/index.js';
 import { needRoot, RawSender, sleep, withVeth } from '../helpers/netns.js';
 import { MAIN, cli, tmpDir } from '../helpers/cli.js';
 import { writePcap } from '../helpers/flow-traffic.js';
-
-async function freeTcpPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Sum of a metric's samples in an exposition text. */
-function metricSum(text: string, name: string): { sum: number; labels: string[] } {
-  let sum = 0;
-  const labels: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${name}(\\{[^}]*\\})? ([0-9.e+-]+)$`).exec(line);
-    if (m) { sum += Number(m[2]); labels.push(m[1] ?? ''); }
-  }
-  return { sum, labels };
-}
 
 test('flows --workers 2 on a veth: every flow sent comes out once with exact counts; /metrics scraped mid-run passes promtool', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
@@ -58,11 +40,7 @@ test('flows --workers 2 on a veth: every flow sent comes out once with exact cou
     tx.send(frames);
     tx.close();
     await sleep(1500);
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    assert.equal(res.status, 200);
-    const text = await res.text();
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
+    const text = await scrapeChecked(port);
     const metered = metricSum(text, 'netring_flow_packets_total');
     assert.equal(metered.sum, frames.length, 'every packet sent was metered');
     assert.deepEqual(metered.labels.sort(), ['{worker="0"}', '{worker="1"}']);
