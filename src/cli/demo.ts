@@ -29,7 +29,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run capture end to end on a private namespace + veth pair (needs root; removes everything it creates)')
-    .option('-n, --packets <n>', 'packets to send (default 100000)', intArg('--packets', 1, 50_000_000), 100_000)
+    .option('-n, --packets <n>', 'packets to send', intArg('--packets', 1, 50_000_000), 100_000)
     .option('-w, --write <file>', 'where to keep the pcapng file (default: a temporary file, removed)')
     .option('--inside <ifaces...>', '(internal) run the demo body inside the namespace on these interfaces')
     .action(async (opts: DemoOptions) => {

@@ -167,7 +167,7 @@ export function registerGen(program: Command): void {
     .option('--sport <port>', 'source port or range (default 10000)')
     .option('--dport <port>', 'destination port or range (default 5001)')
     .option('--proto <proto>', 'udp, tcp or icmp (default udp)', choiceArg('--proto', ['udp', 'tcp', 'icmp'] as const))
-    .option('--size <size>', 'frame bytes without FCS: 64, imix, a range 64-1500 or a list 64,512 (default 60)')
+    .option('--size <size>', 'frame bytes without FCS: 64, imix, a range 64-1500 or a list 64,512 (default: the smallest frame the headers fit, at least 60)')
     .option('--vlan <id>', 'add an 802.1Q tag; an id or a range of ids')
     .option('--src-mac <mac>', "source MAC (default: the interface's)")
     .option('--dst-mac <mac>', 'destination MAC (default 02:00:00:00:00:02)')

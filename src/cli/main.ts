@@ -2,37 +2,17 @@
 /**
  * The `netring` command. Exit codes: 0 ok, 1 runtime error, 2 usage error.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { NetringError } from '../errors.js';
-import { registerCapture } from './capture.js';
-import { registerDemo } from './demo.js';
-import { registerCompile } from './compile.js';
-import { registerGen } from './gen.js';
-import { registerPing } from './ping.js';
-import { registerFlows } from './flows.js';
-import { registerTop } from './top.js';
 import { LangError } from '../lang/index.js';
 import { UsageError } from './args.js';
 import { guardStdout } from './stdout.js';
+import { buildProgram } from './program.js';
+import { HW_STAMP_ADVICE } from '../ring/hwtstamp.js';
 
 guardStdout(); // `netring ... | head`: a closed stdout ends the command quietly
 
-const program = new Command();
-program
-  .name('netring')
-  .description('zero-copy packet capture and processing for Linux')
-  .version('0.1.0')
-  .exitOverride()
-  .allowExcessArguments(false) // inherited by every command: a stray word is an error, never ignored
-  .showHelpAfterError('(run with --help for usage)');
-
-registerCapture(program);
-registerDemo(program);
-registerCompile(program);
-registerGen(program);
-registerPing(program);
-registerFlows(program);
-registerTop(program);
+const program = buildProgram();
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) {
@@ -49,7 +29,9 @@ function fail(e: unknown): never {
     process.stderr.write(`netring: ${e.message}\n`);
     process.exit(2);
   }
-  const msg = e instanceof NetringError || e instanceof Error ? e.message : String(e);
+  let msg = e instanceof NetringError || e instanceof Error ? e.message : String(e);
+  // the library's refusal names its option; on the command line the option is --timestamp
+  if (msg.endsWith(HW_STAMP_ADVICE)) msg = `${msg.slice(0, -HW_STAMP_ADVICE.length)}use --timestamp software (or --timestamp auto)`;
   process.stderr.write(`netring: ${msg}\n`);
   if (process.env.NETRING_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   process.exit(1);

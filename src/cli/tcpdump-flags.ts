@@ -16,7 +16,7 @@ const more = (_v: string, n: number): number => n + 1;
 export function addTcpdumpFlags(cmd: Command): Command {
   return cmd
     .option('-n', "don't resolve addresses or ports (netring never does; accepted as tcpdump's -n/-nn)", more, 0)
-    .option('-v', 'verbose (accepted; the line format stays the default one)', more, 0)
+    .option('-v', 'verbose (accepted; lines keep their usual form)', more, 0)
     .option('-e', 'print the link-level header (MAC addresses, ethertype, VLAN tags)')
     .option('-x', 'print each packet in hex from the network header (-xx: from the link header)', more, 0)
     .option('-X', 'print each packet in hex and ASCII from the network header (-XX: from the link header)', more, 0)

@@ -14,7 +14,7 @@ import { parseRate, type Rate } from './rate.js';
 import { openReplay, type ReplayOptions } from './replay.js';
 import { parseSize, type SizeSeq } from './size.js';
 import type { PacketSource } from '../tx/index.js';
-import { TemplateStream } from './stream.js';
+import { minimumFrame, TemplateStream } from './stream.js';
 
 /** Everything `generate()` accepts. */
 export interface GenerateOptions {
@@ -38,7 +38,7 @@ export interface GenerateOptions {
   flows?: number;
   /** Draw flows at random (seeded) rather than in order. */
   randomFlows?: boolean;
-  /** Frame size: 64, imix, 100-1500, 64,128 (default 60). */
+  /** Frame size: 64, imix, 100-1500, 64,128 (default: the smallest that fits the headers, at least 60). */
   size?: string | number;
   /** Rate: "1Mpps", "500Mbps", a number (pps), or "max"/undefined for as fast as possible. */
   rate?: string | number | Rate | null;
@@ -94,8 +94,9 @@ export function jobFlows(o: GenerateOptions): FlowSet {
   return makeFlows(fields, { flows: o.flows, random: o.randomFlows, seed: o.seed, ports: (o.proto ?? 'udp') !== 'icmp' });
 }
 
-/** Sizes of a job. */
-export function jobSizes(o: GenerateOptions): SizeSeq {
+/** Sizes of a job: without a size, the smallest frame the headers fit in (60 bytes for IPv4 UDP). */
+export function jobSizes(o: GenerateOptions, flows: FlowSet = jobFlows(o)): SizeSeq {
+  if (o.size === undefined) return parseSize(minimumFrame(streamPacket(o), flows, o.stamp === true), o.seed ?? 1);
   return parseSize(o.size, o.seed ?? 1);
 }
 
@@ -129,7 +130,7 @@ export function prepareJob(opts: GenerateOptions): Job {
     r.close();
   } else {
     const flows = jobFlows(opts);
-    const sizes = jobSizes(opts);
+    const sizes = jobSizes(opts, flows);
     // Building worker 0's stream checks sizes against the headers and the payload pattern.
     const s = streamFor(opts, flows, sizes, 0, 0);
     maxLength = s.maxLength;
@@ -165,10 +166,13 @@ function checkMtu(iface: string, maxLength: number, tagged: boolean): void {
   }
 }
 
+function streamPacket(o: GenerateOptions): PacketSpec {
+  return { ...(o.packet ?? {}), proto: o.proto ?? o.packet?.proto ?? 'udp', seed: o.seed ?? o.packet?.seed };
+}
+
 function streamFor(o: GenerateOptions, flows: FlowSet, sizes: SizeSeq, start: number, w: number): TemplateStream {
-  const packet: PacketSpec = { ...(o.packet ?? {}), proto: o.proto ?? o.packet?.proto ?? 'udp', seed: o.seed ?? o.packet?.seed };
   return new TemplateStream({
-    packet, flows, sizes, start,
+    packet: streamPacket(o), flows, sizes, start,
     stamp: o.stamp ? { stream: (o.streamBase ?? 0) + w, clock: new RealtimeClock() } : null,
   });
 }
@@ -177,5 +181,6 @@ function streamFor(o: GenerateOptions, flows: FlowSet, sizes: SizeSeq, start: nu
 export function makeSource(job: Job, w: number): PacketSource {
   const o = job.opts;
   if (o.replay !== undefined) return openReplay(o.replay);
-  return streamFor(o, jobFlows(o), jobSizes(o), job.starts[w], w);
+  const flows = jobFlows(o);
+  return streamFor(o, flows, jobSizes(o, flows), job.starts[w], w);
 }

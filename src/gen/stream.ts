@@ -72,6 +72,9 @@ export class TemplateStream implements PacketSource {
   private readonly l4LenOff: number;
   private readonly l4CsumOff: number;
   private readonly isUdp: boolean;
+  /** ICMP/ICMPv6 echo: offset of the sequence word (-1 otherwise) and the first packet's sequence. */
+  private readonly icmpSeqOff: number;
+  private readonly icmpSeqBase: number;
   // checksum parts
   private readonly ipBase: number;
   private readonly l4Base: number;
@@ -90,9 +93,7 @@ export class TemplateStream implements PacketSource {
     this.nFlows = f.count;
     this.stamp = o.stamp ?? null;
     const first = f.tuple(0);
-    const spec: PacketSpec = { ...o.packet, src: first.src, dst: first.dst, size: o.sizes.max };
-    if (spec.proto !== 'icmp') { spec.sport = first.sport; spec.dport = first.dport; }
-    if (first.vlan >= 0) spec.vlan = outerWithId(o.packet.vlan, first.vlan);
+    const spec: PacketSpec = { ...firstSpec(o.packet, f), size: o.sizes.max };
     if (spec.payload instanceof Uint8Array) throw new NetringError('a stream needs a payload pattern, not explicit payload bytes', 'EINVAL');
     const need = headerLen(spec) + (this.stamp ? STAMP_LEN : 0);
     if (o.sizes.min < need) {
@@ -103,7 +104,12 @@ export class TemplateStream implements PacketSource {
     this.base = t.bytes;
     this.maxLength = t.length;
     this.fixedLen = o.sizes.fixed ? o.sizes.min : 0;
-    this.dynamic = !o.sizes.fixed || this.stamp !== null;
+    // an echo request's sequence counts up per packet (as ping's), so every frame is rewritten
+    const icmpType = t.bytes[t.l4Off];
+    const echo = (t.ipProto === 1 && (icmpType === 8 || icmpType === 0)) || (t.ipProto === 58 && (icmpType === 128 || icmpType === 129));
+    this.icmpSeqOff = echo ? t.l4Off + 6 : -1;
+    this.icmpSeqBase = echo ? (t.bytes[t.l4Off + 6] << 8) | t.bytes[t.l4Off + 7] : 0;
+    this.dynamic = !o.sizes.fixed || this.stamp !== null || echo;
     const start = o.start ?? 0;
     this.index = start;
     this.flow = start % this.nFlows;
@@ -135,7 +141,7 @@ export class TemplateStream implements PacketSource {
       this.ipBase = 0;
     }
     const hi = t.family === 6 ? sum16(t.bytes, t.srcOff, 12) + sum16(t.bytes, t.dstOff, 12) : 0;
-    zero(t.l4CsumOff, 2); zero(t.l4LenOff, 2); zero(t.sportOff, 2); zero(t.dportOff, 2);
+    zero(t.l4CsumOff, 2); zero(t.l4LenOff, 2); zero(t.sportOff, 2); zero(t.dportOff, 2); zero(this.icmpSeqOff, 2);
     this.l4Base = sum16(z, t.l4Off, t.payloadOff - t.l4Off) + (pseudo ? t.ipProto + hi : 0);
     this.lenMul = t.ipProto === 17 ? 2 : pseudo ? 1 : 0;
 
@@ -162,8 +168,9 @@ export class TemplateStream implements PacketSource {
   write(u8: Uint8Array, off: number, slot: number, tags: Int32Array): number {
     const f = this.flow;
     this.flow = f + 1 === this.nFlows ? 0 : f + 1;
-    const L = this.fixedLen > 0 ? this.fixedLen : this.sizes.at(this.index);
-    this.index++;
+    const i = this.index;
+    const L = this.fixedLen > 0 ? this.fixedLen : this.sizes.at(i);
+    this.index = i + 1;
     this.written++;
     const tag = tags[slot];
     if (tag !== f) {
@@ -173,7 +180,7 @@ export class TemplateStream implements PacketSource {
     } else if (!this.dynamic) {
       return L;
     }
-    this.finishFrame(u8, off, f, L);
+    this.finishFrame(u8, off, f, L, i);
     return L;
   }
 
@@ -187,13 +194,18 @@ export class TemplateStream implements PacketSource {
     if (v.vlan) put16(u8, o + this.tciOff, this.tciHigh | fl.vlan[f]);
   }
 
-  private finishFrame(u8: Uint8Array, o: number, f: number, L: number): void {
+  private finishFrame(u8: Uint8Array, o: number, f: number, L: number, i: number): void {
     const ipLen = L - this.ipLenBase;
     put16(u8, o + this.ipLenOff, ipLen);
     if (this.ipCsumOff >= 0) put16(u8, o + this.ipCsumOff, finish(this.ipBase + this.flowIp[f] + ipLen));
     const l4Len = L - this.l4Off;
     if (this.l4LenOff >= 0) put16(u8, o + this.l4LenOff, l4Len);
     let s = this.l4Base + this.flowL4[f] + this.lenMul * l4Len + this.prefix[L - this.payOff];
+    if (this.icmpSeqOff >= 0) {
+      const seq = (this.icmpSeqBase + i) & 0xffff;
+      put16(u8, o + this.icmpSeqOff, seq);
+      s += seq;
+    }
     const st = this.stamp;
     if (st !== null) {
       const k = this.stamped++;
@@ -206,6 +218,23 @@ export class TemplateStream implements PacketSource {
     if (c === 0 && this.isUdp) c = 0xffff;
     put16(u8, o + this.l4CsumOff, c);
   }
+}
+
+/** The packet spec of a stream's first flow (addresses, ports, outer VLAN id from the flow). */
+function firstSpec(packet: PacketSpec, flows: FlowSet): PacketSpec {
+  const first = flows.tuple(0);
+  const spec: PacketSpec = { ...packet, src: first.src, dst: first.dst };
+  if (spec.proto !== 'icmp') { spec.sport = first.sport; spec.dport = first.dport; }
+  if (first.vlan >= 0) spec.vlan = outerWithId(packet.vlan, first.vlan);
+  return spec;
+}
+
+/**
+ * The smallest frame a stream of these packets can send: the headers (and
+ * the latency stamp), at least 60 bytes (the Ethernet minimum without FCS).
+ */
+export function minimumFrame(packet: PacketSpec, flows: FlowSet, stamp: boolean): number {
+  return Math.max(60, headerLen(firstSpec(packet, flows)) + (stamp ? STAMP_LEN : 0));
 }
 
 function headerLen(spec: PacketSpec): number {

@@ -56,6 +56,9 @@ export function tsCapabilities(iface: string, dev: TsDevice = native): TsCapabil
   return { soTimestamping: so, phcIndex: phc | 0, rxFilters: rx, hardwareRx, stampsAll: hardwareRx && (rx & (1 << HWTSTAMP_FILTER_ALL)) !== 0 };
 }
 
+/** The advice ending the library's hardware-stamp refusals (the CLI names its own option instead). */
+export const HW_STAMP_ADVICE = "use timestamp 'software' or 'auto'";
+
 /**
  * Switch `iface` to stamp every received packet in hardware. Returns the claim,
  * or null for `auto` when the device cannot (the caller uses software stamps).
@@ -64,7 +67,7 @@ export function tsCapabilities(iface: string, dev: TsDevice = native): TsCapabil
 export function claimHardwareRx(iface: string, mode: 'hardware' | 'auto', dev: TsDevice = native): HwStampClaim | null {
   const refuse = (why: string, code: string): null => {
     if (mode === 'auto') return null;
-    throw new NetringError(`${iface} has no hardware RX timestamps: ${why}; use timestamp 'software' or 'auto'`, code);
+    throw new NetringError(`${iface} has no hardware RX timestamps: ${why}; ${HW_STAMP_ADVICE}`, code);
   };
   const caps = tsCapabilities(iface, dev);
   if (caps === null) return refuse('the device does not answer ETHTOOL_GET_TS_INFO', 'EOPNOTSUPP');
@@ -88,7 +91,7 @@ export function claimHardwareRx(iface: string, mode: 'hardware' | 'auto', dev: T
     const code = e.code ?? 'EIO';
     if (mode === 'auto' && FALLBACK_CODES.has(code)) return null;
     const hint = code === 'EPERM' ? ' (needs CAP_NET_ADMIN)' : code === 'ERANGE' ? ' (the driver refuses HWTSTAMP_FILTER_ALL)' : '';
-    throw new NetringError(`${iface}: enable hardware RX timestamps (SIOCSHWTSTAMP): ${e.message ?? code}${hint}; use timestamp 'software' or 'auto'`, code, e.errno ?? 0, 'ioctl');
+    throw new NetringError(`${iface}: enable hardware RX timestamps (SIOCSHWTSTAMP): ${e.message ?? code}${hint}; ${HW_STAMP_ADVICE}`, code, e.errno ?? 0, 'ioctl');
   }
   const state: DeviceState = { users: 1, previous, dev };
   devices.set(iface, state);

@@ -113,3 +113,50 @@ test('gen --rate R --seconds S sends exactly R x S packets, not one more (a burs
     assert.equal(Number(run('cat', [`/sys/class/net/${b}/statistics/rx_packets`])) - before, 10_000);
   });
 });
+
+/** Run tcpdump -w on `iface` for `count` packets while `send` runs; the packets' lines (-nn -e). */
+async function tcpdumpAround(iface: string, count: number, send: () => void): Promise<string[]> {
+  const dir = tmpDir();
+  try {
+    const file = join(dir, 'seen.pcap');
+    const td = spawn('tcpdump', ['-i', iface, '-c', String(count), '-U', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    td.stderr!.on('data', (d) => { err += d; });
+    const exit = new Promise<number | null>((r) => td.on('exit', (code) => r(code)));
+    for (let i = 0; i < 500 && !err.includes('listening on'); i++) await sleep(20);
+    send();
+    const timer = setTimeout(() => td.kill('SIGKILL'), 20_000);
+    assert.equal(await exit, 0, err);
+    clearTimeout(timer);
+    return execFileSync('tcpdump', ['-r', file, '-nn', '-e'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+test('gen --vlan 10 --proto icmp -c 2 sends echo requests seq 1 and seq 2; gen --proto tcp --dst fd00::99 sends the smallest frame that fits (74 bytes)', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const icmp = await tcpdumpAround(b, 2, () => {
+      const r = spawnSync(process.execPath, [MAIN, 'gen', '-i', a, '--vlan', '10', '--proto', 'icmp', '-c', '2', '-q'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+    });
+    assert.equal(icmp.length, 2);
+    icmp.forEach((l, i) => assert.match(l, new RegExp(`vlan 10, .* ICMP echo request, id 1, seq ${i + 1}, length `), l));
+    const tcp = await tcpdumpAround(b, 1, () => {
+      const r = spawnSync(process.execPath, [MAIN, 'gen', '-i', a, '--proto', 'tcp', '--dst', 'fd00::99', '-c', '1', '-q'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout + r.stderr, /74 bytes/);
+    });
+    assert.equal(tcp.length, 1);
+    assert.match(tcp[0], /ethertype IPv6 \(0x86dd\), length 74: fd00::1\.10000 > fd00::99\.5001: Flags/);
+  });
+});
+
+test('capture --timestamp hardware on a device without hardware stamps: one line naming --timestamp software', { skip: needRoot }, async () => {
+  await withVeth(async ({ b }) => {
+    const r = spawnSync(process.execPath, [MAIN, 'capture', '-i', b, '--timestamp', 'hardware', '-c', '1'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], new RegExp(`^netring: ${b} has no hardware RX timestamps: .*; use --timestamp software \\(or --timestamp auto\\)$`));
+    assert.doesNotMatch(r.stderr, /timestamp 'software'/);
+  });
+});

@@ -209,3 +209,18 @@ test('capture --workers with -Z is refused (exit 2) instead of silently keeping 
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /-Z with --workers/);
 });
+
+test('--help of every command states each default once (commander adds "(default: X)" when the option has one)', async () => {
+  const { buildProgram } = await import('../../src/cli/program.js');
+  const program = buildProgram();
+  const twice: string[] = [];
+  for (const cmd of [program, ...program.commands]) {
+    for (const o of cmd.options) {
+      if (o.defaultValue !== undefined && !o.defaultValueDescription?.startsWith('(') && /\bdefault\b/i.test(o.description)) twice.push(`${cmd.name()} ${o.flags}`);
+    }
+  }
+  assert.deepEqual(twice, []);
+  const demo = cli(['demo', '--help']);
+  assert.equal(demo.code, 0);
+  assert.equal(demo.stdout.match(/default:? 100000/g)?.length, 1, demo.stdout);
+});

@@ -9,6 +9,7 @@ import { TemplateStream } from '../../src/gen/stream.js';
 import { buildPacket, type L4Proto, type PacketSpec } from '../../src/build/builder.js';
 import { makeFlows, type FlowFields } from '../../src/gen/flows.js';
 import { parseSize } from '../../src/gen/size.js';
+import { jobFlows, jobSizes } from '../../src/gen/job.js';
 import { RealtimeClock } from '../../src/gen/clock.js';
 import { isStamp, stampNsec, stampSec, stampSeq, stampStream } from '../../src/latency/stamp.js';
 import { NetringError } from '../../src/errors.js';
@@ -50,6 +51,7 @@ for (const c of CASES) {
         const t = flows.tuple(i % flows.count);
         const spec: PacketSpec = { ...c.packet, src: t.src, dst: t.dst, size: sizes.at(i) };
         if (c.packet.proto !== 'icmp') { spec.sport = t.sport; spec.dport = t.dport; }
+        else spec.icmpSeq = (i + 1) & 0xffff; // echo requests count 1, 2, 3... as ping's
         if (t.vlan >= 0) spec.vlan = typeof c.packet.vlan === 'object' && !Array.isArray(c.packet.vlan) ? { ...c.packet.vlan, id: t.vlan } : t.vlan;
         const want = buildPacket(spec).bytes;
         if (frames[i].length !== want.length || !frames[i].every((x, k) => x === want[k])) {
@@ -60,6 +62,38 @@ for (const c of CASES) {
     assert.equal(s.maxLength, sizes.max);
   });
 }
+
+test('gen --vlan 10 --proto icmp -c 2: the echo requests carry seq 1 and 2, checksums right', () => {
+  const flows = makeFlows({ vlan: '10' }, { ports: false });
+  const frames = drive(new TemplateStream({ packet: { proto: 'icmp' }, flows, sizes: parseSize('64') }), 2, 2);
+  for (const [i, f] of frames.entries()) {
+    const l4 = 14 + 4 + 20;
+    assert.equal(f[l4], 8, 'echo request');
+    assert.equal((f[l4 + 6] << 8) | f[l4 + 7], i + 1, `frame ${i} seq`);
+    assert.deepEqual(f, buildPacket({ proto: 'icmp', src: flows.tuple(0).src, dst: flows.tuple(0).dst, vlan: 10, size: 64, icmpSeq: i + 1 }).bytes);
+  }
+});
+
+test('a stream of an explicit icmpSeq counts from it and wraps at 65535; other ICMP types keep the word', () => {
+  const flows = makeFlows({}, { ports: false });
+  const seqs = drive(new TemplateStream({ packet: { proto: 'icmp', icmpSeq: 65534 }, flows, sizes: parseSize('60') }), 3, 3)
+    .map((f) => (f[40] << 8) | f[41]);
+  assert.deepEqual(seqs, [65534, 65535, 0]);
+  const other = drive(new TemplateStream({ packet: { proto: 'icmp', icmpType: 13, icmpSeq: 7 }, flows, sizes: parseSize('60') }), 2, 2);
+  assert.deepEqual(other[1], buildPacket({ proto: 'icmp', icmpType: 13, icmpSeq: 7, size: 60, src: flows.tuple(0).src, dst: flows.tuple(0).dst }).bytes);
+});
+
+test('gen without --size: the smallest frame the headers fit (IPv6 TCP 74, in a VLAN 78, IPv4 UDP 60, stamped)', () => {
+  assert.equal(jobSizes({ iface: 'x', proto: 'tcp', dst: 'fd00::99' }).min, 74);
+  assert.equal(jobSizes({ iface: 'x', proto: 'tcp', src: 'fd00::1', vlan: '5' }).min, 78);
+  assert.equal(jobSizes({ iface: 'x' }).min, 60);
+  assert.equal(jobSizes({ iface: 'x', stamp: true }).min, 60);
+  assert.equal(jobSizes({ iface: 'x', proto: 'udp', dst: 'fd00::2', stamp: true }).min, 14 + 40 + 8 + 16);
+  assert.equal(jobSizes({ iface: 'x', size: '64' }).min, 64, 'an explicit size stays');
+  const flows = jobFlows({ iface: 'x', proto: 'tcp', dst: 'fd00::99' });
+  const s = new TemplateStream({ packet: { proto: 'tcp' }, flows, sizes: jobSizes({ iface: 'x', proto: 'tcp', dst: 'fd00::99' }) });
+  assert.equal(s.maxLength, 74);
+});
 
 test('stamped stream: sequence, stream id, send time, checksums', () => {
   const clock = new RealtimeClock();
