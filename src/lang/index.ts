@@ -7,6 +7,9 @@
  * - {@link compileProgram}: combinator program (text or EDSL) -> socket
  *   filter + fan-out steering + JS residual, with `explain()`.
  * - {@link compile} / {@link formatReport}: what `netring compile` prints.
+ * - {@link generateProgram} / {@link loadHookProgram}: a combinator program
+ *   as one XDP or tc program (counters in maps, actions), loaded, attached
+ *   through BPF links, its counters read live.
  *
  * @module
  */
@@ -28,7 +31,7 @@ export {
   pipe, filter, when, unless, conditional, inv, par, unit, tcpdump, and, or, xor, not,
   ip, ip6, udp, tcp, sctp, icmp, icmp6, arp, flow, vlan, port, srcPort, dstPort, addr,
   steerFlow, steerP2p, steerIp, steerLink, steerVlan, steerRrobin, steerTo, steerField, steerFieldSymmetric,
-  drop, pass, broadcast, logPacket, classify, count, inc, dec, mark, putState,
+  drop, pass, broadcast, logPacket, classify, count, inc, dec, mark, putState, countBy, forward, bridge, tee, kernel, detour,
 } from './pfq/edsl.js';
 export { runBpf, runBpfOn, type BpfMeta } from '../bpf/interp.js';
 export { encodeProgram as encode, decodeProgram as decode, type BpfInsn as Insn } from '../bpf/classic.js';
@@ -39,4 +42,10 @@ export {
   generate as generateEbpf, unsupported as ebpfUnsupported, XDP, TC, type Hook as EbpfHook, type GenerateOptions as EbpfGenerateOptions,
   type EbpfFilter,
 } from './ebpf/codegen.js';
+export {
+  generateProgram, type HookProgram, type ProgramOptions as HookProgramOptions, type MapDecl, type Reloc, type KeyedCounter,
+} from './ebpf/program.js';
+export {
+  loadHookProgram, LoadedHookProgram, formatKey, type XdpMode, type CounterSnapshot, type CounterValue, type KeyedValue,
+} from './ebpf/attach.js';
 export { place, pickLanguage, type PlaceOptions, type Placement, type TargetAnswer } from './place.js';

@@ -185,7 +185,7 @@ const ERRORS: Array<[string, number, number, string]> = [
   ['when (has_mark 1) steer_flow', 0, 28, 'cannot run in the kernel'],
   ['stear_flow', 0, 10, "did you mean 'steer_flow'"],
   ['when is_udp', 0, 11, "'when' takes 2 arguments"],
-  ['forward eth0', 0, 7, "'forward' is refused"],
+  ['forward eth0', 0, 12, "'forward eth0' runs in an XDP or tc program"],
   ['has_port 99999', 0, 14, 'illegal port number 99999 > 65535'],
   ['filter "tcp port 8x"', 17, 19, "unknown port '8x'"],
   ['filter "host www.example.com"', 13, 28, 'no DNS'],

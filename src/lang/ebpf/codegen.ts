@@ -82,8 +82,8 @@ export interface EbpfFilter {
 
 /** Most bytes a direct load may reach past the packet start. */
 const MAX_OFF = 0xffff;
-/** Stack slots for intermediate values (8 bytes each, below r10). */
-const MAX_DEPTH = 60;
+/** Stack slots for intermediate values (8 bytes each, below r10); the 192 bytes below them are free for callers (map keys). */
+const MAX_DEPTH = 40;
 
 /** Why the generator cannot run `dag` at `hook`, or null. */
 export function unsupported(dag: DNode, hook: Hook): string | null {
@@ -161,12 +161,52 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
   if (why) throw new LangError(`eBPF (${hook}): ${why}`);
   const onMatch = opts.onMatch ?? (hook === 'xdp' ? XDP.PASS : hook === 'tc' ? TC.OK : 0xffffffff);
   const onMiss = opts.onMiss ?? (hook === 'xdp' ? XDP.DROP : hook === 'tc' ? TC.SHOT : 0);
-  const direct = hook !== 'socket';
   const a = new EAsm();
+  prologue(a, hook);
   const MISS = a.label('miss');
   const MATCH = a.label('match');
-  const label = new Map<DNode, ELabel>();
+  const used = emitTest(a, dag, { hook, skbData: opts.skbData }, MATCH, MISS);
+  if (used.match) {
+    a.here(MATCH);
+    if (opts.epilogue) opts.epilogue(a);
+    else a.ret(onMatch);
+  }
+  if (used.miss) a.here(MISS).ret(onMiss);
+  return { hook, insns: a.assemble() };
+}
 
+/**
+ * The prologue every generated program starts with: xdp: r6 = data,
+ * r7 = data_end, r8 = frame length; tc: r8 = ctx, r6 = data, r7 = data_end;
+ * socket: r6 = ctx. {@link emitTest} relies on it.
+ */
+export function prologue(a: EAsm, hook: Hook): void {
+  if (hook === 'xdp') {
+    a.ldx(E_W, R7, R1, 4).ldx(E_W, R6, R1, 0); // r7 = data_end, r6 = data
+    a.mov64X(R8, R7).alu64X(E_SUB, R8, R6); // r8 = length of the frame
+  } else if (hook === 'tc') {
+    a.mov64X(R8, R1).ldx(E_W, R7, R1, SKB_FIELD.data_end).ldx(E_W, R6, R1, SKB_FIELD.data);
+  } else {
+    a.mov64X(R6, R1);
+  }
+}
+
+/**
+ * Emit the decision DAG at the current position: every path ends in a jump
+ * to `match` or `miss` (labels the caller places; the result says which
+ * were used). Needs the registers of {@link prologue}; clobbers r0-r2 (and
+ * r7 for socket filters) and the stack slots above -8 * 40.
+ */
+export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac' | 'net' }, MATCH: ELabel, MISS: ELabel): { match: boolean; miss: boolean } {
+  const hook = opts.hook;
+  const why = unsupported(dag, hook);
+  if (why) throw new LangError(`eBPF (${hook}): ${why}`);
+  const direct = hook !== 'socket';
+  const label = new Map<DNode, ELabel>();
+  if (dag.kind === 'ret') {
+    a.ja(dag.k !== 0 ? MATCH : MISS);
+    return { match: dag.k !== 0, miss: dag.k === 0 };
+  }
   // Which nodes are reachable (a node whose loads can never succeed goes straight to miss).
   const order = topo(dag);
   let missUsed = false;
@@ -192,16 +232,6 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
     if (!reach.has(n) || !isBranch(n) || dead.has(n)) continue;
     const out = Math.max(checked.get(n) ?? 0, need.get(n) ?? 0);
     for (const s of [n.jt, n.jf]) checked.set(s, Math.min(checked.get(s) ?? Infinity, out));
-  }
-
-  // Prologue.
-  if (hook === 'xdp') {
-    a.ldx(E_W, R7, R1, 4).ldx(E_W, R6, R1, 0); // r7 = data_end, r6 = data
-    a.mov64X(R8, R7).alu64X(E_SUB, R8, R6); // r8 = length of the frame
-  } else if (hook === 'tc') {
-    a.mov64X(R8, R1).ldx(E_W, R7, R1, SKB_FIELD.data_end).ldx(E_W, R6, R1, SKB_FIELD.data);
-  } else {
-    a.mov64X(R6, R1);
   }
 
   let depth = 0;
@@ -327,13 +357,6 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
     if (!(next && jf === target(next))) a.ja(jf);
   });
 
-  // Epilogues: every path reaches one of them.
   const usedMatch = order.some((n) => reach.has(n) && n.kind === 'ret' && n.k !== 0);
-  if (usedMatch) {
-    a.here(MATCH);
-    if (opts.epilogue) opts.epilogue(a);
-    else a.ret(onMatch);
-  }
-  if (missUsed) a.here(MISS).ret(onMiss);
-  return { hook, insns: a.assemble() };
+  return { match: usedMatch, miss: missUsed };
 }

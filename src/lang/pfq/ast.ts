@@ -46,7 +46,19 @@ export type Action =
   | { readonly a: 'count'; readonly name: string; readonly delta: number }
   | { readonly a: 'mark'; readonly n: number }
   | { readonly a: 'state'; readonly n: number }
-  | { readonly a: 'log' };
+  | { readonly a: 'log' }
+  /** Per-key counters (packets and bytes per flow, address or VLAN) in a hash map: XDP and tc programs. */
+  | { readonly a: 'count_by'; readonly key: CountKey }
+  /** The frame leaves through `dev` (XDP/tc redirect); `bridge` also makes the attach step forward `dev`'s traffic back. */
+  | { readonly a: 'forward' | 'bridge'; readonly dev: string }
+  /** A copy leaves through `dev`, the original goes on (tc only). */
+  | { readonly a: 'tee'; readonly dev: string }
+  /** kernel: the packet also goes to the kernel stack; detour: to the kernel stack only, now. */
+  | { readonly a: 'kernel' | 'detour' };
+
+/** What per-key counters are keyed by. */
+export type CountKey = 'flow' | 'src' | 'dst' | 'vlan';
+export const COUNT_KEYS: readonly CountKey[] = ['flow', 'src', 'dst', 'vlan'];
 
 export type Fn =
   | { readonly k: 'filter'; readonly p: PPred; readonly name?: string; readonly loc?: Loc }
@@ -115,7 +127,15 @@ export function showFn(f: Fn): string {
         case 'drop':
         case 'pass':
         case 'broadcast':
+        case 'kernel':
+        case 'detour':
           return f.act.a;
+        case 'count_by':
+          return `count_by ${f.act.key}`;
+        case 'forward':
+        case 'bridge':
+        case 'tee':
+          return `${f.act.a} ${/^[A-Za-z_][\w-]*$/.test(f.act.dev) ? f.act.dev : JSON.stringify(f.act.dev)}`;
         case 'log':
           return 'log_packet';
         case 'classify':

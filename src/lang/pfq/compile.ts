@@ -102,9 +102,12 @@ export interface CompiledProgram {
   explain(): string;
 }
 
-interface Lowering {
+/** Lowering context: the value table, the source text (for error positions) and how VLAN tags are read. */
+export interface Lowering {
   V: Values;
   src: string;
+  /** 'kernel' (tags in skb metadata or inline; default) or 'file' (tags inline: capture files and XDP). */
+  target?: 'kernel' | 'file';
 }
 
 function flatten(f: Fn, out: Fn[] = []): Fn[] {
@@ -113,8 +116,8 @@ function flatten(f: Fn, out: Fn[] = []): Fn[] {
   return out;
 }
 
-/** Lower a combinator predicate to the IR (kernel target: VLAN tags inline or in metadata). */
-function lowerPred(p: PPred, L: Lowering): Pred {
+/** Lower a combinator predicate to the IR (VLAN tags as `L.target` says). */
+export function lowerPred(p: PPred, L: Lowering): Pred {
   switch (p.k) {
     case 'const':
       return p.v ? TRUE : FALSE;
@@ -150,7 +153,7 @@ function lowerPred(p: PPred, L: Lowering): Pred {
     case 'pcap':
       try {
         const ast = parsePcap(p.text);
-        return genPcap(ast, p.text, L.V, { target: 'kernel' }).pred;
+        return genPcap(ast, p.text, L.V, { target: L.target ?? 'kernel' }).pred;
       } catch (e) {
         if (!(e instanceof LangError)) throw e;
         const loc = p.loc;
@@ -169,7 +172,8 @@ function kernelReason(p: Pred): string | null {
   return cbpfKernel.unsupported(toDag(p, 1));
 }
 
-function toDag(p: Pred, yes: number): DNode {
+/** The optimised decision DAG of a predicate: `yes` on a match, 0 otherwise. */
+export function toDag(p: Pred, yes: number): DNode {
   return optimize(buildDag(p, ret(yes), ret(0)));
 }
 
@@ -184,6 +188,26 @@ function andP(a: PPred, b: PPred): PPred {
 }
 function notP(a: PPred): PPred {
   return a.k === 'const' ? { k: 'const', v: !a.v } : { k: 'not', a };
+}
+
+/** The first action in `f` that only an XDP or tc program can run (forward, bridge, tee, kernel, detour, count_by), or null. */
+export function hookOnlyAction(f: Fn): Fn | null {
+  switch (f.k) {
+    case 'act':
+      return ['forward', 'bridge', 'tee', 'kernel', 'detour', 'count_by'].includes(f.act.a) ? f : null;
+    case 'when':
+      return hookOnlyAction(f.f);
+    case 'cond':
+      return hookOnlyAction(f.f) ?? hookOnlyAction(f.g);
+    case 'seq':
+      for (const g of f.fs) {
+        const h = hookOnlyAction(g);
+        if (h) return h;
+      }
+      return null;
+    default:
+      return null;
+  }
 }
 
 function containsSteer(f: Fn): boolean {
@@ -268,6 +292,8 @@ export function compileProgram(input: string | Fn | PPred, opts: ProgramOptions 
 
   stages.forEach((st, i) => {
     const text = showFn(st);
+    const only = hookOnlyAction(st);
+    if (only) placer.err(`'${showFn(only)}' runs in an XDP or tc program (netring xdp, forward, bridge; compile --target xdp|tc), not on a capture socket`, only);
     if (containsSteer(st)) {
       if (opts.singleSocket) placer.err(`'${text}' steers packets between sockets; a single socket (socket filter) cannot steer: use a fan-out group`, st);
       if (steerStage >= 0) placer.err(`only one steering decision per packet: stage ${steerStage + 1} already steers`, st);

@@ -8,7 +8,7 @@
  * in a pipeline a predicate is a filter. A string is a tcpdump expression.
  * Every builder comes from the same vocabulary as the text syntax.
  */
-import type { CmpOp, Fn, PPred, Prop } from './ast.js';
+import type { CmpOp, CountKey, Fn, PPred, Prop } from './ast.js';
 import { BUILTINS, compare, type Value } from './vocab.js';
 
 export type Predicate = PPred;
@@ -183,3 +183,15 @@ export const inc = (name: string): Computation => fnOf('inc', N(name));
 export const dec = (name: string): Computation => fnOf('dec', N(name));
 export const mark = (n: number): Computation => fnOf('mark', I(n));
 export const putState = (n: number): Computation => fnOf('put_state', I(n));
+/** Packets and bytes per key (flow 5-tuple, source or destination address, VLAN id) in a hash map (XDP and tc programs). */
+export const countBy = (key: CountKey): Computation => fnOf('count_by', N(key));
+/** The frame leaves through interface `dev` (XDP and tc programs). */
+export const forward = (dev: string): Computation => fnOf('forward', N(dev));
+/** Forward to `dev`; attaching the program also attaches the mirror program on `dev` (XDP and tc programs). */
+export const bridge = (dev: string): Computation => fnOf('bridge', N(dev));
+/** A copy leaves through `dev`, the original goes on (tc programs). */
+export const tee = (dev: string): Computation => fnOf('tee', N(dev));
+/** The packet also goes to the kernel stack. */
+export const kernel = fnOf('kernel');
+/** Hand the packet to the kernel stack now. */
+export const detour = fnOf('detour');

@@ -8,7 +8,7 @@
  * they have exactly libpcap's meaning and compile to the same code.
  */
 import type { SteerSpec } from '../steer/spec.js';
-import type { Action, CmpOp, Fn, PPred, Prop } from './ast.js';
+import { COUNT_KEYS, type Action, type CmpOp, type CountKey, type Fn, type PPred, type Prop } from './ast.js';
 
 export type ParamType = 'int' | 'cidr' | 'str' | 'name' | 'pred' | 'fn' | 'prop' | 'fns';
 
@@ -40,13 +40,8 @@ export const REFUSED: Record<string, string> = {
   steer_local_ip: 'steer_local_ip needs the local addresses at run time; use conditional (has_src_addr NET) (steer_p2p) ...',
   steer_local_net: 'steer_local_net needs the local addresses at run time; use conditional (has_src_addr NET) ...',
   steer_key: 'steer_key is not implemented; use steer_field or steer_field_symmetric',
-  kernel: 'handing packets back to the kernel stack needs a PFQ-like kernel module; netring only captures',
-  detour: 'handing packets back to the kernel stack needs a PFQ-like kernel module; netring only captures',
-  forward: 'forwarding is not part of the capture language (use netring send/replay)',
-  bridge: 'bridging is not part of the capture language (use netring send/replay)',
-  tee: 'tee/tap forwarding is not part of the capture language',
-  tap: 'tee/tap forwarding is not part of the capture language',
-  link: 'link (forward to devices) is not part of the capture language',
+  tap: 'tap is not implemented; use tee DEV (tc programs)',
+  link: 'link (several devices) is not implemented; use forward DEV',
   bloom: 'bloom filters are not implemented',
   bloom_src: 'bloom filters are not implemented',
   bloom_dst: 'bloom filters are not implemented',
@@ -209,6 +204,23 @@ def('count', ['name'], 'fn', 'increment a counter', (a) => A({ a: 'count', name:
 def('mark', ['int'], 'fn', 'set the packet mark', (a) => A({ a: 'mark', n: int(a[0]) }));
 def('put_state', ['int'], 'fn', 'set the program state', (a) => A({ a: 'state', n: int(a[0]) }));
 def('log_packet', [], 'fn', 'flag the packet for logging', () => A({ a: 'log' }));
+def('count_by', ['name'], 'fn', 'count packets and bytes per key in a hash map: flow (5-tuple), src or dst (address), vlan (VLAN id) (XDP and tc programs)', (a) => {
+  const key = str(a[0]);
+  if (!(COUNT_KEYS as readonly string[]).includes(key)) throw new TypeError(`count_by takes one of ${COUNT_KEYS.join(', ')}, not '${key}'`);
+  return A({ a: 'count_by', key: key as CountKey });
+});
+def('forward', ['name'], 'fn', 'send the frame out of interface DEV, instead of to the kernel (XDP and tc programs)', (a) => A({ a: 'forward', dev: dev(a[0]) }));
+def('bridge', ['name'], 'fn', 'forward to DEV, and attach the mirror program on DEV forwarding back (XDP and tc programs)', (a) => A({ a: 'bridge', dev: dev(a[0]) }));
+def('tee', ['name'], 'fn', 'send a copy out of DEV and go on with the original (tc programs)', (a) => A({ a: 'tee', dev: dev(a[0]) }));
+def('kernel', [], 'fn', 'the packet also goes to the kernel stack (what an XDP/tc program does at its end anyway)', () => A({ a: 'kernel' }));
+def('detour', [], 'fn', 'hand the packet to the kernel stack now, skipping the rest of the program (XDP and tc programs)', () => A({ a: 'detour' }));
+
+/** An interface name: 1..15 bytes, no '/', no whitespace (IFNAMSIZ). */
+function dev(v: Value): string {
+  const s = String(v.v);
+  if (s.length === 0 || s.length > 15 || /[\s/:]/.test(s)) throw new TypeError(`'${s}' is not an interface name (1..15 characters, no '/', ':' or spaces)`);
+  return s;
+}
 
 /** The predicate a pure filter computation passes on, or null when it is not a pure filter. */
 export function filterPred(f: Fn): PPred | null {
