@@ -105,7 +105,7 @@ export interface CaptureSummary {
   error?: string;
   /** Why the capture ended early, when a fault ended it (e.g. "interface eth0 went away"); the exit status is then 1. */
   fault?: string;
-  /** Per-worker packets, drops and share of the traffic (only with --workers). */
+  /** Per-worker packets, drops (kernel drops plus packets lost with the worker) and share of the traffic (only with --workers). */
   workers?: Array<{ packets: number; drops: number; share: number }>;
 }
 
@@ -286,10 +286,11 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
   const bytes = r.workers.reduce((n, w) => n + (w?.bytes ?? 0), 0);
   const freezes = r.stats.workers.reduce((n, w) => n + w.freezes, 0);
   return {
-    source: opts.interface, received: r.stats.packets, matched: r.stats.packets, dropped: r.stats.drops, freezes,
+    // packets lost with a worker that died count as dropped (the balance report names the worker)
+    source: opts.interface, received: r.stats.packets, matched: r.stats.packets, dropped: r.stats.drops + r.stats.lost, freezes,
     written, bytes, seconds: (performance.now() - t0) / 1000,
     ...(r.error !== undefined ? { error: r.error, unwritten: Math.max(0, r.stats.packets - written) } : {}),
-    workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops, share: r.report.shares[i] })),
+    workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops + w.lost, share: r.report.shares[i] })),
     ...(r.fault !== undefined ? { fault: r.fault } : {}),
   };
 }

@@ -171,9 +171,11 @@ export function balanceReport(stats: GroupStats, expected?: number[]): BalanceRe
   const maxDeviation = shares.reduce((x, s, i) => Math.max(x, Math.abs(s - exp[i])), 0);
   const peakToMean = mean > 0 ? Math.max(...stats.workers.map((w) => w.packets)) / mean : 0;
   const cv = mean > 0 ? sd / mean : 0;
-  const lines = [`balance over ${n} workers (${stats.fanout}), ${fmtInt(total)} packets, ${fmtInt(stats.drops)} dropped by the kernel:`];
+  const lost = stats.lost > 0 ? `, ${fmtInt(stats.lost)} lost with workers that died` : '';
+  const lines = [`balance over ${n} workers (${stats.fanout}), ${fmtInt(total)} packets, ${fmtInt(stats.drops)} dropped by the kernel${lost}:`];
   stats.workers.forEach((w, i) => {
-    lines.push(`  w${i} ${fmtInt(w.packets).padStart(14)} pkts  ${(100 * shares[i]).toFixed(1).padStart(5)}% (expected ${(100 * exp[i]).toFixed(1)}%)  drops ${fmtInt(w.drops)}${w.restarts ? `  restarts ${w.restarts}` : ''}`);
+    lines.push(`  w${i} ${fmtInt(w.packets).padStart(14)} pkts  ${(100 * shares[i]).toFixed(1).padStart(5)}% (expected ${(100 * exp[i]).toFixed(1)}%)  drops ${fmtInt(w.drops)}`
+      + `${w.lost ? `  lost with worker ${i} ${fmtInt(w.lost)}` : ''}${w.restarts ? `  restarts ${w.restarts}` : ''}`);
   });
   lines.push(`  largest deviation ${(100 * maxDeviation).toFixed(2)} points, peak/mean ${peakToMean.toFixed(3)}, cv ${(100 * cv).toFixed(2)}%`);
   return { shares, expected: exp, maxDeviation, peakToMean, cv, lines };
@@ -269,7 +271,9 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
       iface: o.iface, workers: o.workers, fanout, worker: new URL('./fanout-writer-worker.js', import.meta.url),
       data, capture: o.capture, cpus: o.cpus, id: o.id, restart: o.restart,
       onLinkChange: onLink,
-      onCrash: (c) => log(`worker ${c.index} crashed${c.error ? `: ${c.error.message}` : ' (terminated)'}${c.restarting ? ', restarting' : ''}`),
+      onStall: (st) => log(`netring: worker ${st.index} stalled: its capture loop made no progress for ${(st.stalledMs / 1000).toFixed(1)} s; terminating it`),
+      onCrash: (c) => log(`worker ${c.index} ${c.stalledMs !== undefined ? 'terminated after stalling' : `crashed${c.error ? `: ${c.error.message}` : ' (terminated)'}`}`
+        + `${c.lost > 0 ? `, ${fmtInt(c.lost)} packets lost with worker ${c.index}` : ''}${c.restarting ? ', restarting' : ''}`),
     });
     log(`capturing on ${o.iface} with ${o.workers} workers, fanout group ${g.id}: ${g.plan.describe}`);
     o.onStart?.(g);

@@ -14,6 +14,16 @@
  * leaves or comes back. A crashed worker's socket is closed (it leaves the
  * group, the kernel spreads its traffic over the rest), the crash is reported
  * with the 'crash' event, and the worker is restarted when `restart` allows.
+ *
+ * A watchdog on the main thread reads each worker's progress word (bumped on
+ * every turn of its capture loop, at least once per `pollMs` while it is
+ * healthy): a worker whose word has not moved for `stallMs` is reported with
+ * the 'stall' event and terminated, which makes it a crash like any other
+ * (socket closed, restarted when `restart` allows). Whatever a dead worker's
+ * socket had queued and nobody took (the batch it died in, what was left in
+ * its ring) is counted as lost with that worker (`lost` in the stats), read
+ * from the socket's kernel counters when it closes, so that for every
+ * worker kernel packets = packets + drops + lost.
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -26,9 +36,10 @@ import type { FanoutJoin } from '../ring/fanout-join.js';
 import type { LinkState } from '../ring/link.js';
 import { planFanout, programFor, type FanoutPlan, type GroupFanout } from './plan.js';
 import {
-  F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, STATE_NAMES, USER_COUNTERS, WState,
+  F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_LOST, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, STATE_NAMES, USER_COUNTERS, WState,
   type WorkerStateName,
 } from './shared.js';
+import { PACKET_STATISTICS, SOL_PACKET } from '../constants.js';
 import { SlotTable } from './slots.js';
 import { cbpfToEbpf } from '../bpf/translate.js';
 import { progLoad, PROG_TYPE } from '../bpf/loader.js';
@@ -65,6 +76,12 @@ export interface GroupOptions<D = unknown> {
   drainMs?: number;
   /** Longest start() waits for workers to load and join (default 20000 ms). */
   startTimeoutMs?: number;
+  /**
+   * A capturing worker whose loop has not turned for this long (a batch()
+   * that never returns) is reported ('stall' event) and terminated, then
+   * restarted when `restart` allows (default 5000 ms; 0 = no watchdog).
+   */
+  stallMs?: number;
   /** Member limit of a new group (kernel >= 5.8). */
   maxMembers?: number;
   /** Listener for ctx.post() messages, attached before the workers start (so setup() messages are not missed). */
@@ -73,6 +90,17 @@ export interface GroupOptions<D = unknown> {
   onCrash?: (info: CrashInfo) => void;
   /** Listener for link changes seen by the workers ('link' event), attached before the workers start. */
   onLinkChange?: (change: GroupLinkChange) => void;
+  /** Listener for stalled workers ('stall' event), attached before the workers start. */
+  onStall?: (info: StallInfo) => void;
+}
+
+/** A worker the watchdog found stuck (it is terminated next; its exit is reported as a crash). */
+export interface StallInfo {
+  index: number;
+  generation: number;
+  /** How long its capture loop had not turned. */
+  stalledMs: number;
+  at: number;
 }
 
 /**
@@ -98,6 +126,12 @@ export interface WorkerStats {
   kernelPackets: number;
   /** Packets the kernel dropped because this worker's ring was full. */
   drops: number;
+  /**
+   * Packets lost with the worker: queued to its socket by the kernel but never
+   * handed to a batch() that returned, because the worker died or was stopped
+   * with them still in its ring (counted when its socket closed).
+   */
+  lost: number;
   freezes: number;
   restarts: number;
   /** CPU the worker last ran on, and its kernel thread id. */
@@ -119,6 +153,8 @@ export interface GroupStats {
   workers: WorkerStats[];
   packets: number;
   drops: number;
+  /** Packets lost with workers (see WorkerStats.lost). */
+  lost: number;
   kernelPackets: number;
 }
 
@@ -133,6 +169,10 @@ export interface CrashInfo {
   phase?: string;
   /** A replacement is being started. */
   restarting: boolean;
+  /** Set when the watchdog terminated it: how long it had been stuck. */
+  stalledMs?: number;
+  /** Packets lost with this life of the worker (its last batch, what was left in its ring). */
+  lost: number;
   at: number;
 }
 
@@ -157,6 +197,10 @@ interface Member {
   waiters: Array<{ t: WorkerMessage['t']; ok: (m: WorkerMessage) => void; fail: (e: Error) => void }>;
   exited: Promise<number>;
   onExit: (code: number) => void;
+  /** Set when the watchdog terminated it. */
+  stalledMs: number | null;
+  /** Lost count (shared F_LOST) when this life started. */
+  lostBefore: number;
 }
 
 const MAX_WORKERS = 256;
@@ -176,6 +220,7 @@ function num(v: number | undefined, dflt: number, name: string, min = 0): number
 /**
  * A running worker group. Events:
  * - 'crash' (info: CrashInfo): a worker died (threw, or was terminated)
+ * - 'stall' (info: StallInfo): the watchdog found a worker stuck (it is terminated, then reported as a crash)
  * - 'restart' ({ index, generation }): a replacement joined the group
  * - 'message' (message, index): a worker called ctx.post(message)
  * - 'link' (change: GroupLinkChange): a worker saw the interface go down, up, or away
@@ -199,6 +244,9 @@ export class FanoutGroup extends EventEmitter {
   private readonly statsMs: number;
   private readonly drainMs: number;
   private readonly startTimeoutMs: number;
+  private readonly stallMs: number;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly beats: Array<{ beat: number; since: number }> = [];
   private groupId: number;
   private started = false;
   private stopping = false;
@@ -224,11 +272,13 @@ export class FanoutGroup extends EventEmitter {
     this.statsMs = num(opts.statsMs, 250, 'statsMs', 1);
     this.drainMs = num(opts.drainMs, 2000, 'drainMs');
     this.startTimeoutMs = num(opts.startTimeoutMs, 20000, 'startTimeoutMs', 1);
+    this.stallMs = num(opts.stallMs, 5000, 'stallMs');
     this.groupId = opts.id ?? -1;
     this.shared.fanoutId = this.groupId;
     if (opts.onMessage) this.on('message', opts.onMessage);
     if (opts.onCrash) this.on('crash', opts.onCrash);
     if (opts.onLinkChange) this.on('link', opts.onLinkChange);
+    if (opts.onStall) this.on('stall', opts.onStall);
   }
 
   /** The fan-out group id (the kernel's pick unless `id` was given); -1 before the first member joined. */
@@ -250,7 +300,38 @@ export class FanoutGroup extends EventEmitter {
       throw e;
     }
     this.started = true;
+    this.startWatchdog();
     return this;
+  }
+
+  /** Check every worker's progress word a few times per `stallMs`. */
+  private startWatchdog(): void {
+    if (this.stallMs <= 0) return;
+    const now = Date.now();
+    for (let i = 0; i < this.size; i++) this.beats[i] = { beat: this.shared.beat(i), since: now };
+    this.watchdog = setInterval(() => this.checkStalls(), Math.max(10, Math.min(500, this.stallMs / 4)));
+    this.watchdog.unref();
+  }
+
+  private checkStalls(): void {
+    const now = Date.now();
+    for (let i = 0; i < this.size; i++) {
+      const m = this.members[i];
+      const b = this.beats[i];
+      const beat = this.shared.beat(i);
+      const st = this.shared.state(i);
+      // only a capture loop is watched: setup() and finish() may take as long as they like
+      if (beat !== b.beat || (st !== WState.Running && st !== WState.Draining) || m.worker === null || m.stalledMs !== null) {
+        b.beat = beat;
+        b.since = now;
+        continue;
+      }
+      const stalledMs = now - b.since;
+      if (stalledMs < this.stallMs) continue;
+      m.stalledMs = stalledMs;
+      this.emit('stall', { index: i, generation: m.generation, stalledMs, at: now } satisfies StallInfo);
+      void m.worker.terminate();
+    }
   }
 
   /** eBPF table mode: one program for the group's life, a table map that follows the layout and the weights. */
@@ -331,7 +412,7 @@ export class FanoutGroup extends EventEmitter {
     const prev = this.members[i];
     const m: Member = {
       worker, ctrl: port1, generation, restarts: prev?.restarts ?? 0, joined: false, result: null, failure: null,
-      waiters: [], exited, onExit,
+      waiters: [], exited, onExit, stalledMs: null, lostBefore: this.shared.get(i, F_LOST),
     };
     this.members[i] = m;
     this.shared.setState(i, WState.Starting);
@@ -412,7 +493,7 @@ export class FanoutGroup extends EventEmitter {
     const m = this.members[i];
     if (m.generation !== gen) return;
     const fd = this.shared.takeFd(i);
-    if (fd >= 0) { try { native.close(fd); } catch { /* already gone */ } }
+    if (fd >= 0) this.closeDeadSocket(i, fd);
     if (m.joined) { this.slotTable.leave(i); m.joined = false; }
     m.worker = null;
     m.ctrl?.close();
@@ -421,8 +502,10 @@ export class FanoutGroup extends EventEmitter {
     if (crashed) {
       this.shared.setState(i, WState.Crashed);
       const restarting = this.started && !this.stopping && m.restarts < this.maxRestarts;
-      const info: CrashInfo = { index: i, generation: gen, exitCode: code, restarting, at: Date.now() };
+      const lost = this.shared.get(i, F_LOST) - m.lostBefore;
+      const info: CrashInfo = { index: i, generation: gen, exitCode: code, restarting, lost, at: Date.now() };
       if (m.failure !== null) { info.error = m.failure.error; info.phase = m.failure.phase; }
+      if (m.stalledMs !== null) info.stalledMs = m.stalledMs;
       this.crashes.push(info);
       const err = m.failure !== null ? this.failureError(i, m.failure) : new NetringError(`group: worker ${i} exited (code ${code})`, 'EWORKER');
       for (const w of m.waiters) w.fail(err);
@@ -440,6 +523,24 @@ export class FanoutGroup extends EventEmitter {
     for (const w of m.waiters) w.fail(new NetringError(`group: worker ${i} exited`, 'EWORKER'));
     m.waiters = [];
     m.onExit(code);
+  }
+
+  /**
+   * The socket of a worker that died without closing it: fold the kernel
+   * counters it gathered since the worker last read them into the worker's
+   * counters, close it (it leaves the fan-out group), and count what it had
+   * queued that nobody took as lost.
+   */
+  private closeDeadSocket(i: number, fd: number): void {
+    const b = new Uint32Array(3);
+    let read = false;
+    try { native.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, b); read = true; } catch { /* not a packet socket any more */ }
+    try { native.close(fd); } catch { /* already gone */ }
+    if (!read) return;
+    this.shared.add(i, F_KPACKETS, b[0]);
+    this.shared.add(i, F_DROPS, b[1]);
+    this.shared.add(i, F_FREEZES, b[2]);
+    this.shared.settleLost(i);
   }
 
   private async respawn(i: number, generation: number): Promise<void> {
@@ -472,19 +573,19 @@ export class FanoutGroup extends EventEmitter {
   stats(): GroupStats {
     const sh = this.shared;
     const workers: WorkerStats[] = [];
-    let packets = 0, drops = 0, kernelPackets = 0;
+    let packets = 0, drops = 0, lost = 0, kernelPackets = 0;
     for (let i = 0; i < this.size; i++) {
       const w: WorkerStats = {
         index: i, state: STATE_NAMES[sh.state(i)] ?? 'starting',
         packets: sh.get(i, F_PACKETS), batches: sh.get(i, F_BATCHES), kernelPackets: sh.get(i, F_KPACKETS),
-        drops: sh.get(i, F_DROPS), freezes: sh.get(i, F_FREEZES), restarts: this.members[i]?.restarts ?? 0,
+        drops: sh.get(i, F_DROPS), lost: sh.get(i, F_LOST), freezes: sh.get(i, F_FREEZES), restarts: this.members[i]?.restarts ?? 0,
         cpu: sh.cpu(i), tid: sh.tid(i), user: Array.from(sh.userCounters(i)),
         startedMs: sh.get(i, F_STARTED), updatedMs: sh.get(i, F_UPDATED),
       };
-      packets += w.packets; drops += w.drops; kernelPackets += w.kernelPackets;
+      packets += w.packets; drops += w.drops; lost += w.lost; kernelPackets += w.kernelPackets;
       workers.push(w);
     }
-    return { at: Date.now(), fanoutId: this.groupId, fanout: this.plan.describe, workers, packets, drops, kernelPackets };
+    return { at: Date.now(), fanoutId: this.groupId, fanout: this.plan.describe, workers, packets, drops, lost, kernelPackets };
   }
 
   /** Number of user counters per worker (ctx.counters). */
@@ -517,6 +618,7 @@ export class FanoutGroup extends EventEmitter {
       await Promise.all(this.members.map((m) => { void m.worker?.terminate(); return m.exited; }));
     }
     await new Promise((r) => setImmediate(r)); // let late messages land
+    if (this.watchdog !== null) { clearInterval(this.watchdog); this.watchdog = null; }
     this.cleanupFds();
     this.unloadEbpf();
     return {
@@ -530,7 +632,7 @@ export class FanoutGroup extends EventEmitter {
   private cleanupFds(): void {
     for (let i = 0; i < this.size; i++) {
       const fd = this.shared.takeFd(i);
-      if (fd >= 0) { try { native.close(fd); } catch { /* gone */ } }
+      if (fd >= 0) this.closeDeadSocket(i, fd);
       this.members[i]?.ctrl?.close();
     }
   }

@@ -20,9 +20,16 @@ export const USER_COUNTERS = 8;
 // global Int32 words
 const G_STOP = 0, G_ID = 1, G_WORDS = 4;
 // per-worker Int32 words
-const I_STATE = 0, I_FD = 1, I_TID = 2, I_CPU = 3, I_GEN = 4, I_MAIL = 5, I_STRIDE = 8;
+const I_STATE = 0, I_FD = 1, I_TID = 2, I_CPU = 3, I_GEN = 4, I_MAIL = 5, I_BEAT = 6, I_STRIDE = 8;
 // per-worker Float64 words
 export const F_PACKETS = 0, F_BATCHES = 1, F_KPACKETS = 2, F_DROPS = 3, F_FREEZES = 4, F_UPDATED = 5, F_STARTED = 6;
+/**
+ * Packets lost with the worker: queued by the kernel to its socket (not
+ * dropped) but never handed to a batch() that returned (the batch it died in,
+ * what was left in its ring). Set when its socket is closed:
+ * kernel packets - drops - packets, cumulative over restarts.
+ */
+export const F_LOST = 7;
 const F_USER = 8, F_STRIDE = F_USER + USER_COUNTERS;
 
 /** Typed views over a group's shared memory. */
@@ -64,6 +71,10 @@ export class SharedCounters {
   generation(w: number): number { return Atomics.load(this.i32, this.iw(w, I_GEN)); }
   setGeneration(w: number, g: number): void { Atomics.store(this.i32, this.iw(w, I_GEN), g); }
 
+  /** Progress word: the worker bumps it on every turn of its capture loop (at least once per pollMs while healthy). */
+  beat(w: number): number { return Atomics.load(this.i32, this.iw(w, I_BEAT)); }
+  bump(w: number): void { Atomics.add(this.i32, this.iw(w, I_BEAT), 1); }
+
   /** Mailbox sequence of worker w: bumped by the main thread after posting it a control message. */
   mail(w: number): number { return Atomics.load(this.i32, this.iw(w, I_MAIL)); }
   bumpMail(w: number): void {
@@ -83,4 +94,11 @@ export class SharedCounters {
     return new Float64Array(this.sab, this.fBase + (w * F_STRIDE + F_USER) * 8, USER_COUNTERS);
   }
   get(w: number, field: number): number { return this.f64[w * F_STRIDE + field]; }
+  add(w: number, field: number, v: number): void { this.f64[w * F_STRIDE + field] += v; }
+  /** Close the books of worker w once its socket is closed: what the kernel queued and nobody took is lost. */
+  settleLost(w: number): void {
+    const b = w * F_STRIDE;
+    const f = this.f64;
+    f[b + F_LOST] = Math.max(0, f[b + F_KPACKETS] - f[b + F_DROPS] - f[b + F_PACKETS]);
+  }
 }

@@ -19,6 +19,7 @@ import { openCapture, type Capture, type CaptureOptions } from '../ring/capture.
 import type { Batch } from '../ring/batch.js';
 import { setFanoutProgram, type FanoutJoin } from '../ring/fanout-join.js';
 import { F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, WState } from './shared.js';
+import type { CaptureStats } from '../ring/capture.js';
 import type { WorkerContext, WorkerModule } from './worker-api.js';
 import type { BpfProgram } from '../bpf/classic.js';
 import type { LinkState } from '../ring/link.js';
@@ -58,6 +59,16 @@ const shared = new SharedCounters(boot.workers, boot.shared);
 const me = boot.index;
 let mailSeen = shared.mail(me);
 let cap: Capture | null = null;
+/** Kernel counters of `cap` already added to shared memory. */
+let last = { k: 0, d: 0, z: 0 };
+
+/** Add the kernel counters read since the last call (of an open or a closed capture) to shared memory. */
+function pushStats(s: CaptureStats): void {
+  shared.add(me, F_KPACKETS, s.kernelPackets - last.k);
+  shared.add(me, F_DROPS, s.drops - last.d);
+  shared.add(me, F_FREEZES, s.freezes - last.z);
+  last = { k: s.kernelPackets, d: s.drops, z: s.freezes };
+}
 
 function send(m: WorkerMessage, transfer?: readonly TransferListItem[]): void {
   port.postMessage(m, transfer);
@@ -79,8 +90,13 @@ function nextCtrl(timeoutMs: number): CtrlMessage | null {
 
 function closeCapture(): void {
   if (cap === null) return;
-  // whoever takes the fd slot owns the close (the group closes it if this thread dies first)
-  if (shared.takeFd(me) === cap.fd) cap.close();
+  const c = cap;
+  // whoever takes the fd slot owns the close (the group closes it, and settles the books, if this thread dies first)
+  if (shared.takeFd(me) === c.fd) {
+    c.close(); // reads the final kernel counters
+    pushStats(c.stats());
+    shared.settleLost(me);
+  }
   cap = null;
 }
 
@@ -127,13 +143,8 @@ async function main(): Promise<void> {
 
     phase = 'run';
     const c = cap;
-    let last = { k: 0, d: 0, z: 0 };
     const pollStats = (): void => {
-      const s = c.stats();
-      f[base + F_KPACKETS] += s.kernelPackets - last.k;
-      f[base + F_DROPS] += s.drops - last.d;
-      f[base + F_FREEZES] += s.freezes - last.z;
-      last = { k: s.kernelPackets, d: s.drops, z: s.freezes };
+      pushStats(c.stats());
       f[base + F_UPDATED] = Date.now();
       shared.setCpu(me, native.currentCpu());
     };
@@ -150,6 +161,7 @@ async function main(): Promise<void> {
     let n = 0;
     let gone = false;
     while (!shared.stopping) {
+      shared.bump(me);
       const b = next(boot.pollMs);
       if (b === 'gone') { gone = true; break; }
       if (b !== null) take(b);
@@ -174,6 +186,7 @@ async function main(): Promise<void> {
     for (;;) {
       const left = until - Date.now();
       if (gone || left <= 0) break;
+      shared.bump(me);
       const b = next(Math.min(quiet, left));
       if (b === null || b === 'gone') break;
       take(b);

@@ -456,8 +456,6 @@ export class Capture implements AsyncIterable<Batch> {
    */
   close(): void {
     if (this.closed) return;
-    try { this.stats(); } catch { /* counters are best effort at close */ }
-    this.closed = true;
     this.handler = null;
     this.stopLinkTimer();
     this.reader.batch._drop();
@@ -466,6 +464,9 @@ export class Capture implements AsyncIterable<Batch> {
     // otherwise the mapping keeps the socket alive until GC, still queueing packets
     // and, in a fan-out group, still taking its share of the group's traffic.
     try { native.releaseMapping(this.ring); } catch { /* the finalizer unmaps it later */ }
+    // the last counter read right before the close: the kernel queues nothing after close(2)
+    try { this.stats(); } catch { /* counters are best effort at close */ }
+    this.closed = true;
     const fd = this.fd;
     this.fd = -1;
     native.close(fd);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { group, type CrashInfo, type FanoutGroup, type GroupFanout, type GroupOptions } from '../../src/fanout/index.js';
+import { group, type CrashInfo, type FanoutGroup, type GroupFanout, type GroupOptions, type StallInfo } from '../../src/fanout/index.js';
 import { native } from '../../src/native.js';
 import { needRoot, RawSender, run, sleep, withVeth } from '../helpers/netns.js';
 import { frame, randomFlow, reverse, rng, type FrameSpec } from '../unit/fanout-frames.js';
@@ -193,6 +193,87 @@ for (const fanout of ['flow', { steering: { kind: 'flow' }, ebpf: true }] as con
     assert.equal(res.results[1], undefined);
     assert.equal(res.results[0]!.packets, res.stats.workers[0].packets);
     assert.equal(res.crashes.length, 1);
+  });
+});
+
+/** received + dropped + lost with workers, read from shared memory. */
+function accounted(g: FanoutGroup): number {
+  const s = g.stats();
+  return s.packets + s.drops + s.lost;
+}
+
+test('a worker that throws mid-run: its batch and ring are counted as lost with it, received + dropped + lost == sent exactly', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const t = new Traffic(3000, 21);
+    const crashes: CrashInfo[] = [];
+    // worker 1 holds the batch it will throw in until all traffic is queued, so it dies with a batch in hand
+    // and its share of the rest in its ring (and its socket closes with no frame on the wire)
+    const gate = new SharedArrayBuffer(4);
+    const g = await start(b, 'hash', 2, t, {
+      stallMs: 0, onCrash: (c) => crashes.push(c),
+      data: { packets: t.packets, flows: t.flows.length, throwAt: { index: 1, after: 200 }, gate },
+    });
+    const ta = new RawSender(a), tb = new RawSender(b);
+    t.send(ta, tb);
+    let seen = -1;
+    assert.ok(await until(() => { const k = g.stats().workers[0].packets; const same = k === seen; seen = k; return same && k > 0; }, 15000));
+    await sleep(200);
+    Atomics.store(new Int32Array(gate), 0, 1);
+    Atomics.notify(new Int32Array(gate), 0);
+    assert.ok(await until(() => crashes.length === 1, 15000), 'crash reported');
+    assert.ok(await until(() => accounted(g) === t.sent, 15000), `accounted ${accounted(g)} of ${t.sent}`);
+    const res = await g.stop<TestWorkerResult>();
+    ta.close(); tb.close();
+    const s = res.stats;
+    assert.equal(s.packets + s.drops + s.lost, t.sent, 'received + dropped + lost with the worker == sent');
+    assert.equal(s.kernelPackets, t.sent, 'the kernel queued every frame to one of the sockets');
+    assert.equal(crashes[0].index, 1);
+    assert.ok(crashes[0].lost > 0, 'the batch it threw in is lost with it');
+    assert.equal(crashes[0].lost, s.workers[1].lost);
+    assert.equal(s.workers[0].lost, 0, 'the healthy worker lost nothing');
+    assert.equal(res.results[0]!.foreign, 0);
+    assert.equal(res.results[0]!.packets, s.workers[0].packets);
+  });
+});
+
+test('a worker that hangs is reported by the watchdog, terminated and restarted; received + dropped + lost == sent exactly', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const t = new Traffic(3000, 22);
+    const crashes: CrashInfo[] = [];
+    const stalls: StallInfo[] = [];
+    const restarts: number[] = [];
+    const g = await start(b, 'hash', 2, t, {
+      stallMs: 1000, restart: { max: 1 }, onStall: (st) => stalls.push(st), onCrash: (c) => crashes.push(c),
+      data: { packets: t.packets * 2, flows: t.flows.length, hangAt: { index: 1, after: 200 } },
+    });
+    g.on('restart', (r: { index: number }) => restarts.push(r.index));
+    const ta = new RawSender(a), tb = new RawSender(b);
+    t.send(ta, tb);
+    assert.ok(await until(() => stalls.length === 1, 20000), 'stall reported');
+    assert.equal(stalls[0].index, 1);
+    assert.ok(stalls[0].stalledMs >= 1000, `stalled ${stalls[0].stalledMs} ms`);
+    assert.ok(await until(() => crashes.length === 1, 20000), 'the stalled worker was terminated');
+    assert.equal(crashes[0].index, 1);
+    assert.equal(crashes[0].stalledMs, stalls[0].stalledMs);
+    assert.equal(crashes[0].restarting, true);
+    assert.ok(crashes[0].lost > 0, 'the batch it hung in is lost with it');
+    assert.ok(await until(() => restarts.length === 1, 20000), 'restarted');
+    assert.ok(await until(() => accounted(g) === t.sent, 15000), `accounted ${accounted(g)} of ${t.sent}`);
+    // the replacement takes its share again
+    const t2 = new Traffic(1000, 23);
+    t2.sent = t.sent;
+    const before = g.stats().workers.map((w) => w.packets);
+    t2.send(ta, tb);
+    assert.ok(await until(() => accounted(g) === t2.sent, 15000), `accounted ${accounted(g)} of ${t2.sent}`);
+    const res = await g.stop<TestWorkerResult>();
+    ta.close(); tb.close();
+    const s = res.stats;
+    assert.equal(s.packets + s.drops + s.lost, t2.sent, 'received + dropped + lost with the worker == sent');
+    assert.equal(s.kernelPackets, t2.sent);
+    assert.equal(s.workers[1].lost, crashes[0].lost, 'only the hung life lost packets');
+    assert.ok(s.workers[1].packets > before[1], 'the replacement counts');
+    assert.equal(res.results[1]!.generation, 1);
+    assert.equal(s.workers[1].state, 'done');
   });
 });
 

@@ -13,6 +13,10 @@ export interface TestWorkerData {
   flows: number;
   /** Throw (crash) once this worker index saw `after` packets. */
   throwAt?: { index: number; after: number };
+  /** With throwAt: before throwing, wait (holding its batch) until the test sets word 0 of this buffer. */
+  gate?: SharedArrayBuffer;
+  /** Hang (an endless loop in batch()) once this worker index saw `after` packets, in its first life only. */
+  hangAt?: { index: number; after: number };
   /** Post one message to the main thread from setup. */
   hello?: boolean;
 }
@@ -52,7 +56,11 @@ export default defineWorker<TestWorkerResult, TestWorkerData>({
       ctx.counters[0] += p.wireLen;
     }
     if (d.throwAt && d.throwAt.index === ctx.index && ctx.generation === 0 && s.packets >= d.throwAt.after) {
+      if (d.gate) Atomics.wait(new Int32Array(d.gate), 0, 0, 60000);
       throw new Error(`test worker ${ctx.index} crashes on purpose`);
+    }
+    if (d.hangAt && d.hangAt.index === ctx.index && ctx.generation === 0 && s.packets >= d.hangAt.after) {
+      for (;;) { /* hangs on purpose: only the group's watchdog ends this */ }
     }
   },
   async finish(ctx) {

@@ -77,10 +77,10 @@ test('merge: k files in timestamp order, ties in input order, every byte and the
 
 function stats(packets: number[], at: number, drops: number[] = packets.map(() => 0)): GroupStats {
   const workers: WorkerStats[] = packets.map((p, i) => ({
-    index: i, state: 'running', packets: p, batches: 0, kernelPackets: p, drops: drops[i], freezes: 0, restarts: 0,
+    index: i, state: 'running', packets: p, batches: 0, kernelPackets: p, drops: drops[i], lost: 0, freezes: 0, restarts: 0,
     cpu: i, tid: 100 + i, user: [], startedMs: 0, updatedMs: 0,
   }));
-  return { at, fanoutId: 7, fanout: 'hash (kernel)', workers, packets: packets.reduce((x, y) => x + y, 0), drops: drops.reduce((x, y) => x + y, 0), kernelPackets: 0 };
+  return { at, fanoutId: 7, fanout: 'hash (kernel)', workers, packets: packets.reduce((x, y) => x + y, 0), drops: drops.reduce((x, y) => x + y, 0), lost: 0, kernelPackets: 0 };
 }
 
 test('status lines: packets, rate since the previous snapshot, drops, share', () => {
