@@ -1,10 +1,12 @@
 /*
- * Ring mapping. A ring is mmap'ed once and handed to JS as an external
- * ArrayBuffer. It is unmapped only by the ArrayBuffer's finalizer, i.e. when
- * no JS view of it can be reached any more, so closing the socket early can
- * never leave a view pointing at unmapped memory (the kernel keeps the ring
- * pages alive while they are mapped). releaseMapping() detaches the socket
- * from the memory early without invalidating views.
+ * Mappings handed to JS, and ring mapping for AF_PACKET. Every area mmap'ed
+ * by the native core (TPACKET rings here, AF_XDP rings and UMEM in xsk.c) is
+ * handed to JS as an external ArrayBuffer through nr_map_wrap(). It is
+ * unmapped only by the ArrayBuffer's finalizer, i.e. when no JS view of it
+ * can be reached any more, so closing the socket early can never leave a view
+ * pointing at unmapped memory (the kernel keeps the ring pages alive while
+ * they are mapped). releaseMapping() detaches the socket from the memory
+ * early without invalidating views.
  */
 #include "napi-util.h"
 
@@ -14,10 +16,10 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-typedef struct mapping { void *addr; size_t len; struct mapping *next; } mapping_t;
+typedef struct mapping { void *addr; size_t len; int kind; struct mapping *next; } mapping_t;
 
-/* Live ring mappings (all threads: worker threads share this addon's state),
- * so releaseMapping() only ever touches memory mmap() made. */
+/* Live mappings (all threads: worker threads share this addon's state),
+ * so releaseMapping() only ever touches memory the native core mapped. */
 static mapping_t *live_maps = NULL;
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -31,6 +33,39 @@ static void unmap_finalize(napi_env env, void *data, void *hint) {
   munmap(m->addr, m->len);
   napi_adjust_external_memory(env, -(int64_t)m->len, &adj);
   free(m);
+}
+
+napi_value nr_map_wrap(napi_env env, void *addr, size_t len, int kind) {
+  mapping_t *m = malloc(sizeof *m);
+  if (!m) { munmap(addr, len); nr_throw_errno(env, "malloc", ENOMEM); return NULL; }
+  m->addr = addr; m->len = len; m->kind = kind;
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, addr, len, unmap_finalize, m, &ab) != napi_ok) {
+    munmap(addr, len); free(m);
+    napi_throw_error(env, "ENOTSUP", "this runtime refuses external ArrayBuffers (V8 sandbox)");
+    return NULL;
+  }
+  pthread_mutex_lock(&live_lock);
+  m->next = live_maps; live_maps = m;
+  pthread_mutex_unlock(&live_lock);
+  int64_t adj;
+  napi_adjust_external_memory(env, (int64_t)len, &adj);
+  return ab;
+}
+
+int nr_map_find(napi_env env, napi_value v, void **addr, size_t *len) {
+  bool is = false;
+  void *data = NULL; size_t n = 0;
+  if (napi_is_arraybuffer(env, v, &is) != napi_ok || !is || napi_get_arraybuffer_info(env, v, &data, &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected an ArrayBuffer made by mmap(), xskUmem() or xskMmapRing()");
+    return -2;
+  }
+  int kind = -1;
+  pthread_mutex_lock(&live_lock);
+  for (mapping_t *m = live_maps; m; m = m->next) if (m->addr == data && m->len == n) { kind = m->kind; break; }
+  pthread_mutex_unlock(&live_lock);
+  *addr = data; *len = n;
+  return kind;
 }
 
 /* Length argument: an integer in 1..2^53 that size_t holds (no silent cast). */
@@ -55,41 +90,21 @@ static napi_value n_mmap(napi_env env, napi_callback_info info) {
   bool populate = false; napi_get_value_bool(env, argv[2], &populate);
   void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
   if (addr == MAP_FAILED) { nr_throw_errno(env, "mmap", errno); return NULL; }
-  mapping_t *m = malloc(sizeof *m);
-  if (!m) { munmap(addr, len); nr_throw_errno(env, "malloc", ENOMEM); return NULL; }
-  m->addr = addr; m->len = len;
-  napi_value ab;
-  if (napi_create_external_arraybuffer(env, addr, len, unmap_finalize, m, &ab) != napi_ok) {
-    munmap(addr, len); free(m);
-    napi_throw_error(env, "ENOTSUP", "this runtime refuses external ArrayBuffers (V8 sandbox)");
-    return NULL;
-  }
-  pthread_mutex_lock(&live_lock);
-  m->next = live_maps; live_maps = m;
-  pthread_mutex_unlock(&live_lock);
-  int64_t adj;
-  napi_adjust_external_memory(env, (int64_t)len, &adj);
-  return ab;
+  return nr_map_wrap(env, addr, len, NR_MAP_PACKET_RING);
 }
 
-/* releaseMapping(ab): put anonymous zero pages over a ring made by mmap()
- * (MAP_FIXED, same address), so the socket no longer has the ring mapped and
- * close(fd) releases it at once (it leaves its fan-out group, stops queueing),
- * while stray JS views stay valid and read zeros. The buffer's finalizer
- * unmaps the anonymous pages later. Returns false for a buffer mmap() did not make. */
+/* releaseMapping(ab): put anonymous zero pages over a mapping made by the
+ * native core (a TPACKET ring, an AF_XDP ring or UMEM; MAP_FIXED, same
+ * address), so the socket no longer has the ring mapped and close(fd)
+ * releases it at once (it leaves its fan-out group, stops queueing), while
+ * stray JS views stay valid and read zeros. The buffer's finalizer unmaps the
+ * anonymous pages later. Returns false for a buffer the core did not map. */
 static napi_value n_release_mapping(napi_env env, napi_callback_info info) {
   ARGS(1);
-  void *data = NULL; size_t len = 0;
-  bool is = false;
-  if (napi_is_arraybuffer(env, argv[0], &is) != napi_ok || !is || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "expected an ArrayBuffer made by mmap()");
-    return NULL;
-  }
-  int found = 0;
-  pthread_mutex_lock(&live_lock);
-  for (mapping_t *m = live_maps; m; m = m->next) if (m->addr == data && m->len == len) { found = 1; break; }
-  pthread_mutex_unlock(&live_lock);
-  if (!found) return nr_bool(env, false);
+  void *data; size_t len;
+  int kind = nr_map_find(env, argv[0], &data, &len);
+  if (kind == -2) return NULL;
+  if (kind < 0) return nr_bool(env, false);
   if (mmap(data, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED) {
     nr_throw_errno(env, "mmap(MAP_FIXED)", errno);
     return NULL;

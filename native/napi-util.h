@@ -60,6 +60,18 @@ void nr_define(napi_env env, napi_value exports, const napi_property_descriptor 
 /* uint32_t name = argv[i] checked to 0..2^32-1. */
 #define U32(i, name) uint32_t name; if (!nr_arg_u32(env, argv[i], #name, &name)) return NULL;
 
+/* Live mappings (mmap.c): every mmap'ed area handed to JS goes through
+ * nr_map_wrap, which makes it an external ArrayBuffer unmapped only by its
+ * finalizer and records it (with a kind tag) in one list shared by all
+ * threads. nr_map_find looks a buffer up in that list. */
+enum { NR_MAP_PACKET_RING = 0, NR_MAP_XSK_RING = 1, NR_MAP_XSK_UMEM = 2 };
+/* Wrap a fresh mapping; on failure it is unmapped and NULL returned (error pending). */
+napi_value nr_map_wrap(napi_env env, void *addr, size_t len, int kind);
+/* The kind of the live mapping behind ArrayBuffer `v` (its address in *addr),
+ * -1 when `v` is an ArrayBuffer this file did not map, -2 (TypeError pending)
+ * when it is not an ArrayBuffer. */
+int nr_map_find(napi_env env, napi_value v, void **addr, size_t *len);
+
 /* Registration hooks, one per native file (module.c calls them all). */
 void init_socket(napi_env env, napi_value exports);
 void init_mmap(napi_env env, napi_value exports);

@@ -7,22 +7,19 @@
  *   xskUmem(length)                              anonymous UMEM area -> ArrayBuffer
  *   xskUmemReg(fd, umem, chunkSize, headroom, flags)   XDP_UMEM_REG
  *   xskMmapRing(fd, length, pgoff)               one of the four rings -> ArrayBuffer
- *   xskRelease(ab)                               drop a mapping now (zero pages stay for stray views)
  *   xskBind(fd, ifindex, queueId, flags, sharedUmemFd)
  *   xskKick(fd, 0 = recvfrom | 1 = sendto)       wake the driver, never blocks
  *
- * Memory rule (as for the TPACKET rings): every mapping is handed to JS as an
- * external ArrayBuffer and unmapped only by its finalizer. xskRelease puts
- * anonymous zero pages over a ring mapping so the socket is released when its
- * fd closes (a ring mapping holds a reference to the socket) while views
- * that JS still holds read zeros instead of faulting.
+ * Memory rule (as for the TPACKET rings, mmap.c): every mapping is handed to
+ * JS through nr_map_wrap and unmapped only by its finalizer. releaseMapping()
+ * puts anonymous zero pages over a ring mapping so the socket is released
+ * when its fd closes (a ring mapping holds a reference to the socket) while
+ * views that JS still holds read zeros instead of faulting.
  */
 #include "napi-util.h"
 
 #include <errno.h>
 #include <linux/if_xdp.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -37,59 +34,12 @@
 #define XSK_MAX_UMEM (64ull << 30)
 #define XSK_MAX_RING (2ull << 30)
 
-typedef struct xsk_map { void *addr; size_t len; int umem; struct xsk_map *next; } xsk_map_t;
-
-/* Live mappings made here (worker threads share the addon's state). */
-static xsk_map_t *live = NULL;
-static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void map_finalize(napi_env env, void *data, void *hint) {
-  xsk_map_t *m = hint;
-  int64_t adj;
-  (void)data;
-  pthread_mutex_lock(&live_lock);
-  for (xsk_map_t **p = &live; *p; p = &(*p)->next) if (*p == m) { *p = m->next; break; }
-  pthread_mutex_unlock(&live_lock);
-  munmap(m->addr, m->len);
-  napi_adjust_external_memory(env, -(int64_t)m->len, &adj);
-  free(m);
-}
-
-static napi_value wrap_mapping(napi_env env, void *addr, size_t len, int umem) {
-  xsk_map_t *m = malloc(sizeof *m);
-  if (!m) { munmap(addr, len); nr_throw_errno(env, "malloc", ENOMEM); return NULL; }
-  m->addr = addr; m->len = len; m->umem = umem;
-  napi_value ab;
-  if (napi_create_external_arraybuffer(env, addr, len, map_finalize, m, &ab) != napi_ok) {
-    munmap(addr, len); free(m);
-    napi_throw_error(env, "ENOTSUP", "this runtime refuses external ArrayBuffers (V8 sandbox)");
-    return NULL;
-  }
-  pthread_mutex_lock(&live_lock);
-  m->next = live; live = m;
-  pthread_mutex_unlock(&live_lock);
-  int64_t adj;
-  napi_adjust_external_memory(env, (int64_t)len, &adj);
-  return ab;
-}
-
-/* The mapping behind an ArrayBuffer argument, or NULL (TypeError pending). */
-static xsk_map_t *arg_mapping(napi_env env, napi_value v, int want_umem) {
-  bool is = false;
-  void *data = NULL; size_t len = 0;
-  if (napi_is_arraybuffer(env, v, &is) != napi_ok || !is || napi_get_arraybuffer_info(env, v, &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "expected an ArrayBuffer made by xskUmem() or xskMmapRing()");
-    return NULL;
-  }
-  xsk_map_t *found = NULL;
-  pthread_mutex_lock(&live_lock);
-  for (xsk_map_t *m = live; m; m = m->next) if (m->addr == data && m->len == len) { found = m; break; }
-  pthread_mutex_unlock(&live_lock);
-  if (!found || (want_umem >= 0 && found->umem != want_umem)) {
-    napi_throw_type_error(env, NULL, want_umem == 1 ? "expected the ArrayBuffer made by xskUmem()" : "expected an ArrayBuffer made by xskUmem() or xskMmapRing()");
-    return NULL;
-  }
-  return found;
+/* The UMEM behind an ArrayBuffer argument (its address and length), or 0 with a TypeError pending. */
+static int arg_umem(napi_env env, napi_value v, void **addr, size_t *len) {
+  int kind = nr_map_find(env, v, addr, len);
+  if (kind == -2) return 0;
+  if (kind != NR_MAP_XSK_UMEM) { napi_throw_type_error(env, NULL, "expected the ArrayBuffer made by xskUmem()"); return 0; }
+  return 1;
 }
 
 static int arg_len(napi_env env, napi_value v, unsigned long long max, size_t *out) {
@@ -110,22 +60,22 @@ static napi_value n_xsk_umem(napi_env env, napi_callback_info info) {
   if (!arg_len(env, argv[0], XSK_MAX_UMEM, &len)) return NULL;
   void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (addr == MAP_FAILED) { nr_throw_errno(env, "mmap(UMEM)", errno); return NULL; }
-  return wrap_mapping(env, addr, len, 1);
+  return nr_map_wrap(env, addr, len, NR_MAP_XSK_UMEM);
 }
 
 /* xskUmemReg(fd, umem, chunkSize, headroom, flags): XDP_UMEM_REG over the whole area. */
 static napi_value n_xsk_umem_reg(napi_env env, napi_callback_info info) {
   ARGS(5); I32(0, fd); U32(2, chunk); U32(3, headroom); U32(4, flags);
-  xsk_map_t *m = arg_mapping(env, argv[1], 1);
-  if (!m) return NULL;
+  void *addr; size_t len;
+  if (!arg_umem(env, argv[1], &addr, &len)) return NULL;
   if (chunk < 2048 || chunk > XSK_PAGE || headroom >= chunk) {
     nr_throw_range(env, "chunkSize must be 2048..4096 and headroom below it");
     return NULL;
   }
   struct xdp_umem_reg r;
   memset(&r, 0, sizeof r);
-  r.addr = (uint64_t)(uintptr_t)m->addr;
-  r.len = m->len;
+  r.addr = (uint64_t)(uintptr_t)addr;
+  r.len = len;
   r.chunk_size = chunk;
   r.headroom = headroom;
   r.flags = flags;
@@ -153,29 +103,7 @@ static napi_value n_xsk_mmap_ring(napi_env env, napi_callback_info info) {
   }
   void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
   if (addr == MAP_FAILED) { nr_throw_errno(env, "mmap(XDP ring)", errno); return NULL; }
-  return wrap_mapping(env, addr, len, 0);
-}
-
-/* xskRelease(ab): zero pages over a mapping made here, at the same address.
- * Returns false when the buffer is not (or no longer) such a mapping. */
-static napi_value n_xsk_release(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  bool is = false;
-  void *data = NULL; size_t len = 0;
-  if (napi_is_arraybuffer(env, argv[0], &is) != napi_ok || !is || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "expected an ArrayBuffer");
-    return NULL;
-  }
-  int found = 0;
-  pthread_mutex_lock(&live_lock);
-  for (xsk_map_t *m = live; m; m = m->next) if (m->addr == data && m->len == len) { found = 1; break; }
-  pthread_mutex_unlock(&live_lock);
-  if (!found) return nr_bool(env, false);
-  if (mmap(data, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED) {
-    nr_throw_errno(env, "mmap(MAP_FIXED)", errno);
-    return NULL;
-  }
-  return nr_bool(env, true);
+  return nr_map_wrap(env, addr, len, NR_MAP_XSK_RING);
 }
 
 /* xskBind(fd, ifindex, queueId, flags, sharedUmemFd): bind(sockaddr_xdp). sharedUmemFd
@@ -217,7 +145,7 @@ static napi_value n_xsk_kick(napi_env env, napi_callback_info info) {
 void init_xsk(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     NR_FN("xskUmem", n_xsk_umem), NR_FN("xskUmemReg", n_xsk_umem_reg), NR_FN("xskMmapRing", n_xsk_mmap_ring),
-    NR_FN("xskRelease", n_xsk_release), NR_FN("xskBind", n_xsk_bind), NR_FN("xskKick", n_xsk_kick),
+    NR_FN("xskBind", n_xsk_bind), NR_FN("xskKick", n_xsk_kick),
   };
   NR_DEFINE(env, exports, props);
 }

@@ -38,7 +38,7 @@ export interface NativeCore {
    */
   mmap(fd: number, length: number, populate: boolean): ArrayBuffer;
   /**
-   * Replace a mapping made by mmap() with anonymous zero pages at the same address:
+   * Replace a mapping made by mmap(), xskUmem() or xskMmapRing() with anonymous zero pages at the same address:
    * the socket is released when its fd closes, stray views stay valid. False if `ab` is not such a mapping.
    */
   releaseMapping(ab: ArrayBuffer): boolean;
@@ -113,8 +113,6 @@ export interface NativeCore {
   xskUmemReg(fd: number, umem: ArrayBuffer, chunkSize: number, headroom: number, flags: number): void;
   /** AF_XDP: map one ring at its XDP_PGOFF_* offset. */
   xskMmapRing(fd: number, length: number, pgoff: number): ArrayBuffer;
-  /** Zero pages over an xskUmem()/xskMmapRing() mapping (the socket is released when its fd closes). */
-  xskRelease(ab: ArrayBuffer): boolean;
   /** AF_XDP: bind(sockaddr_xdp); sharedUmemFd only with XDP_SHARED_UMEM (else -1). */
   xskBind(fd: number, ifindex: number, queueId: number, flags: number, sharedUmemFd: number): void;
   /** AF_XDP wakeup: 0 = recvfrom, 1 = sendto (MSG_DONTWAIT). 0 or -errno (EAGAIN, EBUSY, ENOBUFS, ENETDOWN, EINTR). */

@@ -311,7 +311,7 @@ export class XskSocket {
 
   private releaseMaps(): void {
     for (const m of this.maps) {
-      try { native.xskRelease(m); } catch { /* the finalizer unmaps it later */ }
+      try { native.releaseMapping(m); } catch { /* the finalizer unmaps it later */ }
     }
   }
 
@@ -328,7 +328,7 @@ export class XskSocket {
     this.fd = -1;
     for (const m of this.maps) {
       if (this.ownsUmem && m === this.umem.area) continue;
-      try { native.xskRelease(m); } catch { /* finalizer */ }
+      try { native.releaseMapping(m); } catch { /* finalizer */ }
     }
     native.close(fd);
   }
