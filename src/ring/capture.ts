@@ -23,7 +23,7 @@
  * capture delivers what its ring still holds, reports 'gone', and then the
  * iterator and nextBatch() throw ENODEV ("interface X went away").
  */
-import { native, type Watcher } from '../native.js';
+import { native } from '../native.js';
 import {
   AF_PACKET, ETH_P_ALL, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT,
   PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_RX_RING, PACKET_STATISTICS, PACKET_TIMESTAMP, PACKET_VERSION,
@@ -39,6 +39,7 @@ import { claimHardwareRx, type HwStampClaim } from './hwtstamp.js';
 import { type FanoutJoin, joinFanout } from './fanout-join.js';
 import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
 import { type LinkChange, type LinkState, linkState, takeSocketError } from './link.js';
+import { checkCaptureOptions, Receiver } from './receiver.js';
 
 /** Which timestamps to ask for. */
 export type TimestampSource = 'software' | 'hardware' | 'auto';
@@ -98,16 +99,13 @@ export interface CaptureStats {
   batches: number;
 }
 
-/** Time-slice for the callback form: blocks per event-loop turn before yielding. */
-const BLOCKS_PER_TURN = 16;
-const SNAPLEN_MAX = 262144;
 const ENETDOWN = 100;
 /** How often the link is looked at while it is down (to see it come back, or be deleted). */
 const LINK_CHECK_MS = 100;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 /** A live capture on one interface. Create with {@link openCapture}. */
-export class Capture implements AsyncIterable<Batch> {
+export class Capture extends Receiver<Batch> {
   /** Interface name. */
   readonly iface: string;
   /** Interface index. */
@@ -126,11 +124,7 @@ export class Capture implements AsyncIterable<Batch> {
   readonly fanoutId: number = -1;
   private readonly reader: RingReader;
   private readonly direction: Direction;
-  private watcher: Watcher | null = null;
   private hwClaim: HwStampClaim | null = null;
-  private waiter: ((ok: boolean) => void) | null = null;
-  private handler: ((batch: Batch) => void) | null = null;
-  private closed = false;
   private readonly totals = { kernelPackets: 0, drops: 0, freezes: 0 };
   private readonly statBuf = new Uint32Array(3);
   private link: LinkState = 'up';
@@ -140,16 +134,12 @@ export class Capture implements AsyncIterable<Batch> {
 
   /** @internal use openCapture() */
   constructor(opts: CaptureOptions) {
-    if (!opts || typeof opts.iface !== 'string' || opts.iface.length === 0)
-      throw new NetringError('openCapture: `iface` (an interface name) is required', 'EINVAL');
+    super();
+    this.snaplen = checkCaptureOptions(opts);
     const iface = opts.iface;
     const ctx = { op: `open capture on ${iface}`, iface };
     this.iface = iface;
     this.geometry = resolveGeometry(opts);
-    const snaplen = opts.snaplen ?? SNAPLEN_MAX;
-    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > SNAPLEN_MAX)
-      throw new NetringError(`snaplen must be an integer in 1..${SNAPLEN_MAX} (got ${String(snaplen)})`, 'EINVAL');
-    this.snaplen = snaplen;
     this.direction = opts.direction ?? 'both';
     this.onLink = opts.onLinkChange ?? null;
     if (!['in', 'out', 'both'].includes(this.direction))
@@ -304,7 +294,7 @@ export class Capture implements AsyncIterable<Batch> {
   }
 
   /** Event-loop forms: libuv stopped the watcher on POLLERR. Clear the error, report, re-arm or end. */
-  private onPollError(): void {
+  protected override onPollError(): void {
     const err = takeSocketError(this.fd);
     this.checkLink(err !== 0);
     if (this.link === 'down' && this.linkTimer === null) {
@@ -331,98 +321,20 @@ export class Capture implements AsyncIterable<Batch> {
     this.stopLinkTimer();
     setTimeout(() => {
       if (this.closed) return;
-      if (this.handler !== null) {
-        for (let b = this.reader.acquire(); b !== null && this.handler !== null && !this.closed; b = this.reader.acquire()) {
-          this.handler(b);
-          if (!this.closed) b.release();
-        }
-      }
+      while (this.handler !== null && !this.closed && this.reader.ready()) this.deliver();
       if (this.closed) return;
-      const w = this.waiter;
-      this.waiter = null;
-      if (w !== null) w(this.reader.ready());
+      this.resolveWaiter(this.reader.ready());
       this.emitLink('gone');
     }, 2 * this.geometry.blockTimeoutMs + 5);
   }
 
-  /** Wait (without blocking the event loop) until a block is ready or the capture closes. */
-  private wait(): Promise<boolean> {
-    if (this.reader.ready()) return Promise.resolve(true);
-    if (this.link === 'gone') return Promise.resolve(false);
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      this.watch(true);
-    });
-  }
-
-  private watch(on: boolean): void {
-    if (this.closed) return;
-    if (this.watcher === null) this.watcher = native.watch(this.fd, (rev) => this.onReadable(rev));
-    if (on) native.watcherStart(this.watcher, POLLIN);
-    else native.watcherStop(this.watcher);
-  }
-
-  private onReadable(rev: number): void {
-    if (this.closed) return;
-    if (rev < 0) { this.onPollError(); return; }
-    if (this.waiter !== null) {
-      if (!this.reader.ready()) return; // POLLERR or spurious: keep waiting
-      const w = this.waiter;
-      this.waiter = null;
-      if (this.handler === null) this.watch(false);
-      w(true);
-      return;
-    }
-    if (this.handler !== null) {
-      for (let n = 0; n < BLOCKS_PER_TURN; n++) {
-        const b = this.reader.acquire();
-        if (b === null) break;
-        this.handler(b);
-        if (this.closed || this.handler === null) break;
-        b.release();
-      }
-      return;
-    }
-  }
-
-  /** Async iteration: one batch per retired block. The previous batch is released when the loop asks for the next. Breaking out releases the batch but leaves the capture open. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
-    try {
-      while (!this.closed) {
-        const b = this.reader.acquire();
-        if (b !== null) {
-          yield b;
-          continue;
-        }
-        if (!(await this.wait())) {
-          if (this.link === 'gone' && !this.closed) throw this.goneError();
-          return;
-        }
-      }
-    } finally {
-      if (!this.closed) this.reader.batch.release();
-    }
-  }
-
-  /**
-   * Callback form: fn runs for each batch as blocks retire, at most 16 blocks per
-   * event-loop turn so the loop is never starved. The batch is released when fn
-   * returns (copy what you keep). Call stop() or close() to end.
-   */
-  start(fn: (batch: Batch) => void): this {
-    this.ensureOpen();
-    if (this.waiter !== null) throw new NetringError('capture is being iterated; use one receive form at a time', 'EBUSY');
-    this.handler = fn;
-    this.watch(true);
-    return this;
-  }
-
-  /** Stop the callback form (the capture stays open; the kernel keeps filling the ring). */
-  stop(): this {
-    this.handler = null;
-    if (!this.closed) this.watch(false);
-    return this;
-  }
+  protected get pollFd(): number { return this.fd; }
+  protected acquireNext(): Batch | null { return this.reader.acquire(); }
+  protected hasReady(): boolean { return this.reader.ready(); }
+  protected releaseCurrent(): void { this.reader.batch.release(); }
+  protected get label(): string { return this.iface; }
+  protected override mayWait(): boolean { return this.link !== 'gone'; }
+  protected override endError(): Error | null { return this.link === 'gone' ? this.goneError() : null; }
 
   /** Read the kernel counters (read-and-reset in the kernel) and return the running totals. */
   stats(): CaptureStats {
@@ -443,9 +355,6 @@ export class Capture implements AsyncIterable<Batch> {
     };
   }
 
-  /** True until close(). */
-  get isOpen(): boolean { return !this.closed; }
-
   /**
    * Close the socket. Idempotent and safe from inside a batch handler (the batch
    * loop stops after the current packet). Final kernel counters are folded into
@@ -459,25 +368,18 @@ export class Capture implements AsyncIterable<Batch> {
     this.handler = null;
     this.stopLinkTimer();
     this.reader.batch._drop();
-    if (this.watcher !== null) { native.watcherClose(this.watcher); this.watcher = null; }
     // Drop the socket's ring mapping now (zero pages take its place for stray views):
     // otherwise the mapping keeps the socket alive until GC, still queueing packets
     // and, in a fan-out group, still taking its share of the group's traffic.
     try { native.releaseMapping(this.ring); } catch { /* the finalizer unmaps it later */ }
     // the last counter read right before the close: the kernel queues nothing after close(2)
     try { this.stats(); } catch { /* counters are best effort at close */ }
-    this.closed = true;
+    this.beginClose();
     const fd = this.fd;
     this.fd = -1;
     native.close(fd);
     this.hwClaim?.release(); // the device's previous timestamping setting, when the last capture using it closes
-    const w = this.waiter;
-    this.waiter = null;
-    if (w !== null) w(false);
-  }
-
-  private ensureOpen(): void {
-    if (this.closed) throw new NetringError(`capture on ${this.iface} is closed`, 'ECLOSED');
+    this.resolveWaiter(false);
   }
 }
 

@@ -16,13 +16,15 @@
  * Kicks: the kernel is woken (recvfrom) only when the fill ring's
  * need-wakeup flag asks for it, and only when the RX ring is empty.
  */
-import { native, type Watcher } from '../native.js';
+import { native } from '../native.js';
 import { POLLERR, POLLIN } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
 import type { BpfProgram } from '../bpf/classic.js';
 import { XdpAttachment, type XdpMode } from './attach.js';
 import { XskPacketView, type XskBatch } from './batch.js';
 import { XskReader } from './reader.js';
+import { checkCaptureOptions, Receiver } from '../ring/receiver.js';
+import type { CaptureStats } from '../ring/capture.js';
 import { rxQueueCount, XskSocket, type BusyPoll, type CopyMode, type XskKernelStats } from './socket.js';
 
 /** Options of an AF_XDP capture (`openCapture({ backend: 'xdp', ... })`). */
@@ -62,26 +64,20 @@ export interface XdpCaptureOptions {
   xskMapFd?: number;
 }
 
-/** Statistics in the shape of the AF_PACKET capture's, plus the AF_XDP counters. */
-export interface XdpCaptureStats {
-  /** Packets handed to user code through batches. */
-  received: number;
-  /** Packets the kernel delivered or dropped for this socket (received + waiting + drops). */
-  kernelPackets: number;
-  /** Frames the kernel dropped: rx_dropped + rx_ring_full + rx_invalid_descs. */
-  drops: number;
-  /** Frames dropped because the fill ring was empty (rx_fill_ring_empty_descs; counted in drops too). */
-  freezes: number;
-  /** Batches handed to user code. */
-  batches: number;
+/**
+ * Statistics in the shape of the AF_PACKET capture's: `kernelPackets` is
+ * received + waiting + drops, `drops` is rx_dropped + rx_ring_full +
+ * rx_invalid_descs, `freezes` is rx_fill_ring_empty_descs (frames dropped
+ * because the fill ring was empty, counted in drops too); plus the raw
+ * AF_XDP counters.
+ */
+export interface XdpCaptureStats extends CaptureStats {
   /** The raw XDP_STATISTICS counters. */
   xdp: XskKernelStats;
 }
 
-const SNAPLEN_MAX = 262144;
-const BATCHES_PER_TURN = 16;
-
-export class XskCapture implements AsyncIterable<XskBatch> {
+/** A live AF_XDP capture on one RX queue. Create with openCapture({ backend: 'xdp', ... }). */
+export class XskCapture extends Receiver<XskBatch> {
   readonly backend = 'xdp' as const;
   readonly iface: string;
   readonly ifindex: number;
@@ -96,21 +92,14 @@ export class XskCapture implements AsyncIterable<XskBatch> {
   private readonly reader: XskReader;
   private readonly attachment: XdpAttachment | null;
   private readonly mapFd: number;
-  private watcher: Watcher | null = null;
-  private waiter: ((ok: boolean) => void) | null = null;
-  private handler: ((batch: XskBatch) => void) | null = null;
-  private closed = false;
   private final: XskKernelStats | null = null;
   /** Kicks issued (wakeup syscalls). */
   kicks = 0;
 
   /** @internal use openCapture({ backend: 'xdp', ... }) */
   constructor(o: XdpCaptureOptions) {
-    if (!o || typeof o.iface !== 'string' || o.iface.length === 0)
-      throw new NetringError('openCapture: `iface` (an interface name) is required', 'EINVAL');
-    const snaplen = o.snaplen ?? SNAPLEN_MAX;
-    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > SNAPLEN_MAX)
-      throw new NetringError(`snaplen must be an integer in 1..${SNAPLEN_MAX} (got ${String(snaplen)})`, 'EINVAL');
+    super();
+    const snaplen = checkCaptureOptions(o);
     const budget = o.budget ?? 256;
     if (!Number.isInteger(budget) || budget < 1 || budget > 65536) throw new NetringError(`budget must be an integer in 1..65536 (got ${String(budget)})`, 'EINVAL');
     const maxHeld = o.maxHeldBatches ?? 16;
@@ -193,70 +182,12 @@ export class XskCapture implements AsyncIterable<XskBatch> {
     }
   }
 
-  private wait(): Promise<boolean> {
-    if (this.reader.ready() > 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      this.watch(true);
-    });
-  }
-
-  private watch(on: boolean): void {
-    if (this.closed) return;
-    if (this.watcher === null) this.watcher = native.watch(this.socket.fd, () => this.onReadable());
-    if (on) {
-      this.wakeIfAsked();
-      native.watcherStart(this.watcher, POLLIN);
-    } else native.watcherStop(this.watcher);
-  }
-
-  private onReadable(): void {
-    if (this.closed) return;
-    if (this.waiter !== null) {
-      if (this.reader.ready() === 0) return;
-      const w = this.waiter;
-      this.waiter = null;
-      if (this.handler === null) this.watch(false);
-      w(true);
-      return;
-    }
-    if (this.handler !== null) {
-      for (let n = 0; n < BATCHES_PER_TURN; n++) {
-        const b = this.reader.acquire(false);
-        if (b === null) { this.wakeIfAsked(); break; }
-        this.handler(b);
-        if (this.closed || this.handler === null) break;
-        b.release();
-      }
-    }
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<XskBatch, void, undefined> {
-    try {
-      while (!this.closed) {
-        const b = this.reader.acquire(false);
-        if (b !== null) { yield b; continue; }
-        if (!(await this.wait())) return;
-      }
-    } finally {
-      if (!this.closed) this.reader.releaseCurrent();
-    }
-  }
-
-  /** Callback form: fn runs for each batch, at most 16 per event-loop turn; the batch is released when fn returns. */
-  start(fn: (batch: XskBatch) => void): this {
-    this.ensureOpen();
-    if (this.waiter !== null) throw new NetringError('capture is being iterated; use one receive form at a time', 'EBUSY');
-    this.handler = fn;
-    this.watch(true);
-    return this;
-  }
-
-  stop(): this {
-    this.handler = null;
-    if (!this.closed) this.watch(false);
-    return this;
-  }
+  protected get pollFd(): number { return this.socket.fd; }
+  protected acquireNext(): XskBatch | null { return this.reader.acquire(false); }
+  protected hasReady(): boolean { return this.reader.ready() > 0; }
+  protected releaseCurrent(): void { this.reader.releaseCurrent(); }
+  protected get label(): string { return `${this.iface} queue ${this.queue}`; }
+  protected override idle(): void { this.wakeIfAsked(); }
 
   /** Running totals (XDP_STATISTICS is cumulative in the kernel). */
   stats(): XdpCaptureStats {
@@ -269,8 +200,6 @@ export class XskCapture implements AsyncIterable<XskBatch> {
     };
   }
 
-  get isOpen(): boolean { return !this.closed; }
-
   /**
    * Close: the socket leaves the XSKMAP, the program is detached (link closed)
    * when this was the interface's last AF_XDP capture in this thread, then
@@ -279,9 +208,7 @@ export class XskCapture implements AsyncIterable<XskBatch> {
   close(): void {
     if (this.closed) return;
     try { this.final = this.socket.kernelStats(); } catch { /* best effort */ }
-    this.closed = true;
-    this.handler = null;
-    if (this.watcher !== null) { native.watcherClose(this.watcher); this.watcher = null; }
+    this.beginClose();
     if (this.attachment !== null) {
       this.attachment.removeSocket(this.queue);
       this.attachment.leave();
@@ -289,13 +216,7 @@ export class XskCapture implements AsyncIterable<XskBatch> {
       unregisterFromMap(this.mapFd, this.queue);
     }
     this.socket.close();
-    const w = this.waiter;
-    this.waiter = null;
-    if (w !== null) w(false);
-  }
-
-  private ensureOpen(): void {
-    if (this.closed) throw new NetringError(`capture on ${this.iface} queue ${this.queue} is closed`, 'ECLOSED');
+    this.resolveWaiter(false);
   }
 }
 
