@@ -84,11 +84,25 @@ export async function withVeth<T>(body: (v: VethPair) => Promise<T> | T, opts: V
     }
     run('ip', ['link', 'set', b, 'up']);
     run('ip', ns ? ['-n', ns, 'link', 'set', a, 'up'] : ['link', 'set', a, 'up']);
+    // Until the kernel's link watcher sees the carrier, a device transmits through the noop qdisc, which drops
+    // every frame: wait for both ends to be operationally up, or the first frames of a test vanish.
+    await waitOperUp(b, undefined);
+    await waitOperUp(a, ns);
     return await body({ a, b, ns });
   } finally {
     cleanup();
     live.delete(cleanup);
   }
+}
+
+/** Wait (up to 10 s) until `iface` reports operstate UP; throws if it never does. */
+async function waitOperUp(iface: string, ns: string | undefined): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const out = run('ip', ns ? ['-n', ns, '-o', 'link', 'show', 'dev', iface] : ['-o', 'link', 'show', 'dev', iface], { allowFail: true });
+    if (/ state UP /.test(out)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`veth ${iface} did not come up within 10 s`);
 }
 
 /** Run a command inside a namespace as a child process. */
