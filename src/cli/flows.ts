@@ -41,6 +41,8 @@ export interface FlowsCliOptions {
   metrics?: string;
   kafka?: string;
   kafkaTopic: string;
+  /** Seconds to wait at the end for the broker to take queued records (default 30). */
+  kafkaWait?: number;
 }
 
 /** The summary printed at the end (and by --json as the last line, with `summary: true`). */
@@ -84,6 +86,7 @@ export function registerFlows(program: Command): void {
     .option('--metrics <[addr:]port>', 'serve Prometheus metrics on this address')
     .option('--kafka <brokers>', 'send each flow record as JSON to Kafka (brokers host:port,...), keyed by the flow key')
     .option('--kafka-topic <topic>', 'Kafka topic (must exist)', 'flows')
+    .option('--kafka-wait <seconds>', 'at the end, wait up to this long for the broker to take the queued records; the rest are counted as dropped', numArg('--kafka-wait', 0), 30)
     .action(async (opts: FlowsCliOptions) => {
       const s = await runFlows(opts);
       report(s, opts);
@@ -114,7 +117,7 @@ class Outputs {
   };
 
   async close(): Promise<void> {
-    await Promise.all([...this.exporters.map((e) => e.close()), this.kafka?.close()]);
+    await Promise.all([...this.exporters.map((e) => e.close()), this.kafka?.close((this.opts.kafkaWait ?? 30) * 1000)]);
   }
 }
 

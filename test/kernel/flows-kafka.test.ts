@@ -57,8 +57,8 @@ async function consumeAll(bootstrap: string, topic: string, want: number): Promi
   return got;
 }
 
-function runFlows(bootstrap: string, topic: string): Promise<{ code: number | null; out: string }> {
-  const p = spawn(process.execPath, [MAIN, 'flows', '-r', pcap, '-q', '--json', '--kafka', bootstrap, '--kafka-topic', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runFlows(bootstrap: string, topic: string, extra: string[] = []): Promise<{ code: number | null; out: string }> {
+  const p = spawn(process.execPath, [MAIN, 'flows', '-r', pcap, '-q', '--json', '--kafka', bootstrap, '--kafka-topic', topic, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   return new Promise((r) => p.on('exit', (code) => r({ code, out })));
@@ -77,6 +77,54 @@ test('one JSON message per flow record, keyed by the flow key, consumed back by 
     assert.ok(tcp, got.map((g) => g.key).join(', '));
     assert.deepEqual([tcp.value.packets, tcp.value.bytes, tcp.value.rpackets, tcp.value.rbytes, tcp.value.end], [9, 1124, 7, 5122, 'end']);
     assert.ok(got.some((g) => g.key.startsWith('6 [fd00::1]:40002-[fd00::2]:443')));
+  } finally {
+    m.p.stdin!.end();
+    m.p.kill();
+  }
+});
+
+/** Send a command to the mock ("down" / "up") and wait for its "ok". */
+async function mockCommand(m: { p: ChildProcess }, cmd: 'down' | 'up'): Promise<void> {
+  let out = '';
+  const on = (d: Buffer): void => { out += d.toString(); };
+  m.p.stdout!.on('data', on);
+  m.p.stdin!.write(`${cmd}\n`);
+  for (let i = 0; i < 100 && !out.includes(`ok ${cmd}`); i++) await new Promise((r) => setTimeout(r, 50));
+  m.p.stdout!.off('data', on);
+  assert.match(out, new RegExp(`ok ${cmd}`));
+}
+
+test('broker down when the records are ready, back 3 s later: every record is retried and consumed, none dropped, the failures counted', async () => {
+  const m = await startMock('restart');
+  try {
+    await mockCommand(m, 'down');
+    const run = runFlows(m.bootstrap, 'restart');
+    await new Promise((r) => setTimeout(r, 3000));
+    await mockCommand(m, 'up');
+    const r = await run;
+    assert.equal(r.code, 0);
+    const s = JSON.parse(r.out.trim().split('\n').pop()!);
+    assert.equal(s.kafka.sent, 9);
+    assert.equal(s.kafka.dropped, 0);
+    assert.ok(s.kafka.failures >= 1, `${s.kafka.failures} failed attempts while the broker was down`);
+    const got = await consumeAll(m.bootstrap, 'restart', 9);
+    assert.equal(new Set(got.map((g) => g.key)).size, 9, 'each flow record once (at least once delivery: no duplicates here)');
+  } finally {
+    m.p.stdin!.end();
+    m.p.kill();
+  }
+});
+
+test('broker that never comes back: the run ends after --kafka-wait, every record counted as dropped, the last error reported', async () => {
+  const m = await startMock('gone');
+  try {
+    await mockCommand(m, 'down');
+    const r = await runFlows(m.bootstrap, 'gone', ['--kafka-wait', '2']);
+    assert.equal(r.code, 0);
+    const s = JSON.parse(r.out.trim().split('\n').pop()!);
+    assert.deepEqual([s.kafka.sent, s.kafka.dropped], [0, 9]);
+    assert.ok(s.kafka.failures >= 1);
+    assert.notEqual(s.kafka.lastError, '');
   } finally {
     m.p.stdin!.end();
     m.p.kill();
