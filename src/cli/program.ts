@@ -10,6 +10,7 @@ import { registerGen } from './gen.js';
 import { registerPing } from './ping.js';
 import { registerFlows } from './flows.js';
 import { registerTop } from './top.js';
+import { registerXdp } from './xdp.js';
 
 /** The version `netring --version` prints. */
 export const VERSION = '0.1.0';
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerPing(program);
   registerFlows(program);
   registerTop(program);
+  registerXdp(program);
   return program;
 }

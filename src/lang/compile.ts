@@ -10,6 +10,8 @@ import type { FilterTarget } from './tcpdump/gen.js';
 import { formatEbpf } from '../bpf/ebpf.js';
 import { generate, type EbpfFilter, type Hook as EbpfHook } from './ebpf/codegen.js';
 import { LangError } from './errors.js';
+import { generateProgram } from './ebpf/program.js';
+import { DEFAULT_SNAPLEN } from './filter.js';
 
 export type { Language };
 
@@ -85,7 +87,21 @@ export function compile(source: string, opts: CompileOptions = {}): CompileRepor
 
 /** `compile --target xdp|tc|socket`: the eBPF program for one hook, through the same placement. */
 function compileEbpf(source: string, hook: EbpfHook, opts: CompileOptions): CompileReport {
-  if (pickLanguage(source, opts.language ?? 'auto') !== 'tcpdump') throw new LangError(`--target ${hook}: combinator programs are placed on sockets and fan-out groups; give a tcpdump expression`);
+  if (pickLanguage(source, opts.language ?? 'auto') !== 'tcpdump') {
+    if (hook === 'socket') throw new LangError('--target socket: combinator programs are placed on sockets by the default target (kernel); give a tcpdump expression');
+    // the whole combinator program as one XDP or tc program
+    const code = generateProgram(source, { hook });
+    const pl: Placement = {
+      language: 'pfq', source, mode: hook === 'xdp' ? 'file' : 'kernel', snaplen: opts.snaplen ?? DEFAULT_SNAPLEN, dag: null, kernelTarget: hook,
+      cbpf: null, ebpf: code, answers: [{ target: hook, why: null }], needsJs: false, program: null,
+      js() { throw new LangError(`--target ${hook}: the whole program runs in the kernel; nothing runs in JavaScript`); },
+      explain: () => code.explain(),
+    };
+    return {
+      language: 'pfq', source, cbpf: null, bytes: null, d: '', dd: '', ddd: '', js: '', ebpf: code.listing(), ebpfProgram: code,
+      explain: code.explain(), fanout: null, placement: pl,
+    };
+  }
   const mode = hook === 'xdp' ? 'file' : 'kernel';
   const pl = place(source, { language: 'tcpdump', mode, snaplen: opts.snaplen, netmask: opts.netmask, targets: [hook === 'socket' ? 'socket' : hook, 'js'] });
   const prog = hook === 'socket'

@@ -96,6 +96,9 @@ test('an unexpected positional argument is a usage error (exit 2) in every comma
     ['demo', 'extra'],
     ['gen', '-i', 'lo', 'extra'],
     ['ping', '-i', 'lo', 'extra', 'words'],
+    ['xdp', '-i', 'lo', '--program', 'pass', 'extra'],
+    ['forward', '-i', 'lo', '-o', 'lo2', 'extra'],
+    ['bridge', 'lo', 'lo2', 'extra'],
     ['netring-typo'],
   ]) {
     const r = cli(args);

@@ -484,3 +484,30 @@ function explainHook(p: HookProgram): string {
   out.push('user space: nothing per packet (counters are read from the maps)');
   return out.join('\n');
 }
+
+/**
+ * The way back of a program that bridges: `bridge DEV` becomes
+ * `forward IFACE` (IFACE: where the program itself is attached), to be
+ * attached on DEV. Null when the program does not bridge; refused when it
+ * bridges to more than one interface.
+ */
+export function mirrorOf(code: HookProgram, iface: string): Fn | null {
+  if (code.bridges.length === 0) return null;
+  if (code.bridges.length > 1) throw new LangError(`bridge joins two interfaces: this program bridges ${iface} to ${code.bridges.join(' and ')}; use forward for the others`);
+  if (code.bridges[0] === iface) throw new LangError(`bridge ${iface}: the program is attached to ${iface} itself`);
+  const map = (f: Fn): Fn => {
+    switch (f.k) {
+      case 'act':
+        return f.act.a === 'bridge' ? { ...f, act: { a: 'forward', dev: iface } } : f;
+      case 'when':
+        return { ...f, f: map(f.f) };
+      case 'cond':
+        return { ...f, f: map(f.f), g: map(f.g) };
+      case 'seq':
+        return { ...f, fs: f.fs.map(map) };
+      default:
+        return f;
+    }
+  };
+  return map(code.fn);
+}
