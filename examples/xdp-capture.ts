@@ -1,9 +1,7 @@
 // examples/xdp-capture.ts: receive through an AF_XDP socket, the filter running in XDP
 import { openCapture } from 'netring';
-import { compileFilter } from 'netring/lang';
 
-const compiled = compileFilter('udp port 53');
-const cap = openCapture({ backend: 'xdp', iface: 'eth0', queue: 0, filter: compiled.insns });
+const cap = openCapture({ backend: 'xdp', iface: 'eth0', queue: 0, filter: 'udp port 53' });
 console.log(cap.zeroCopy ? 'zero-copy' : 'copy mode', cap.xdpMode);
 setTimeout(() => cap.close(), 10_000);
 let bytes = 0;

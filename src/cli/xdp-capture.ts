@@ -1,14 +1,14 @@
 /**
  * `netring capture --xdp`: the live capture's packet source over AF_XDP. One
  * socket per RX queue (--queue N, or --queues all), all in this thread, all
- * feeding the same callback; the filter (-f or --filter-bpf) runs in the XDP
- * program, so frames it rejects never reach user space and go up the stack.
+ * feeding the same callback; the filter (-f EXPR) is compiled by the filter
+ * language into the XDP program, so frames it rejects never reach user space
+ * and go up the stack.
  */
 import { openCapture } from '../ring/index.js';
 import type { BatchLike } from '../ring/batch-like.js';
 import type { BpfProgram } from '../bpf/classic.js';
 import { XskCapture, rxQueueCount, type CopyMode } from '../xsk/index.js';
-import { compileFilter, lowerFilter } from '../lang/filter.js';
 import { UsageError } from './args.js';
 
 /** What the capture command needs from a live source (AF_PACKET ring or AF_XDP sockets). */
@@ -35,14 +35,11 @@ export interface XdpCliOptions {
   program?: string;
 }
 
-/** The classic program the XDP filter runs (tags inline, as XDP sees frames), or undefined. */
-export function xdpFilter(o: Pick<XdpCliOptions, 'filter' | 'filterBpf' | 'program'>): BpfProgram | undefined {
-  if (o.program !== undefined) throw new UsageError('--program with --xdp: not yet (use -f EXPR or --filter-bpf)');
-  if (o.filterBpf !== undefined) return o.filterBpf;
-  if (o.filter === undefined) return undefined;
-  if (lowerFilter(o.filter, { target: 'file' }).usesChain)
-    throw new UsageError(`-f "${o.filter}" with --xdp: protochain loops cannot run in XDP (drop --xdp)`);
-  return compileFilter(o.filter, { target: 'file' }).insns;
+/** The expression the XDP program filters with, or undefined (every frame). */
+export function xdpFilter(o: Pick<XdpCliOptions, 'filter' | 'filterBpf' | 'program'>): string | undefined {
+  if (o.program !== undefined) throw new UsageError('--program with --xdp: not yet (use -f EXPR)');
+  if (o.filterBpf !== undefined) throw new UsageError('--filter-bpf with --xdp: XDP runs eBPF the filter language generates from -f EXPR, not classic BPF (use -f EXPR, or drop --xdp)');
+  return o.filter;
 }
 
 /** Open the AF_XDP sockets the options ask for. */

@@ -11,7 +11,6 @@
  */
 import { native } from '../native.js';
 import { NetringError, sys } from '../errors.js';
-import type { BpfProgram } from '../bpf/classic.js';
 import { BPF_MAP_TYPE_XSKMAP, BPF_PROG_TYPE_XDP, BPF_XDP, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE } from './abi.js';
 import { xdpRedirectProgram } from './xdp-program.js';
 
@@ -25,7 +24,8 @@ export interface AttachOptions {
   /** XSKMAP entries: the interface's RX queue count. */
   queues: number;
   mode?: XdpMode;
-  filter?: BpfProgram;
+  /** tcpdump expression run in XDP (every frame when absent). */
+  filter?: string;
 }
 
 const attached = new Map<number, XdpAttachment>();

@@ -19,7 +19,6 @@
 import { native } from '../native.js';
 import { POLLERR, POLLIN } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
-import type { BpfProgram } from '../bpf/classic.js';
 import { XdpAttachment, type XdpMode } from './attach.js';
 import { XskPacketView, type XskBatch } from './batch.js';
 import { XskReader } from './reader.js';
@@ -35,8 +34,12 @@ export interface XdpCaptureOptions {
   iface: string;
   /** RX queue (default 0). One socket per queue: open one capture per queue, or use a fan-out group. */
   queue?: number;
-  /** Classic BPF filter, run inside the XDP program: non-matching frames continue up the stack untouched. */
-  filter?: BpfProgram;
+  /**
+   * tcpdump expression, compiled by the filter language for the XDP hook and
+   * run in the XDP program before any copy: matching frames are redirected to
+   * the socket, the others continue up the stack untouched.
+   */
+  filter?: string;
   /** Bytes of each frame the view exposes (default 262144, i.e. whole frames). */
   snaplen?: number;
   /** Descriptors per batch at most (default 256). */

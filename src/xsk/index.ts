@@ -6,4 +6,4 @@ export { XskSocket, rxQueueCount } from './socket.js';
 export type { XskOptions, CopyMode, BusyPoll, XskKernelStats } from './socket.js';
 export { XdpAttachment } from './attach.js';
 export type { XdpMode } from './attach.js';
-export { xdpRedirectProgram } from './xdp-program.js';
+export { xdpRedirectProgram, xdpRedirectInsns } from './xdp-program.js';

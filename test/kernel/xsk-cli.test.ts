@@ -79,7 +79,8 @@ test('capture --xdp: usage and kernel errors are one line with a non-zero status
       [['-i', b, '--xdp', '--zerocopy', '-q'], /zero-copy refused/],
       [['-i', b, '--xdp', '--zerocopy', '--copy', '-q'], /only one of --zerocopy and --copy/],
       [['-i', b, '--xdp', '--workers', '2', '-q'], /--workers with --xdp: not yet/],
-      [['-i', b, '--xdp', '-f', 'ip protochain 6', '-q'], /protochain loops cannot run in XDP/],
+      [['-i', b, '--xdp', '-f', 'ip protochain 6', '-q'], /"ip protochain 6" cannot run in XDP: protochain loops/],
+      [['-i', b, '--xdp', '--filter-bpf', '1,6 0 0 262144', '-q'], /--filter-bpf with --xdp: XDP runs eBPF the filter language generates from -f EXPR/],
     ];
     for (const [args, re] of cases) {
       const r = cli(args);
