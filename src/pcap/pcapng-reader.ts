@@ -185,27 +185,27 @@ export class PcapngReader extends CaptureReaderBase {
 
   private epb(v: DataView, p: number, len: number, at: number): number {
     if (len < 32) throw new PcapFormatError('BAD_BLOCK_LENGTH', at + 4, `pcapng enhanced packet block too short (${len} bytes)`);
-    const le = this.le;
-    const ifc = this.iface(v.getUint32(p + 8, le), at);
-    const caplen = v.getUint32(p + 20, le);
-    this.checkCaplen(caplen, len - 32, ifc, at);
-    this.setPacket(ifc, caplen, v.getUint32(p + 24, le), p + 28, at);
-    this.setTime(v.getUint32(p + 12, le), v.getUint32(p + 16, le), ifc);
-    this.packetOptions(v, p + 28 + ((caplen + 3) & ~3), p + len - 4, at);
+    return this.packetBody(v, p, len, at, v.getUint32(p + 8, this.le));
+  }
+
+  /** Obsolete Packet Block: the EPB layout with a 16-bit interface id and a 16-bit drop count. */
+  private pb(v: DataView, p: number, len: number, at: number): number {
+    if (len < 32) throw new PcapFormatError('BAD_BLOCK_LENGTH', at + 4, `pcapng packet block too short (${len} bytes)`);
+    this.packetBody(v, p, len, at, v.getUint16(p + 8, this.le));
+    const drops = v.getUint16(p + 10, this.le);
+    if (drops !== 0xffff) this.rec.dropCount = drops;
     return 1;
   }
 
-  private pb(v: DataView, p: number, len: number, at: number): number {
-    if (len < 32) throw new PcapFormatError('BAD_BLOCK_LENGTH', at + 4, `pcapng packet block too short (${len} bytes)`);
+  /** EPB/PB from the timestamp on: caplen, original length, data, options. */
+  private packetBody(v: DataView, p: number, len: number, at: number, ifaceId: number): number {
     const le = this.le;
-    const ifc = this.iface(v.getUint16(p + 8, le), at);
+    const ifc = this.iface(ifaceId, at);
     const caplen = v.getUint32(p + 20, le);
     this.checkCaplen(caplen, len - 32, ifc, at);
     this.setPacket(ifc, caplen, v.getUint32(p + 24, le), p + 28, at);
     this.setTime(v.getUint32(p + 12, le), v.getUint32(p + 16, le), ifc);
     this.packetOptions(v, p + 28 + ((caplen + 3) & ~3), p + len - 4, at);
-    const drops = v.getUint16(p + 10, le);
-    if (drops !== 0xffff) this.rec.dropCount = drops;
     return 1;
   }
 

@@ -114,6 +114,15 @@ class Parser {
     throw new Fail(what);
   }
 
+  /** `/LEN` after an address: the length token, or null when no `/` follows. */
+  private prefixLength(): Token | null {
+    if (!this.isOp(this.peek(), '/')) return null;
+    this.next();
+    const n = this.peek();
+    if (n.kind !== 'num') this.fail('a prefix length');
+    return this.next();
+  }
+
   private expectOp(op: string): Token {
     if (!this.isOp(this.peek(), op)) this.fail(`'${op}'`);
     return this.next();
@@ -205,13 +214,8 @@ class Parser {
         return prim({ k: 'name', s: t.text, pos: t.pos, end: t.end });
       case 'hid': {
         this.next();
-        if (this.isOp(this.peek(), '/')) {
-          this.next();
-          const n = this.peek();
-          if (n.kind !== 'num') this.fail('a prefix length');
-          this.next();
-          return prim({ k: 'hidlen', s: t.text, len: n.value, pos: t.pos, end: n.end });
-        }
+        const n = this.prefixLength();
+        if (n !== null) return prim({ k: 'hidlen', s: t.text, len: n.value, pos: t.pos, end: n.end });
         if (this.isKw(this.peek(), 'mask')) {
           this.next();
           const m = this.peek();
@@ -223,13 +227,8 @@ class Parser {
       }
       case 'hid6': {
         this.next();
-        if (this.isOp(this.peek(), '/')) {
-          this.next();
-          const n = this.peek();
-          if (n.kind !== 'num') this.fail('a prefix length');
-          this.next();
-          return prim({ k: 'hid6', s: t.text, len: n.value, explicitLen: true, pos: t.pos, end: n.end });
-        }
+        const n = this.prefixLength();
+        if (n !== null) return prim({ k: 'hid6', s: t.text, len: n.value, explicitLen: true, pos: t.pos, end: n.end });
         return prim({ k: 'hid6', s: t.text, len: 128, explicitLen: false, pos: t.pos, end: t.end });
       }
       case 'eid':
