@@ -18,6 +18,7 @@ import { intArg, numArg, UsageError } from './args.js';
 import { packetFilter } from './filters.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { startCliMetrics } from './metrics-option.js';
+import { stopOnce } from './stop.js';
 
 /** Options of `netring flows`. */
 export interface FlowsCliOptions {
@@ -195,23 +196,16 @@ async function runLive(opts: FlowsCliOptions, metrics: MetricsServer | null): Pr
   });
   process.stderr.write(`metering flows on ${opts.interface}\n`);
   return new Promise<FlowsSummary>((resolve, reject) => {
-    let done = false;
     const scan = (): void => { table.expire(Date.now() * 1e6); table.flushRecords(); };
     const timer = setInterval(scan, 1000);
-    const finish = (): void => {
-      if (done) return;
-      done = true;
+    stopOnce(() => {
       clearInterval(timer);
-      clearTimeout(limit);
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
       cap.stop();
       const st = cap.stats();
       cap.close();
       table.flushAll();
       out.close().then(() => resolve(summary(opts.interface!, [table.stats()], st.drops, st.freezes, out)), reject);
-    };
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
-    const limit = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
+    }, opts.seconds);
     cap.start((batch: Batch) => {
       for (let p = batch.next(); p !== null; p = batch.next()) table.add(p);
     });

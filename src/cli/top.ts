@@ -11,6 +11,7 @@ import { FlowTable } from '../flow/table.js';
 import { renderTop, type TopSort } from '../flow/top.js';
 import { intArg, numArg, UsageError } from './args.js';
 import { packetFilter } from './filters.js';
+import { stopOnce } from './stop.js';
 
 interface TopOptions { interface?: string; filter?: string; idle: number; maxFlows: number; workers?: number; seconds?: number }
 
@@ -57,20 +58,14 @@ async function runTop(opts: TopOptions): Promise<void> {
     out.write(`${tty ? '\x1b[H\x1b[2J' : ''}${lines.join('\n')}\n`);
   };
   await new Promise<void>((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
+    const finish = stopOnce(() => {
       clearInterval(timer);
-      clearTimeout(limit);
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
       if (process.stdin.isTTY) { process.stdin.setRawMode(false); process.stdin.pause(); }
       cap.stop();
       cap.close();
       if (tty) out.write('\x1b[?25h\x1b[?1049l');
       resolve();
-    };
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
+    }, opts.seconds);
     if (process.stdin.isTTY) {
       process.stdin.setRawMode(true);
       process.stdin.resume();
@@ -81,7 +76,6 @@ async function runTop(opts: TopOptions): Promise<void> {
       });
     }
     const timer = setInterval(draw, 1000);
-    const limit = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
     cap.start((batch: Batch) => {
       for (let p = batch.next(); p !== null; p = batch.next()) { bytes += p.wireLen; table.add(p); }
     });
