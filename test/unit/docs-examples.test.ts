@@ -162,7 +162,9 @@ test('every netring command in a sh block parses with the real CLI; compile line
         if (filter !== undefined) assert.equal(cli(['compile', '-d', filter]).code, 0, `${where}: the filter does not compile`);
         const program = flagValue(args, '--program');
         if (program !== undefined) {
-          const r = cli(['compile', '--language', 'pfq', program]);
+          // netring xdp programs compile for their hook (they may hold XDP/tc-only actions)
+          const hook = args[0] === 'xdp' ? ['--target', flagValue(args, '--hook') ?? 'xdp'] : [];
+          const r = cli(['compile', '--language', 'pfq', ...hook, program]);
           assert.equal(r.code, 0, `${where}: the program does not compile: ${r.stderr}`);
         }
       }
