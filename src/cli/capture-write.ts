@@ -101,7 +101,7 @@ export function dropPrivileges(user: string): void {
 }
 
 /** Runs what happens to each closed file: compression, then -z CMD FILE. Keeps track so the end can wait. */
-class AfterClose {
+export class AfterClose {
   private readonly pending: Array<Promise<void>> = [];
   constructor(private readonly compress: 'zstd' | 'gzip' | undefined, private readonly cmd: string | undefined, private readonly log: (l: string) => void) {}
 

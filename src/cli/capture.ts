@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { openCapture, parseProgram, type Batch, type BatchLike, type BpfProgram, type Capture, type CaptureOptions } from '../ring/index.js';
 import { assertClassic } from '../bpf/index.js';
-import {
+import { chooseFormat, RotatingWriter,
   openCaptureReader, openCaptureWriter, PcapFormatError, PcapngWriter, PcapWriter, type CaptureWriter, type FileInterface, type FileRecord,
 } from '../pcap/index.js';
 import type { PacketLike } from '../packet-like.js';
@@ -17,8 +17,8 @@ import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
 import { StatusLine } from './status.js';
 import { interfaceNetmask } from './netmask.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
-import { runFanoutCapture } from './fanout-capture.js';
-import { captureToFile, checkWriteOptions, dropPrivileges, fileSizeArg, type WriteCliOptions } from './capture-write.js';
+import { isPerWorkerPattern, runFanoutCapture } from './fanout-capture.js';
+import { AfterClose, captureToFile, checkWriteOptions, dropPrivileges, fileSizeArg, type WriteCliOptions } from './capture-write.js';
 import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
@@ -248,10 +248,10 @@ export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummar
 /** --workers N: one ring per worker thread in one fan-out group (src/fanout), files per worker or merged. */
 async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
   if (opts.interface === undefined) throw new UsageError('--workers needs -i IFACE');
-  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.postRotate !== undefined || opts.compress !== undefined)
-    throw new UsageError('-C, -G, -z and --compress are not supported with --workers yet');
-  if (opts.relinquishPrivileges !== undefined)
-    throw new UsageError('-Z with --workers: not yet (the worker threads would keep running as root); run without -Z or with a single ring');
+  const rotate = checkWriteOptions(writeOptions(opts));
+  if (opts.write !== undefined && isPerWorkerPattern(opts.write) && (rotate !== undefined || opts.postRotate !== undefined || opts.compress !== undefined))
+    throw new UsageError('-C, -G, -z and --compress go with the merged file of --workers, not with one file per worker (%w)');
+  const after = new AfterClose(opts.compress, opts.postRotate, (l) => process.stderr.write(`${l}\n`));
   const list = (v: string, name: string): number[] => v.split(',').map((x) => intArg(name, 0, 1 << 16)(x.trim()));
   let fanout: GroupFanout | undefined = opts.fanout;
   let filter: BpfProgram | undefined;
@@ -268,7 +268,9 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
     filter = filterPlan(opts, 'kernel').kernel;
   }
   const t0 = performance.now();
-  const r = await runFanoutCapture({
+  let r;
+  try { r = await runFanoutCapture({
+    rotate, relinquish: opts.relinquishPrivileges, ...(after.active ? { onFileClosed: (p: string) => after.closed(p) } : {}),
     iface: opts.interface, workers: opts.workers!, fanout, weights: opts.weights ? list(opts.weights, '--weights') : undefined,
     write: opts.write, format: opts.format as 'pcap' | 'pcapng' | undefined, count: opts.count, seconds: opts.seconds,
     cpus: opts.cpus === undefined ? undefined : opts.cpus === 'auto' ? 'auto' : list(opts.cpus, '--cpus'),
@@ -281,7 +283,7 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
       snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp, filter,
       blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
     },
-  });
+  }); } finally { await after.settle(); }
   const written = opts.write === undefined ? 0 : r.written;
   const bytes = r.workers.reduce((n, w) => n + (w?.bytes ?? 0), 0);
   const freezes = r.stats.workers.reduce((n, w) => n + w.freezes, 0);
@@ -291,6 +293,7 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
     written, bytes, seconds: (performance.now() - t0) / 1000,
     ...(r.error !== undefined ? { error: r.error, unwritten: Math.max(0, r.stats.packets - written) } : {}),
     workers: r.stats.workers.map((w, i) => ({ packets: w.packets, drops: w.drops + w.lost, share: r.report.shares[i] })),
+    ...(rotate !== undefined ? { files: r.files } : {}),
     ...(r.fault !== undefined ? { fault: r.fault } : {}),
   };
 }
@@ -313,14 +316,29 @@ class Sink {
   /** Output interface of the packets taken next (pcapng: one per input interface). */
   ifaceId = 0;
 
-  constructor(private readonly writer: CaptureWriter | null, print: PrintOptions | null, private readonly match: PacketPredicate | null) {
+  /** Set when `prepare` refused a packet: why the output ends there. */
+  stopped: string | null = null;
+
+  /**
+   * @param writer where matched packets go (null: print or count)
+   * @param prepare called for each matched packet before it is written (file rotation, output interface); may
+   *   replace `writer`; returns null to go on, or why the output ends (the packet is not written or counted)
+   */
+  constructor(
+    public writer: CaptureWriter | null, print: PrintOptions | null, private readonly match: PacketPredicate | null,
+    private readonly prepare: ((p: PacketLike) => string | null) | null = null,
+  ) {
     this.printer = print === null ? null : new PacketPrinter(print);
   }
 
-  /** Handle one packet; returns false when it did not match. */
+  /** Handle one packet; returns false when it did not match (or the output ended: see `stopped`). */
   take(p: PacketLike): boolean {
     this.received++;
     if (this.match !== null && !this.match(p)) return false;
+    if (this.prepare !== null) {
+      const why = this.prepare(p);
+      if (why !== null) { this.stopped = why; this.received--; return false; } // not taken: the run ends before it
+    }
     this.matched++;
     this.bytes += p.wireLen;
     if (this.writer !== null) this.writer.writePacket(p, this.ifaceId);
@@ -343,7 +361,13 @@ function printing(opts: CaptureCliOptions, writer: CaptureWriter | null): PrintO
 
 function openWriter(opts: CaptureCliOptions, name: string, linkType = 1, precision?: 'nano' | 'micro'): CaptureWriter | null {
   if (opts.write === undefined) return null;
-  return openCaptureWriter(opts.write, { format: opts.format, snaplen: opts.snaplen ?? 262144, name, linkType, ...(precision ? { precision } : {}) });
+  return openWriterAt(opts, opts.write, name, linkType, precision);
+}
+
+/** The -w writer for one file (a rotated output opens several). */
+function openWriterAt(opts: CaptureCliOptions, path: string, name: string, linkType = 1, precision?: 'nano' | 'micro'): CaptureWriter {
+  // a rotated file is named after the -w pattern, so its format is the pattern's
+  return openCaptureWriter(path, { format: opts.format ?? chooseFormat(opts.write!), snaplen: opts.snaplen ?? 262144, name, linkType, ...(precision ? { precision } : {}) });
 }
 
 async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
@@ -497,12 +521,15 @@ async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
 }
 
 async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
-  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.postRotate !== undefined || opts.compress !== undefined)
-    throw new UsageError('-C, -G, -z and --compress are not supported with -r yet (live captures only)');
+  const rotate = checkWriteOptions(writeOptions(opts));
+  if (opts.relinquishPrivileges !== undefined) throw new UsageError('-Z goes with a live capture (-i IFACE), not -r');
   const plan = filterPlan(opts, 'file'); // bad filters fail before the file is opened
   const match = plan.residual;
   const file = opts.read!;
   const reader = openCaptureReader(file, { onWarning: (w) => process.stderr.write(`netring: warning: ${file}: ${w.message}\n`) });
+  const after = new AfterClose(opts.compress, opts.postRotate, (l) => process.stderr.write(`${l}\n`));
+  // -C/-G/-W, -z, --compress: the output goes through tcpdump's rotation, each file with its own header
+  let out: RotatingWriter | null = null;
   let writer: CaptureWriter | null = null;
   const t0 = performance.now();
   const limit = opts.count ?? Infinity;
@@ -519,14 +546,33 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
       for (const rec of reader) {
         if (sink === null) {
           // a pcap input keeps its timestamp precision, so records copy exactly
-          writer = openWriter(opts, file, rec.linkType, reader.format === 'pcap' ? reader.precision : undefined);
-          sink = new Sink(writer, printing(opts, writer), match);
-        }
-        if (writer !== null) {
-          const why = route(writer, rec, reader.interfaces[rec.interfaceIndex], sink);
-          if (why !== null) { fault = `${file}: ${why}`; break; }
+          const precision = reader.format === 'pcap' ? reader.precision : undefined;
+          if (opts.write !== undefined && (rotate !== undefined || after.active)) {
+            const link = rec.linkType;
+            out = new RotatingWriter({
+              path: opts.write, rotate, open: (p) => openWriterAt(opts, p, file, link, precision)!,
+              ...(after.active ? { onFileClosed: (p: string) => after.closed(p) } : {}),
+            });
+            writer = out.writer;
+          } else {
+            writer = openWriter(opts, file, rec.linkType, precision);
+          }
+          const ifaces = reader.interfaces;
+          const rot = out;
+          sink = new Sink(writer, printing(opts, writer), match, writer === null ? null : (p: PacketLike) => {
+            if (rot !== null) {
+              if (!rot.before()) return 'finished';
+              sink!.writer = writer = rot.writer;
+            }
+            const r = p as FileRecord;
+            return route(writer!, r, ifaces[r.interfaceIndex], sink!);
+          });
         }
         if (sink.take(rec) && sink.matched >= limit) break;
+        if (sink.stopped !== null) {
+          if (sink.stopped !== 'finished') fault = `${file}: ${sink.stopped}`;
+          break;
+        }
         if ((++n & 0xfff) === 0) {
           sink.flushLines();
           await new Promise((r) => setImmediate(r)); // let Ctrl-C (and a closed stdout's EPIPE) in
@@ -540,10 +586,13 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
     sink?.flushLines();
     // an empty input still makes a valid (empty) output file, replacing any old one
     if (writer === null && opts.write !== undefined) writer = openWriter(opts, opts.read!, reader.linkType >= 0 ? reader.linkType : 1);
-    writer?.close();
+    let written = writer?.packets ?? 0;
+    if (out !== null) { out.close(); written = out.written; } else writer?.close();
+    await after.settle();
     return {
       source: file, received: sink?.received ?? 0, matched: sink?.matched ?? 0, dropped: 0, freezes: 0,
-      written: writer?.packets ?? 0, bytes: sink?.bytes ?? 0, seconds: (performance.now() - t0) / 1000,
+      written, bytes: sink?.bytes ?? 0, seconds: (performance.now() - t0) / 1000,
+      ...(out !== null && rotate !== undefined ? { files: out.files } : {}),
       ...(plan.counters ? { counters: plan.counters() } : {}),
       ...(fault !== undefined ? { fault } : {}),
     };
@@ -558,7 +607,8 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
  * Keep each record's interface in the output: a pcapng writer gets one
  * interface (IDB) per input interface, declared when its first packet comes;
  * a pcap file holds one link type, so a packet of another link type ends the
- * run with the reason (what came before is kept). Returns why it cannot, or null.
+ * run with the reason (what came before is kept). Called for each matched packet
+ * before it is written (counted as received already). Returns why it cannot, or null.
  */
 function route(writer: CaptureWriter, rec: FileRecord, ifc: FileInterface | undefined, sink: Sink): string | null {
   const key = rec.interfaceIndex;
@@ -575,7 +625,7 @@ function route(writer: CaptureWriter, rec: FileRecord, ifc: FileInterface | unde
     return null;
   }
   if (writer instanceof PcapWriter && rec.linkType !== writer.linkType) {
-    return `packet ${sink.received + 1} (byte offset ${rec.fileOffset}) has link type ${rec.linkType}, but a pcap file holds one link type (${writer.linkType}, from the first packet): write pcapng instead (-w FILE.pcapng); stopped after ${sink.received} packets`;
+    return `packet ${sink.received} (byte offset ${rec.fileOffset}) has link type ${rec.linkType}, but a pcap file holds one link type (${writer.linkType}, from the first packet): write pcapng instead (-w FILE.pcapng); stopped after ${sink.received - 1} packets`;
   }
   return null;
 }

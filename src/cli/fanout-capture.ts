@@ -5,15 +5,18 @@
  * {@link runFanoutCapture} which puts them together (the CLI maps its options
  * onto it).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chownSync, constants as fsc, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupLinkChange, type GroupStats } from '../fanout/index.js';
 import type { CaptureOptions } from '../ring/index.js';
 import {
-  openCaptureReader, openCaptureWriter, type CaptureFormat, type CaptureReader, type FileRecord, type FileStatistics, type WriterStatistics,
+  openCaptureReader, openCaptureWriter, PcapngFollower, RotatingWriter,
+  type CaptureFormat, type CaptureReader, type FileRecord, type FileStatistics, type RotationOptions, type WriterStatistics,
 } from '../pcap/index.js';
-import type { WriterWorkerData, WriterWorkerResult } from './fanout-writer-worker.js';
+import { generationPath, type WriterWorkerData, type WriterWorkerResult } from './fanout-writer-worker.js';
+import { dropPrivileges, lookupUser } from './capture-write.js';
+import { UsageError } from './args.js';
 
 /**
  * File of worker `index`: `%w` in the pattern becomes the index; a pattern
@@ -92,20 +95,115 @@ export function mergeCaptureFiles(inputs: readonly string[], output: string, opt
         down(0);
       }
     }
-    if (last.size > 0) {
-      const sum = (k: 'received' | 'dropped' | 'delivered'): number | undefined =>
-        [...last.values()].some((s) => s[k] !== undefined) ? [...last.values()].reduce((x, s) => x + (s[k] ?? 0), 0) : undefined;
-      const st: WriterStatistics = {};
-      const rcv = sum('received'), drp = sum('dropped'), del = sum('delivered');
-      if (rcv !== undefined) st.received = rcv;
-      if (drp !== undefined) st.dropped = drp;
-      if (del !== undefined) st.delivered = del;
-      writer.writeStatistics(st);
-    }
+    const st = sumStatistics([...last.values()]);
+    if (st !== undefined) writer.writeStatistics(st);
     writer.close();
     return n;
   } finally {
     for (const r of readers) r.close();
+  }
+}
+
+/** Sums the last statistics block of each input (fields present in any). */
+function sumStatistics(all: readonly WriterStatistics[]): WriterStatistics | undefined {
+  if (all.length === 0) return undefined;
+  const sum = (k: 'received' | 'dropped' | 'delivered'): number | undefined =>
+    all.some((s) => s[k] !== undefined) ? all.reduce((x, s) => x + (s[k] ?? 0), 0) : undefined;
+  const st: WriterStatistics = {};
+  const rcv = sum('received'), drp = sum('dropped'), del = sum('delivered');
+  if (rcv !== undefined) st.received = rcv;
+  if (drp !== undefined) st.dropped = drp;
+  if (del !== undefined) st.delivered = del;
+  return st;
+}
+
+interface Followed { worker: number; f: PcapngFollower; head: FileRecord | null }
+
+/**
+ * The timestamp merge of a multi-worker capture, while it runs: follows
+ * each worker's file (pcapng, written block by block by the worker) and
+ * writes, in timestamp order, every record older than all workers'
+ * watermarks (a worker's watermark: every packet it writes later is at or
+ * after it; see {@link WriterWorkerData.watermark}). Memory: one read
+ * buffer per worker file. Records with equal timestamps keep worker order.
+ */
+export class StreamMerge {
+  /** Records written to the merged output. */
+  written = 0;
+  private readonly followed: Followed[] = [];
+  private readonly gens: number[];
+  private readonly opened: Int32Array;
+  private readonly wm: Float64Array;
+
+  /**
+   * @param paths each worker's file (generation 0; a restarted worker writes {@link generationPath})
+   * @param out the merged output
+   */
+  constructor(private readonly paths: readonly string[], opened: SharedArrayBuffer, watermark: SharedArrayBuffer, private readonly out: RotatingWriter) {
+    this.opened = new Int32Array(opened);
+    this.wm = new Float64Array(watermark);
+    this.gens = paths.map(() => 0);
+  }
+
+  /** True when every worker opened its first file (or failed to). */
+  get allOpened(): boolean {
+    for (let i = 0; i < this.paths.length; i++) if (Atomics.load(this.opened, i) === 0) return false;
+    return true;
+  }
+
+  /** Follows the files opened since the last call (first files, and those of restarted workers). */
+  private discover(): void {
+    for (let i = 0; i < this.paths.length; i++) {
+      const upTo = Atomics.load(this.opened, i);
+      for (; this.gens[i] < upTo; this.gens[i]++) {
+        const p = generationPath(this.paths[i], this.gens[i]);
+        if (existsSync(p)) this.followed.push({ worker: i, f: new PcapngFollower(p), head: null });
+      }
+    }
+  }
+
+  /**
+   * Writes what may be written now: records older than every watermark
+   * (with `final`, once the workers finished: everything). Flushes, so the
+   * merged file holds whole records only. Returns false once the output is
+   * finished (-G with -W).
+   */
+  pump(final = false): boolean {
+    let w = Infinity;
+    if (!final) for (let i = 0; i < this.wm.length; i++) if (this.wm[i] < w) w = this.wm[i];
+    this.discover(); // after the watermarks: a file behind a watermark is already open
+    const fl = this.followed;
+    for (const s of fl) if (s.head === null) s.head = s.f.next();
+    let ok = true;
+    for (;;) {
+      let best: Followed | null = null;
+      for (const s of fl) {
+        const h = s.head;
+        if (h === null) continue;
+        if (best === null) { best = s; continue; }
+        const b = best.head!;
+        if (h.sec < b.sec || (h.sec === b.sec && (h.nsec < b.nsec || (h.nsec === b.nsec && s.worker < best.worker)))) best = s;
+      }
+      if (best === null) break;
+      const h = best.head!;
+      if (!final && h.sec * 1e6 + Math.floor(h.nsec / 1000) >= w) break;
+      if (!this.out.before()) { ok = false; break; }
+      this.out.writer.writePacket(h);
+      this.written++;
+      best.head = best.f.next();
+    }
+    if (!this.out.writer.closed) this.out.writer.flush();
+    return ok;
+  }
+
+  /** The workers' final statistics blocks, summed (kernel counts of the whole group). */
+  statistics(): WriterStatistics | undefined {
+    return sumStatistics(this.followed.map((s) => s.f.statistics).filter((x): x is WriterStatistics => x !== null));
+  }
+
+  /** Closes the followed files. */
+  close(): void {
+    for (const s of this.followed) s.f.close();
   }
 }
 
@@ -209,6 +307,12 @@ export interface FanoutCaptureOptions {
   signal?: AbortSignal;
   /** Called once every worker joined (e.g. to watch g.stats()). */
   onStart?: (g: FanoutGroup) => void;
+  /** -C/-G/-W: rotation of the merged file (not with one file per worker). */
+  rotate?: RotationOptions;
+  /** Called with each merged file once it is closed complete (compression, -z). */
+  onFileClosed?: (path: string) => void;
+  /** -Z: become this user once every worker's socket and first file are open. */
+  relinquish?: string;
 }
 
 /** What {@link runFanoutCapture} returns. */
@@ -245,13 +349,24 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const fanout: GroupFanout = typeof o.fanout === 'string' || o.fanout === undefined ? parseFanout(o.fanout ?? 'hash', o.weights) : o.fanout;
   const perWorker = o.write !== undefined && isPerWorkerPattern(o.write);
+  const rotating = o.rotate !== undefined && ((o.rotate.sizeBytes ?? 0) > 0 || (o.rotate.seconds ?? 0) > 0);
+  if (perWorker && rotating) throw new UsageError('-C and -G rotate the merged file: with one file per worker (%w) they are not supported');
+  if (o.write === '-' && (rotating || o.onFileClosed !== undefined)) throw new UsageError('-C, -G, -z and --compress need a file name, not -w -');
+  const user = o.relinquish !== undefined ? lookupUser(o.relinquish) : undefined; // an unknown user fails before anything is opened
   const tmp = o.write !== undefined && !perWorker ? mergeDir(o.write) : null;
   const paths = o.write === undefined ? undefined
     : Array.from({ length: o.workers }, (_, i) => (perWorker ? workerFileName(o.write!, i) : join(tmp!, workerFileName(basename(o.write!), i))));
   const budget = o.count !== undefined ? new SharedArrayBuffer(4) : undefined;
   const failed = new SharedArrayBuffer(4);
-  const data: WriterWorkerData = { paths, format: o.format, snaplen: o.capture?.snaplen, budget, limit: o.count, failed };
+  const opened = new SharedArrayBuffer(4 * o.workers);
+  const watermark = tmp !== null ? new SharedArrayBuffer(8 * o.workers) : undefined;
+  const data: WriterWorkerData = {
+    paths, format: tmp !== null ? 'pcapng' : o.format, snaplen: o.capture?.snaplen, budget, limit: o.count, failed, opened, watermark,
+  };
   let g: FanoutGroup | null = null;
+  let out: RotatingWriter | null = null;
+  let merge: StreamMerge | null = null;
+  let finalStats = false;
   const stopSignals = ['SIGINT', 'SIGTERM'] as const;
   let wake: () => void = () => {};
   const stopRequested = new Promise<void>((r) => { wake = r; });
@@ -267,6 +382,20 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     else { fault = `interface ${o.iface} went away`; wake(); }
   };
   try {
+    if (tmp !== null) {
+      // the merged output opens first (as root with -Z); each rotated file ends with the group's counters so far
+      const stats = (): WriterStatistics | undefined => {
+        if (finalStats) return merge?.statistics();
+        if (g === null) return undefined;
+        const s = g.stats();
+        return { received: s.kernelPackets, dropped: s.drops, delivered: s.packets };
+      };
+      out = new RotatingWriter({
+        path: o.write!, rotate: o.rotate, onFileClosed: o.onFileClosed, statistics: stats,
+        open: (p) => openCaptureWriter(p, { format: o.format, name: o.iface, snaplen: o.capture?.snaplen }),
+      });
+      merge = new StreamMerge(paths!, opened, watermark!, out);
+    }
     g = await group<WriterWorkerData>({
       iface: o.iface, workers: o.workers, fanout, worker: new URL('./fanout-writer-worker.js', import.meta.url),
       data, capture: o.capture, cpus: o.cpus, id: o.id, restart: o.restart,
@@ -275,6 +404,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
       onCrash: (c) => log(`worker ${c.index} ${c.stalledMs !== undefined ? 'terminated after stalling' : `crashed${c.error ? `: ${c.error.message}` : ' (terminated)'}`}`
         + `${c.lost > 0 ? `, ${fmtInt(c.lost)} packets lost with worker ${c.index}` : ''}${c.restarting ? ', restarting' : ''}`),
     });
+    if (user !== undefined) await relinquish(o.relinquish!, user, opened, o.workers, tmp, paths, out, rotating);
     log(`capturing on ${o.iface} with ${o.workers} workers, fanout group ${g.id}: ${g.plan.describe}`);
     o.onStart?.(g);
     for (const s of stopSignals) process.on(s, onSignal);
@@ -286,6 +416,8 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     for (;;) {
       const stop = await Promise.race([stopRequested.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
       if (stop) break;
+      // the merged file grows as blocks retire (a -G/-W output that reached its last file ends the run)
+      if (merge !== null && (!merge.pump() || (out!.tick(), out!.finished))) break;
       const now = Date.now();
       if (o.seconds !== undefined && now - started >= o.seconds * 1000) break;
       if (budget !== undefined && Atomics.load(new Int32Array(budget), 0) >= o.count!) break;
@@ -301,11 +433,15 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     let files = paths?.filter((p): p is string => p !== null) ?? [];
     const error = res.results.find((r) => r?.error !== undefined)?.error;
     let written = res.results.reduce((n, r) => n + (r?.written ?? 0), 0);
-    if (tmp !== null && o.write !== undefined) {
-      const parts = res.results.filter((r): r is WriterWorkerResult => r?.path != null).map((r) => r.path!);
-      written = mergeCaptureFiles(parts, o.write, { format: o.format, name: o.iface, snaplen: o.capture?.snaplen });
-      log(`merged ${parts.length} worker files into ${o.write} (${fmtInt(written)} packets, timestamp order)`);
-      files = [o.write];
+    if (merge !== null && out !== null) {
+      // the workers closed their files (final statistics blocks): write the rest, end with the summed counters
+      if (!out.finished) merge.pump(true);
+      finalStats = true;
+      out.close();
+      merge.close();
+      written = merge.written;
+      log(`merged ${o.workers} workers into ${out.files.length === 1 ? o.write : `${out.files.length} files (${o.write}...)`} (${fmtInt(written)} packets, timestamp order)`);
+      files = out.files;
     }
     // the packets the workers kept (the budget may have cut the last batches)
     const stats: GroupStats = { ...res.stats };
@@ -320,6 +456,47 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     for (const s of stopSignals) process.off(s, onSignal);
     o.signal?.removeEventListener('abort', onSignal);
     if (g !== null) await g.stop();
-    if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
+    merge?.close();
+    try { out?.close(); } catch { /* already failing */ }
+    if (tmp !== null) {
+      try { rmSync(tmp, { recursive: true, force: true }); } catch (e) { log(`netring: could not remove ${tmp}: ${(e as Error).message}`); }
+    }
+  }
+}
+
+/**
+ * -Z with workers: the workers are threads of this process, so once every
+ * worker's socket and first file are open, the process (every thread)
+ * becomes the user. The parts directory of a merged file is handed to the
+ * user first (the merge removes it at the end; a restarted worker creates
+ * its file there).
+ */
+async function relinquish(
+  name: string, user: { uid: number; gid: number }, opened: SharedArrayBuffer, workers: number,
+  tmp: string | null, paths: readonly string[] | undefined, out: RotatingWriter | null, rotating: boolean,
+): Promise<void> {
+  const op = new Int32Array(opened);
+  const until = Date.now() + 60_000;
+  // workers without a file have nothing to open
+  if (paths !== undefined) {
+    for (;;) {
+      let all = true;
+      for (let i = 0; i < workers; i++) if (Atomics.load(op, i) === 0) all = false;
+      if (all) break;
+      if (Date.now() > until) throw new Error(`-Z ${name}: the workers did not open their files within 60 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root && tmp !== null) {
+    chownSync(tmp, user.uid, user.gid);
+    for (const f of readdirSync(tmp)) chownSync(join(tmp, f), user.uid, user.gid);
+  }
+  dropPrivileges(name);
+  if (rotating && out !== null) {
+    const dir = dirname(resolve(out.files[0]));
+    try { accessSync(dir, fsc.W_OK | fsc.X_OK); } catch {
+      throw new Error(`-Z ${name}: the user cannot create files in ${dir}, which rotation (-C/-G) needs`);
+    }
   }
 }

@@ -8,6 +8,7 @@
  */
 import { defineWorker, type WorkerContext } from '../fanout/index.js';
 import { CaptureFileError, chooseFormat, RingFileWriter } from '../pcap/index.js';
+import { BLK_TS_LAST_NSEC, BLK_TS_LAST_SEC } from '../ring/layout.js';
 
 /** ctx.data of the writer worker. */
 export interface WriterWorkerData {
@@ -20,6 +21,22 @@ export interface WriterWorkerData {
   limit?: number;
   /** Int32Array(1) over this buffer: set to 1 by a worker whose file failed (the group stops). */
   failed?: SharedArrayBuffer;
+  /**
+   * Int32Array(workers): worker i stores its generation + 1 once its file
+   * is open (or -1 when opening failed): the group waits for every worker's
+   * first file before dropping privileges, and a merge follows each file.
+   */
+  opened?: SharedArrayBuffer;
+  /**
+   * Float64Array(workers): worker i's watermark in microseconds since the
+   * epoch: every packet it writes from now on has a timestamp at or after
+   * it (the last written block's last packet; when idle, the clock minus
+   * the kernel's block retire timeout and a margin). The streaming merge
+   * writes records older than every worker's watermark.
+   */
+  watermark?: SharedArrayBuffer;
+  /** Idle margin in ms below the clock (covers the block retire timeout; default 2 x timeout + 250). */
+  idleMarginMs?: number;
 }
 
 /** What each writer worker returns. */
@@ -38,6 +55,10 @@ export interface WriterWorkerResult {
 interface State {
   writer: RingFileWriter | null; path: string | null; budget: Int32Array | null; packets: number; bytes: number;
   error: string | null;
+  opened: Int32Array | null;
+  watermark: Float64Array | null;
+  /** The ring as 32-bit words (block headers' last-packet timestamps). */
+  ring32: Uint32Array | null;
 }
 
 /** Path of a restarted worker's file: a crash must not truncate what its first life wrote. */
@@ -58,9 +79,25 @@ function openWriter(ctx: WorkerContext<WriterWorkerData>, st: State): void {
       snaplen: ctx.data.snaplen ?? 262144, name: ctx.iface,
       statistics: () => { const s = cap.stats(); return { received: s.kernelPackets, dropped: s.drops, delivered: st.packets }; },
     });
+    if (st.opened !== null) Atomics.store(st.opened, ctx.index, ctx.generation + 1);
   } catch (e) {
+    if (st.opened !== null) Atomics.store(st.opened, ctx.index, -1);
     fail(ctx, st, e);
   }
+}
+
+/** Raises this worker's watermark (never lowers it). */
+function advance(st: State, ctx: WorkerContext<WriterWorkerData>, us: number): void {
+  const wm = st.watermark;
+  if (wm !== null && us > wm[ctx.index]) wm[ctx.index] = us;
+}
+
+/** Watermark of an idle worker: nothing retired within the poll timeout, so every packet older than the clock minus the retire timeout (and a margin) was written. */
+function idleWatermark(st: State, ctx: WorkerContext<WriterWorkerData>): void {
+  const cap = ctx.capture;
+  if (st.watermark === null || cap === null) return;
+  const margin = ctx.data.idleMarginMs ?? 2 * cap.geometry.blockTimeoutMs + 250;
+  advance(st, ctx, (Date.now() - margin) * 1000);
 }
 
 function fail(ctx: WorkerContext<WriterWorkerData>, st: State, e: unknown): void {
@@ -73,8 +110,18 @@ export default defineWorker<WriterWorkerResult, WriterWorkerData>({
   setup(ctx) {
     const p = ctx.data.paths?.[ctx.index] ?? null;
     const path = p === null ? null : generationPath(p, ctx.generation);
-    const st: State = { writer: null, path, budget: ctx.data.budget ? new Int32Array(ctx.data.budget) : null, packets: 0, bytes: 0, error: null };
+    const st: State = {
+      writer: null, path, budget: ctx.data.budget ? new Int32Array(ctx.data.budget) : null, packets: 0, bytes: 0, error: null,
+      opened: ctx.data.opened ? new Int32Array(ctx.data.opened) : null,
+      watermark: ctx.data.watermark ? new Float64Array(ctx.data.watermark) : null,
+      ring32: null,
+    };
     ctx.state = st;
+  },
+  idle(ctx) {
+    const st = S(ctx);
+    if (st.writer === null) openWriter(ctx, st); // the first file opens right after joining, not with the first packet
+    idleWatermark(st, ctx);
   },
   batch(batch, ctx) {
     const st = S(ctx);
@@ -97,6 +144,12 @@ export default defineWorker<WriterWorkerResult, WriterWorkerData>({
       bytes = w.wireBytes - before;
     } else {
       for (let i = 0; i < allowed; i++) bytes += batch.next()!.wireLen;
+    }
+    if (st.watermark !== null && ctx.capture !== null) {
+      // the block is written: everything after it is at or after its last packet
+      const r = st.ring32 ??= new Uint32Array(ctx.capture.ring, 0, ctx.capture.ring.byteLength >>> 2);
+      const b = batch._block;
+      advance(st, ctx, r[(b + BLK_TS_LAST_SEC) >>> 2] * 1e6 + Math.floor(r[(b + BLK_TS_LAST_NSEC) >>> 2] / 1000));
     }
     st.packets += allowed;
     st.bytes += bytes;

@@ -207,10 +207,15 @@ function tcpdumpCountOnly(file: string, expr: string): string {
   return execFileSync('tcpdump', ['--count', '-r', file, expr], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
-test('capture --workers with -Z is refused (exit 2) instead of silently keeping root', () => {
-  const r = cli(['capture', '-i', 'lo', '--workers', '2', '-Z', 'nobody', '-q']);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /-Z with --workers/);
+test('capture --workers: -C/-G/-z/--compress with one file per worker (%w) are refused (exit 2, one line), -Z with an unknown user too', () => {
+  for (const extra of [['-C', '1'], ['-G', '5'], ['-z', 'true'], ['--compress', 'gzip']]) {
+    const r = cli(['capture', '-i', 'lo', '--workers', '2', '-w', '/tmp/netring-never.%w.pcap', ...extra]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, 'netring: -C, -G, -z and --compress go with the merged file of --workers, not with one file per worker (%w)\n');
+  }
+  const z = cli(['capture', '-i', 'lo', '--workers', '2', '-Z', 'no-such-user-netring', '-q']);
+  assert.equal(z.code, 2, z.stderr);
+  assert.match(z.stderr, /^netring: -Z: no such user 'no-such-user-netring'$/m);
 });
 
 test('--help of every command states each default once (commander adds "(default: X)" when the option has one)', async () => {
