@@ -19,6 +19,7 @@ import { packetFilter } from './filters.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { startCliMetrics } from './metrics-option.js';
 import { stopOnce } from './stop.js';
+import { interfaceNetmask } from './netmask.js';
 
 /** Options of `netring flows`. */
 export interface FlowsCliOptions {
@@ -123,7 +124,8 @@ class Outputs {
 }
 
 function parseFilter(opts: FlowsCliOptions, mode: 'kernel' | 'file'): ReturnType<typeof packetFilter> {
-  return packetFilter({ filter: opts.filter }, mode);
+  // `ip broadcast` uses the interface's netmask live (as pcap_lookupnet) and 0 reading a file (as tcpdump -r)
+  return packetFilter({ filter: opts.filter, netmask: mode === 'kernel' && opts.interface !== undefined ? interfaceNetmask(opts.interface) : 0 }, mode);
 }
 
 /** Run `flows` per the options; resolves with the summary. */

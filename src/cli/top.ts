@@ -12,6 +12,7 @@ import { renderTop, type TopSort } from '../flow/top.js';
 import { intArg, numArg, UsageError } from './args.js';
 import { packetFilter } from './filters.js';
 import { stopOnce } from './stop.js';
+import { interfaceNetmask } from './netmask.js';
 
 interface TopOptions { interface?: string; filter?: string; idle: number; maxFlows: number; workers?: number; seconds?: number }
 
@@ -32,7 +33,7 @@ export function registerTop(program: Command): void {
 async function runTop(opts: TopOptions): Promise<void> {
   if (opts.interface === undefined) throw new UsageError('top needs -i IFACE');
   if (opts.workers !== undefined) throw new UsageError('top --workers is not implemented yet; run top without --workers');
-  const plan = packetFilter({ filter: opts.filter }, 'kernel');
+  const plan = packetFilter({ filter: opts.filter, netmask: interfaceNetmask(opts.interface!) }, 'kernel');
   if (plan.residual !== null) throw new UsageError('this filter needs user-space matching, which top does not do');
   const cap = openCapture({ iface: opts.interface, filter: plan.kernel });
   const table = new FlowTable({ maxFlows: opts.maxFlows, idleTimeout: opts.idle, activeTimeout: 1e9 });
