@@ -19,6 +19,7 @@ import type { RingReader, PacketView } from '../src/ring/index.js';
 import {
   ethType, ipv4Dst, ipv4HeaderLength, ipv4Protocol, ipv4Src, Layers, udpDstPort, udpSrcPort,
 } from '../src/decode/index.js';
+import { u32 } from '../src/decode/bytes.js';
 import { PcapngWriter } from '../src/pcap/index.js';
 import { MATCH_PORT } from './engine-image.js';
 
@@ -73,7 +74,8 @@ export const walkDecode: Walk = (r, out) => {
       // Lazy: layers decode as fields are read; `error` first makes this the full decode of every packet.
       if (l.loadPacket(p).error !== 0 || l.ipProto !== 17 || l.dstPort !== MATCH_PORT) continue;
       m++;
-      x ^= ipv4Src(l.data, l.l3Offset) ^ ipv4Dst(l.data, l.l3Offset) ^ l.srcPort;
+      // What a user reads: both addresses (through their offsets), both ports, the TCP flags (0 on UDP).
+      x ^= u32(l.data, l.srcAddrOffset) ^ u32(l.data, l.dstAddrOffset) ^ l.srcPort ^ l.tcpFlags;
     }
   }
   out.packets = n;

@@ -14,7 +14,7 @@ import { IPV6_HEADER_LEN, Ipv6ExtField, Ipv6Field, isIpv6ExtensionHeader, ipv6Ex
 import { LinkType, NULL_HEADER_LEN, SLL2_HEADER_LEN, SLL_HEADER_LEN, nullFamily, sll2Protocol, sllProtocol } from './linktype.js';
 import { TCP_MIN_HEADER_LEN, TcpField } from './tcp.js';
 import { UDP_HEADER_LEN, UdpField } from './udp.js';
-import { VLAN_TAG_LEN, VlanField } from './vlan.js';
+import { VLAN_TAG_LEN, VlanField, isVlanTpid } from './vlan.js';
 import { VXLAN_FLAG_VNI, VXLAN_HEADER_LEN, VxlanField, vxlanVni } from './vxlan.js';
 import type { PacketLike } from '../packet-like.js';
 
@@ -24,11 +24,8 @@ const RARE_VLAN = 1;
 const RARE_FRAG = 2;
 const RARE_TUNNEL = 4;
 const RARE_MISC = 8;
-const IPV4_BIT = 1 << Layer.IPv4;
-const IPV6_BIT = 1 << Layer.IPv6;
+const RARE_ERROR = 16;
 const ARP_BIT = 1 << Layer.ARP;
-const TCP_BIT = 1 << Layer.TCP;
-const PORTS_BITS = TCP_BIT | (1 << Layer.UDP);
 const ICMP_BITS = (1 << Layer.ICMP) | (1 << Layer.ICMPv6);
 
 /**
@@ -77,6 +74,10 @@ export class Layers {
 
   private _l3Offset = -1;
   private _l3Length = 0;
+  private _ipVersion = 0;
+  private _srcAddrOffset = -1;
+  private _dstAddrOffset = -1;
+  private _addrLength = 0;
   private _ipEnd = -1;
   private _ipProto = 0;
   private _ipv6ExtCount = 0;
@@ -88,6 +89,9 @@ export class Layers {
 
   private _l4Offset = -1;
   private _l4Length = 0;
+  private _srcPort = 0;
+  private _dstPort = 0;
+  private _tcpFlags = 0;
 
   private _payloadOffset = -1;
   private _payloadLength = 0;
@@ -108,7 +112,15 @@ export class Layers {
   private rare = 0;
 
   /** How far the current packet is decoded: 0 nothing yet, 1 link, 2 network, 3 everything. */
-  private stage = 3;
+  /**
+   * 1 while the link (l1), network (l2) or transport (l3) stage of the
+   * current packet is still to decode. Three flags rather than one stage
+   * number keep each field getter (`if (this.lN) this.advance(N)`) small
+   * enough for V8 to inline it into the caller.
+   */
+  private l1 = 0;
+  private l2 = 0;
+  private l3 = 0;
   /** 1 when an earlier stage ended the chain (error, or nothing above it). */
   private stop = 0;
   /** 1 when `load` was given an offset/caplen that is not a non-negative integer. */
@@ -122,137 +134,98 @@ export class Layers {
   private metaTci = 0;
 
   /** Bit set of decoded layers: bit `1 << Layer.X`. */
-  get present(): number { if (this.stage < 3) this.run(3); return this._present; }
+  get present(): number { if (this.l3) this.advance(3); return this._present; }
   /** {@link Layer} that could not be decoded (0 when `error` is 0). */
-  get errorLayer(): number { if (this.stage < 3) this.run(3); return this._errorLayer; }
+  get errorLayer(): number { if (this.l3) this.advance(3); return this._errorLayer; }
   /** {@link DecodeError} code (0 = ok). */
-  get error(): number { if (this.stage < 3) this.run(3); return this._error; }
+  get error(): number { if (this.l3) this.advance(3); return this._error; }
   /** Offset of the link-layer header (-1 for raw IP). */
-  get l2Offset(): number { if (this.stage < 1) this.run(1); return this._l2Offset; }
+  get l2Offset(): number { if (this.l1) this.advance(1); return this._l2Offset; }
   /** Bytes of link-layer header including in-frame VLAN tags. */
-  get l2Length(): number { if (this.stage < 1) this.run(1); return this._l2Length; }
+  get l2Length(): number { if (this.l1) this.advance(1); return this._l2Length; }
   /** EtherType after all VLAN tags (also for SLL/SLL2; 0x0800/0x86dd for raw IP). */
-  get etherType(): number { if (this.stage < 1) this.run(1); return this._etherType; }
+  get etherType(): number { if (this.l1) this.advance(1); return this._etherType; }
   /** Number of VLAN tags: in the frame, plus one when the outer tag came from metadata. */
-  get vlanCount(): number { if (this.stage < 1) this.run(1); return this._vlanCount; }
+  get vlanCount(): number { if (this.l1) this.advance(1); return this._vlanCount; }
   /** 1 when the outermost tag (`vlan0*`) came from packet metadata (stripped by the device). */
-  get vlanFromMeta(): number { if (this.stage < 1) this.run(1); return this._vlanFromMeta; }
+  get vlanFromMeta(): number { if (this.l1) this.advance(1); return this._vlanFromMeta; }
   /** TPID of the outermost tag (0x8100, 0x88a8, 0x9100). */
-  get vlan0Tpid(): number { if (this.stage < 1) this.run(1); return this._vlan0Tpid; }
+  get vlan0Tpid(): number { if (this.l1) this.advance(1); return this._vlan0Tpid; }
   /** TCI of the outermost tag (VID = `tci & 0xfff`). */
-  get vlan0Tci(): number { if (this.stage < 1) this.run(1); return this._vlan0Tci; }
+  get vlan0Tci(): number { if (this.l1) this.advance(1); return this._vlan0Tci; }
   /** TPID of the second tag (QinQ inner tag). */
-  get vlan1Tpid(): number { if (this.stage < 1) this.run(1); return this._vlan1Tpid; }
+  get vlan1Tpid(): number { if (this.l1) this.advance(1); return this._vlan1Tpid; }
   /** TCI of the second tag. */
-  get vlan1Tci(): number { if (this.stage < 1) this.run(1); return this._vlan1Tci; }
+  get vlan1Tci(): number { if (this.l1) this.advance(1); return this._vlan1Tci; }
   /** Offset of the network header (IP or ARP or unknown EtherType payload), -1 if none. */
-  get l3Offset(): number { if (this.stage < 2) this.run(2); return this._l3Offset; }
+  get l3Offset(): number { if (this.l2) this.advance(2); return this._l3Offset; }
   /** 4, 6 or 0. */
-  get ipVersion(): number {
-    if (this.stage < 2) this.run(2);
-    const pr = this._present;
-    return (pr & IPV4_BIT) !== 0 ? 4 : (pr & IPV6_BIT) !== 0 ? 6 : 0;
-  }
+  get ipVersion(): number { if (this.l2) this.advance(2); return this._ipVersion; }
   /** IP header bytes: IHL*4, or 40 + extension headers for IPv6. */
-  get l3Length(): number { if (this.stage < 2) this.run(2); return this._l3Length; }
+  get l3Length(): number { if (this.l2) this.advance(2); return this._l3Length; }
   /** One past the IP datagram's last captured byte (min of claimed length and captured end). */
-  get ipEnd(): number { if (this.stage < 2) this.run(2); return this._ipEnd; }
+  get ipEnd(): number { if (this.l2) this.advance(2); return this._ipEnd; }
   /** Offset of the source address (4 or 16 bytes; ARP: sender protocol address), -1 if none. */
-  get srcAddrOffset(): number {
-    if (this.stage < 2) this.run(2);
-    const pr = this._present;
-    const p = this._l3Offset;
-    if ((pr & IPV4_BIT) !== 0) return p + Ipv4Field.Src;
-    if ((pr & IPV6_BIT) !== 0) return p + Ipv6Field.Src;
-    if ((pr & ARP_BIT) !== 0) return p + ArpField.Addresses + this.data[p + ArpField.Hlen]!;
-    return -1;
-  }
+  get srcAddrOffset(): number { if (this.l2) this.advance(2); return this._srcAddrOffset; }
   /** Offset of the destination address, -1 if none. */
-  get dstAddrOffset(): number {
-    if (this.stage < 2) this.run(2);
-    const pr = this._present;
-    const p = this._l3Offset;
-    if ((pr & IPV4_BIT) !== 0) return p + Ipv4Field.Dst;
-    if ((pr & IPV6_BIT) !== 0) return p + Ipv6Field.Dst;
-    if ((pr & ARP_BIT) !== 0) return p + ArpField.Addresses + 2 * this.data[p + ArpField.Hlen]! + this.data[p + ArpField.Plen]!;
-    return -1;
-  }
+  get dstAddrOffset(): number { if (this.l2) this.advance(2); return this._dstAddrOffset; }
   /** Address length: 4, 16 or 0. */
-  get addrLength(): number {
-    if (this.stage < 2) this.run(2);
-    const pr = this._present;
-    if ((pr & IPV4_BIT) !== 0) return 4;
-    if ((pr & IPV6_BIT) !== 0) return 16;
-    if ((pr & ARP_BIT) !== 0) return this.data[this._l3Offset + ArpField.Plen]!;
-    return 0;
-  }
+  get addrLength(): number { if (this.l2) this.advance(2); return this._addrLength; }
   /** Upper-layer protocol: IPv4 protocol, or the Next Header after IPv6 extension headers. */
-  get ipProto(): number { if (this.stage < 2) this.run(2); return this._ipProto; }
+  get ipProto(): number { if (this.l2) this.advance(2); return this._ipProto; }
   /** Number of IPv6 extension headers walked. */
-  get ipv6ExtCount(): number { if (this.stage < 2) this.run(2); return this._ipv6ExtCount; }
+  get ipv6ExtCount(): number { if (this.l2) this.advance(2); return this._ipv6ExtCount; }
   /** 1 when the IP packet is a fragment (MF set or offset non-zero). */
-  get isFragment(): number { if (this.stage < 2) this.run(2); return this._isFragment; }
+  get isFragment(): number { if (this.l2) this.advance(2); return this._isFragment; }
   /** Fragment offset in bytes. */
-  get fragOffset(): number { if (this.stage < 2) this.run(2); return this._fragOffset; }
+  get fragOffset(): number { if (this.l2) this.advance(2); return this._fragOffset; }
   /** 1 when more fragments follow. */
-  get fragMore(): number { if (this.stage < 2) this.run(2); return this._fragMore; }
+  get fragMore(): number { if (this.l2) this.advance(2); return this._fragMore; }
   /** Fragment identification (IPv4 16-bit id or IPv6 32-bit id). */
-  get fragId(): number { if (this.stage < 2) this.run(2); return this._fragId; }
+  get fragId(): number { if (this.l2) this.advance(2); return this._fragId; }
   /** 1 when the captured bytes are fewer than the IP (or UDP) length claims. */
-  get truncated(): number { if (this.stage < 3) this.run(3); return this._truncated; }
+  get truncated(): number { if (this.l3) this.advance(3); return this._truncated; }
   /** ARP operation (1 request, 2 reply). */
   get arpOp(): number {
-    if (this.stage < 2) this.run(2);
+    if (this.l2) this.advance(2);
     return (this._present & ARP_BIT) !== 0 ? u16(this.data, this._l3Offset + ArpField.Op) : 0;
   }
   /** Offset of the transport header (or of the upper-layer header after IP), -1 if none. */
-  get l4Offset(): number { if (this.stage < 3) this.run(3); return this._l4Offset; }
+  get l4Offset(): number { if (this.l3) this.advance(3); return this._l4Offset; }
   /** Transport header bytes (TCP data offset * 4, 8 for UDP/ICMP, GRE header length). */
-  get l4Length(): number { if (this.stage < 3) this.run(3); return this._l4Length; }
+  get l4Length(): number { if (this.l3) this.advance(3); return this._l4Length; }
   /** TCP/UDP source port. */
-  get srcPort(): number {
-    if (this.stage < 3) this.run(3);
-    return (this._present & PORTS_BITS) !== 0 ? u16(this.data, this._l4Offset + TcpField.SrcPort) : 0;
-  }
+  get srcPort(): number { if (this.l3) this.advance(3); return this._srcPort; }
   /** TCP/UDP destination port. */
-  get dstPort(): number {
-    if (this.stage < 3) this.run(3);
-    return (this._present & PORTS_BITS) !== 0 ? u16(this.data, this._l4Offset + TcpField.DstPort) : 0;
-  }
+  get dstPort(): number { if (this.l3) this.advance(3); return this._dstPort; }
   /** TCP flags (byte 13, NS as 0x100). */
-  get tcpFlags(): number {
-    if (this.stage < 3) this.run(3);
-    if ((this._present & TCP_BIT) === 0) return 0;
-    const d = this.data;
-    const q = this._l4Offset;
-    return ((d[q + TcpField.DataOffset]! & 1) << 8) | d[q + TcpField.Flags]!;
-  }
+  get tcpFlags(): number { if (this.l3) this.advance(3); return this._tcpFlags; }
   /** ICMP/ICMPv6 type. */
   get icmpType(): number {
-    if (this.stage < 3) this.run(3);
+    if (this.l3) this.advance(3);
     return (this._present & ICMP_BITS) !== 0 ? this.data[this._l4Offset + IcmpField.Type]! : 0;
   }
   /** ICMP/ICMPv6 code. */
   get icmpCode(): number {
-    if (this.stage < 3) this.run(3);
+    if (this.l3) this.advance(3);
     return (this._present & ICMP_BITS) !== 0 ? this.data[this._l4Offset + IcmpField.Code]! : 0;
   }
   /** Offset of the payload (see the class doc), -1 if none. */
-  get payloadOffset(): number { if (this.stage < 3) this.run(3); return this._payloadOffset; }
+  get payloadOffset(): number { if (this.l3) this.advance(3); return this._payloadOffset; }
   /** Captured payload bytes. */
-  get payloadLength(): number { if (this.stage < 3) this.run(3); return this._payloadLength; }
+  get payloadLength(): number { if (this.l3) this.advance(3); return this._payloadLength; }
   /** {@link Tunnel} kind (GRE, VXLAN, IP-in-IP) or 0. */
-  get tunnel(): number { if (this.stage < 3) this.run(3); return this._tunnel; }
+  get tunnel(): number { if (this.l3) this.advance(3); return this._tunnel; }
   /** Offset of the tunnel header (GRE/VXLAN; the inner IP for IP-in-IP), -1 if none. */
-  get tunnelOffset(): number { if (this.stage < 3) this.run(3); return this._tunnelOffset; }
+  get tunnelOffset(): number { if (this.l3) this.advance(3); return this._tunnelOffset; }
   /** GRE key or VXLAN VNI, -1 when absent. */
-  get tunnelKey(): number { if (this.stage < 3) this.run(3); return this._tunnelKey; }
+  get tunnelKey(): number { if (this.l3) this.advance(3); return this._tunnelKey; }
   /** GRE protocol type (EtherType of the inner packet). */
-  get tunnelProto(): number { if (this.stage < 3) this.run(3); return this._tunnelProto; }
+  get tunnelProto(): number { if (this.l3) this.advance(3); return this._tunnelProto; }
   /** Offset of the encapsulated packet, -1 if none. */
-  get innerOffset(): number { if (this.stage < 3) this.run(3); return this._innerOffset; }
+  get innerOffset(): number { if (this.l3) this.advance(3); return this._innerOffset; }
   /** Link type to decode the inner packet with (1 Ethernet, 228 IPv4, 229 IPv6), 0 unknown. */
-  get innerLinkType(): number { if (this.stage < 3) this.run(3); return this._innerLinkType; }
+  get innerLinkType(): number { if (this.l3) this.advance(3); return this._innerLinkType; }
 
   /** True when layer `id` (a {@link Layer}) was decoded (decodes the whole packet first). */
   has(id: number): boolean {
@@ -277,7 +250,9 @@ export class Layers {
     if (this.data !== data) this.data = data;
     this.linkType = linkType;
     this.metaValid = 0;
-    this.stage = 0;
+    this.l1 = 1;
+    this.l2 = 1;
+    this.l3 = 1;
     if (offset >>> 0 !== offset || caplen >>> 0 !== caplen) {
       this.badInput = 1;
       this.start = 0;
@@ -314,23 +289,156 @@ export class Layers {
    */
   decode(data: Uint8Array, offset: number, caplen: number, linkType = 1): number {
     this.load(data, offset, caplen, linkType);
-    this.run(3);
+    this.advance(3);
     return this._error;
   }
 
   /** Decode a {@link PacketLike} now ({@link loadPacket} + every layer). Returns the {@link DecodeError} code. */
   decodePacket(p: PacketLike): number {
     this.loadPacket(p);
-    this.run(3);
+    this.advance(3);
     return this._error;
   }
 
   /** Decode the stages up to `target` (1 link, 2 network, 3 transport and tunnels). */
-  private run(target: number): void {
-    if (this.stage === 0) this.link();
-    if (target >= 2 && this.stage === 1) this.net();
-    if (target >= 3 && this.stage === 2) this.transport();
+  /**
+   * Decode the stages up to `target` (1 link, 2 network, 3 transport and
+   * tunnels) that are not decoded yet. The common path (Ethernet, IPv4,
+   * TCP/UDP) is written out in this one method on purpose: it runs without
+   * calls, and the method is too large for V8 to inline into the field
+   * getters, which therefore stay small enough to be inlined into the
+   * caller's loop. Rarer layers and every error are separate methods.
+   * Each path sets every field of its stage once; the payload range is set
+   * where the chain of layers ends.
+   */
+  private advance(target: number): void {
+    const d = this.data;
+    const end = this.end;
+    if (this.l1 !== 0) {
+      // Stage 1: link layer and VLAN tags; the network layer's offset and EtherType go to nx/nt.
+      this.l1 = 0;
+      this.stop = 0;
+      this.cut = 0;
+      // Fields of rarer layers (and the error) are reset only when the previous packet set them.
+      if (this.rare !== 0) this.resetRare();
+      const offset = this.start;
+      if (this.linkType === LINKTYPE_ETHERNET && this.badInput === 0 && offset + ETH_HEADER_LEN <= end) {
+        this._present = 1 << Layer.Ethernet;
+        this._l2Offset = offset;
+        const et = u16(d, offset + EthField.Type);
+        if (isVlanTpid(et)) {
+          this.vlans(offset + ETH_HEADER_LEN, et);
+        } else {
+          this._etherType = et;
+          this._l2Length = ETH_HEADER_LEN;
+          this.nx = offset + ETH_HEADER_LEN;
+          this.nt = et;
+        }
+      } else {
+        this.linkSlow(offset, end);
+      }
+      if (this.metaValid !== 0) this.metaVlan();
+    }
+    if (target < 2) return;
+    if (this.l2 !== 0) {
+      // Stage 2: IPv4 here; IPv6 (+ extension headers), ARP and the rest in netOther.
+      this.l2 = 0;
+      const p = this.nx;
+      if (this.stop !== 0) {
+        this.netClear(-1);
+      } else if (this.nt !== EtherType.IPv4) {
+        this.netOther(p, this.nt);
+      } else if (p + IPV4_MIN_HEADER_LEN > end) {
+        this.ipv4Bad(p, DecodeError.Truncated);
+      } else {
+        const b0 = d[p + Ipv4Field.VersionIhl]!;
+        const hl = (b0 & 0x0f) << 2;
+        const total = u16(d, p + Ipv4Field.TotalLength);
+        let ipEnd = p + total;
+        if (b0 >> 4 !== 4 || hl < IPV4_MIN_HEADER_LEN) {
+          this.ipv4Bad(p, b0 >> 4 !== 4 ? DecodeError.BadVersion : DecodeError.BadHeaderLength);
+        } else if ((total < hl || ipEnd > end) && (ipEnd = this.ipv4End(p, total, hl)) < 0) {
+          // ipv4End recorded the error.
+        } else {
+          this._l3Offset = p;
+          this._present |= 1 << Layer.IPv4;
+          this._ipVersion = 4;
+          this._srcAddrOffset = p + Ipv4Field.Src;
+          this._dstAddrOffset = p + Ipv4Field.Dst;
+          this._addrLength = 4;
+          this._l3Length = hl;
+          this._ipEnd = ipEnd;
+          const proto = d[p + Ipv4Field.Protocol]!;
+          this._ipProto = proto;
+          const fw = u16(d, p + Ipv4Field.FlagsFragment);
+          if ((fw & Ipv4Frag.FlagsAndOffset) !== 0) this.ipv4Fragment(p, fw);
+          if (p + hl > ipEnd) {
+            this.ipv4Fail(p, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+          } else if ((fw & Ipv4Frag.OffsetMask) !== 0) {
+            // A later fragment: nothing above IP to decode.
+            this._payloadOffset = p + hl;
+            this._payloadLength = ipEnd - (p + hl);
+            this.stop = 1;
+          } else {
+            this.nx = p + hl;
+            this.nt = proto;
+          }
+        }
+      }
+    }
+    if (target < 3 || this.l3 === 0) return;
+    // Stage 3: TCP and UDP here; ICMP, GRE, IP-in-IP in otherL4, VXLAN in vxlan.
+    this.l3 = 0;
+    if (this.stop !== 0) return this.l4Clear(-1);
+    const q = this.nx;
+    const proto = this.nt;
+    const ipEnd = this._ipEnd;
+    if (proto === IpProto.UDP) {
+      if (q + UDP_HEADER_LEN > ipEnd) return this.l4Short(Layer.UDP, q);
+      this._l4Offset = q;
+      this._present |= 1 << Layer.UDP;
+      const dp = u16(d, q + UdpField.DstPort);
+      this._srcPort = u16(d, q + UdpField.SrcPort);
+      this._dstPort = dp;
+      this._tcpFlags = 0;
+      this._l4Length = UDP_HEADER_LEN;
+      const ulen = u16(d, q + UdpField.Length);
+      let uend = q + ulen;
+      if (ulen < UDP_HEADER_LEN || uend > ipEnd) {
+        uend = this.udpEnd(q, ulen, ipEnd);
+        if (uend < 0) return;
+      }
+      this._payloadOffset = q + UDP_HEADER_LEN;
+      this._payloadLength = uend - (q + UDP_HEADER_LEN);
+      if (dp === this.vxlanPort && dp !== 0) this.vxlan(q + UDP_HEADER_LEN, uend);
+      return;
+    }
+    if (proto === IpProto.TCP) {
+      if (q + TCP_MIN_HEADER_LEN > ipEnd) return this.l4Short(Layer.TCP, q);
+      const b12 = d[q + TcpField.DataOffset]!;
+      const hl = (b12 >> 4) << 2;
+      this._l4Offset = q;
+      this._present |= 1 << Layer.TCP;
+      this._srcPort = u16(d, q + TcpField.SrcPort);
+      this._dstPort = u16(d, q + TcpField.DstPort);
+      this._tcpFlags = ((b12 & 1) << 8) | d[q + TcpField.Flags]!;
+      if (hl < TCP_MIN_HEADER_LEN || q + hl > ipEnd) {
+        this._l4Length = 0;
+        return this.l4Fail(Layer.TCP, q, hl < TCP_MIN_HEADER_LEN ? DecodeError.BadHeaderLength : this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+      }
+      this._l4Length = hl;
+      this._payloadOffset = q + hl;
+      this._payloadLength = ipEnd - (q + hl);
+      return;
+    }
+    this.l4Clear(q);
+    // Until a header above IP is decoded, the payload is the IP payload.
+    this._payloadOffset = q;
+    this._payloadLength = ipEnd - q;
+    this.otherL4(q, proto, ipEnd);
   }
+
+
 
   /**
    * Decode the encapsulated packet (GRE, VXLAN, IP-in-IP) into `into`
@@ -430,58 +538,49 @@ export class Layers {
       this._ipv6ExtCount = 0;
       this._truncated = 0;
     }
+    if ((rare & RARE_ERROR) !== 0) {
+      this._errorLayer = 0;
+      this._error = 0;
+    }
     this.rare = 0;
   }
 
   private fail(layer: number, code: number): void {
     this._errorLayer = layer;
     this._error = code;
+    this.rare |= RARE_ERROR;
     this.stop = 1;
   }
 
-  /** Stage 1: link layer and VLAN tags. Leaves the network layer's offset and EtherType in nx/nt. */
-  private link(): void {
-    this.stage = 1;
-    this.stop = 0;
-    this.cut = 0;
+
+
+  /** Stage 1 for bad input, a truncated Ethernet header, and the other link types. */
+  private linkSlow(offset: number, end: number): void {
     this._present = 0;
-    this._errorLayer = 0;
-    this._error = 0;
     this._l2Offset = -1;
     this._l2Length = 0;
     this._etherType = 0;
-    // Fields of rarer layers are reset only when the previous packet set them.
-    if (this.rare !== 0) this.resetRare();
-    const offset = this.start;
-    const end = this.end;
     this._payloadOffset = offset;
     this._payloadLength = end - offset;
     if (this.badInput !== 0) {
       this._payloadOffset = -1;
       this._payloadLength = 0;
-      this.fail(Layer.Link, DecodeError.BadOffset);
-      return;
+      return this.fail(Layer.Link, DecodeError.BadOffset);
     }
-    const d = this.data;
-    const lt = this.linkType;
-    if (lt === LINKTYPE_ETHERNET) {
-      if (offset + ETH_HEADER_LEN > end) return this.fail(Layer.Ethernet, DecodeError.Truncated);
-      this._present = 1 << Layer.Ethernet;
-      this._l2Offset = offset;
-      this.vlans(offset + ETH_HEADER_LEN, u16(d, offset + EthField.Type));
-    } else {
-      this.otherLink(d, offset, end, lt);
-    }
-    if (this.metaValid !== 0) {
-      this._vlan1Tpid = this._vlan0Tpid;
-      this._vlan1Tci = this._vlan0Tci;
-      this._vlan0Tpid = this.metaTpid;
-      this._vlan0Tci = this.metaTci;
-      this._vlanCount++;
-      this._vlanFromMeta = 1;
-      this.rare |= RARE_VLAN;
-      this._present |= 1 << Layer.VLAN;
-    }
+    if (this.linkType === LINKTYPE_ETHERNET) return this.fail(Layer.Ethernet, DecodeError.Truncated);
+    this.otherLink(this.data, offset, end, this.linkType);
+  }
+
+  /** The tag from packet metadata becomes the outermost one. */
+  private metaVlan(): void {
+    this._vlan1Tpid = this._vlan0Tpid;
+    this._vlan1Tci = this._vlan0Tci;
+    this._vlan0Tpid = this.metaTpid;
+    this._vlan0Tci = this.metaTci;
+    this._vlanCount++;
+    this._vlanFromMeta = 1;
+    this.rare |= RARE_VLAN;
+    this._present |= 1 << Layer.VLAN;
   }
 
   private otherLink(data: Uint8Array, offset: number, end: number, linkType: number): void {
@@ -538,8 +637,9 @@ export class Layers {
   private vlans(p: number, et: number): void {
     const d = this.data;
     const end = this.end;
-    while (et === EtherType.VLAN || et === EtherType.QinQ || et === EtherType.QinQ9100) {
+    while (isVlanTpid(et)) {
       if (p + VLAN_TAG_LEN > end) {
+        this._etherType = 0;
         this._l2Length = p - this.start;
         this._payloadOffset = p;
         this._payloadLength = end - p;
@@ -565,19 +665,24 @@ export class Layers {
     this.nt = et;
   }
 
-  /** Stage 2: IPv4, IPv6 (+ extension headers), ARP, or the offset of an unknown network layer. */
-  private net(): void {
-    this.stage = 2;
-    this._l3Offset = -1;
+
+
+  /** Network-layer fields of a packet without a (decodable) IP header whose network layer starts at `p` (-1: none). */
+  private netClear(p: number): void {
+    this._l3Offset = p;
     this._l3Length = 0;
     this._ipEnd = -1;
     this._ipProto = 0;
-    if (this.stop !== 0) return;
-    const et = this.nt;
-    const p = this.nx;
-    if (et === EtherType.IPv4) return this.ipv4(p);
+    this._ipVersion = 0;
+    this._srcAddrOffset = -1;
+    this._dstAddrOffset = -1;
+    this._addrLength = 0;
+  }
+
+  /** Stage 2 for everything but IPv4. */
+  private netOther(p: number, et: number): void {
+    this.netClear(p);
     if (et === EtherType.IPv6) return this.ipv6(p);
-    this._l3Offset = p;
     this._payloadOffset = p;
     this._payloadLength = this.end - p;
     this.stop = 1;
@@ -592,68 +697,54 @@ export class Layers {
     const n = ARP_FIXED_LEN + 2 * (hlen + plen);
     if (p + n > this.end) return this.fail(Layer.ARP, DecodeError.Truncated);
     this._present |= 1 << Layer.ARP;
+    this._srcAddrOffset = p + ArpField.Addresses + hlen;
+    this._dstAddrOffset = p + ArpField.Addresses + 2 * hlen + plen;
+    this._addrLength = plen;
     this._payloadOffset = p + n;
     this._payloadLength = this.end - (p + n);
   }
 
-  private ipv4(p: number): void {
-    const d = this.data;
-    const end = this.end;
-    this._l3Offset = p;
-    if (p + IPV4_MIN_HEADER_LEN > end) {
-      this._payloadOffset = p;
-      this._payloadLength = end - p;
-      return this.fail(Layer.IPv4, DecodeError.Truncated);
-    }
-    const b0 = d[p + Ipv4Field.VersionIhl]!;
-    const hl = (b0 & 0x0f) << 2;
-    if (b0 >> 4 !== 4 || hl < IPV4_MIN_HEADER_LEN) {
-      this._payloadOffset = p;
-      this._payloadLength = end - p;
-      return this.fail(Layer.IPv4, b0 >> 4 !== 4 ? DecodeError.BadVersion : DecodeError.BadHeaderLength);
-    }
-    const total = u16(d, p + Ipv4Field.TotalLength);
-    let ipEnd = p + total;
+
+
+  /** An IPv4 header at `p` that cannot be decoded at all. */
+  private ipv4Bad(p: number, code: number): void {
+    this.netClear(p);
+    this.ipv4Fail(p, code);
+  }
+
+  /** An IPv4 header at `p` that cannot be decoded: the payload is the whole network layer. */
+  private ipv4Fail(p: number, code: number): void {
+    this._payloadOffset = p;
+    this._payloadLength = this.end - p;
+    this.fail(Layer.IPv4, code);
+  }
+
+  /**
+   * End of an IPv4 datagram whose total length is 0 (TSO/BIG TCP: unknown),
+   * shorter than its header (-1: error recorded) or past the captured end.
+   */
+  private ipv4End(p: number, total: number, hl: number): number {
     if (total === 0) {
       // TSO / BIG TCP super-packets carry no usable total length.
-      ipEnd = end;
       this.cut = 1;
-    } else if (total < hl) {
-      this._payloadOffset = p;
-      this._payloadLength = end - p;
-      return this.fail(Layer.IPv4, DecodeError.BadLength);
-    } else if (ipEnd > end) {
-      ipEnd = end;
-      this._truncated = 1;
-      this.rare |= RARE_MISC;
-      this.cut = 1;
+      return this.end;
     }
-    this._present |= 1 << Layer.IPv4;
-    this._l3Length = hl;
-    this._ipEnd = ipEnd;
-    const proto = d[p + Ipv4Field.Protocol]!;
-    this._ipProto = proto;
-    const fw = u16(d, p + Ipv4Field.FlagsFragment);
-    if ((fw & Ipv4Frag.FlagsAndOffset) !== 0) {
-      this._isFragment = 1;
-      this.rare |= RARE_FRAG;
-      this._fragOffset = (fw & Ipv4Frag.OffsetMask) << 3;
-      this._fragMore = (fw >> 13) & 1;
-      this._fragId = u16(d, p + Ipv4Field.Id);
+    if (total < hl) {
+      this.ipv4Bad(p, DecodeError.BadLength);
+      return -1;
     }
-    if (p + hl > ipEnd) {
-      this._payloadOffset = p;
-      this._payloadLength = end - p;
-      return this.fail(Layer.IPv4, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    }
-    this._payloadOffset = p + hl;
-    this._payloadLength = ipEnd - (p + hl);
-    if ((fw & Ipv4Frag.OffsetMask) !== 0) {
-      this.stop = 1;
-      return;
-    }
-    this.nx = p + hl;
-    this.nt = proto;
+    this._truncated = 1;
+    this.rare |= RARE_MISC;
+    this.cut = 1;
+    return this.end;
+  }
+
+  private ipv4Fragment(p: number, fw: number): void {
+    this._isFragment = 1;
+    this.rare |= RARE_FRAG;
+    this._fragOffset = (fw & Ipv4Frag.OffsetMask) << 3;
+    this._fragMore = (fw >> 13) & 1;
+    this._fragId = u16(this.data, p + Ipv4Field.Id);
   }
 
   private ipv6(p: number): void {
@@ -680,6 +771,10 @@ export class Layers {
       }
     }
     this._present |= 1 << Layer.IPv6;
+    this._ipVersion = 6;
+    this._srcAddrOffset = p + Ipv6Field.Src;
+    this._dstAddrOffset = p + Ipv6Field.Dst;
+    this._addrLength = 16;
     this._ipEnd = ipEnd;
     let nh = d[p + Ipv6Field.NextHeader]!;
     let q = p + IPV6_HEADER_LEN;
@@ -721,58 +816,51 @@ export class Layers {
     this.nt = nh;
   }
 
-  /** Stage 3: transport header, tunnels, and the final payload range. */
-  private transport(): void {
-    this.stage = 3;
-    this._l4Offset = -1;
-    this._l4Length = 0;
-    if (this.stop !== 0) return;
-    const q = this.nx;
-    const proto = this.nt;
-    const ipEnd = this._ipEnd;
+
+
+  /** Transport fields before (or without) a decoded transport header at `q` (-1: none). */
+  private l4Clear(q: number): void {
     this._l4Offset = q;
-    if (proto === IpProto.UDP) return this.udp(q, ipEnd);
-    if (proto === IpProto.TCP) return this.tcp(q, ipEnd);
-    return this.otherL4(q, proto, ipEnd);
+    this._l4Length = 0;
+    this._srcPort = 0;
+    this._dstPort = 0;
+    this._tcpFlags = 0;
   }
 
-  private tcp(q: number, ipEnd: number): void {
-    const d = this.data;
-    if (q + TCP_MIN_HEADER_LEN > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this._present |= 1 << Layer.TCP;
-    const b12 = d[q + TcpField.DataOffset]!;
-    const hl = (b12 >> 4) << 2;
-    if (hl < TCP_MIN_HEADER_LEN) return this.fail(Layer.TCP, DecodeError.BadHeaderLength);
-    if (q + hl > ipEnd) return this.fail(Layer.TCP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this._l4Length = hl;
-    this._payloadOffset = q + hl;
-    this._payloadLength = ipEnd - (q + hl);
+  /** The transport header at `q` cannot be decoded: the payload stays the IP payload. */
+  private l4Fail(layer: number, q: number, code: number): void {
+    this._payloadOffset = q;
+    this._payloadLength = this._ipEnd - q;
+    this.fail(layer, code);
   }
 
-  private udp(q: number, ipEnd: number): void {
-    const d = this.data;
-    if (q + UDP_HEADER_LEN > ipEnd) return this.fail(Layer.UDP, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
-    this._present |= 1 << Layer.UDP;
-    const dp = u16(d, q + UdpField.DstPort);
-    this._l4Length = UDP_HEADER_LEN;
-    const ulen = u16(d, q + UdpField.Length);
-    let uend = ipEnd;
-    if (ulen !== 0) {
-      if (ulen < UDP_HEADER_LEN) return this.fail(Layer.UDP, DecodeError.BadLength);
-      uend = q + ulen;
-      if (uend > ipEnd) {
-        // A first fragment carries the length of the whole datagram.
-        if (this.cut === 0 && this._isFragment === 0) return this.fail(Layer.UDP, DecodeError.BadLength);
-        uend = ipEnd;
-        if (this.cut === 1) {
-          this._truncated = 1;
-          this.rare |= RARE_MISC;
-        }
-      }
+  /** `layer` at `q` does not fit in what is left of the IP datagram: truncated by caplen, or a bad length. */
+  private l4Short(layer: number, q: number): void {
+    this.l4Clear(q);
+    this.l4Fail(layer, q, this.cut === 1 ? DecodeError.Truncated : DecodeError.BadLength);
+  }
+
+
+
+
+
+  /** End of a UDP datagram whose length is 0 (unknown), too small (-1: error recorded) or past the IP end. */
+  private udpEnd(q: number, ulen: number, ipEnd: number): number {
+    if (ulen === 0) return ipEnd;
+    if (ulen < UDP_HEADER_LEN) {
+      this.l4Fail(Layer.UDP, q, DecodeError.BadLength);
+      return -1;
     }
-    this._payloadOffset = q + UDP_HEADER_LEN;
-    this._payloadLength = uend - (q + UDP_HEADER_LEN);
-    if (dp === this.vxlanPort && dp !== 0) this.vxlan(q + UDP_HEADER_LEN, uend);
+    // A first fragment carries the length of the whole datagram.
+    if (this.cut === 0 && this._isFragment === 0) {
+      this.l4Fail(Layer.UDP, q, DecodeError.BadLength);
+      return -1;
+    }
+    if (this.cut === 1) {
+      this._truncated = 1;
+      this.rare |= RARE_MISC;
+    }
+    return ipEnd;
   }
 
   private otherL4(q: number, proto: number, ipEnd: number): void {
