@@ -1,5 +1,5 @@
 /**
- * `netring gen`: send traffic from TX rings.
+ * `netring gen`: send traffic from TX rings (PACKET_TX_RING, or AF_XDP with --xdp).
  *
  *   netring gen -i veth0 --dst 10.0.0.2 --size 64 --rate 1Mpps --seconds 10
  *   netring gen -i veth0 --src 10.0.0.0/24 --sport 1000-1999 --flows 10000 --size imix -c 1000000
@@ -54,6 +54,11 @@ export interface GenCliOptions {
   ringFrames?: number;
   qdiscBypass?: boolean;
   linear?: boolean;
+  /** --xdp: send through AF_XDP TX rings. */
+  xdp?: boolean;
+  queue?: number;
+  zerocopy?: boolean;
+  copy?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -88,6 +93,14 @@ export function genOptionsFrom(o: GenCliOptions): GenerateOptions {
     workers: o.workers, stamp: o.stamp, streamBase: o.streamId, seed: o.seed, batch: o.batch, frameCount: o.ringFrames,
     qdiscBypass: o.qdiscBypass, linear: o.linear,
   };
+  if (o.xdp) {
+    if (o.zerocopy && o.copy) throw new UsageError('gen: use only one of --zerocopy and --copy');
+    if (o.linear === false || o.qdiscBypass === false) throw new UsageError('gen: --no-linear and --no-qdisc-bypass are AF_PACKET options; AF_XDP has no qdisc and no skb layout to choose');
+    if (o.ringFrames !== undefined && (o.ringFrames & (o.ringFrames - 1)) !== 0) throw new UsageError(`gen: --ring-frames with --xdp must be a power of two (got ${o.ringFrames})`);
+    g.xdp = { queue: o.queue, copyMode: o.zerocopy ? 'zerocopy' : o.copy ? 'copy' : 'auto' };
+  } else if (o.queue !== undefined || o.zerocopy || o.copy) {
+    throw new UsageError('gen: --queue, --zerocopy and --copy go with --xdp');
+  }
   if (o.replay !== undefined) {
     for (const [k, v] of Object.entries({ '--src': o.src, '--dst': o.dst, '--sport': o.sport, '--dport': o.dport, '--vlan': o.vlan, '--proto': o.proto, '--size': o.size, '--flows': o.flows, '--payload': o.payload })) {
       if (v !== undefined) throw new UsageError(`gen: ${k} builds packets; it cannot be combined with --replay`);
@@ -192,6 +205,10 @@ export function registerGen(program: Command): void {
     .option('--ring-frames <n>', 'TX ring slots per worker', intArg('--ring-frames', 1, 1 << 20))
     .option('--no-qdisc-bypass', 'go through the qdisc layer (default: bypass it, as trafgen does)')
     .option('--no-linear', 'let the kernel attach ring pages to skbs instead of copying frames into linear skbs')
+    .option('--xdp', 'send through AF_XDP TX rings (worker w on TX queue --queue + w) instead of PACKET_TX_RING')
+    .option('--queue <n>', 'with --xdp: TX queue of the first worker (default 0)', intArg('--queue', 0, 65535))
+    .option('--zerocopy', 'with --xdp: require zero-copy (fails on drivers without it)')
+    .option('--copy', 'with --xdp: force copy mode (default: zero-copy when the driver has it)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no status line')
     .option('--metrics <[addr:]port>', 'serve Prometheus metrics (packets and bytes sent, send failures per worker) on this address')

@@ -66,6 +66,12 @@ export interface GenerateOptions {
   qdiscBypass?: boolean;
   /** Linear skbs through a virtio_net_hdr per slot (default true; see TxRing). */
   linear?: boolean;
+  /**
+   * Send through AF_XDP TX rings instead of PACKET_TX_RING: worker w binds
+   * TX queue `queue + w` (default queue 0). `frameCount` is then the TX
+   * frames per worker (a power of two, default 2048).
+   */
+  xdp?: { queue?: number; copyMode?: 'copy' | 'zerocopy' | 'auto' };
 }
 
 /** A validated job. */

@@ -15,15 +15,15 @@ import { NetringError } from '../errors.js';
 import { monotonicNs } from './clock.js';
 import type { Rate } from './rate.js';
 import { TokenBucket } from './rate.js';
-import type { TxRing } from '../tx/index.js';
-import type { PacketSource } from '../tx/index.js';
+import type { PacketSource, TxSink } from '../tx/index.js';
 
 /** Why a run ended. */
 export type StopReason = 'count' | 'duration' | 'source' | 'stop';
 
 /** Options of {@link runSender}. */
 export interface SenderOptions {
-  ring: TxRing;
+  /** The TX ring: AF_PACKET (TxRing) or AF_XDP (XskTxRing). */
+  ring: TxSink;
   source: PacketSource;
   /** Rate limit (null/undefined: as fast as possible, or the source's schedule). */
   rate?: Rate | null;
@@ -166,7 +166,7 @@ export function runSender(o: SenderOptions): SenderResult {
   return res;
 }
 
-function publish(p: Float64Array, ring: TxRing, queued: number, bytes: number, t: number, sent0: number, failed0: number): void {
+function publish(p: Float64Array, ring: TxSink, queued: number, bytes: number, t: number, sent0: number, failed0: number): void {
   p[0] = queued;
   p[1] = bytes;
   p[2] = ring.totalSent - sent0;

@@ -1,12 +1,13 @@
 /**
- * Worker thread body of generate(): opens its own TX ring, builds its share
+ * Worker thread body of generate(): opens its own TX ring (AF_PACKET, or AF_XDP with `xdp`), builds its share
  * of the job's packets and runs the send loop. Talks to the main thread
  * through shared memory (stop flag, live counters) and one final message.
  * @internal
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeSource, type Job } from './job.js';
-import { openTxRing } from '../tx/index.js';
+import { openTxRing, type TxSink } from '../tx/index.js';
+import { openXskTxRing } from '../xsk/tx.js';
 import { runSender } from './sender.js';
 
 interface WorkerInput {
@@ -20,7 +21,9 @@ const { job, w, stop, progress } = workerData as WorkerInput;
 try {
   const o = job.opts;
   const source = makeSource(job, w);
-  const ring = openTxRing({ iface: o.iface, maxFrameLen: Math.max(60, source.maxLength), frameCount: o.frameCount, qdiscBypass: o.qdiscBypass, linear: o.linear });
+  const ring: TxSink = o.xdp !== undefined
+    ? openXskTxRing({ iface: o.iface, queue: (o.xdp.queue ?? 0) + w, frames: o.frameCount, copyMode: o.xdp.copyMode })
+    : openTxRing({ iface: o.iface, maxFrameLen: Math.max(60, source.maxLength), frameCount: o.frameCount, qdiscBypass: o.qdiscBypass, linear: o.linear });
   const rate = job.rate === null ? null : { value: job.rate.value / job.workers, unit: job.rate.unit };
   const ctl = new Int32Array(stop);
   try {

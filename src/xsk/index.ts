@@ -7,3 +7,5 @@ export type { XskOptions, CopyMode, BusyPoll, XskKernelStats } from './socket.js
 export { XdpAttachment } from './attach.js';
 export type { XdpMode } from './attach.js';
 export { xdpRedirectProgram, xdpRedirectInsns } from './xdp-program.js';
+export { XskTxRing, openXskTxRing } from './tx.js';
+export type { XskTxOptions } from './tx.js';

@@ -90,8 +90,13 @@ function bad(msg: string): NetringError {
 
 /** RX queues of an interface (/sys/class/net/IFACE/queues/rx-*), or 0 when unknown. */
 export function rxQueueCount(iface: string): number {
+  return queueCount(iface, 'rx');
+}
+
+/** RX or TX queues of an interface (/sys/class/net/IFACE/queues/{rx,tx}-*), or 0 when unknown. */
+export function queueCount(iface: string, kind: 'rx' | 'tx'): number {
   try {
-    return readdirSync(`/sys/class/net/${iface}/queues`).filter((n) => n.startsWith('rx-')).length;
+    return readdirSync(`/sys/class/net/${iface}/queues`).filter((n) => n.startsWith(`${kind}-`)).length;
   } catch {
     return 0;
   }
@@ -192,9 +197,10 @@ export class XskSocket {
     const mode = o.copyMode ?? 'auto';
     if (!['copy', 'zerocopy', 'auto'].includes(mode)) throw new NetringError(`copyMode must be copy, zerocopy or auto (got ${String(mode)})`, 'EINVAL');
     this.ifindex = sys(ctx, () => native.ifindex(iface));
-    const nq = rxQueueCount(iface);
+    const kind = rxSize === 0 ? 'TX' : 'RX'; // a transmit-only socket binds a TX queue
+    const nq = queueCount(iface, kind === 'TX' ? 'tx' : 'rx');
     if (nq > 0 && queue >= nq)
-      throw new NetringError(`queue ${queue} is out of range: ${iface} has ${nq} RX queue${nq === 1 ? '' : 's'} (0..${nq - 1})`, 'ERANGE');
+      throw new NetringError(`queue ${queue} is out of range: ${iface} has ${nq} ${kind} queue${nq === 1 ? '' : 's'} (0..${nq - 1})`, 'ERANGE');
 
     const owner = o.shareUmemWith;
     this.ownsUmem = owner === undefined;
@@ -238,7 +244,8 @@ export class XskSocket {
       // A socket sharing the UMEM on another queue or device needs its own fill/completion rings.
       const ownFc = owner === undefined || owner.ifindex !== this.ifindex || owner.queue !== queue;
       if (!ownFc) throw new NetringError('shareUmemWith on the same interface and queue is not supported: use one socket per queue', 'EINVAL');
-      if (nRx > 0) so(XDP_UMEM_FILL_RING, fillSize, `fill ring of ${fillSize}`);
+      // the kernel binds a socket only with both UMEM rings, even when it only transmits
+      so(XDP_UMEM_FILL_RING, fillSize, `fill ring of ${fillSize}`);
       so(XDP_UMEM_COMPLETION_RING, compSize, `completion ring of ${compSize}`);
       if (rxSize > 0) so(XDP_RX_RING, rxSize, `RX ring of ${rxSize}`);
       if (txSize > 0) so(XDP_TX_RING, txSize, `TX ring of ${txSize}`);
@@ -251,7 +258,7 @@ export class XskSocket {
         this.maps.push(ab);
         return ab;
       };
-      this.fill = nRx > 0 ? new ProducerRing(map(off.fill, fillSize, ADDR_ENTRY, XDP_UMEM_PGOFF_FILL_RING), off.fill, fillSize, ADDR_ENTRY) : null;
+      this.fill = new ProducerRing(map(off.fill, fillSize, ADDR_ENTRY, XDP_UMEM_PGOFF_FILL_RING), off.fill, fillSize, ADDR_ENTRY);
       this.completion = new ConsumerRing(map(off.completion, compSize, ADDR_ENTRY, XDP_UMEM_PGOFF_COMPLETION_RING), off.completion, compSize, ADDR_ENTRY);
       this.rx = rxSize > 0 ? new ConsumerRing(map(off.rx, rxSize, DESC_ENTRY, XDP_PGOFF_RX_RING), off.rx, rxSize, DESC_ENTRY) : null;
       this.tx = txSize > 0 ? new ProducerRing(map(off.tx, txSize, DESC_ENTRY, XDP_PGOFF_TX_RING), off.tx, txSize, DESC_ENTRY) : null;

@@ -30,6 +30,8 @@ export interface VethOptions {
   mtu?: number;
   /** Turn offloads (rx/tx checksum, SG, TSO, GSO, GRO, LRO) off: default true. */
   offloadsOff?: boolean;
+  /** RX and TX queues of each end (numrxqueues/numtxqueues; default: the kernel's 1). */
+  queues?: number;
 }
 
 const live = new Set<() => void>();
@@ -69,7 +71,8 @@ export async function withVeth<T>(body: (v: VethPair) => Promise<T> | T, opts: V
   }
   try {
     if (ns) run('ip', ['netns', 'add', ns]);
-    run('ip', ['link', 'add', b, 'type', 'veth', 'peer', 'name', a]);
+    const q = opts.queues === undefined ? [] : ['numrxqueues', String(opts.queues), 'numtxqueues', String(opts.queues)];
+    run('ip', ['link', 'add', b, ...q, 'type', 'veth', 'peer', 'name', a, ...q]);
     // IPv6 off before the links come up: no DAD/RS/MLD frames
     quiet(b, undefined, opts.offloadsOff ?? true);
     quiet(a, undefined, opts.offloadsOff ?? true);
