@@ -210,7 +210,7 @@ test('detach: SIGKILL leaves no program behind (BPF link released); a second XDP
   });
 });
 
-test('bad input: unknown interface, -f with --program, native mode where the driver has none: one line each, nothing attached', { skip: needRoot }, async () => {
+test('bad input: unknown interface, -f with --program, native mode where the driver has none, no capabilities: one line each, nothing attached', { skip: needRoot }, async () => {
   const r1 = cli(['xdp', '-i', 'nosuchif0', '--program', 'pass', '--duration', '0']);
   assert.equal(r1.code, 1);
   assert.equal(r1.stderr.trim(), "netring: no interface named 'nosuchif0'");
@@ -223,6 +223,12 @@ test('bad input: unknown interface, -f with --program, native mode where the dri
   assert.equal(r3.stderr.trim().split('\n').length, 1, r3.stderr);
   assert.match(r3.stderr, /lo does not support XDP in native \(driver\) mode; try --mode generic/);
   assert.ok(!xdpOn('lo'));
+  // without CAP_BPF/CAP_NET_ADMIN (an unprivileged user, no capabilities)
+  const setpriv = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, MAIN, 'xdp', '-i', 'lo', '--program', 'pass', '--duration', '0'], { encoding: 'utf8', timeout: 60_000 });
+  if (setpriv.error === undefined) {
+    assert.equal(setpriv.status, 1, setpriv.stderr);
+    assert.equal(setpriv.stderr.trim(), 'netring: XDP program: permission denied: loading eBPF programs and attaching them needs CAP_BPF and CAP_NET_ADMIN (run as root)');
+  }
 });
 
 test('xdp -f EXPR end to end: frames of a crafted pcap replayed by netring gen pass exactly as tcpdump -r judges the same file', { skip: needRoot }, async () => {

@@ -381,12 +381,21 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
   };
 
   prologue(a, hook);
+  const prologueLength = a.length;
   emit(fn);
   if (opts.epilogue) opts.epilogue(a);
   else a.ja(PASS);
   a.here(PASS).ret(passCode);
   a.here(DROP).ret(dropCode);
-  const { insns, relocs: moved } = compact(a.assemble(), relocs);
+  let { insns, relocs: moved } = compact(a.assemble(), relocs);
+  // A program that never reads the packet or the context registers (drop, pass, a bare devmap
+  // redirect) needs no prologue: leave it out, as a hand-written program would.
+  const rest = insns.slice(prologueLength);
+  const uses = (r: number): boolean => rest.some((x) => x.dst === r || x.src === r);
+  if (!opts.epilogue && ![R6, R7, R8].some(uses)) {
+    insns = rest;
+    moved = moved.map((r) => ({ ...r, at: r.at - prologueLength }));
+  }
 
   const maps: MapDecl[] = [];
   if (slots.length) maps.push({ name: 'counters', spec: { type: MAP_TYPE.PERCPU_ARRAY, keySize: 4, valueSize: COUNTER_VALUE_SIZE, maxEntries: slots.length, name: 'nr_counters' } });
@@ -437,13 +446,23 @@ export function compact(prog: EbpfInsn[], relocs: readonly Reloc[]): { insns: Eb
     }
     stack.push(i + 1);
   }
+  // A jump over nothing but removed instructions goes where falling through goes: drop it too.
+  const keep = reach.slice();
+  for (let i = 0; i < n; i++) {
+    const x = prog[i];
+    if (!reach[i] || x.code !== (E_JMP | E_JA) || (i > 0 && wide(i - 1))) continue;
+    const t = i + 1 + x.off;
+    let over = t > i;
+    for (let j = i + 1; over && j < t; j++) if (reach[j]) over = false;
+    if (over) keep[i] = 0;
+  }
   const map = new Int32Array(n + 1);
   let k = 0;
-  for (let i = 0; i < n; i++) { map[i] = k; if (reach[i]) k++; }
+  for (let i = 0; i < n; i++) { map[i] = k; if (keep[i]) k++; }
   map[n] = k;
   const out: EbpfInsn[] = [];
   for (let i = 0; i < n; i++) {
-    if (!reach[i]) continue;
+    if (!keep[i]) continue;
     const x = { ...prog[i] };
     const cls = x.code & 7;
     const op = x.code & 0xf0;
@@ -451,7 +470,7 @@ export function compact(prog: EbpfInsn[], relocs: readonly Reloc[]): { insns: Eb
     if (isJump) x.off = map[i + 1 + prog[i].off] - map[i] - 1;
     out.push(x);
   }
-  return { insns: out, relocs: relocs.filter((r) => reach[r.at]).map((r) => ({ ...r, at: map[r.at] })) };
+  return { insns: out, relocs: relocs.filter((r) => keep[r.at]).map((r) => ({ ...r, at: map[r.at] })) };
 }
 
 function listing(insns: readonly EbpfInsn[], relocs: readonly Reloc[]): string {
