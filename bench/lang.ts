@@ -4,8 +4,12 @@
  * 64-byte frames walked with one reused packet view (as a ring batch is).
  * Programs: a simple filter, a 10-clause filter, a steering program
  * (symmetric flow hash modulo 8, returned as the verdict), and a combinator
- * pipeline with counters. Run: node dist/bench/lang.js [packets]
+ * pipeline with counters. Then the compile time and peak RSS of
+ * `port 1 or ... port N` for N = 100, 1,000 and 10,000 (each size in its own
+ * process, see lang-huge.ts). Run: node dist/bench/lang.js [packets]
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { compileFilter } from '../src/lang/filter.js';
 import { compileProgram, type PipelineResult } from '../src/lang/pfq/compile.js';
 import { runBpf } from '../src/bpf/index.js';
@@ -133,3 +137,13 @@ console.log('| program | BPF insns | generated JS (Mpps) | BPF interpreter (Mpps
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
 console.log(`\ncombinator pipeline (4 stages, 2 counters, marks), all in JS: ${pipeRun.mpps.toFixed(1)} Mpps`);
+
+// Huge filters: compile time and peak RSS per size, one process each.
+console.log('\n| `port 1 or ... port N` | expression | compile (ms) | peak RSS (MB) | placed as |');
+console.log('|---|---|---|---|---|');
+for (const terms of [100, 1000, 10000]) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./lang-huge.js', import.meta.url)), String(terms)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lang-huge ${terms}: ${r.stderr.trim()}`);
+  const j = JSON.parse(r.stdout) as { terms: number; chars: number; ms: number; peakRssMB: number; result: string };
+  console.log(`| ${j.terms.toLocaleString('en')} terms | ${(j.chars / 1024).toFixed(0)} KB | ${j.ms} | ${j.peakRssMB} | ${j.result} |`);
+}

@@ -36,17 +36,33 @@ export class LangError extends Error {
   }
 }
 
-/** Render `src` with a caret span under [pos, end) followed by `msg`. */
+/** Longest source line echoed whole; longer lines are cut around the error. */
+const CARET_LINE_MAX = 120;
+/** Longest caret span drawn under a long line, and the context kept on either side. */
+const CARET_SPAN_MAX = 40;
+const CARET_CONTEXT = 30;
+
+/** Render `src` with a caret span under [pos, end) followed by `msg` (long lines cut around the span). */
 export function formatCaret(src: string, pos: number, end: number, msg: string): string {
   if (pos < 0 || src === '') return msg;
   // Show only the line that holds `pos` (programs may span lines).
   const lineStart = src.lastIndexOf('\n', pos - 1) + 1;
   let lineEnd = src.indexOf('\n', pos);
   if (lineEnd < 0) lineEnd = src.length;
-  const line = src.slice(lineStart, lineEnd);
+  let line = src.slice(lineStart, lineEnd);
   const col = pos - lineStart;
-  const width = Math.max(1, Math.min(end, lineEnd) - pos);
+  let width = Math.max(1, Math.min(end, lineEnd) - pos);
   const lineNo = src.slice(0, lineStart).split('\n').length;
   const where = src.includes('\n') ? `line ${lineNo}, column ${col + 1}` : `column ${col + 1}`;
-  return `${line}\n${' '.repeat(col)}${'^'.repeat(width)}\n${msg} (at ${where})`;
+  // a long line (a filter of thousands of terms) is cut around the error, and so is a long caret span
+  let shown = col;
+  if (line.length > CARET_LINE_MAX) {
+    width = Math.min(width, CARET_SPAN_MAX);
+    const from = Math.max(0, col - CARET_CONTEXT);
+    const to = Math.min(line.length, col + width + CARET_CONTEXT);
+    const head = from > 0 ? '...' : '';
+    line = `${head}${line.slice(from, to)}${to < line.length ? '...' : ''}`;
+    shown = head.length + col - from;
+  }
+  return `${line}\n${' '.repeat(shown)}${'^'.repeat(width)}\n${msg} (at ${where})`;
 }

@@ -73,34 +73,56 @@ export function buildDag(p: Pred, T: DNode, F: DNode): DNode {
     case 'chain':
       return T === F ? T : { kind: 'chain', id: nextId++, family: p.family, proto: p.proto, base: p.base, jt: T, jf: F };
     case 'and':
-      return buildDag(p.a, buildDag(p.b, T, F), F);
-    case 'or':
-      return buildDag(p.a, T, buildDag(p.b, T, F));
+    case 'or': {
+      // operands of the whole same-operator subtree, left to right, built from the right (no deep recursion)
+      const ops = operands(p);
+      let c = p.k === 'and' ? T : F;
+      for (let i = ops.length - 1; i >= 0; i--) c = p.k === 'and' ? buildDag(ops[i], c, F) : buildDag(ops[i], T, c);
+      return c;
+    }
     case 'not':
       return buildDag(p.a, F, T);
   }
+}
+
+/** The operands of an and/or subtree (nested nodes of the same operator flattened), left to right. */
+function operands(p: Pred & { k: 'and' | 'or' }): Pred[] {
+  const out: Pred[] = [];
+  const stack: Pred[] = [p];
+  while (stack.length) {
+    const q = stack.pop()!;
+    if (q.k === p.k) {
+      const qq = q as Pred & { k: 'and' | 'or' };
+      stack.push(qq.b, qq.a);
+    } else out.push(q);
+  }
+  return out;
 }
 
 /** Nodes reachable from `root` in topological order (a node before its successors). */
 export function topo(root: DNode): DNode[] {
   const seen = new Set<DNode>();
   const post: DNode[] = [];
-  const stack: Array<[DNode, number]> = [[root, 0]];
+  const nodes: DNode[] = [root];
+  const states: number[] = [0];
   seen.add(root);
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [n, state] = top;
+  while (nodes.length) {
+    const top = nodes.length - 1;
+    const n = nodes[top];
+    const state = states[top];
     if (isBranch(n) && state < 2) {
-      top[1]++;
+      states[top] = state + 1;
       // Visit jf first so that, in reverse post-order, jt comes right after its parent.
       const c = state === 0 ? n.jf : n.jt;
       if (!seen.has(c)) {
         seen.add(c);
-        stack.push([c, 0]);
+        nodes.push(c);
+        states.push(0);
       }
       continue;
     }
-    stack.pop();
+    nodes.pop();
+    states.pop();
     post.push(n);
   }
   return post.reverse();
@@ -139,6 +161,11 @@ function decide(s: Branch, K: Facts): boolean | undefined {
   const same = K.get(branchKey(s));
   if (same) return same.out;
   if (s.kind === 'chain') return undefined;
+  return decideRange(s, K.values());
+}
+
+/** Outcome of `s` from the range and bit facts among `facts` (constant comparisons of the same value). */
+function decideRange(s: TestNode, facts: Iterable<Fact>): boolean | undefined {
   const t = s.t;
   if (typeof t.rhs !== 'number') return undefined;
   const c = t.rhs;
@@ -148,7 +175,7 @@ function decide(s: Branch, K: Facts): boolean | undefined {
   let zeros = 0; // bits known clear (from jset false)
   const someOf: number[] = []; // masks of which at least one bit is set (jset true)
   const ne: number[] = [];
-  for (const f of K.values()) {
+  for (const f of facts) {
     if (f.node.kind !== 'test') continue;
     const ft = f.node.t;
     if (ft.val !== t.val || typeof ft.rhs !== 'number') continue;
@@ -242,6 +269,136 @@ function thread(root: DNode): boolean {
   return changed;
 }
 
+/**
+ * Jump threading for large DAGs, linear in their size: the facts known at a
+ * node are those of the chain of single-entry edges that leads to it (a node
+ * entered by one edge inherits its predecessor's facts plus that edge's),
+ * kept in one scoped table during a walk of that forest instead of a copied
+ * set per node. Weaker than {@link thread} (facts that hold on every path
+ * into a join are missed), never unsound.
+ */
+/** Longest run of decided tests one edge of {@link threadLarge} skips in one pass. */
+const LARGE_WALK = 32;
+
+function threadLarge(root: DNode): boolean {
+  const order = topo(root);
+  const n = order.length;
+  order.forEach((x, i) => {
+    (x as Indexed)[IX] = i;
+  });
+  const npred = new Int32Array(n);
+  const parent = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const x = order[i];
+    if (!isBranch(x)) continue;
+    const t = ixOf(x.jt);
+    npred[t]++;
+    parent[t] = i;
+    if (x.jf !== x.jt) {
+      const f = ixOf(x.jf);
+      npred[f]++;
+      parent[f] = i;
+    }
+  }
+  // a node entered by exactly one edge inherits the facts above it plus that edge's: a forest of such edges
+  const firstKid = new Int32Array(n).fill(-1);
+  const nextSib = new Int32Array(n).fill(-1);
+  const tops: number[] = [];
+  for (let i = n - 1; i >= 0; i--) {
+    if (npred[i] !== 1) { tops.push(i); continue; }
+    nextSib[i] = firstKid[parent[i]];
+    firstKid[parent[i]] = i;
+  }
+  const inFact = (i: number): Fact | null => {
+    if (npred[i] !== 1) return null;
+    const p = order[parent[i]] as Branch;
+    return { key: branchKey(p), node: p, out: p.jt === order[i] };
+  };
+  const known = new Map<string, boolean>();
+  /** Per value: its facts other than `jeq false` (those are found by key), most recent last. */
+  const byVal = new Map<Val, Fact[]>();
+  // undo log: key and its previous value, and the value whose list got a fact (or null)
+  const uKey: string[] = [];
+  const uPrev: Array<boolean | undefined> = [];
+  const uVal: Array<Val | null> = [];
+  const push = (f: Fact): void => {
+    uKey.push(f.key);
+    uPrev.push(known.get(f.key));
+    known.set(f.key, f.out);
+    if (f.node.kind === 'test' && !(f.node.t.jop === 'jeq' && !f.out)) {
+      const v = f.node.t.val;
+      (byVal.get(v) ?? byVal.set(v, []).get(v)!).push(f);
+      uVal.push(v);
+    } else uVal.push(null);
+  };
+  const rollback = (mark: number): void => {
+    while (uKey.length > mark) {
+      const k = uKey.pop()!;
+      const prev = uPrev.pop();
+      const v = uVal.pop()!;
+      if (prev === undefined) known.delete(k);
+      else known.set(k, prev);
+      if (v !== null) byVal.get(v)!.pop();
+    }
+  };
+  const decideLarge = (s: Branch): boolean | undefined => {
+    const same = known.get(branchKey(s));
+    if (same !== undefined) return same;
+    if (s.kind === 'chain') return undefined;
+    const list = byVal.get(s.t.val);
+    if (list === undefined || list.length === 0 || typeof s.t.rhs !== 'number') return undefined;
+    return decideRange(s, list.length > 64 ? list.slice(-64) : list);
+  };
+  let changed = false;
+  const stack: Array<{ i: number; mark: number; next: number }> = [];
+  const enter = (i: number): void => {
+    const mark = uKey.length;
+    const f = inFact(i);
+    if (f) push(f);
+    const x = order[i];
+    if (isBranch(x)) {
+      const key = branchKey(x);
+      for (const out of [true, false]) {
+        const orig = out ? x.jt : x.jf;
+        const m = uKey.length;
+        push({ key, node: x, out });
+        let s = orig;
+        // a bounded walk (the next pass goes on from where it stopped): a packet that is neither IPv4 nor
+        // IPv6 skips every term of `port 1 or port 2 or ...`, and walking all of them from every edge is quadratic
+        for (let step = 0; step < LARGE_WALK; step++) {
+          if (!isBranch(s)) break;
+          if (s.jt === s.jf) { s = s.jt; continue; }
+          const d = decideLarge(s);
+          if (d === undefined) break;
+          s = d ? s.jt : s.jf;
+        }
+        rollback(m);
+        if (s !== orig) {
+          if (out) x.jt = s;
+          else x.jf = s;
+          changed = true;
+        }
+      }
+    }
+    stack.push({ i, mark, next: firstKid[i] });
+  };
+  for (const t of tops) {
+    enter(t);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.next >= 0) {
+        const k = top.next;
+        top.next = nextSib[k];
+        enter(k);
+        continue;
+      }
+      rollback(top.mark);
+      stack.pop();
+    }
+  }
+  return changed;
+}
+
 // --------------------------------------------------------------- pull-ups ---
 
 interface Graph {
@@ -250,6 +407,8 @@ interface Graph {
   /** Does `a` dominate `b` (every path from the root to `b` passes `a`)? */
   dominates(a: DNode, b: DNode): boolean;
   level: Map<DNode, number>;
+  /** Immediate dominator of order[i] (index into order; -1 for the root). */
+  idom: Int32Array;
 }
 
 /** Scratch index of a node in the current analysis (set by analyse). */
@@ -321,7 +480,7 @@ function analyse(root: DNode): Graph {
     const x = order[i];
     level.set(x, isBranch(x) ? Math.max(level.get(x.jt)!, level.get(x.jf)!) + 1 : 0);
   }
-  return { order, preds, dominates, level };
+  return { order, preds, dominates, level, idom };
 }
 
 /** A-register value a branch leaves behind (its tested value), or null for opaque nodes. */
@@ -513,28 +672,42 @@ function groupOneChain(root: DNode): DNode | null {
 /** Total pull-up rounds per optimisation (bounds compile time on huge expressions). */
 export const PULLUP_ROUNDS = 48;
 
+/**
+ * DAGs with more nodes than this (filters of hundreds of ORed terms) are
+ * optimised with work linear in their size: jump threading along
+ * single-entry edges only ({@link threadLarge}), no pull-ups, a bounded
+ * number of passes, then merging of identical nodes. Every smaller DAG gets
+ * the full optimiser.
+ */
+export const LARGE_DAG = 10000;
+
 /** Optimise a DAG; returns the new root. */
 export function optimize(root: DNode): DNode {
+  const size = topo(root).length;
+  const large = size > LARGE_DAG;
+  const threadFn = large ? threadLarge : thread;
   // Phase 1 (libpcap's opt_loop without statements): threading and pull-ups to a fixed point.
   const budget = { rounds: PULLUP_ROUNDS };
-  for (let round = 0; round < 1000; round++) {
+  const maxRounds = large ? 2 : 1000;
+  for (let round = 0; round < maxRounds; round++) {
     let changed = false;
-    while (thread(root)) changed = true;
+    for (let pass = 0; pass < (large ? 2 : Infinity) && threadFn(root); pass++) changed = true;
     if (isBranch(root) && root.jt === root.jf) {
       root = root.jt;
       changed = true;
     }
-    if (pullups(root, budget)) changed = true;
-    if (budget.rounds <= 0) {
+    // (pull-ups need the dominator tree, whose construction is not linear on long chains)
+    if (!large && pullups(root, budget)) changed = true;
+    if (budget.rounds <= 0 && !large) {
       const gc = groupChains(root);
       root = gc.root;
-      if (gc.changed) while (thread(root)) changed = true;
+      if (gc.changed) while (threadFn(root)) changed = true;
     }
     if (!changed) break;
   }
   // Merge identical nodes, then thread again across the merged graph.
   root = intern(root);
-  while (thread(root)) root = intern(root);
+  for (let pass = 0; pass < (large ? 2 : Infinity) && threadFn(root); pass++) root = intern(root);
   return root;
 }
 

@@ -130,13 +130,18 @@ class Gen {
 
   walk(e: Expr): Pred {
     switch (e.k) {
-      case 'and': {
-        const a = this.walk(e.l);
-        return and(a, this.walk(e.r));
-      }
+      case 'and':
       case 'or': {
-        const a = this.walk(e.l);
-        return or(a, this.walk(e.r));
+        // a long chain (`port 1 or port 2 or ...`) nests thousands deep on the left: walk it without recursion
+        const rights: Expr[] = [];
+        let l: Expr = e;
+        while ((l.k === 'and' || l.k === 'or') && l.k === e.k) {
+          rights.push(l.r);
+          l = l.l;
+        }
+        let acc = this.walk(l);
+        for (let i = rights.length - 1; i >= 0; i--) acc = e.k === 'and' ? and(acc, this.walk(rights[i])) : or(acc, this.walk(rights[i]));
+        return acc;
       }
       case 'not':
         return not(this.walk(e.e));
