@@ -36,6 +36,10 @@
 #   only), xsk_loop (C AF_XDP loop, raw syscalls, bench/xsk_loop.c). Both
 #   attach an XDP program that redirects every frame of queue 0 to the socket;
 #   RX ring 2048, fill ring 4096, 4 KiB frames, batches of up to 256.
+#   pb_xsk: the peerbench suite's libxdp AF_XDP receiver (pb_xsk.c, count
+#   only, same rings, native XDP, copy mode, batches of 256), built from
+#   PEERBENCH=<directory holding pb_xsk.c and pb_common.h> (needs libxdp and
+#   libbpf headers); RECEIVERS="netring_xdp pb_xsk xsk_loop netring".
 #
 # Knobs (environment):
 #   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
@@ -72,6 +76,7 @@ CAP_CPU=${CAP_CPU:-1}
 NODE=${NODE:-node}
 GEN=${GEN:-trafgen}
 GEN_OPTS=${GEN_OPTS:-}
+PEERBENCH=${PEERBENCH:-}
 GATE_BUSY=${GATE_BUSY:-20}
 GATE_WAIT=${GATE_WAIT:-120}
 RETRY=${RETRY:-2}
@@ -124,6 +129,10 @@ trap 'log "interrupted"; exit 130' INT TERM
 gcc -O2 -Wall -Wextra -o "$BIN/ring_loop" "$HERE/ring_loop.c" || { log "build of ring_loop failed"; exit 1; }
 gcc -O1 -Wall -o "$BIN/canary" "$HERE/canary.c" || { log "build of canary failed"; exit 1; }
 gcc -O2 -Wall -Wextra -o "$BIN/xsk_loop" "$HERE/xsk_loop.c" || { log "build of xsk_loop failed"; exit 1; }
+if [[ " $RECEIVERS " == *" pb_xsk "* ]]; then
+  [ -f "$PEERBENCH/pb_xsk.c" ] || { log "pb_xsk: set PEERBENCH to the directory holding pb_xsk.c"; exit 2; }
+  gcc -O2 -Wall -o "$BIN/pb_xsk" "$PEERBENCH/pb_xsk.c" -lxdp -lbpf || { log "build of pb_xsk failed (libxdp-dev, libbpf-dev)"; exit 1; }
+fi
 
 # --------------------------------------------------------------- setup ---
 netlab_up || { log "network setup failed"; exit 1; }
@@ -213,6 +222,7 @@ rcv_cmd() {
     netring_iter)     echo "$NODE $RX_JS $CAP_IF count --form iter" ;;
     netring_xdp)      echo "$NODE $RX_JS $CAP_IF count --backend xdp" ;;
     xsk_loop)         echo "$BIN/xsk_loop $CAP_IF" ;;
+    pb_xsk)           echo "$BIN/pb_xsk $CAP_IF -b 256" ;;
     cli)              echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
     cli_q)            echo "$NODE $CLI_JS capture -i $CAP_IF -q --json" ;;
     cli_pcap)         echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcap --json" ;;
