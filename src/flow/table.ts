@@ -2,8 +2,11 @@
  * FlowTable: bidirectional flow metering in preallocated typed arrays.
  *
  * - Open addressing (linear probing, backward-shift deletion) over a slot
- *   array of flow ids; per-flow state lives in flat arrays indexed by id.
- *   Nothing is allocated per packet or per flow after construction.
+ *   array of (flow id, hash) pairs. Each flow's state (key, hash, state,
+ *   TCP flags, timestamps, counters) is one 128-byte block, aligned: a
+ *   packet of a known flow touches one slot and two cache lines, however
+ *   many flows are active. Nothing is allocated per packet or per flow
+ *   after construction.
  * - A flow is keyed by VLAN, IP version, addresses, protocol and ports in a
  *   canonical order, so both directions meet in one entry (RFC 5103 biflow).
  *   The initiator (the first packet's source) is the forward direction.
@@ -66,6 +69,23 @@ const TCP_ACK = 0x10;
 const NS = 1e9;
 const SAMPLE = 8;
 
+// The flow block: 32 32-bit words (128 bytes) per flow, in the order the per-packet update reads them.
+const BLOCK_WORDS = 32;
+/** Words 0..9: the canonical key. */
+const B_KEY = 0;
+/** Word 10: the key's hash. */
+const B_HASH = 10;
+/** Word 11: S_* state bits (bits 0-7), TCP flags seen forward (8-15) and reverse (16-23). */
+const B_STATE = 11;
+/** Words 12..19: forward first s, ns, last s, ns; reverse first s, ns, last s, ns. */
+const B_TIME = 12;
+/** Float64 index (within the block's 16) of the first packet's time in ns. */
+const B_FIRST_NS = 10;
+/** Float64 index of the last packet's time in ns. */
+const B_LAST_NS = 11;
+/** Float64 indexes 12..15: forward packets, reverse packets, forward bytes, reverse bytes. */
+const B_COUNTS = 12;
+
 function nextPow2(n: number): number { let p = 1; while (p < n) p *= 2; return p; }
 
 export class FlowTable {
@@ -86,16 +106,11 @@ export class FlowTable {
   evicted = 0;
 
   private readonly mask: number;
+  /** Two words per slot: flow id (-1 = empty), then the key's hash. */
   private readonly slots: Int32Array;
-  private readonly slotHash: Int32Array;
-  private readonly key: Uint32Array;
-  private readonly hash: Int32Array;
-  private readonly tm: Uint32Array; // 8 per flow: fwd first s/ns, last s/ns, rev first s/ns, last s/ns
-  private readonly cnt: Float64Array; // 4 per flow: fwd pkts, rev pkts, fwd bytes, rev bytes
-  private readonly firstNs: Float64Array;
-  private readonly lastNs: Float64Array;
-  private readonly tcp: Uint8Array; // 2 per flow
-  private readonly state: Uint8Array;
+  /** The flow blocks (BLOCK_WORDS words per flow), as words and as doubles. */
+  private readonly blk: Uint32Array;
+  private readonly blkF: Float64Array;
   private readonly ids: Int32Array; // ids[0..n) in use, ids[n..max) free
   private readonly pos: Int32Array;
   private n = 0;
@@ -115,16 +130,11 @@ export class FlowTable {
     this.onFull = opts.onFull ?? ((rb) => { rb.count = 0; });
     const cap = nextPow2(max * 2);
     this.mask = cap - 1;
-    this.slots = new Int32Array(cap).fill(-1);
-    this.slotHash = new Int32Array(cap);
-    this.key = new Uint32Array(max * KEY_WORDS);
-    this.hash = new Int32Array(max);
-    this.tm = new Uint32Array(max * 8);
-    this.cnt = new Float64Array(max * 4);
-    this.firstNs = new Float64Array(max);
-    this.lastNs = new Float64Array(max);
-    this.tcp = new Uint8Array(max * 2);
-    this.state = new Uint8Array(max);
+    this.slots = new Int32Array(cap * 2);
+    for (let i = 0; i < cap; i++) this.slots[i * 2] = -1;
+    const buf = new ArrayBuffer(max * BLOCK_WORDS * 4);
+    this.blk = new Uint32Array(buf);
+    this.blkF = new Float64Array(buf);
     this.ids = new Int32Array(max);
     this.pos = new Int32Array(max);
     for (let i = 0; i < max; i++) { this.ids[i] = i; this.pos[i] = i; }
@@ -173,35 +183,38 @@ export class FlowTable {
     const t = sec * NS + nsec;
     let id = this.find(ck, h);
     const flags = pp.tcpFlags;
+    const blk = this.blk;
+    const f = this.blkF;
     if (id >= 0) {
-      const st = this.state[id];
-      if ((st & S_CLOSED) !== 0 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      const b = id * BLOCK_WORDS;
+      if ((blk[b + B_STATE] & S_CLOSED) !== 0 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
         this.finish(id, EndReason.end); // a new connection on the same ports
         id = -1;
-      } else if (t - this.firstNs[id] >= this.activeNs) {
+      } else if (t - f[(b >>> 1) + B_FIRST_NS] >= this.activeNs) {
         this.emit(id, EndReason.active); // the record ends BEFORE this packet
         this.reset(id);
-        this.firstNs[id] = t;
+        f[(b >>> 1) + B_FIRST_NS] = t;
       }
     }
     if (id < 0) id = this.insert(ck, h, swap, t);
-    const dir = (swap ? 1 : 0) ^ (this.state[id] & S_INIT_REV);
-    const c = id * 4;
-    this.cnt[c + dir]++;
-    this.cnt[c + 2 + dir] += pp.ipBytes;
-    const m = id * 8 + dir * 4;
-    const tm = this.tm;
-    if (tm[m] === 0 && tm[m + 1] === 0) { tm[m] = sec; tm[m + 1] = nsec; }
-    tm[m + 2] = sec; tm[m + 3] = nsec;
-    if (t > this.lastNs[id]) this.lastNs[id] = t;
+    const b = id * BLOCK_WORDS;
+    const bf = b >>> 1;
+    const st = blk[b + B_STATE];
+    const dir = (swap ? 1 : 0) ^ (st & S_INIT_REV);
+    f[bf + B_COUNTS + dir]++;
+    f[bf + B_COUNTS + 2 + dir] += pp.ipBytes;
+    const m = b + B_TIME + dir * 4;
+    if (blk[m] === 0 && blk[m + 1] === 0) { blk[m] = sec; blk[m + 1] = nsec; }
+    blk[m + 2] = sec; blk[m + 3] = nsec;
+    if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
     if (flags !== 0) {
-      this.tcp[id * 2 + dir] |= flags;
-      if ((flags & TCP_RST) !== 0) this.state[id] |= S_CLOSED;
+      let s = st | (flags << (8 + dir * 8));
+      if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
       else if ((flags & TCP_FIN) !== 0) {
-        let s = this.state[id] | (dir === 0 ? S_FIN_FWD : S_FIN_REV);
+        s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
         if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
-        this.state[id] = s;
       }
+      blk[b + B_STATE] = s;
     }
   }
 
@@ -214,11 +227,12 @@ export class FlowTable {
     let done = 0;
     for (let i = 0; i < this.n;) {
       const id = this.ids[i];
-      const idle = nowNs - this.lastNs[id];
+      const b = id * BLOCK_WORDS;
+      const idle = nowNs - this.blkF[(b >>> 1) + B_LAST_NS];
       let reason = 0;
-      if ((this.state[id] & S_CLOSED) !== 0 && idle >= this.closeNs) reason = EndReason.end;
+      if ((this.blk[b + B_STATE] & S_CLOSED) !== 0 && idle >= this.closeNs) reason = EndReason.end;
       else if (idle >= this.idleNs) reason = EndReason.idle;
-      else if (nowNs - this.firstNs[id] >= this.activeNs) reason = EndReason.active;
+      else if (nowNs - this.blkF[(b >>> 1) + B_FIRST_NS] >= this.activeNs) reason = EndReason.active;
       if (reason !== 0) { this.finish(id, reason); done++; } // finish moves another id into slot i
       else i++;
     }
@@ -242,55 +256,60 @@ export class FlowTable {
   }
 
   /** Key words of flow `id` (canonical order, a view: copy what you keep). */
-  flowKey(id: number): Uint32Array { return this.key.subarray(id * KEY_WORDS, id * KEY_WORDS + KEY_WORDS); }
+  flowKey(id: number): Uint32Array { return this.blk.subarray(id * BLOCK_WORDS + B_KEY, id * BLOCK_WORDS + B_KEY + KEY_WORDS); }
   /** Packets and bytes of flow `id` in both directions: [fwd pkts, rev pkts, fwd bytes, rev bytes]. */
-  flowCounts(id: number): Float64Array { return this.cnt.subarray(id * 4, id * 4 + 4); }
+  flowCounts(id: number): Float64Array { return this.blkF.subarray(id * (BLOCK_WORDS >>> 1) + B_COUNTS, id * (BLOCK_WORDS >>> 1) + B_COUNTS + 4); }
   /** True when the canonical key's first endpoint is the responder. */
-  flowReversed(id: number): boolean { return (this.state[id] & S_INIT_REV) !== 0; }
+  flowReversed(id: number): boolean { return (this.blk[id * BLOCK_WORDS + B_STATE] & S_INIT_REV) !== 0; }
 
   // --- internals -----------------------------------------------------------
 
   private find(ck: Uint32Array, h: number): number {
     const slots = this.slots;
-    const key = this.key;
-    let s = h & this.mask;
+    const key = this.blk;
+    const mask = this.mask;
+    let s = h & mask;
     for (;;) {
-      const id = slots[s];
+      const id = slots[s * 2];
       if (id < 0) return -1;
-      if (this.slotHash[s] === h) {
-        const b = id * KEY_WORDS;
+      if (slots[s * 2 + 1] === h) {
+        const b = id * BLOCK_WORDS + B_KEY;
         if (key[b] === ck[0] && key[b + 1] === ck[1] && key[b + 5] === ck[5] && key[b + 9] === ck[9] &&
           key[b + 2] === ck[2] && key[b + 3] === ck[3] && key[b + 4] === ck[4] &&
           key[b + 6] === ck[6] && key[b + 7] === ck[7] && key[b + 8] === ck[8]) return id;
       }
-      s = (s + 1) & this.mask;
+      s = (s + 1) & mask;
     }
   }
 
   private insert(ck: Uint32Array, h: number, swap: boolean, t: number): number {
     if (this.n === this.maxFlows) this.evictOne();
     const id = this.ids[this.n++];
-    const b = id * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) this.key[b + i] = ck[i];
-    this.hash[id] = h;
-    this.state[id] = swap ? S_INIT_REV : 0;
+    const b = id * BLOCK_WORDS;
+    const blk = this.blk;
+    for (let i = 0; i < KEY_WORDS; i++) blk[b + B_KEY + i] = ck[i];
+    blk[b + B_HASH] = h;
+    blk[b + B_STATE] = swap ? S_INIT_REV : 0;
     this.reset(id);
-    this.firstNs[id] = t;
-    this.lastNs[id] = t;
+    this.blkF[(b >>> 1) + B_FIRST_NS] = t;
+    this.blkF[(b >>> 1) + B_LAST_NS] = t;
+    const slots = this.slots;
     let s = h & this.mask;
-    while (this.slots[s] >= 0) s = (s + 1) & this.mask;
-    this.slots[s] = id;
-    this.slotHash[s] = h;
+    while (slots[s * 2] >= 0) s = (s + 1) & this.mask;
+    slots[s * 2] = id;
+    slots[s * 2 + 1] = h;
     this.created++;
     return id;
   }
 
+  /** Zero the counters, timestamps and TCP flags of flow `id` (a new record starts). */
   private reset(id: number): void {
-    const c = id * 4;
-    this.cnt[c] = 0; this.cnt[c + 1] = 0; this.cnt[c + 2] = 0; this.cnt[c + 3] = 0;
-    this.tm.fill(0, id * 8, id * 8 + 8);
-    this.tcp[id * 2] = 0;
-    this.tcp[id * 2 + 1] = 0;
+    const b = id * BLOCK_WORDS;
+    const f = this.blkF;
+    const c = (b >>> 1) + B_COUNTS;
+    f[c] = 0; f[c + 1] = 0; f[c + 2] = 0; f[c + 3] = 0;
+    this.blk.fill(0, b + B_TIME, b + B_TIME + 8);
+    this.blk[b + B_STATE] &= 0xff;
   }
 
   /** Evict the least recently seen flow of a small sample (approximate LRU). */
@@ -300,7 +319,8 @@ export class FlowTable {
     for (let j = 0; j < SAMPLE && j < this.n; j++) {
       this.hand = this.hand + 1 >= this.n ? 0 : this.hand + 1;
       const id = this.ids[this.hand];
-      if (this.lastNs[id] < bestT) { bestT = this.lastNs[id]; best = id; }
+      const last = this.blkF[id * (BLOCK_WORDS >>> 1) + B_LAST_NS];
+      if (last < bestT) { bestT = last; best = id; }
     }
     this.evicted++;
     this.finish(best, EndReason.lackOfResources);
@@ -316,24 +336,24 @@ export class FlowTable {
     // slot of id
     const mask = this.mask;
     const slots = this.slots;
-    let i = this.hash[id] & mask;
-    while (slots[i] !== id) i = (i + 1) & mask;
+    let i = this.blk[id * BLOCK_WORDS + B_HASH] & mask;
+    while (slots[i * 2] !== id) i = (i + 1) & mask;
     // backward-shift deletion
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const o = slots[j];
+      const o = slots[j * 2];
       if (o < 0) break;
-      const home = this.slotHash[j] & mask;
+      const home = slots[j * 2 + 1] & mask;
       // move o into the hole i if its home is not in (i, j]
       const inRange = i <= j ? (home > i && home <= j) : (home > i || home <= j);
       if (!inRange) {
-        slots[i] = o;
-        this.slotHash[i] = this.slotHash[j];
+        slots[i * 2] = o;
+        slots[i * 2 + 1] = slots[j * 2 + 1];
         i = j;
       }
     }
-    slots[i] = -1;
+    slots[i * 2] = -1;
     // dense id set: swap with the last in-use id
     const p = this.pos[id];
     const last = this.ids[--this.n];
@@ -345,31 +365,34 @@ export class FlowTable {
 
   /** Append flow id's record to `out` (initiator first). */
   private emit(id: number, reason: number): void {
-    const c = id * 4;
-    if (this.cnt[c] === 0 && this.cnt[c + 1] === 0) return; // nothing since the last record
+    const b = id * BLOCK_WORDS;
+    const fb = b >>> 1;
+    const cnt = this.blkF;
+    const c = fb + B_COUNTS;
+    if (cnt[c] === 0 && cnt[c + 1] === 0) return; // nothing since the last record
     const rb = this.out;
     if (rb.count >= rb.capacity) { this.onFull(rb); rb.count = 0; }
     const w = rb.u32;
     const r = rb.count * RECORD_WORDS;
-    const b = id * KEY_WORDS;
-    const key = this.key;
-    const rev = (this.state[id] & S_INIT_REV) !== 0;
-    w[r] = key[b];
+    const key = this.blk;
+    const k = b + B_KEY;
+    const st = key[b + B_STATE];
+    const rev = (st & S_INIT_REV) !== 0;
+    w[r] = key[k];
     if (rev) {
-      for (let i = 1; i < 5; i++) { w[r + i] = key[b + 4 + i]; w[r + 4 + i] = key[b + i]; }
-      w[r + 9] = ((key[b + 9] << 16) | (key[b + 9] >>> 16)) >>> 0;
+      for (let i = 1; i < 5; i++) { w[r + i] = key[k + 4 + i]; w[r + 4 + i] = key[k + i]; }
+      w[r + 9] = ((key[k + 9] << 16) | (key[k + 9] >>> 16)) >>> 0;
     } else {
-      for (let i = 1; i < KEY_WORDS; i++) w[r + i] = key[b + i];
+      for (let i = 1; i < KEY_WORDS; i++) w[r + i] = key[k + i];
     }
-    const m = id * 8;
-    for (let i = 0; i < 8; i++) w[r + R_FWD_TIME + i] = this.tm[m + i];
-    w[r + R_FLAGS] = this.tcp[id * 2] | (this.tcp[id * 2 + 1] << 8) | (reason << 16);
+    for (let i = 0; i < 8; i++) w[r + R_FWD_TIME + i] = key[b + B_TIME + i];
+    w[r + R_FLAGS] = ((st >>> 8) & 0xffff) | (reason << 16);
     w[r + R_DOMAIN] = this.domain;
     const f = rb.count * (RECORD_BYTES >>> 3) + R_COUNTS;
-    rb.f64[f] = this.cnt[c];
-    rb.f64[f + 1] = this.cnt[c + 1];
-    rb.f64[f + 2] = this.cnt[c + 2];
-    rb.f64[f + 3] = this.cnt[c + 3];
+    rb.f64[f] = cnt[c];
+    rb.f64[f + 1] = cnt[c + 1];
+    rb.f64[f + 2] = cnt[c + 2];
+    rb.f64[f + 3] = cnt[c + 3];
     rb.count++;
     this.records++;
   }
