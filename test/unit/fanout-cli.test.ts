@@ -108,3 +108,15 @@ test('balance report against equal or weighted shares', () => {
   assert.equal(w.maxDeviation, 0);
   assert.match(w.lines[1], /w0 +250 pkts +25\.0% \(expected 25\.0%\)/);
 });
+
+test('balance report: packets lost with a worker that died are named, per worker and in total', () => {
+  const s = stats([600, 300], 0, [2, 0]);
+  s.workers[1].lost = 37;
+  s.lost = 37;
+  const r = balanceReport(s);
+  assert.match(r.lines[0], /900 packets, 2 dropped by the kernel, 37 lost with workers that died:$/);
+  assert.match(r.lines[1], /drops 2$/);
+  assert.match(r.lines[2], /drops 0 {2}lost with worker 1 37$/);
+  const none = balanceReport(stats([600, 300], 0));
+  assert.doesNotMatch(none.lines.join('\n'), /lost/);
+});
