@@ -91,3 +91,45 @@ test('capture --xdp: usage and kernel errors are one line with a non-zero status
     assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/);
   });
 });
+
+/** rx_queue_N_xdp_redirect of a veth end (ethtool -S). */
+function redirects(iface: string, queue: number): number {
+  const m = new RegExp(`rx_queue_${queue}_xdp_redirect: (\\d+)`).exec(run('ethtool', ['-S', iface]));
+  return m === null ? -1 : Number(m[1]);
+}
+
+test('capture --xdp --queues all on a 2-queue veth: both queues redirected, same packets as the AF_PACKET path', { skip: needRoot }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nr-xsk-cli-'));
+  try {
+    await withVeth(async ({ a, b }) => {
+      const n = 2000;
+      // gen --xdp --workers 2: worker w sends on TX queue w, which veth delivers on the peer's RX queue w
+      const send = (): void => {
+        const r = spawnSync(process.execPath, [MAIN, 'gen', '-i', a, '--xdp', '--copy', '--workers', '2', '-c', String(n), '--size', '60-400', '--flows', '64', '--sport', '1000-1063', '-q'],
+          { encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+      };
+      const files: Record<string, Uint8Array[]> = {};
+      for (const [name, extra] of [['xdp', ['--xdp', '--copy', '--queues', 'all']], ['packet', []]] as const) {
+        const file = join(dir, `${name}.pcap`);
+        const q0 = [redirects(b, 0), redirects(b, 1)];
+        const r = await captureWhile(b, ['-w', file, '-c', String(n), '--json', ...extra], send);
+        assert.equal(r.code, 0, r.err);
+        const s = JSON.parse(r.out.trim());
+        assert.equal(s.written, n);
+        assert.equal(s.dropped, 0);
+        if (name === 'xdp') {
+          assert.match(r.err, /AF_XDP copy mode, XDP native, queues 0,1/);
+          assert.deepEqual([redirects(b, 0) - q0[0], redirects(b, 1) - q0[1]], [n / 2, n / 2], 'each queue redirected its worker\'s frames');
+        }
+        files[name] = records(file);
+      }
+      const key = (f: Uint8Array): string => Buffer.from(f).toString('hex');
+      assert.equal(files.xdp.length, n);
+      assert.deepEqual(files.xdp.map(key).sort(), files.packet.map(key).sort(), 'same packets and bytes (the queues interleave, so order may differ)');
+      assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/, 'no program left after the command');
+    }, { queues: 2 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
