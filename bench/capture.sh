@@ -27,9 +27,11 @@
 #   buffer), netsniff (netsniff-ng -o /dev/null, 64 MiB ring), the CLI as
 #   users run it: cli_q (`capture -q`), cli_pcap (-w /dev/null --format pcap),
 #   cli_file / cli_file_pcap (-w a real pcapng / pcap file under DISK),
-#   cli_w2 (--workers 2 -w /dev/null), cli_w2_file (--workers 2, one real file
-#   per worker), tcpdump_file and netsniff_file (the same real-file
-#   destination; DISK=$OUT/disk, emptied after each run), none
+#   cli_w2 / cli_w2_pcap (--workers 2 -w /dev/null, pcapng / pcap: the merged
+#   output, its per-worker parts in the system temp directory), cli_w2_file
+#   (--workers 2, one real file per worker), cli_w2_merged (--workers 2, the
+#   merged real file, parts next to it), tcpdump_file and netsniff_file (the
+#   same real-file destination; DISK=$OUT/disk, emptied after each run), none
 #   (generator alone). All rings are 64 MiB, full frames.
 #   AF_XDP (not in the default list; RECEIVERS="netring_xdp xsk_loop netring"):
 #   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
@@ -43,7 +45,8 @@
 #
 # Knobs (environment):
 #   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
-#   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
+#   RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff" (or RECEIVERS=cli: the
+#   command-line receivers, cli_q ... cli_w2_merged, beside ring_loop, tcpdump(_file), netsniff(_file))
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
 #   GEN=trafgen|netring (the traffic source; both send the same frames)
 #   GEN_OPTS="" (extra options for `netring gen`, e.g. --no-linear)
@@ -94,6 +97,10 @@ if [ "$GEN" = netring ]; then
   "$NODE" "$CLI_JS" gen --help >/dev/null 2>&1 || { echo "capture.sh: GEN=netring needs $CLI_JS gen: run npm run build first" >&2; exit 2; }
 fi
 have_cli() { [ -f "$CLI_JS" ] && "$NODE" "$CLI_JS" capture --help >/dev/null 2>&1; }
+# RECEIVERS=cli: the command-line receivers users run, beside tcpdump, netsniff-ng and the C loop
+if [ "${RECEIVERS:-}" = cli ]; then
+  RECEIVERS="ring_loop cli_q cli cli_pcap cli_file cli_file_pcap cli_w2 cli_w2_pcap cli_w2_file cli_w2_merged tcpdump tcpdump_file netsniff netsniff_file"
+fi
 if [ -z "${RECEIVERS:-}" ]; then
   RECEIVERS="netring netring_pcapng ring_loop tcpdump netsniff"
   have_cli && RECEIVERS="netring netring_pcapng cli ring_loop tcpdump netsniff"
@@ -229,7 +236,9 @@ rcv_cmd() {
     cli_file)         echo "$NODE $CLI_JS capture -i $CAP_IF -w $DISK/cli.pcapng --json" ;;
     cli_file_pcap)    echo "$NODE $CLI_JS capture -i $CAP_IF -w $DISK/cli.pcap --json" ;;
     cli_w2)           echo "$NODE $CLI_JS capture -i $CAP_IF --workers 2 -w /dev/null --json" ;;
+    cli_w2_pcap)      echo "$NODE $CLI_JS capture -i $CAP_IF --workers 2 -w /dev/null --format pcap --json" ;;
     cli_w2_file)      echo "$NODE $CLI_JS capture -i $CAP_IF --workers 2 -w $DISK/w2.%w.pcapng --json" ;;
+    cli_w2_merged)    echo "$NODE $CLI_JS capture -i $CAP_IF --workers 2 -w $DISK/w2m.pcapng --json" ;;
     tcpdump_file)     echo "tcpdump -i $CAP_IF -w $DISK/tcpdump.pcap -B 65536 -n" ;;
     netsniff_file)    if [ "$pinned" = 1 ]; then echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A -b $CAP_CPU"
                       else echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A"; fi ;;
@@ -260,7 +269,7 @@ rcv_ready_re() {
   case $1 in
     tcpdump|tcpdump_file) echo "listening on" ;;
     netsniff|netsniff_file) echo "Running" ;;
-    cli_w2|cli_w2_file) echo "capturing on" ;;   # once every worker joined the group
+    cli_w2*) echo "capturing on" ;;   # once every worker joined the group
     cli*) echo "listening on" ;;   # like tcpdump, once its ring is bound
     # a receiver that prints nothing at start: echo "" waits for its bound packet socket
     *) echo "READY" ;;
@@ -390,7 +399,7 @@ run_one() {
     for ((i = 0; i < 200; i++)); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.025; done
     if kill -0 "$RPID" 2>/dev/null; then kill -KILL "$RPID" 2>/dev/null; status=KILLED; fi
     wait "$RPID" 2>/dev/null; RPID=""
-    rm -f "$DISK"/*   # the *_file receivers' captures: measured, not kept
+    rm -rf "$DISK"/* "$DISK"/.[!.]*   # the *_file receivers' captures (and any merge parts): measured, not kept
     read -r got kd gcs hg <<<"$(rcv_parse "$rcv" "$rout" "$rerr")"
     [ "$got" = NA ] && [ "$status" = ok ] && status=NO_RESULT
   fi

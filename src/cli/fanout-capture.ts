@@ -5,13 +5,13 @@
  * {@link runFanoutCapture} which puts them together (the CLI maps its options
  * onto it).
  */
-import { accessSync, chownSync, constants as fsc, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chownSync, constants as fsc, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupLinkChange, type GroupStats } from '../fanout/index.js';
 import type { CaptureOptions } from '../ring/index.js';
 import {
-  openCaptureReader, openCaptureWriter, PcapngFollower, RotatingWriter,
+  fileError, openCaptureReader, openCaptureWriter, PcapngFollower, RotatingWriter,
   type CaptureFormat, type CaptureReader, type FileRecord, type FileStatistics, type RotationOptions, type WriterStatistics,
 } from '../pcap/index.js';
 import { generationPath, type WriterWorkerData, type WriterWorkerResult } from './fanout-writer-worker.js';
@@ -130,6 +130,12 @@ interface Followed { worker: number; f: PcapngFollower; head: FileRecord | null 
 export class StreamMerge {
   /** Records written to the merged output. */
   written = 0;
+  /** Records in the output as of the last successful flush (all of them, unless a write failed). */
+  committed = 0;
+  /** Set once writing the output failed: the file was cut back to its last whole record and nothing more is written. */
+  failed: Error | null = null;
+  private okPath = '';
+  private okBytes = 0;
   private readonly followed: Followed[] = [];
   private readonly gens: number[];
   private readonly opened: Int32Array;
@@ -169,31 +175,50 @@ export class StreamMerge {
    * finished (-G with -W).
    */
   pump(final = false): boolean {
+    if (this.failed !== null) return false;
     let w = Infinity;
     if (!final) for (let i = 0; i < this.wm.length; i++) if (this.wm[i] < w) w = this.wm[i];
     this.discover(); // after the watermarks: a file behind a watermark is already open
     const fl = this.followed;
     for (const s of fl) if (s.head === null) s.head = s.f.next();
     let ok = true;
-    for (;;) {
-      let best: Followed | null = null;
-      for (const s of fl) {
-        const h = s.head;
-        if (h === null) continue;
-        if (best === null) { best = s; continue; }
-        const b = best.head!;
-        if (h.sec < b.sec || (h.sec === b.sec && (h.nsec < b.nsec || (h.nsec === b.nsec && s.worker < best.worker)))) best = s;
+    try {
+      for (;;) {
+        let best: Followed | null = null;
+        for (const s of fl) {
+          const h = s.head;
+          if (h === null) continue;
+          if (best === null) { best = s; continue; }
+          const b = best.head!;
+          if (h.sec < b.sec || (h.sec === b.sec && (h.nsec < b.nsec || (h.nsec === b.nsec && s.worker < best.worker)))) best = s;
+        }
+        if (best === null) break;
+        const h = best.head!;
+        if (!final && h.sec * 1e6 + Math.floor(h.nsec / 1000) >= w) break;
+        if (!this.out.before()) { ok = false; break; }
+        this.out.writer.writePacket(h);
+        this.written++;
+        best.head = best.f.next();
       }
-      if (best === null) break;
-      const h = best.head!;
-      if (!final && h.sec * 1e6 + Math.floor(h.nsec / 1000) >= w) break;
-      if (!this.out.before()) { ok = false; break; }
-      this.out.writer.writePacket(h);
-      this.written++;
-      best.head = best.f.next();
+      if (!this.out.writer.closed) this.out.writer.flush();
+    } catch (e) {
+      this.fail(e);
+      return false;
     }
-    if (!this.out.writer.closed) this.out.writer.flush();
+    this.committed = this.written;
+    this.okPath = this.out.files[this.out.files.length - 1];
+    this.okBytes = this.out.writer.bytes;
     return ok;
+  }
+
+  /** A write of the output failed: cut the file back to what the last flush left whole, write nothing more. */
+  private fail(e: unknown): void {
+    const path = this.out.files[this.out.files.length - 1];
+    this.failed = (e as Error).name === 'CaptureFileError' ? e as Error : fileError(path, e);
+    try {
+      if (statSync(path).isFile()) truncateSync(path, path === this.okPath ? this.okBytes : 0);
+    } catch { /* best effort */ }
+    this.written = this.committed;
   }
 
   /** The workers' final statistics blocks, summed (kernel counts of the whole group). */
@@ -367,6 +392,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
   let out: RotatingWriter | null = null;
   let merge: StreamMerge | null = null;
   let finalStats = false;
+  let tmpKeep = false;
   const stopSignals = ['SIGINT', 'SIGTERM'] as const;
   let wake: () => void = () => {};
   const stopRequested = new Promise<void>((r) => { wake = r; });
@@ -392,7 +418,9 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
       };
       out = new RotatingWriter({
         path: o.write!, rotate: o.rotate, onFileClosed: o.onFileClosed, statistics: stats,
-        open: (p) => openCaptureWriter(p, { format: o.format, name: o.iface, snaplen: o.capture?.snaplen }),
+        open: (p) => {
+          try { return openCaptureWriter(p, { format: o.format, name: o.iface, snaplen: o.capture?.snaplen }); } catch (e) { throw fileError(p, e); }
+        },
       });
       merge = new StreamMerge(paths!, opened, watermark!, out);
     }
@@ -417,7 +445,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
       const stop = await Promise.race([stopRequested.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
       if (stop) break;
       // the merged file grows as blocks retire (a -G/-W output that reached its last file ends the run)
-      if (merge !== null && (!merge.pump() || (out!.tick(), out!.finished))) break;
+      if (merge !== null && (!merge.pump() || (out!.tick(), out!.finished))) break; // also when writing the output failed
       const now = Date.now();
       if (o.seconds !== undefined && now - started >= o.seconds * 1000) break;
       if (budget !== undefined && Atomics.load(new Int32Array(budget), 0) >= o.count!) break;
@@ -431,18 +459,29 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     }
     const res = await g.stop<WriterWorkerResult>();
     let files = paths?.filter((p): p is string => p !== null) ?? [];
-    const error = res.results.find((r) => r?.error !== undefined)?.error;
+    let mergeError: string | undefined;
     let written = res.results.reduce((n, r) => n + (r?.written ?? 0), 0);
+    let keepParts = false;
     if (merge !== null && out !== null) {
       // the workers closed their files (final statistics blocks): write the rest, end with the summed counters
       if (!out.finished) merge.pump(true);
       finalStats = true;
-      out.close();
+      if (merge.failed === null) {
+        try { out.close(); } catch (e) { merge.failed = fileError(out.files[out.files.length - 1], e); }
+      }
       merge.close();
       written = merge.written;
-      log(`merged ${o.workers} workers into ${out.files.length === 1 ? o.write : `${out.files.length} files (${o.write}...)`} (${fmtInt(written)} packets, timestamp order)`);
       files = out.files;
+      if (merge.failed !== null) {
+        // nothing is lost: every packet is still in the workers' files
+        keepParts = true;
+        mergeError = merge.failed.message;
+        log(`netring: the workers' files (every packet, valid) are kept in ${tmp}`);
+      } else {
+        log(`merged ${o.workers} workers into ${out.files.length === 1 ? o.write : `${out.files.length} files (${o.write}...)`} (${fmtInt(written)} packets, timestamp order)`);
+      }
     }
+    if (keepParts) tmpKeep = true;
     // the packets the workers kept (the budget may have cut the last batches)
     const stats: GroupStats = { ...res.stats };
     if (budget !== undefined) {
@@ -451,6 +490,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     }
     const report = balanceReport(stats, expectedShares(fanout, o.workers));
     for (const l of report.lines) log(l);
+    const error = res.results.find((r) => r?.error !== undefined)?.error ?? mergeError;
     return { stats, workers: res.results, files, report, written, ...(error !== undefined ? { error } : {}), ...(fault !== undefined ? { fault } : {}) };
   } finally {
     for (const s of stopSignals) process.off(s, onSignal);
@@ -458,7 +498,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     if (g !== null) await g.stop();
     merge?.close();
     try { out?.close(); } catch { /* already failing */ }
-    if (tmp !== null) {
+    if (tmp !== null && !tmpKeep) {
       try { rmSync(tmp, { recursive: true, force: true }); } catch (e) { log(`netring: could not remove ${tmp}: ${(e as Error).message}`); }
     }
   }

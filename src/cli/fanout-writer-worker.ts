@@ -30,12 +30,12 @@ export interface WriterWorkerData {
   /**
    * Float64Array(workers): worker i's watermark in microseconds since the
    * epoch: every packet it writes from now on has a timestamp at or after
-   * it (the last written block's last packet; when idle, the clock minus
-   * the kernel's block retire timeout and a margin). The streaming merge
+   * it (the last written block's last packet; after an empty poll, the
+   * poll's start minus the kernel's block retire timeout and a margin). The streaming merge
    * writes records older than every worker's watermark.
    */
   watermark?: SharedArrayBuffer;
-  /** Idle margin in ms below the clock (covers the block retire timeout; default 2 x timeout + 250). */
+  /** Idle margin in ms below the empty poll's start (covers the block retire timeout; default 2 x timeout + 250). */
   idleMarginMs?: number;
 }
 
@@ -59,6 +59,8 @@ interface State {
   watermark: Float64Array | null;
   /** The ring as 32-bit words (block headers' last-packet timestamps). */
   ring32: Uint32Array | null;
+  /** Clock (ms) when the last batch()/idle() returned: the poll that follows started after it. */
+  mark: number;
 }
 
 /** Path of a restarted worker's file: a crash must not truncate what its first life wrote. */
@@ -92,12 +94,18 @@ function advance(st: State, ctx: WorkerContext<WriterWorkerData>, us: number): v
   if (wm !== null && us > wm[ctx.index]) wm[ctx.index] = us;
 }
 
-/** Watermark of an idle worker: nothing retired within the poll timeout, so every packet older than the clock minus the retire timeout (and a margin) was written. */
+/**
+ * Watermark of an idle worker: a whole poll found no retired block, and the
+ * kernel retires a block at most a retire timeout after its first packet, so
+ * every packet older than the poll's start minus that timeout (and a margin)
+ * was written. The poll started after the previous hook returned (`mark`):
+ * that time is used, not the clock now, which a descheduled thread reads late.
+ */
 function idleWatermark(st: State, ctx: WorkerContext<WriterWorkerData>): void {
   const cap = ctx.capture;
-  if (st.watermark === null || cap === null) return;
+  if (st.watermark === null || cap === null || st.mark === 0) return;
   const margin = ctx.data.idleMarginMs ?? 2 * cap.geometry.blockTimeoutMs + 250;
-  advance(st, ctx, (Date.now() - margin) * 1000);
+  advance(st, ctx, (st.mark - margin) * 1000);
 }
 
 function fail(ctx: WorkerContext<WriterWorkerData>, st: State, e: unknown): void {
@@ -114,7 +122,7 @@ export default defineWorker<WriterWorkerResult, WriterWorkerData>({
       writer: null, path, budget: ctx.data.budget ? new Int32Array(ctx.data.budget) : null, packets: 0, bytes: 0, error: null,
       opened: ctx.data.opened ? new Int32Array(ctx.data.opened) : null,
       watermark: ctx.data.watermark ? new Float64Array(ctx.data.watermark) : null,
-      ring32: null,
+      ring32: null, mark: 0,
     };
     ctx.state = st;
   },
@@ -122,6 +130,7 @@ export default defineWorker<WriterWorkerResult, WriterWorkerData>({
     const st = S(ctx);
     if (st.writer === null) openWriter(ctx, st); // the first file opens right after joining, not with the first packet
     idleWatermark(st, ctx);
+    if (st.watermark !== null) st.mark = Date.now();
   },
   batch(batch, ctx) {
     const st = S(ctx);
@@ -153,6 +162,7 @@ export default defineWorker<WriterWorkerResult, WriterWorkerData>({
     }
     st.packets += allowed;
     st.bytes += bytes;
+    if (st.watermark !== null) st.mark = Date.now();
     ctx.counters[0] = st.packets;
     ctx.counters[1] = st.bytes;
   },

@@ -49,7 +49,8 @@ const DETAIL: Record<string, string> = {
   EBADF: 'the file was closed (EBADF)',
 };
 
-function fileError(path: string, e: unknown): CaptureFileError {
+/** The {@link CaptureFileError} of a failed open or write of `path` (errno named in words). */
+export function fileError(path: string, e: unknown): CaptureFileError {
   const err = e as NodeJS.ErrnoException;
   const code = typeof err?.code === 'string' ? err.code : 'EIO';
   return new CaptureFileError(path, code, DETAIL[code] ?? (err?.message ?? String(e)));

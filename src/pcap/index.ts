@@ -36,7 +36,7 @@ export { chooseFormat, openCaptureWriter, type CaptureFormat, type CaptureWriter
 export { installSignalFlush, type SignalFlushOptions } from './signal-flush.js';
 export { RingFileWriter, type RingFileWriterOptions } from './ring-writer.js';
 export { BlockTable, type BlockTableFormat } from './block-table.js';
-export { CaptureFile, CaptureFileError, type CaptureFileFormat } from './capture-file.js';
+export { CaptureFile, CaptureFileError, fileError, type CaptureFileFormat } from './capture-file.js';
 export { RotatingWriter, type RotatingWriterOptions } from './rotating-writer.js';
 export { PcapngFollower } from './follow.js';
 export { Rotation, rotationName, strftime, type RotationOptions, type RotationStep } from './rotation.js';

@@ -117,6 +117,43 @@ test('--workers -w: the merged file grows while capturing (every packet in it be
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('--workers -w: a merged output that cannot be written ends the run with exit 1 and one line naming it; mid-run, the workers\' files are kept (every packet, valid) and named', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    await withVeth(async ({ a, b }) => {
+      // at open: nothing starts, nothing is left behind
+      const before = readdirSync(tmpdir()).filter((f) => f.startsWith('.full.netring-parts-')).length;
+      const r = spawnSync(process.execPath, [MAIN, 'capture', '-i', b, '--workers', '2', '-w', '/dev/full'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, 'netring: cannot write /dev/full: no space left on device (ENOSPC)\n');
+      assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith('.full.netring-parts-')).length, before);
+
+      // mid-run: a pipe whose reader leaves after 64 KiB
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const reader = spawn('head', ['-c', '65536', fifo], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const c = await startCapture(b, ['--workers', '2', '-w', fifo, '--json']);
+      send(a, 2000, 200);
+      const code = await Promise.race([c.exit, sleep(60_000).then(() => 'hung')]);
+      if (code === 'hung') c.child.kill('SIGKILL');
+      reader.kill();
+      assert.equal(code, 1, c.err());
+      assert.match(c.err(), new RegExp(`^netring: cannot write ${fifo}: the reading end of the pipe was closed \\(EPIPE\\)$`, 'm'));
+      const kept = /^netring: the workers' files \(every packet, valid\) are kept in (.+)$/m.exec(c.err());
+      assert.ok(kept !== null, c.err());
+      try {
+        const s = JSON.parse(c.out().trim());
+        const parts = readdirSync(kept[1]).sort();
+        assert.deepEqual(parts, ['fifo.0', 'fifo.1']);
+        const inParts = parts.reduce((n, f) => n + tsharkCount(join(kept[1], f)), 0);
+        assert.equal(inParts, s.received, 'every packet the workers took is in their files');
+        assert.ok(s.written < s.received, `${s.written} written of ${s.received}`);
+        assert.equal(s.unwritten, s.received - s.written);
+      } finally { rmSync(kept[1], { recursive: true, force: true }); }
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('--workers -w with -C/-W and -z: the merged file rotates like tcpdump, every file valid alone with its ISB, order kept across files', { skip: needRoot }, async () => {
   const dir = tmp();
   try {
