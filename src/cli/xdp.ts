@@ -112,7 +112,10 @@ function withMirrors(iface: string, code: HookProgram, hook: 'xdp' | 'tc'): Arra
   return plan;
 }
 
-const normalize = <T extends HookOptions>(o: T): T => ({ ...o, mode: o.mode ?? 'auto' });
+const normalize = <T extends HookOptions>(o: T): T => {
+  if (o.hook === 'tc' && o.mode) throw new UsageError('--mode chooses the XDP hook; a tc program (--hook tc) has none');
+  return { ...o, mode: o.mode ?? 'auto' };
+};
 
 export function registerXdp(program: Command): void {
   hookOptions(

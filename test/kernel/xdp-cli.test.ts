@@ -210,13 +210,16 @@ test('detach: SIGKILL leaves no program behind (BPF link released); a second XDP
   });
 });
 
-test('bad input: unknown interface, -f with --program, native mode where the driver has none, no capabilities: one line each, nothing attached', { skip: needRoot }, async () => {
+test('bad input: unknown interface, -f with --program, native mode where the driver has none, --mode with tc, no capabilities: one line each, nothing attached', { skip: needRoot }, async () => {
   const r1 = cli(['xdp', '-i', 'nosuchif0', '--program', 'pass', '--duration', '0']);
   assert.equal(r1.code, 1);
   assert.equal(r1.stderr.trim(), "netring: no interface named 'nosuchif0'");
   const r2 = cli(['xdp', '-i', 'lo', '-f', 'udp', '--program', 'pass']);
   assert.equal(r2.code, 2);
   assert.match(r2.stderr, /exactly one of -f EXPR and --program TEXT/);
+  const r4 = cli(['xdp', '-i', 'lo', '--hook', 'tc', '--mode', 'native', '--program', 'pass']);
+  assert.equal(r4.code, 2);
+  assert.equal(r4.stderr.trim(), 'netring: --mode chooses the XDP hook; a tc program (--hook tc) has none');
   // lo has no driver XDP hook
   const r3 = cli(['xdp', '-i', 'lo', '--mode', 'native', '--program', 'pass', '--duration', '0']);
   assert.equal(r3.code, 1, r3.stderr);
