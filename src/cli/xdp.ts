@@ -31,7 +31,7 @@ interface XdpOptions extends HookOptions {
 function hookOptions(c: Command): Command {
   return c
     .option('--mode <m>', 'XDP attach mode: native (the driver\'s hook), generic (skb hook, any device); default: native when the driver has it', choiceArg('--mode', ['native', 'generic'] as const))
-    .option('--hook <h>', 'xdp (default) or tc (clsact ingress through a tcx link; needed for tee)', choiceArg('--hook', ['xdp', 'tc'] as const), 'xdp')
+    .option('--hook <h>', 'xdp or tc (clsact ingress through a tcx link; needed for tee)', choiceArg('--hook', ['xdp', 'tc'] as const), 'xdp')
     .option('--counters', 'print the counters once a second (stderr; stdout with --json)')
     .option('--json', 'counters as JSON lines on stdout')
     .option('--duration <s>', 'detach and exit after this many seconds', numArg('--duration', 0));
