@@ -2,7 +2,7 @@
  * `netring capture --workers N -w FILE` on the real kernel: the merged file
  * is written in timestamp order while the capture runs (it holds every sent
  * packet before the capture is stopped; SIGKILL leaves a file tshark reads,
- * Ctrl-C a complete one); -C/-W/-z rotate the merged file, each file valid
+ * Ctrl-C a complete one); -C/-G/-W/-z/--compress rotate the merged file, each file valid
  * alone; -Z drops root in every thread once all workers' files are open.
  */
 import { test } from 'node:test';
@@ -200,6 +200,32 @@ test('--workers -w with -C/-W and -z: the merged file rotates like tcpdump, ever
       const r = spawnSync(process.execPath, [MAIN, 'capture', '-i', b, '--workers', '2', '-w', join(dir, 'p.%w.pcap'), '-C', '1'], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /^netring: -C, -G, -z and --compress go with the merged file of --workers/m);
+    });
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('--workers -w with -G and -W: the merged output starts a new file every second and the run stops after W files; --compress zstd leaves valid files', { skip: needRoot }, async () => {
+  const dir = tmp();
+  try {
+    await withVeth(async ({ a, b }) => {
+      const pattern = join(dir, 'g-%s.pcapng');
+      const c = await startCapture(b, ['--workers', '2', '-w', pattern, '-G', '1', '-W', '2', '--compress', 'zstd', '--json']);
+      for (let i = 0; i < 40 && c.child.exitCode === null; i++) { send(a, 50, 100, i * 50); await sleep(250); }
+      const code = await Promise.race([c.exit, sleep(30_000).then(() => 'hung')]);
+      if (code === 'hung') c.child.kill('SIGKILL');
+      assert.equal(code, 0, c.err());
+      const s = JSON.parse(c.out().trim());
+      assert.equal(s.files.length, 2);
+      let total = 0;
+      for (const f of s.files as string[]) {
+        assert.ok(existsSync(`${f}.zst`) && !existsSync(f), `${f}.zst replaced the plain file`);
+        execFileSync('zstd', ['-q', '-d', `${f}.zst`, '-o', f]);
+        const m = readSeqs(f);
+        assert.ok(m.ordered && m.isb, `${f}: in order, with an ISB`);
+        total += tsharkCount(f);
+      }
+      assert.equal(total, s.written);
+      assert.ok(s.written > 0);
     });
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
