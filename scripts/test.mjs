@@ -34,6 +34,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const reporter = process.env.NETRING_TEST_REPORTER ?? (process.stdout.isTTY ? 'spec' : 'tap');
-const args = ['--test', '--test-concurrency=1', `--test-reporter=${reporter}`, ...files.map((f) => relative(root, f))];
+// a test that hangs fails after 5 minutes instead of holding CI until its limit
+const args = ['--test', '--test-concurrency=1', '--test-timeout=300000', `--test-reporter=${reporter}`, ...files.map((f) => relative(root, f))];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(signal ? 1 : code ?? 1));

@@ -47,10 +47,15 @@ test('exact count and byte-for-byte payloads below capacity', { skip: needRoot }
 
 test('async iterator delivers batches and releases them as the loop moves on', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
-    const cap = openCapture({ iface: b, blockSize: 1 << 16, blockCount: 16, blockTimeoutMs: 2 });
+    // The sender runs on this thread, so nothing is taken from the ring while it sends: the ring must hold all
+    // 3,000 frames however slowly they go out (a 2 ms retire timeout on a loaded machine retires a block every few
+    // frames; 64 blocks and 50 ms keep blocks filling by size: about 6 blocks of 64 KiB).
+    const cap = openCapture({ iface: b, blockSize: 1 << 16, blockCount: 64, blockTimeoutMs: 50 });
     const tx = new RawSender(a);
     const N = 3000;
     setTimeout(() => tx.send(Array.from({ length: N }, (_, i) => udpFrame({ payload: seqPayload(i) }))), 20);
+    // never hang: a capture closed by this guard ends the loop, and the counts below say what was missing
+    const guard = setTimeout(() => cap.close(), 30000);
     let seen = 0;
     let prev: Batch | null = null;
     let seqOk = true;
@@ -67,7 +72,8 @@ test('async iterator delivers batches and releases them as the loop moves on', {
       prev = batch;
       if (seen >= N) break;
     }
-    assert.equal(seen, N);
+    clearTimeout(guard);
+    assert.equal(seen, N, `received ${seen} of ${N} (kernel drops ${cap.isOpen ? cap.stats().drops : '?'})`);
     assert.ok(seqOk, 'block sequence numbers increase by one');
     assert.equal(prev!.held, false, 'breaking out released the batch');
     assert.throws(() => prev!.next(), (e: NetringError) => e.code === 'ERELEASED');
