@@ -14,6 +14,7 @@ import { chooseFormat, RotatingWriter,
 } from '../pcap/index.js';
 import type { PacketLike } from '../packet-like.js';
 import { choiceArg, intArg, numArg, sizeArg, UsageError } from './args.js';
+import { cookedFilter } from './cooked-filter.js';
 import { StatusLine } from './status.js';
 import { interfaceNetmask } from './netmask.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
@@ -316,6 +317,8 @@ class Sink {
   /** Output interface of the packets taken next (pcapng: one per input interface). */
   ifaceId = 0;
 
+  private readonly lineBuffered: boolean;
+
   /** Set when `prepare` refused a packet: why the output ends there. */
   stopped: string | null = null;
 
@@ -329,6 +332,7 @@ class Sink {
     private readonly prepare: ((p: PacketLike) => string | null) | null = null,
   ) {
     this.printer = print === null ? null : new PacketPrinter(print);
+    this.lineBuffered = print?.lineBuffered === true;
   }
 
   /** Handle one packet; returns false when it did not match (or the output ended: see `stopped`). */
@@ -342,7 +346,10 @@ class Sink {
     this.matched++;
     this.bytes += p.wireLen;
     if (this.writer !== null) this.writer.writePacket(p, this.ifaceId);
-    else if (this.printer !== null) this.lines.push(this.printer.format(p));
+    else if (this.printer !== null) {
+      this.lines.push(this.printer.format(p));
+      if (this.lineBuffered) this.flushLines(); // -l
+    }
     return true;
   }
 
@@ -372,6 +379,7 @@ function openWriterAt(opts: CaptureCliOptions, path: string, name: string, linkT
 
 async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   const iface = opts.interface!;
+  if (iface === 'any') return runAny(opts);
   const plan = filterPlan(opts, 'kernel');
   const capOpts: CaptureOptions = {
     iface, snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp,
@@ -429,6 +437,76 @@ async function runLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
     });
   });
 }
+
+/**
+ * -i any: every interface at once, cooked (LINKTYPE_LINUX_SLL2, as tcpdump -i
+ * any): the ring's packets carry the SLL2 header the capture builds from each
+ * slot's sockaddr_ll, lines start with the interface and direction, and -w
+ * writes them packet by packet (an SLL2 file). The filter runs in the kernel,
+ * rewritten for packets without a link header (cooked-filter.ts).
+ */
+async function runAny(opts: CaptureCliOptions): Promise<CaptureSummary> {
+  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.postRotate !== undefined || opts.compress !== undefined || opts.relinquishPrivileges !== undefined)
+    throw new UsageError('-i any with -C, -G, -z, --compress or -Z: not yet (capture one interface, or write one file)');
+  if (opts.direction === 'out') throw new UsageError('-i any with -Q out / --direction out: not yet');
+  const expression = opts.filter ?? opts.program ?? '';
+  const plan = packetFilter({
+    filter: opts.filter, program: opts.program, snaplen: opts.snaplen, netmask: 0,
+    filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
+  }, 'kernel');
+  if (plan.residual !== null) throw new UsageError('-i any runs the filter in the kernel only; this program has stages that run in JavaScript (capture one interface)');
+  const cap: Capture = openCapture({
+    iface: 'any', snaplen: opts.snaplen, direction: opts.direction, timestamp: opts.timestamp,
+    blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
+    filter: opts.filterBpf !== undefined ? plan.kernel : cookedFilter(plan.kernel, expression),
+  });
+  opts.onCounters?.(ringCounters(() => cap.stats()));
+  let writer: CaptureWriter | null = null;
+  try {
+    writer = openWriter(opts, 'any', LINKTYPE_SLL2);
+  } catch (e) {
+    cap.close();
+    throw e;
+  }
+  if (writer !== null) writer.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
+  const sink = new Sink(writer, printing(opts, writer), null);
+  const limit = opts.count ?? Infinity;
+  process.stderr.write(`listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes\n`);
+  const t0 = performance.now();
+  const status = new StatusLine(() => ({ packets: sink.matched, bytes: sink.bytes, drops: cap.stats().drops })).start();
+  return new Promise<CaptureSummary>((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      status.stop();
+      clearTimeout(timer);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
+      offClosed();
+      cap.stop();
+      sink.flushLines();
+      const st = cap.stats();
+      cap.close();
+      writer?.close();
+      resolve({
+        source: 'any', received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
+        written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
+      });
+    };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
+    const offClosed = onStdoutClosed(finish);
+    const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
+    cap.start((batch: Batch) => {
+      for (let p = batch.next(); p !== null; p = batch.next()) {
+        if (sink.take(p) && sink.matched >= limit) { finish(); return; }
+      }
+      sink.flushLines();
+      writer?.flush(); // every batch reaches the file as it comes
+    });
+  });
+}
+
+const LINKTYPE_SLL2 = 276;
 
 /** --metrics counters of one live source (one worker): received, dropped and freezes, readable after close. */
 function ringCounters(read: () => { received: number; drops: number; freezes: number }): () => PacketSource {

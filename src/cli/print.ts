@@ -5,6 +5,7 @@
  * -X, -XX and -A. Allocates strings: printing is not the hot path.
  */
 import { Layers, summary } from '../decode/index.js';
+import { native } from '../native.js';
 import { TcpSeqTracker } from '../decode/tcp-seq.js';
 import type { PacketLike } from '../packet-like.js';
 
@@ -22,9 +23,15 @@ export interface PrintOptions {
   X?: number;
   /** -A: ASCII from the network header. */
   A?: boolean;
+  /** -l: write each line as soon as it is formatted (default: once per ring batch). */
+  lineBuffered?: boolean;
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+const LINKTYPE_LINUX_SLL2 = 276;
+/** sll_pkttype as tcpdump prints it. */
+const PKT_TYPE_WORD = ['In', 'B', 'M', 'P', 'Out'];
 
 /** Formats packets one at a time; keeps the state tcpdump keeps (previous/first timestamp, TCP conversations). */
 export class PacketPrinter {
@@ -32,6 +39,7 @@ export class PacketPrinter {
   private readonly seq: TcpSeqTracker | undefined;
   private firstUs = -1;
   private prevUs = -1;
+  private readonly names = new Map<number, string>();
 
   constructor(private readonly o: PrintOptions = {}) {
     this.seq = o.absoluteSeq ? undefined : new TcpSeqTracker();
@@ -41,7 +49,8 @@ export class PacketPrinter {
   format(p: PacketLike): string {
     const l = this.layers;
     l.decodePacket(p);
-    const ts = this.stamp(p.sec, Math.floor(p.nsec / 1000));
+    let ts = this.stamp(p.sec, Math.floor(p.nsec / 1000));
+    if (p.linkType === LINKTYPE_LINUX_SLL2 && p.caplen >= 20) ts += this.cookedPrefix(p.data, p.offset);
     let s = ts + summary(l, p.data, { tcpdump: true, link: this.o.link === true, wireLen: p.wireLen, tcpSeq: this.seq });
     const x = Math.max(this.o.x ?? 0, this.o.X ?? 0);
     if (x > 0 || this.o.A) {
@@ -51,6 +60,21 @@ export class PacketPrinter {
       else s += hexDump(p.data, from, end, (this.o.X ?? 0) > 0);
     }
     return s;
+  }
+
+  /**
+   * tcpdump's prefix for an SLL2 packet (tcpdump -i any, or a file of it):
+   * the interface name (`?` when this host has no such index) in 5 columns,
+   * then the direction in 3: In, B, M, P, Out.
+   */
+  private cookedPrefix(d: Uint8Array, o: number): string {
+    const ifindex = ((d[o + 4] << 24) | (d[o + 5] << 16) | (d[o + 6] << 8) | d[o + 7]) >>> 0;
+    let name = this.names.get(ifindex);
+    if (name === undefined) {
+      try { name = native.ifname(ifindex); } catch { name = '?'; }
+      this.names.set(ifindex, name);
+    }
+    return `${name.padEnd(5)} ${(PKT_TYPE_WORD[d[o + 10]] ?? '?').padEnd(3)} `;
   }
 
   /** Where the network-layer header starts (after Ethernet and its VLAN tags, or the cooked header). */

@@ -2,7 +2,7 @@
  * The tcpdump flags of `netring capture` that only change what is printed or
  * are spelled differently from netring's own options: -n/-nn (accepted:
  * netring never resolves names), -v (accepted; lines stay the default form),
- * -e, -x/-xx, -X/-XX, -A, -t.., -S, -p, -Q, -y, -L, -D, --count. Repeated
+ * -l, -e, -x/-xx, -X/-XX, -A, -t.., -S, -p, -Q, -y, -L, -D, --count. Repeated
  * letters count (commander reads -tttt as -t four times).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ export function addTcpdumpFlags(cmd: Command): Command {
     .option('-X', 'print each packet in hex and ASCII from the network header (-XX: from the link header)', more, 0)
     .option('-A', 'print each packet in ASCII from the network header')
     .option('-t', 'timestamps: -t none, -tt epoch seconds, -ttt delta to previous, -tttt date and time, -ttttt delta to first', more, 0)
+.option('-l', 'line-buffered: write each line as it is formatted (default: once per ring batch)')
     .option('-S', 'print absolute TCP sequence numbers (default: relative, as tcpdump)')
     .option('-p', "don't put the interface in promiscuous mode (same as --no-promisc)")
     .option('-Q <dir>', 'direction: in, out or inout (same as --direction)', choiceArg('-Q', ['in', 'out', 'inout'] as const))
@@ -33,13 +34,13 @@ export function addTcpdumpFlags(cmd: Command): Command {
 
 /** The raw values commander produced for the flags above. */
 export interface TcpdumpFlagValues {
-  n?: number; v?: number; e?: boolean; x?: number; X?: number; A?: boolean; t?: number; S?: boolean;
+  n?: number; v?: number; l?: boolean; e?: boolean; x?: number; X?: number; A?: boolean; t?: number; S?: boolean;
   p?: boolean; Q?: 'in' | 'out' | 'inout'; y?: string; L?: boolean; D?: boolean; count?: boolean;
 }
 
 /** Printing options from the flags. */
 export function printOptions(f: TcpdumpFlagValues): PrintOptions {
-  return { t: f.t ?? 0, absoluteSeq: f.S === true, link: f.e === true, x: f.x ?? 0, X: f.X ?? 0, A: f.A === true };
+  return { t: f.t ?? 0, absoluteSeq: f.S === true, link: f.e === true, x: f.x ?? 0, X: f.X ?? 0, A: f.A === true, lineBuffered: f.l === true };
 }
 
 /** -Q in|out|inout as netring's direction. */

@@ -75,6 +75,7 @@ export class Batch implements BatchLike<PacketView> {
     const p = this.packet;
     p._h = i === 0 ? b + this.u32[(b + BLK_OFFSET_TO_FIRST) >>> 2] : p._h + this.u32[(p._h + PKT_NEXT_OFFSET) >>> 2];
     this.index = i;
+    if (p._pre !== 0) p._cook();
     return p;
   }
 
@@ -88,6 +89,7 @@ export class Batch implements BatchLike<PacketView> {
     for (let i = this.index + 1; i < this.count; i++) {
       p._h = h;
       this.index = i;
+      if (p._pre !== 0) p._cook();
       fn(p, i);
       if (this._block !== b) return;
       h += u32[(h + PKT_NEXT_OFFSET) >>> 2];

@@ -27,7 +27,7 @@ import { native } from '../native.js';
 import {
   AF_PACKET, ETH_P_ALL, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT,
   PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_RX_RING, PACKET_STATISTICS, PACKET_TIMESTAMP, PACKET_VERSION,
-  POLLERR, POLLIN, SOCK_RAW, SOF_TIMESTAMPING_RAW_HARDWARE, SOF_TIMESTAMPING_SOFTWARE,
+  POLLERR, POLLIN, SOCK_DGRAM, SOCK_RAW, SOF_TIMESTAMPING_RAW_HARDWARE, SOF_TIMESTAMPING_SOFTWARE,
   SOL_PACKET, TPACKET_V3,
 } from '../constants.js';
 import { NetringError, sys } from '../errors.js';
@@ -40,6 +40,11 @@ import { type FanoutJoin, joinFanout } from './fanout-join.js';
 import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
 import { type LinkChange, type LinkState, linkState, takeSocketError } from './link.js';
 import { checkCaptureOptions, Receiver } from './receiver.js';
+import { LinkType } from '../linktype.js';
+
+/** Length of the SLL2 header the cooked capture of `any` puts in front of each packet. */
+const SLL2_HEADER_LEN = 20;
+const LINKTYPE_LINUX_SLL2 = LinkType.LinuxSLL2;
 
 /** Which timestamps to ask for. */
 export type TimestampSource = 'software' | 'hardware' | 'auto';
@@ -108,8 +113,10 @@ const nap = new Int32Array(new SharedArrayBuffer(4));
 export class Capture extends Receiver<Batch> {
   /** Interface name. */
   readonly iface: string;
-  /** Interface index. */
+  /** Interface index (0 for `any`). */
   readonly ifindex: number;
+  /** True for the cooked capture of `any`: packets carry an SLL2 header (link type 276). */
+  readonly cooked: boolean;
   /** The resolved ring geometry. */
   readonly geometry: RingGeometry;
   /** Snaplen in force. */
@@ -144,8 +151,13 @@ export class Capture extends Receiver<Batch> {
     this.onLink = opts.onLinkChange ?? null;
     if (!['in', 'out', 'both'].includes(this.direction))
       throw new NetringError(`direction must be in, out or both (got ${String(this.direction)})`, 'EINVAL');
-    this.ifindex = sys(ctx, () => native.ifindex(iface));
-    const fd = sys(ctx, () => native.socket(AF_PACKET, SOCK_RAW, 0));
+    // `any`: every interface, cooked (SOCK_DGRAM: the kernel strips each device's own link
+    // header; the view puts an SLL2 header in front, as libpcap does for tcpdump -i any)
+    this.cooked = iface === 'any';
+    if (this.cooked && (opts.fanout !== undefined || opts.fanoutArg !== undefined))
+      throw new NetringError('openCapture: the cooked capture of `any` cannot join a fan-out group', 'EINVAL');
+    this.ifindex = this.cooked ? 0 : sys(ctx, () => native.ifindex(iface));
+    const fd = sys(ctx, () => native.socket(AF_PACKET, this.cooked ? SOCK_DGRAM : SOCK_RAW, 0));
     this.fd = fd;
     try {
       sys(ctx, () => native.setsockopt(fd, SOL_PACKET, PACKET_VERSION, new Int32Array([TPACKET_V3])));
@@ -157,10 +169,15 @@ export class Capture extends Receiver<Batch> {
       const len = this.geometry.blockSize * this.geometry.blockCount;
       this.ring = sys(ctx, () => native.mmap(fd, len, opts.populate ?? true));
       this.reader = new RingReader(this.ring, this.geometry);
+      if (this.cooked) {
+        this.reader.batch.packet._pre = SLL2_HEADER_LEN;
+        this.reader.batch.packet.linkType = LINKTYPE_LINUX_SLL2;
+      }
       sys(ctx, () => native.bindPacket(fd, this.ifindex, ETH_P_ALL));
-      if (takeSocketError(fd) === ENETDOWN) // the kernel binds but does not hook a socket to a device that is down
+      if (!this.cooked && takeSocketError(fd) === ENETDOWN) // the kernel binds but does not hook a socket to a device that is down
         throw new NetringError(`${iface}: that device is not up (\`ip link set ${iface} up\`)`, 'ENETDOWN', ENETDOWN, 'bind');
-      if (opts.promisc ?? true) {
+      // `any` has no device to make promiscuous (tcpdump -i any does not either)
+      if ((opts.promisc ?? true) && !this.cooked) {
         const mreq = new Int32Array(4); // struct packet_mreq: ifindex, u16 type, u16 alen, u8 addr[8]
         mreq[0] = this.ifindex;
         mreq[1] = PACKET_MR_PROMISC;
@@ -197,7 +214,8 @@ export class Capture extends Receiver<Batch> {
   }
 
   private program(filter: BpfProgram | undefined): Uint8Array {
-    let p = withSnaplen(filter, this.snaplen);
+    // cooked: the kernel's length counts from the network header; the SLL2 header comes on top
+    let p = withSnaplen(filter, this.cooked ? Math.max(1, this.snaplen - SLL2_HEADER_LEN) : this.snaplen);
     if (this.direction === 'out') p = outgoingOnly(p);
     return encodeProgram(p);
   }
@@ -287,6 +305,7 @@ export class Capture extends Receiver<Batch> {
    */
   private checkLink(sawError: boolean): void {
     this.nextLinkCheck = Date.now() + LINK_CHECK_MS;
+    if (this.cooked) return; // `any` has no one link to go down or away
     const now = linkState(this.ifindex);
     if (now === 'gone') { this.link = 'gone'; return; }
     if (this.link === 'up' && (now === 'down' || sawError)) { this.link = 'down'; this.emitLink('down'); }

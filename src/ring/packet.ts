@@ -16,7 +16,7 @@ import {
 } from '../constants.js';
 import {
   PKT_LEN, PKT_MAC, PKT_NSEC, PKT_RXHASH, PKT_SEC, PKT_SNAPLEN, PKT_STATUS, PKT_VLAN_TCI, PKT_VLAN_TPID,
-  SLL_IFINDEX, SLL_PKTTYPE, SLL_PROTOCOL,
+  SLL_HATYPE, SLL_IFINDEX, SLL_PKTTYPE, SLL_PROTOCOL,
 } from './layout.js';
 
 function released(): NetringError {
@@ -27,10 +27,12 @@ function released(): NetringError {
 export class PacketView implements PacketViewLike {
   /** The whole ring as bytes (the backing store, never copied). */
   readonly data: Uint8Array;
-  /** Link type: always 1 (Ethernet) for AF_PACKET SOCK_RAW on Ethernet-like devices. */
+  /** Link type: 1 (Ethernet) for a capture on one interface, 276 (LINKTYPE_LINUX_SLL2) for the cooked capture of `any`. */
   linkType = 1;
   /** @internal byte offset of the tpacket3_hdr in `data`, -1 once released */
   _h = -1;
+  /** @internal bytes of the cooked (SLL2) header written in front of the network header: 0 or 20 */
+  _pre = 0;
   private readonly u32: Uint32Array;
   private readonly i32: Int32Array;
   private readonly u16: Uint16Array;
@@ -49,12 +51,12 @@ export class PacketView implements PacketViewLike {
     return h;
   }
 
-  /** Offset of the frame (link-layer header) in `data`. */
-  get offset(): number { const h = this.h; return h + this.u16[(h + PKT_MAC) >>> 1]; }
-  /** Bytes captured (tp_snaplen). */
-  get caplen(): number { return this.u32[(this.h + PKT_SNAPLEN) >>> 2]; }
-  /** Length on the wire (tp_len). */
-  get wireLen(): number { return this.u32[(this.h + PKT_LEN) >>> 2]; }
+  /** Offset of the frame (link-layer header; the SLL2 header for `any`) in `data`. */
+  get offset(): number { const h = this.h; return h + this.u16[(h + PKT_MAC) >>> 1] - this._pre; }
+  /** Bytes captured (tp_snaplen, plus the SLL2 header for `any`). */
+  get caplen(): number { return this.u32[(this.h + PKT_SNAPLEN) >>> 2] + this._pre; }
+  /** Length on the wire (tp_len, plus the SLL2 header for `any`, as libpcap counts it). */
+  get wireLen(): number { return this.u32[(this.h + PKT_LEN) >>> 2] + this._pre; }
   /** Timestamp seconds. */
   get sec(): number { return this.u32[(this.h + PKT_SEC) >>> 2]; }
   /** Timestamp nanoseconds. */
@@ -67,6 +69,31 @@ export class PacketView implements PacketViewLike {
   get status(): number { return this.u32[(this.h + PKT_STATUS) >>> 2]; }
   /** caplen < wireLen: the frame was cut by snaplen or frame space. */
   get truncated(): boolean { const h = this.h; return this.u32[(h + PKT_SNAPLEN) >>> 2] < this.u32[(h + PKT_LEN) >>> 2]; }
+
+  /**
+   * @internal Cooked capture (`any`, SOCK_DGRAM): write the 20-byte SLL2 header
+   * (protocol, reserved, ifindex, ARPHRD type, packet type, address length,
+   * address: all from the slot's sockaddr_ll) right before the network header.
+   * The kernel leaves at least 28 unused bytes there (TPACKET_ALIGN(tp_hdrlen)
+   * + 16 - tp_hdrlen for SOCK_DGRAM), so nothing of the packet is overwritten.
+   */
+  _cook(): void {
+    const h = this._h;
+    const d = this.data;
+    const o = h + this.u16[(h + PKT_MAC) >>> 1] - 20;
+    if (o < h + SLL_PKTTYPE + 10) throw new NetringError('cooked capture: no room for the SLL2 header in the frame', 'EGEOMETRY');
+    d[o] = d[h + SLL_PROTOCOL];
+    d[o + 1] = d[h + SLL_PROTOCOL + 1];
+    d[o + 2] = 0;
+    d[o + 3] = 0;
+    const ifindex = this.i32[(h + SLL_IFINDEX) >>> 2];
+    d[o + 4] = ifindex >>> 24; d[o + 5] = (ifindex >>> 16) & 0xff; d[o + 6] = (ifindex >>> 8) & 0xff; d[o + 7] = ifindex & 0xff;
+    const hatype = this.u16[(h + SLL_HATYPE) >>> 1];
+    d[o + 8] = hatype >>> 8; d[o + 9] = hatype & 0xff;
+    d[o + 10] = d[h + SLL_PKTTYPE];
+    d[o + 11] = d[h + SLL_PKTTYPE + 1]; // sll_halen
+    d.copyWithin(o + 12, h + SLL_PKTTYPE + 2, h + SLL_PKTTYPE + 10); // sll_addr[8]
+  }
   /** The kernel was dropping packets when this one was stored (TP_STATUS_LOSING). */
   get losing(): boolean { return (this.u32[(this.h + PKT_STATUS) >>> 2] & TP_STATUS_LOSING) !== 0; }
   /** The frame did not fit the frame space and was copied partially (TP_STATUS_COPY). */

@@ -176,7 +176,7 @@ test('tcpdump flags are accepted: -n/-nn, -v/-vv, --count, -s 0, -y EN10MB, -D, 
     const file = writePcap(join(dir, 'mix.pcap'), frames);
     const plain = cli(['capture', '-r', file]);
     assert.equal(plain.code, 0, plain.stderr);
-    for (const flags of [['-n'], ['-nn'], ['-v'], ['-vv'], ['-s', '0'], ['-y', 'EN10MB'], ['-n', '-v', '-s', '0']]) {
+    for (const flags of [['-n'], ['-nn'], ['-v'], ['-vv'], ['-l'], ['-s', '0'], ['-y', 'EN10MB'], ['-n', '-v', '-s', '0'], ['-l', '-nn']]) {
       const r = cli(['capture', '-r', file, ...flags]);
       assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, plain.stdout, flags.join(' '));
