@@ -622,6 +622,10 @@ async function runOffline(opts: CaptureCliOptions): Promise<CaptureSummary> {
     let fault: string | undefined;
     try {
       for (const rec of reader) {
+        // the filter is compiled for Ethernet frames: on another link type it would silently match nothing
+        if (match !== null && rec.linkType !== 1) {
+          throw new UsageError(`${file}: filters on link type ${rec.linkType} (not Ethernet) are not supported yet; read it without a filter`);
+        }
         if (sink === null) {
           // a pcap input keeps its timestamp precision, so records copy exactly
           const precision = reader.format === 'pcap' ? reader.precision : undefined;

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, MAIN, tmpDir, writePcap } from '../helpers/cli.js';
-import { eth, ipv4, tcp, udp } from './decode-craft.js';
+import { eth, ipv4, sll2, tcp, udp } from './decode-craft.js';
 
 const frames = [
   eth(0x0800, ipv4({ proto: 6 }, tcp({ sp: 40000, dp: 80, flags: 0x02 }))),
@@ -231,4 +231,18 @@ test('--help of every command states each default once (commander adds "(default
   const demo = cli(['demo', '--help']);
   assert.equal(demo.code, 0);
   assert.equal(demo.stdout.match(/default:? 100000/g)?.length, 1, demo.stdout);
+});
+
+test('capture -r of a non-Ethernet (SLL2) file with a filter: refused with one line instead of silently matching nothing; without a filter it prints tcpdump\'s lines', () => {
+  const dir = tmpDir();
+  try {
+    const file = writePcap(join(dir, 'sll2.pcap'), [sll2(0x0800, ipv4({ proto: 17 }, udp(1234, 5001, [1, 2, 3, 4]))), sll2(0x0806, new Array(28).fill(0))], 276);
+    const r = cli(['capture', '-nn', '-r', file, 'udp']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^netring: .*sll2\.pcap: filters on link type 276 \(not Ethernet\) are not supported yet/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    const plain = cli(['capture', '-nn', '-r', file]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout.split('\n')[0], execFileSync('tcpdump', ['-nn', '-r', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
