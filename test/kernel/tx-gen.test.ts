@@ -38,9 +38,11 @@ function key(c: ReturnType<typeof checkFrame>): string {
 }
 
 /** The frame the builder makes for flow i of a job at size `size`. */
-function expected(opts: GenerateOptions, i: number, size: number): Uint8Array {
+/** The frame of flow i at `size`; ICMP echoes carry the packet's sequence (1 for the first packet sent, then 2, 3...). */
+function expected(opts: GenerateOptions, i: number, size: number, icmpSeq = 1): Uint8Array {
   const t = jobFlows(opts).tuple(i);
   const spec: PacketSpec = { ...(opts.packet ?? {}), proto: opts.proto, src: t.src, dst: t.dst, size };
+  if (opts.proto === 'icmp') spec.icmpSeq = icmpSeq & 0xffff;
   if (opts.proto !== 'icmp') { spec.sport = t.sport; spec.dport = t.dport; }
   if (t.vlan >= 0) spec.vlan = t.vlan;
   return buildPacket(spec).bytes;
@@ -78,14 +80,15 @@ for (const v of VARIANTS) {
       assert.equal(want.size, flows.count, 'the flows requested are distinct');
       const seen = new Map<string, number>();
       const bySize = new Map<number, number>();
-      for (const f of frames) {
+      for (const [n, f] of frames.entries()) {
         const c = checkFrame(f.bytes);
         assert.ok(c.ipOk && c.l4Ok, `checksums of ${key(c)}`);
         const k = key(c);
         seen.set(k, (seen.get(k) ?? 0) + 1);
         const i = want.get(k);
         assert.ok(i !== undefined, `unexpected flow ${k}`);
-        assert.deepEqual(f.bytes, expected(opts, i, f.bytes.length), `frame of flow ${k} differs from the built one`);
+        // one worker sends in order, so the n-th frame received is the n-th sent
+        assert.deepEqual(f.bytes, expected(opts, i, f.bytes.length, 1 + n), `frame of flow ${k} differs from the built one`);
         bySize.set(f.bytes.length, (bySize.get(f.bytes.length) ?? 0) + 1);
       }
       assert.deepEqual(new Set(seen.keys()), new Set(want.keys()), 'the set of flows received equals the set requested');
