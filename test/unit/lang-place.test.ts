@@ -37,5 +37,6 @@ test('compile --target xdp|tc|socket prints an eBPF listing and the placement', 
     assert.match(text, /exit/, target);
     assert.match(r.explain, target === 'xdp' ? /XDP program \(eBPF\)/ : target === 'tc' ? /tc program \(eBPF\)/ : /as eBPF \(SO_ATTACH_BPF\)/);
   }
-  assert.throws(() => compile('ip >-> steer_flow', { target: 'xdp' }), /tcpdump expression/);
+  // steering has no XDP/tc form: refused with the reason
+  assert.throws(() => compile('ip >-> steer_flow', { target: 'xdp' }), /'steer_flow' steers between sockets of a fan-out group/);
 });
