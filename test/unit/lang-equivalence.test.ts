@@ -17,8 +17,7 @@ import { compileFilter } from '../../src/lang/filter.js';
 import { runBpf, parseDDD } from '../../src/bpf/index.js';
 import { LangError } from '../../src/lang/errors.js';
 import type { PacketLike } from '../../src/packet-like.js';
-import { PcapWriter } from '../../src/pcap/index.js';
-import { buildCorpus, indexesFromPcap, kernelView, type CorpusPacket } from '../fixtures/lang/corpus.js';
+import { buildCorpus, indexesFromPcap, kernelView, writeCorpusPcap, type CorpusPacket } from '../fixtures/lang/corpus.js';
 
 const EXPRS = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
   .split('\n')
@@ -59,12 +58,8 @@ test('the corpus covers >= 300 expressions and a varied packet set', () => {
 test('verdicts equal tcpdump for every (expression, packet); BPF and JS agree; count <= tcpdump -d', { skip: !HAS_TCPDUMP && 'tcpdump not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'netring-lang-'));
   try {
-    const pk = buildCorpus();
     const pcap = join(dir, 'corpus.pcap');
-    // The corpus file, written by netring's own pcap writer: packet i at i+1 seconds.
-    const w = new PcapWriter(pcap, { precision: 'micro' });
-    pk.forEach((p, i) => w.write(p.data, 0, p.caplen, p.wireLen, i + 1, 0));
-    w.close();
+    const pk = writeCorpusPcap(pcap);
     const exprFile = join(dir, 'expr');
     const pls = pk.map((p) => packetLike(p));
     const shifted = pk.map((p, i) => packetLike(p, 1 + (i % 61)));

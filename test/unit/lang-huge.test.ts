@@ -18,8 +18,7 @@ import { LangError } from '../../src/lang/errors.js';
 import { LARGE_DAG, topo } from '../../src/lang/ir/dag.js';
 import { runBpf } from '../../src/bpf/index.js';
 import type { PacketLike } from '../../src/packet-like.js';
-import { PcapWriter } from '../../src/pcap/index.js';
-import { buildCorpus, indexesFromPcap } from '../fixtures/lang/corpus.js';
+import { indexesFromPcap, writeCorpusPcap } from '../fixtures/lang/corpus.js';
 
 const HAS_TCPDUMP = spawnSync('tcpdump', ['--version']).status === 0;
 
@@ -98,11 +97,8 @@ test('a filter of 450 ORed terms (large-DAG optimiser) gives tcpdump\'s verdicts
   assert.ok(topo(lowerFilter(expr, { optimize: false }).dag).length > LARGE_DAG, 'the expression takes the large-DAG path');
   const dir = mkdtempSync(join(tmpdir(), 'netring-lang-huge-'));
   try {
-    const pk = buildCorpus();
     const pcap = join(dir, 'corpus.pcap');
-    const w = new PcapWriter(pcap, { precision: 'micro' });
-    pk.forEach((p, i) => w.write(p.data, 0, p.caplen, p.wireLen, i + 1, 0));
-    w.close();
+    const pk = writeCorpusPcap(pcap);
     writeFileSync(join(dir, 'expr'), expr);
     // tcpdump -O: libpcap's own optimiser takes minutes on such a filter; on whole packets the verdicts do not depend on it
     const r = spawnSync('tcpdump', ['-O', '-r', pcap, '-F', join(dir, 'expr'), '-w', '-'], { maxBuffer: 1 << 28, timeout: 600_000 });

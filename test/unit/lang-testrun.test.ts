@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import { compileFilter } from '../../src/lang/filter.js';
 import { runBpf } from '../../src/bpf/index.js';
 import { LangError } from '../../src/lang/errors.js';
-import { PcapWriter } from '../../src/pcap/index.js';
-import { buildCorpus, indexesFromPcap } from '../fixtures/lang/corpus.js';
+import { indexesFromPcap, writeCorpusPcap } from '../fixtures/lang/corpus.js';
 
 const TABLE = JSON.parse(readFileSync(new URL('../../../test/fixtures/lang/libpcap-testrun.json', import.meta.url), 'utf8')) as { accept: string[]; reject: string[] };
 /**
@@ -45,11 +44,8 @@ test("libpcap's filter table: netring accepts what tcpdump accepts, refuses what
   assert.ok(TABLE.accept.length >= 400 && TABLE.reject.length >= 30);
   const dir = mkdtempSync(join(tmpdir(), 'netring-testrun-'));
   try {
-    const pk = buildCorpus();
     const pcap = join(dir, 'corpus.pcap');
-    const w = new PcapWriter(pcap, { precision: 'micro' });
-    pk.forEach((p, i) => w.write(p.data, 0, p.caplen, p.wireLen, i + 1, 0));
-    w.close();
+    const pk = writeCorpusPcap(pcap);
     const exprFile = join(dir, 'expr');
     const failures: string[] = [];
     let bothAccept = 0;
