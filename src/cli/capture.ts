@@ -25,6 +25,7 @@ import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
 import { openXdpSource } from './xdp-capture.js';
 import { lastGood, startCliMetrics, type CounterSink } from './metrics-option.js';
+import { stopOnce } from './stop.js';
 import type { PacketSource } from '../metrics/server.js';
 import { PacketPrinter, type PrintOptions } from './print.js';
 import { addTcpdumpFlags, checkLinkType, direction, interfaceList, linkTypeList, printOptions, type TcpdumpFlagValues } from './tcpdump-flags.js';
@@ -460,50 +461,8 @@ async function runAny(opts: CaptureCliOptions): Promise<CaptureSummary> {
     blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
     filter: opts.filterBpf !== undefined ? plan.kernel : cookedFilter(plan.kernel, expression),
   });
-  opts.onCounters?.(ringCounters(() => cap.stats()));
-  let writer: CaptureWriter | null = null;
-  try {
-    writer = openWriter(opts, 'any', LINKTYPE_SLL2);
-  } catch (e) {
-    cap.close();
-    throw e;
-  }
-  if (writer !== null) writer.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
-  const sink = new Sink(writer, printing(opts, writer), null);
-  const limit = opts.count ?? Infinity;
-  process.stderr.write(`listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes\n`);
-  const t0 = performance.now();
-  const status = new StatusLine(() => ({ packets: sink.matched, bytes: sink.bytes, drops: cap.stats().drops })).start();
-  return new Promise<CaptureSummary>((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      status.stop();
-      clearTimeout(timer);
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
-      offClosed();
-      cap.stop();
-      sink.flushLines();
-      const st = cap.stats();
-      cap.close();
-      writer?.close();
-      resolve({
-        source: 'any', received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
-        written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
-      });
-    };
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
-    const offClosed = onStdoutClosed(finish);
-    const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
-    cap.start((batch: Batch) => {
-      for (let p = batch.next(); p !== null; p = batch.next()) {
-        if (sink.take(p) && sink.matched >= limit) { finish(); return; }
-      }
-      sink.flushLines();
-      writer?.flush(); // every batch reaches the file as it comes
-    });
-  });
+  return runPerPacket(opts, cap, 'any', LINKTYPE_SLL2,
+    `listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length ${cap.snaplen} bytes, ring ${cap.geometry.blockCount} x ${cap.geometry.blockSize} bytes`);
 }
 
 const LINKTYPE_SLL2 = 276;
@@ -553,9 +512,27 @@ async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
     iface, queue: opts.queue, queues: opts.queues, zerocopy: opts.zerocopy, copy: opts.copy, snaplen: opts.snaplen,
     filter: opts.filter, program: opts.program, filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
   });
+  return runPerPacket(opts, cap, iface, 1,
+    `listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ${cap.describe}`);
+}
+
+/** What runPerPacket needs of a live source: the ring of -i any, or the AF_XDP sockets of --xdp. */
+interface PerPacketSource {
+  start(fn: (batch: BatchLike) => void): unknown;
+  stop(): unknown;
+  stats(): { kernelPackets: number; drops: number; freezes: number };
+  close(): void;
+}
+
+/**
+ * -i any and --xdp: print or write packet by packet (the capture writer; the
+ * ring-to-file writer is for one interface's TPACKET ring) until -c, --seconds,
+ * a signal or a closed stdout. Closes the source when it ends.
+ */
+function runPerPacket(opts: CaptureCliOptions, cap: PerPacketSource, source: string, linkType: number, listening: string): Promise<CaptureSummary> {
   let writer: CaptureWriter | null = null;
   try {
-    writer = openWriter(opts, iface);
+    writer = openWriter(opts, source, linkType);
   } catch (e) {
     cap.close();
     throw e;
@@ -564,17 +541,12 @@ async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   const sink = new Sink(writer, printing(opts, writer), null);
   opts.onCounters?.(ringCounters(() => ({ ...cap.stats(), received: sink.received })));
   const limit = opts.count ?? Infinity;
-  process.stderr.write(`listening on ${iface}, link-type EN10MB (Ethernet), snapshot length ${cap.snaplen} bytes, ${cap.describe}\n`);
+  process.stderr.write(`${listening}\n`);
   const t0 = performance.now();
   const status = new StatusLine(() => ({ packets: sink.matched, bytes: sink.bytes, drops: cap.stats().drops })).start();
   return new Promise<CaptureSummary>((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
+    const finish = stopOnce(() => {
       status.stop();
-      clearTimeout(timer);
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, finish);
       offClosed();
       cap.stop();
       sink.flushLines();
@@ -582,18 +554,17 @@ async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
       cap.close();
       writer?.close();
       resolve({
-        source: iface, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
+        source, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
         written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
       });
-    };
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, finish);
+    }, opts.seconds);
     const offClosed = onStdoutClosed(finish);
-    const timer = opts.seconds !== undefined ? setTimeout(finish, opts.seconds * 1000) : undefined;
     cap.start((batch: BatchLike) => {
       for (let p = batch.next(); p !== null; p = batch.next()) {
         if (sink.take(p) && sink.matched >= limit) { finish(); return; }
       }
       sink.flushLines();
+      writer?.flush(); // every batch reaches the file as it comes
     });
   });
 }
