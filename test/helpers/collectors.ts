@@ -31,12 +31,16 @@ function waitFor(p: ChildProcess, text: RegExp, out: { s: string }, ms = 10000):
 }
 
 function stopper(p: ChildProcess): () => Promise<void> {
-  return () => new Promise<void>((r) => {
-    if (p.exitCode !== null || p.signalCode !== null) { r(); return; }
-    p.once('exit', () => r());
-    p.kill('SIGTERM');
-    setTimeout(() => p.kill('SIGKILL'), 5000).unref();
-  });
+  // 'close', not 'exit': a collector prints its statistics as it exits, and 'exit' can come before
+  // the last of its output has been read from the pipes
+  const closed = new Promise<void>((r) => p.once('close', () => r()));
+  return () => {
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      setTimeout(() => p.kill('SIGKILL'), 5000).unref();
+    }
+    return closed;
+  };
 }
 
 /** One nfdump CSV flow. */

@@ -92,7 +92,10 @@ test('nfacctd (pmacct) decodes every IPFIX and NetFlow v9 record, IPv6 included,
     const c = await startNfacctd(port);
     flows(...args, `127.0.0.1:${port}`);
     const { flows: got, log } = await c.stop();
-    assert.doesNotMatch(log, /^ERROR|template/im, args.join(' '));
+    // nfacctd's print plugin logs one ERROR line when the daemon it belongs to stops ("Core process *seems*
+    // gone"): that is the test ending it, not a decoding problem
+    const problems = log.replace(/^ERROR \( [^)]*\): Core process \*seems\* gone\. Exiting\.$/gm, '');
+    assert.doesNotMatch(problems, /^ERROR|template/im, args.join(' '));
     const proto: Record<string, number> = { tcp: 6, udp: 17, icmp: 1 };
     const uni = got.map((f) => `${dirKey(proto[f.ip_proto] ?? -1, f.ip_src, f.port_src, f.ip_dst, f.port_dst)} ${f.packets} ${f.bytes}`).sort();
     assert.deepEqual(uni, expectedUni(), args.join(' '));
