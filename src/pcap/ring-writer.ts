@@ -13,7 +13,7 @@ import type { Batch } from '../ring/batch.js';
 import type { PacketView } from '../ring/packet.js';
 import { BlockTable } from './block-table.js';
 import { CaptureFile, type CaptureFileFormat } from './capture-file.js';
-import { Rotation, type RotationOptions } from './rotation.js';
+import { Rotation, type RotationFiles, type RotationOptions } from './rotation.js';
 import type { WriterStatistics } from './writer-types.js';
 
 /** Options of {@link RingFileWriter}. */
@@ -58,6 +58,10 @@ export class RingFileWriter {
   private readonly o: RingFileWriterOptions;
   private readonly rotation: Rotation;
   private readonly now: () => number;
+  private readonly rotationFiles: RotationFiles = {
+    close: () => this.closeCurrent(),
+    open: (name) => { this.file = this.open(name); },
+  };
 
   constructor(ring: ArrayBuffer, o: RingFileWriterOptions) {
     this.o = o;
@@ -102,19 +106,9 @@ export class RingFileWriter {
 
   /** Rotates if due; false when the capture must stop (-G with -W reached). */
   private step(): boolean {
-    if (!this.rotation.active) return true;
-    const now = this.now();
-    const s = this.rotation.due(this.file.offset, now);
-    if (s === 'none') return true;
-    if (s === 'stop') {
-      this.closeCurrent();
-      this.finished = true;
-      return false;
-    }
-    const name = this.rotation.next(s, now);
-    this.closeCurrent();
-    this.file = this.open(name);
-    return true;
+    if (this.rotation.step(this.file.offset, this.now, this.rotationFiles)) return true;
+    this.finished = true;
+    return false;
   }
 
   /**

@@ -6,7 +6,7 @@
  * on its own (its own pcap header, or SHB + IDB at the top and, when the
  * caller gives statistics, an ISB at the end).
  */
-import { Rotation, type RotationOptions } from './rotation.js';
+import { Rotation, type RotationFiles, type RotationOptions } from './rotation.js';
 import type { CaptureWriter, WriterStatistics } from './writer-types.js';
 
 /** Options of {@link RotatingWriter}. */
@@ -38,6 +38,13 @@ export class RotatingWriter {
   private readonly now: () => number;
   private done = 0;
   private current: string;
+  private readonly rotationFiles: RotationFiles = {
+    close: () => this.closeCurrent(),
+    open: (name) => {
+      this.current = name;
+      this.writer = this.openFile(name);
+    },
+  };
 
   constructor(o: RotatingWriterOptions) {
     this.o = o;
@@ -77,20 +84,9 @@ export class RotatingWriter {
    */
   before(): boolean {
     if (this.finished) return false;
-    if (!this.rotation.active) return true;
-    const now = this.now();
-    const s = this.rotation.due(this.writer.bytes, now);
-    if (s === 'none') return true;
-    if (s === 'stop') {
-      this.closeCurrent();
-      this.finished = true;
-      return false;
-    }
-    const name = this.rotation.next(s, now);
-    this.closeCurrent();
-    this.current = name;
-    this.writer = this.openFile(name);
-    return true;
+    if (this.rotation.step(this.writer.bytes, this.now, this.rotationFiles)) return true;
+    this.finished = true;
+    return false;
   }
 
   /** Time-based rotation without a record (for idle outputs). */

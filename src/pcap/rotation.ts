@@ -83,6 +83,14 @@ export function rotationName(pattern: string, cnt: number, width: number, timed:
 /** What to do before the next record. */
 export type RotationStep = 'none' | 'size' | 'time' | 'stop';
 
+/** The files of one output, as {@link Rotation.step} changes them. */
+export interface RotationFiles {
+  /** Closes the current file (complete). */
+  close(): void;
+  /** Opens the file of that name; it becomes the current one. */
+  open(name: string): void;
+}
+
 /**
  * The rotation state of one output: which file comes next and when. Time is
  * whole seconds as tcpdump compares it (time(2)).
@@ -134,6 +142,28 @@ export class Rotation {
     if (this.count > 0) this.cflagCount = this.cflagCount < this.count - 1 ? this.cflagCount + 1 : 0;
     else this.cflagCount++;
     return rotationName(this.pattern, this.cflagCount, this.width, this.seconds > 0, this.gTime);
+  }
+
+  /**
+   * The rotation steps before a record, in tcpdump's order: asks {@link due}
+   * (the clock is read only when files rotate at all); on a file change
+   * closes the current file and opens the next one by name; on 'stop'
+   * (-G with -W reached) closes the current file and returns false: the
+   * record is not written and the output is finished.
+   */
+  step(fileBytes: number, clock: () => number, files: RotationFiles): boolean {
+    if (!this.active) return true;
+    const now = clock();
+    const s = this.due(fileBytes, now);
+    if (s === 'none') return true;
+    if (s === 'stop') {
+      files.close();
+      return false;
+    }
+    const name = this.next(s, now);
+    files.close();
+    files.open(name);
+    return true;
   }
 
   /** Bytes the current file may still take before the size limit is crossed (Infinity without -C). */

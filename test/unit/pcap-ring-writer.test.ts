@@ -186,6 +186,32 @@ test('tcpdump file naming: -C numbering, -W width and ring, -G strftime and stop
   assert.equal(g.due(0, 1020), 'stop');
 });
 
+test('Rotation.step: no clock read without rotation; closes then opens the next file; on stop closes and returns false', () => {
+  const log: string[] = [];
+  const files = { close: () => log.push('close'), open: (n: string) => log.push(`open ${n}`) };
+  let reads = 0;
+  const plain = new Rotation('p');
+  assert.equal(plain.step(1e9, () => { reads++; return 0; }, files), true);
+  assert.equal(reads, 0);
+  assert.deepEqual(log, []);
+  let now = 1000;
+  const g = new Rotation('g-%s', { seconds: 10, count: 2 }, now);
+  assert.equal(g.step(0, () => now, files), true);
+  assert.deepEqual(log, []);
+  now = 1010;
+  assert.equal(g.step(0, () => now, files), true);
+  assert.deepEqual(log, ['close', 'open g-1010']);
+  now = 1020;
+  assert.equal(g.step(0, () => now, files), false);
+  assert.deepEqual(log, ['close', 'open g-1010', 'close']);
+  log.length = 0;
+  const c = new Rotation('f', { sizeBytes: 100, count: 2 });
+  assert.equal(c.step(100, () => 0, files), true);
+  assert.equal(c.step(101, () => 0, files), true);
+  assert.equal(c.step(101, () => 0, files), true);
+  assert.deepEqual(log, ['close', 'open f1', 'close', 'open f0']);
+});
+
 test('size rotation splits inside a block at the record that crosses the limit; every file is valid alone', () => {
   const fr = Array.from({ length: 200 }, (_, i) => ({ bytes: new Uint8Array(1000).fill(i & 0xff), sec: 100 + i }));
   const img = buildRingImage(fr, G);
