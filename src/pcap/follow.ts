@@ -5,9 +5,9 @@
  * null) at a block that is not complete yet. Memory: one buffer that grows to
  * the largest block. The last Interface Statistics Block seen is kept.
  */
-import * as fs from 'node:fs';
 import { BlockType } from './constants.js';
 import { FileRecord } from './record.js';
+import { ByteSource } from './source.js';
 import { timeFromTicks, TsResolution, type TimeOut } from './time.js';
 import type { WriterStatistics } from './writer-types.js';
 
@@ -22,30 +22,29 @@ export class PcapngFollower {
   count = 0;
   /** The last statistics block of the file (isb_ifrecv, isb_ifdrop, isb_usrdeliv). */
   statistics: WriterStatistics | null = null;
-  private readonly fd: number;
-  private buf = new Uint8Array(1 << 16);
-  private dv = new DataView(this.buf.buffer);
-  private start = 0;
-  private end = 0;
+  private readonly src: ByteSource;
   private res = new TsResolution(6);
   private readonly t: TimeOut = { sec: 0, nsec: 0 };
-  private closedFlag = false;
 
   constructor(path: string) {
     this.path = path;
-    this.fd = fs.openSync(path, 'r');
+    this.src = new ByteSource(path, 1 << 16, true);
   }
+
+  private get buf(): Uint8Array { return this.src.buf; }
+  private get dv(): DataView { return this.src.view; }
 
   /** The next complete packet record, or null when the file holds no further complete block yet. */
   next(): FileRecord | null {
     for (;;) {
-      if (this.end - this.start < 12 && !this.read(12)) return null;
-      const type = this.dv.getUint32(this.start, true);
-      const len = this.dv.getUint32(this.start + 4, true);
+      const src = this.src;
+      if (src.fill(12) < 12) return null;
+      const type = src.view.getUint32(src.start, true);
+      const len = src.view.getUint32(src.start + 4, true);
       if (len < 12 || len % 4 !== 0 || len > 1 << 28) throw new Error(`${this.path}: bad block length ${len} at a block boundary`);
-      if (this.end - this.start < len && !this.read(len)) return null;
-      const at = this.start;
-      this.start += len;
+      if (src.fill(len) < len) return null;
+      const at = src.start;
+      src.start += len;
       if (type === BlockType.SHB) {
         if (this.dv.getUint32(at + 8, true) !== SHB_MAGIC) throw new Error(`${this.path}: not a little-endian pcapng section`);
       } else if (type === BlockType.IDB) {
@@ -68,28 +67,6 @@ export class PcapngFollower {
         this.statistics = this.isb(at + 20, at + len - 4);
       }
     }
-  }
-
-  /** Ensures `n` bytes from `start` (reading what the file has); false when they are not there yet. */
-  private read(n: number): boolean {
-    if (this.start + n > this.buf.length) {
-      if (n > this.buf.length) {
-        const nb = new Uint8Array(Math.max(n, this.buf.length * 2));
-        nb.set(this.buf.subarray(this.start, this.end));
-        this.buf = nb;
-        this.dv = new DataView(nb.buffer);
-      } else {
-        this.buf.copyWithin(0, this.start, this.end);
-      }
-      this.end -= this.start;
-      this.start = 0;
-    }
-    while (this.end - this.start < n) {
-      const got = fs.readSync(this.fd, this.buf, this.end, this.buf.length - this.end, null);
-      if (got === 0) return false;
-      this.end += got;
-    }
-    return true;
   }
 
   private *options(from: number, to: number): Generator<[number, number, number]> {
@@ -128,8 +105,6 @@ export class PcapngFollower {
 
   /** Closes the file. Idempotent. */
   close(): void {
-    if (this.closedFlag) return;
-    this.closedFlag = true;
-    fs.closeSync(this.fd);
+    this.src.close();
   }
 }

@@ -12,6 +12,10 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  * offset of `buf[0]`. `fill(n)` compacts and reads so that at least `n`
  * bytes are available (fewer only at end of file). Bytes before `start` may
  * be moved or overwritten by the next `fill`.
+ *
+ * With `follow` the input is a file another writer is still growing: a read
+ * that finds no more bytes does not end the input, and a later `fill` reads
+ * what was appended since.
  */
 export class ByteSource {
   buf: Uint8Array;
@@ -23,8 +27,10 @@ export class ByteSource {
   private readonly fd: number;
   private readonly ownsFd: boolean;
   private closedFlag = false;
+  private readonly follow: boolean;
 
-  constructor(src: ReadSource, chunkSize = DEFAULT_BUFFER_SIZE) {
+  constructor(src: ReadSource, chunkSize = DEFAULT_BUFFER_SIZE, follow = false) {
+    this.follow = follow;
     if (src instanceof Uint8Array) {
       this.fd = -1;
       this.ownsFd = false;
@@ -62,7 +68,10 @@ export class ByteSource {
     }
     while (avail < n) {
       const got = this.read(this.end, this.buf.length - this.end);
-      if (got === 0) { this.eof = true; break; }
+      if (got === 0) {
+        if (!this.follow) this.eof = true;
+        break;
+      }
       this.end += got;
       avail += got;
     }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   PcapWriter, PcapngWriter, PcapReader, PcapngReader, openCaptureReader, openCaptureWriter, chooseFormat,
-  FileRecord, EpbFlags, type PacketLike, type CaptureWriter,
+  FileRecord, EpbFlags, PcapngFollower, type PacketLike, type CaptureWriter,
 } from '../../src/pcap/index.js';
 import { rng, randomBytes } from './pcap-craft.js';
 
@@ -346,4 +346,36 @@ test('pcapng timestamps: runs within one second, alternating ns/us interfaces, 3
   const got: Array<[number, number, number]> = [];
   for (const rec of new PcapngReader(f)) got.push([rec.sec, rec.nsec, rec.ifindex]);
   assert.deepEqual(got, want);
+});
+
+test('pcapng follower: a file appended in odd pieces gives every packet once complete (null before), blocks over the first buffer, the last ISB', () => {
+  const whole = tmp('follow-src.pcapng');
+  const pkts = makePackets(40, 31);
+  pkts.splice(20, 0, { data: randomBytes(150_000, rng(32)), wire: 150_000, sec: 1_700_000_000, nsec: 5 });
+  const w = new PcapngWriter(whole, { snaplen: 262144, precision: 'nano' });
+  writeAll(w, pkts);
+  w.writeStatistics({ received: 77, dropped: 3, delivered: 41 });
+  w.close();
+  const bytes = fs.readFileSync(whole);
+  const grown = tmp('follow.pcapng');
+  fs.writeFileSync(grown, new Uint8Array(0));
+  const f = new PcapngFollower(grown);
+  const got: Pkt[] = [];
+  let nulls = 0;
+  for (let at = 0; at < bytes.length;) {
+    const n = Math.min(7001, bytes.length - at);
+    fs.appendFileSync(grown, bytes.subarray(at, at + n));
+    at += n;
+    for (let r = f.next(); ; r = f.next()) {
+      if (r === null) { nulls++; break; }
+      got.push({ data: r.bytes.slice(), wire: r.wireLen, sec: r.sec, nsec: r.nsec });
+    }
+  }
+  assert.equal(f.next(), null);
+  f.close();
+  assert.equal(got.length, pkts.length);
+  assert.equal(f.count, pkts.length);
+  got.forEach((g, i) => assert.deepEqual(g, pkts[i], `packet ${i}`));
+  assert.ok(nulls > pkts.length / 2, `waited at incomplete blocks (${nulls})`);
+  assert.deepEqual(f.statistics, { received: 77, dropped: 3, delivered: 41 });
 });
