@@ -63,7 +63,7 @@ function main(): void {
       rearmImage(img.buffer, img, img.blockCount);
       reader.cursor = 0;
       for (let b = reader.acquire(); b !== null; b = reader.acquire())
-        for (let p = b.next(); p !== null; p = b.next()) table.add(p);
+        table.addBatch(b);
     };
     for (let i = 0; i < 2; i++) pass(); // fill the table, warm the JIT
     if (table.active !== flows) throw new Error(`table holds ${table.active} flows, expected ${flows}`);

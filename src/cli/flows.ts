@@ -209,7 +209,7 @@ async function runLive(opts: FlowsCliOptions, metrics: MetricsServer | null): Pr
       out.close().then(() => resolve(summary(opts.interface!, [table.stats()], st.drops, st.freezes, out)), reject);
     }, opts.seconds);
     cap.start((batch: Batch) => {
-      for (let p = batch.next(); p !== null; p = batch.next()) table.add(p);
+      table.addBatch(batch);
     });
   });
 }

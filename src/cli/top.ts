@@ -37,7 +37,6 @@ async function runTop(opts: TopOptions): Promise<void> {
   if (plan.residual !== null) throw new UsageError('this filter needs user-space matching, which top does not do');
   const cap = openCapture({ iface: opts.interface, filter: plan.kernel });
   const table = new FlowTable({ maxFlows: opts.maxFlows, idleTimeout: opts.idle, activeTimeout: 1e9 });
-  let bytes = 0;
   let sort: TopSort = 'bytes';
   const out = process.stdout;
   const tty = out.isTTY === true;
@@ -52,10 +51,10 @@ async function runTop(opts: TopOptions): Promise<void> {
     const st = cap.stats();
     table.expire(Date.now() * 1e6);
     const lines = renderTop({
-      iface: opts.interface!, pps: (pk - lastP) / dt, bps: (bytes - lastB) / dt, drops: st.drops, freezes: st.freezes,
+      iface: opts.interface!, pps: (pk - lastP) / dt, bps: (table.wireBytes - lastB) / dt, drops: st.drops, freezes: st.freezes,
       flows: table.active, evicted: table.evicted,
     }, table, sort, out.columns ?? 80, out.rows ?? 24);
-    lastT = now; lastP = pk; lastB = bytes;
+    lastT = now; lastP = pk; lastB = table.wireBytes;
     out.write(`${tty ? '\x1b[H\x1b[2J' : ''}${lines.join('\n')}\n`);
   };
   await new Promise<void>((resolve) => {
@@ -78,7 +77,7 @@ async function runTop(opts: TopOptions): Promise<void> {
     }
     const timer = setInterval(draw, 1000);
     cap.start((batch: Batch) => {
-      for (let p = batch.next(); p !== null; p = batch.next()) { bytes += p.wireLen; table.add(p); }
+      table.addBatch(batch);
     });
     draw();
   });

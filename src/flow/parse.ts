@@ -25,6 +25,8 @@ const IPV6_HLEN = 40;
 export class ParsedPacket {
   /** The key, in the packet's direction. */
   readonly key = new Uint32Array(KEY_WORDS);
+  /** The same words as signed 32-bit integers (a view of `key`: V8 keeps these in registers). */
+  readonly keyI = new Int32Array(this.key.buffer);
   /** Bytes counted for the flow: the IP total length (header + payload). */
   ipBytes = 0;
   /** TCP flags byte (0 for other protocols). */

@@ -44,7 +44,7 @@ export default defineWorker<ReturnType<FlowTable['stats']>, FlowWorkerData>({
   batch(batch: Batch, c) {
     const ctx = c as Ctx;
     const t = ctx.table!;
-    for (let p = batch.next(); p !== null; p = batch.next()) t.add(p);
+    t.addBatch(batch);
   },
   tick(c) {
     const ctx = c as Ctx;

@@ -194,3 +194,44 @@ test('many flows with deletes keep every lookup right (backward-shift deletion)'
   for (const r of recs) got.set(r.sport, (got.get(r.sport) ?? 0) + r.packets);
   assert.deepEqual([...got.entries()].sort((a, b) => a[0] - b[0]), [...packets.entries()].sort((a, b) => a[0] - b[0]));
 });
+
+test('addBatch meters exactly as add does, packet by packet (evictions, active timeout, FIN/RST, port reuse, IPv6, non-IP)', () => {
+  // A deterministic mix over 300 endpoints pairs in both directions, through tables of
+  // 64 flows (so evictions happen inside a staged group) with a 2 s active timeout.
+  const frames: Array<{ f: Uint8Array; sec: number; nsec: number }> = [];
+  let seed = 12345;
+  const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+  const flagsOf = ['S', 'SA', 'A', 'PA', 'FA', 'R', 'A'] as const;
+  for (let i = 0; i < 5000; i++) {
+    const n = rnd(2) === 0 ? 1 + rnd(8) : rnd(300); // a hot set that stays in the table, and a long tail
+    const v6 = n % 7 === 0;
+    const src = v6 ? `fd00::${(n % 50) + 1}` : `10.0.${n % 3}.${(n % 50) + 1}`;
+    const dst = v6 ? 'fd00::ff' : '10.9.9.9';
+    const fwd = rnd(2) === 0;
+    const proto = n % 5 === 0 ? 'udp' : 'tcp';
+    const spec = { src: fwd ? src : dst, dst: fwd ? dst : src, sport: fwd ? 1000 + n : 80, dport: fwd ? 80 : 1000 + n, proto,
+      ...(proto === 'tcp' ? { tcpFlags: flagsOf[rnd(flagsOf.length)] } : {}), size: 90 + rnd(200) } as PacketSpec;
+    const f = n === 299 ? new Uint8Array(60) : buildFrame(spec); // some non-IP frames
+    frames.push({ f, sec: 100 + (i >> 9), nsec: (i & 511) * 1000 });
+  }
+  const opts = { maxFlows: 64, activeTimeout: 2, closeTimeout: 1 };
+  const one = table(opts);
+  for (const x of frames) one.t.addBytes(x.f, 0, x.f.length, 1, -1, x.f.length, x.sec, x.nsec);
+  const many = table(opts);
+  let i = 0;
+  const view = { data: frames[0].f, offset: 0, caplen: 0, wireLen: 0, sec: 0, nsec: 0, vlanValid: false, vlanTci: 0, vlanTpid: 0, ifindex: 0, pktType: 0, linkType: 1 };
+  const batch = { next: () => {
+    if (i >= frames.length) return null;
+    const x = frames[i++];
+    view.data = x.f; view.caplen = x.f.length; view.wireLen = x.f.length; view.sec = x.sec; view.nsec = x.nsec;
+    return view;
+  } };
+  many.t.addBatch(batch);
+  assert.ok(one.t.evicted > 100, `evictions happened (${one.t.evicted})`);
+  assert.deepEqual(many.t.stats(), one.t.stats());
+  one.t.flushAll();
+  many.t.flushAll();
+  assert.ok(one.recs.length > 1000);
+  assert.deepEqual(many.recs, one.recs);
+  assert.ok(one.recs.some((r) => r.end === 'active') && one.recs.some((r) => r.end === 'end'), 'active and TCP ends are covered');
+});
