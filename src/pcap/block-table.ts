@@ -1,22 +1,31 @@
 /**
- * The gather table of one retired ring block: per-record headers built in a
- * reused header arena, interleaved with the packet bytes where they lie in
- * the mapped ring, as (buffer, offset, length) triples for one native
- * writev. JS never copies a packet byte; the kernel copies ring -> page
- * cache once.
+ * The gather table of one retired ring block, as (buffer, offset, length)
+ * triples for one native writev. JS never copies a packet byte; the kernel
+ * copies ring -> page cache once.
+ *
+ * - pcap (little-endian): the 16-byte record header is written in the ring
+ *   itself, right in front of the frame, over the alignment gap between
+ *   sockaddr_ll and tp_mac (and sll_addr bytes past sll_halen, never a byte a
+ *   reader sees): header + frame are ONE piece.
+ * - pcapng (little-endian): the 28-byte EPB header and the trailer (padding,
+ *   epb_flags, length) in a reused header arena, laid out so that one
+ *   record's trailer and the next record's header are one piece: two pieces
+ *   per record.
+ * - Everything else (big-endian files, a VLAN tag to re-insert, no room in
+ *   front of the frame) takes the general path: headers in the arena, the
+ *   frame split around a re-inserted tag (libpcap's layout: the 4-byte
+ *   TPID/TCI sits in the arena).
  *
  * The records are byte-identical to what {@link PcapWriter} and
  * {@link PcapngWriter} produce for the same packets: same record headers,
- * snaplen cut, VLAN tag re-inserted after the MAC addresses (libpcap's
- * layout: the 4-byte TPID/TCI sits in the arena, the frame is split around
- * it), pcapng padding, epb_flags from the packet type, timestamps in the
- * file's resolution.
+ * snaplen cut, VLAN tag re-inserted after the MAC addresses, pcapng padding,
+ * epb_flags from the packet type, timestamps in the file's resolution.
  */
 import type { Batch } from '../ring/batch.js';
 import type { PacketView } from '../ring/packet.js';
 import {
   BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, PKT_LEN, PKT_MAC, PKT_NEXT_OFFSET, PKT_NSEC, PKT_SEC, PKT_SNAPLEN, PKT_STATUS,
-  PKT_VLAN_TCI, PKT_VLAN_TPID, SLL_PKTTYPE,
+  PKT_HDR_LEN, PKT_VLAN_TCI, PKT_VLAN_TPID, SLL_PKTTYPE,
 } from '../ring/layout.js';
 import { TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID } from '../constants.js';
 import { BlockType, epbFlagsFromPktType } from './constants.js';
@@ -32,6 +41,13 @@ export const ARENA = 1;
 const ARENA_PER_RECORD = 56;
 /** Most table pieces one record needs: header, head, tag, rest, trailer. */
 const PIECES_PER_RECORD = 5;
+/** Length of a pcap record header. */
+const PCAP_HDR = 16;
+/** sockaddr_ll's sll_halen and sll_addr, from the start of a packet's tpacket3_hdr. */
+const SLL_HALEN = PKT_HDR_LEN + 11;
+const SLL_ADDR = PKT_HDR_LEN + 12;
+/** Typed arrays are little-endian here (the arena words of the pcapng fast path). */
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Format of the records a {@link BlockTable} builds. */
 export interface BlockTableFormat {
@@ -79,6 +95,8 @@ export class BlockTable {
 
   private readonly u8: Uint8Array;
   private readonly dv: DataView;
+  private readonly arena32: Uint32Array;
+  private readonly ringDv: DataView;
   private readonly ring32: Uint32Array;
   private readonly ring16: Uint16Array;
   private readonly ring8: Uint8Array;
@@ -108,6 +126,8 @@ export class BlockTable {
     this.arena = new ArrayBuffer(this.maxRecords * ARENA_PER_RECORD);
     this.u8 = new Uint8Array(this.arena);
     this.dv = new DataView(this.arena);
+    this.arena32 = new Uint32Array(this.arena);
+    this.ringDv = new DataView(ring);
     this.table = new Uint32Array(this.maxRecords * PIECES_PER_RECORD * 3);
     this.buffers = [ring, this.arena];
     this.ring32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
@@ -142,14 +162,20 @@ export class BlockTable {
    * Returns the number of records in the part.
    */
   fill(maxRecords = Infinity, maxBytes = Infinity, match: ((p: PacketView) => boolean) | null = null, view: PacketView | null = null): number {
-    const dv = this.dv, u8 = this.u8, le = this.le;
-    const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8;
-    const tagAt = this.tagAt, snaplen = this.snaplen, pcapng = this.pcapng;
+    const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8, rdv = this.ringDv;
+    const a32 = this.arena32, t = this.table;
+    const tagAt = this.tagAt, snaplen = this.snaplen;
+    // loop-invariant mode: 1 = pcap little-endian (header in the ring), 2 = pcapng little-endian, 0 = generic
+    const mode = this.le ? (this.pcapng ? (HOST_LE ? 2 : 0) : 1) : 0;
+    const nano = this.nano, useFlags = this.useFlags, ifaceId = this.ifaceId;
     const cap = this.maxRecords;
-    let n = 0, a = 0, bytes = 0, rejected = 0, wire = 0;
+    let n = 0, bytes = 0, rejected = 0, wire = 0;
+    let a = 0, c = 0;
+    // table index of the last piece when it is an arena piece ending at `a` (the next header joins it), else -1
+    let open = -1;
     let h = this.h, left = this.left;
-    this.cursor = 0;
-    this.pieces = 0;
+    let firstSec = this.firstSec, lastSec = this.lastSec, lastNsec = this.lastNsec;
+    let baseSec = this.baseSec, baseHi = this.baseHi, baseLo = this.baseLo;
     while (left > 0 && n < maxRecords && n < cap && bytes < maxBytes) {
       const cur = h;
       left--;
@@ -158,7 +184,8 @@ export class BlockTable {
         view._h = cur;
         if (!match(view)) { rejected++; continue; }
       }
-      const off = cur + r16[(cur + PKT_MAC) >>> 1];
+      const mac = r16[(cur + PKT_MAC) >>> 1];
+      const off = cur + mac;
       let caplen = r32[(cur + PKT_SNAPLEN) >>> 2];
       let wireLen = r32[(cur + PKT_LEN) >>> 2];
       wire += wireLen;
@@ -173,65 +200,150 @@ export class BlockTable {
       }
       if (wireLen < caplen) wireLen = caplen;
       const out = snaplen !== 0 && caplen > snaplen ? snaplen : caplen;
-      const hdr = a;
-      let total = 0;
-      if (pcapng) {
-        const flags = this.useFlags ? epbFlagsFromPktType(r8[cur + SLL_PKTTYPE]) : 0;
-        const padded = (out + 3) & ~3;
-        total = 32 + padded + (flags !== 0 ? 12 : 0);
-        if (sec !== this.baseSec) {
-          ticksFromTime(sec, 0, this.nano ? 1e9 : 1e6, this.ts);
-          this.baseSec = sec;
-          this.baseHi = this.ts.hi;
-          this.baseLo = this.ts.lo;
-        }
-        let lo = this.baseLo + (this.nano ? nsec : Math.floor(nsec / 1000));
-        let hi = this.baseHi;
-        if (lo >= 4294967296) { lo -= 4294967296; hi++; }
-        dv.setUint32(a, BlockType.EPB, le);
-        dv.setUint32(a + 4, total, le);
-        dv.setUint32(a + 8, this.ifaceId, le);
-        dv.setUint32(a + 12, hi, le);
-        dv.setUint32(a + 16, lo, le);
-        dv.setUint32(a + 20, out, le);
-        dv.setUint32(a + 24, wireLen, le);
-        a += 28;
-        // trailer goes after the tag (if any) in the arena; written below
-        n = this.pieceFrame(n, hdr, off, out, tag, st, cur, a);
-        if (tag >= 0 && out > tag) a += 4;
-        const tr = a;
-        for (let i = out; i < padded; i++) u8[a++] = 0;
-        if (flags !== 0) {
-          dv.setUint16(a, 2, le); dv.setUint16(a + 2, 4, le); dv.setUint32(a + 4, flags >>> 0, le);
-          dv.setUint32(a + 8, 0, le);
-          a += 12;
-        }
-        dv.setUint32(a, total, le);
-        a += 4;
-        this.piece(ARENA, tr, a - tr);
-      } else {
-        total = 16 + out;
-        dv.setUint32(a, sec, le);
-        dv.setUint32(a + 4, this.nano ? nsec : Math.floor(nsec / 1000), le);
-        dv.setUint32(a + 8, out, le);
-        dv.setUint32(a + 12, wireLen, le);
-        a += 16;
-        n = this.pieceFrame(n, hdr, off, out, tag, st, cur, a);
-        if (tag >= 0 && out > tag) a += 4;
+      if (firstSec < 0) { firstSec = sec; this.firstNsec = nsec; }
+      lastSec = sec; lastNsec = nsec;
+      if (mode === 1 && tag < 0 && mac >= SLL_ADDR + PCAP_HDR + r8[cur + SLL_HALEN]) {
+        // pcap: the 16-byte record header goes in the ring right before the frame (over the alignment
+        // gap and unused sockaddr_ll address bytes): header + frame are one piece
+        const p = off - PCAP_HDR;
+        rdv.setUint32(p, sec, true);
+        rdv.setUint32(p + 4, nano ? nsec : Math.floor(nsec / 1000), true);
+        rdv.setUint32(p + 8, out, true);
+        rdv.setUint32(p + 12, wireLen, true);
+        t[c] = RING; t[c + 1] = p; t[c + 2] = PCAP_HDR + out;
+        c += 3;
+        open = -1;
+        bytes += PCAP_HDR + out;
+        n++;
+        continue;
       }
-      bytes += total;
-      if (this.firstSec < 0) { this.firstSec = sec; this.firstNsec = nsec; }
-      this.lastSec = sec; this.lastNsec = nsec;
+      if (mode === 2 && tag < 0) {
+        // pcapng: EPB header in the arena (joined to the previous record's trailer), the frame from
+        // the ring, then padding + epb_flags + length in the arena; every arena word is aligned
+        const flags = useFlags ? epbFlagsFromPktType(r8[cur + SLL_PKTTYPE]) : 0;
+        const padded = (out + 3) & ~3;
+        const total = 32 + padded + (flags !== 0 ? 12 : 0);
+        if (sec !== baseSec) {
+          ticksFromTime(sec, 0, nano ? 1e9 : 1e6, this.ts);
+          baseSec = sec;
+          baseHi = this.ts.hi;
+          baseLo = this.ts.lo;
+        }
+        let lo = baseLo + (nano ? nsec : Math.floor(nsec / 1000));
+        let hi = baseHi;
+        if (lo >= 4294967296) { lo -= 4294967296; hi++; }
+        a = (a + 3) & ~3;
+        const w = a >>> 2;
+        a32[w] = BlockType.EPB;
+        a32[w + 1] = total;
+        a32[w + 2] = ifaceId;
+        a32[w + 3] = hi;
+        a32[w + 4] = lo;
+        a32[w + 5] = out;
+        a32[w + 6] = wireLen;
+        a32[w + 7] = 0; // the padding comes from the end of this word
+        if (open >= 0 && t[open + 1] + t[open + 2] === a) t[open + 2] += 28;
+        else { t[c] = ARENA; t[c + 1] = a; t[c + 2] = 28; c += 3; }
+        t[c] = RING; t[c + 1] = off; t[c + 2] = out;
+        const pad = padded - out;
+        let e;
+        if (flags !== 0) {
+          a32[w + 8] = 2 | (4 << 16); // option epb_flags, length 4
+          a32[w + 9] = flags;
+          a32[w + 10] = 0; // opt_endofopt
+          a32[w + 11] = total;
+          e = a + 48;
+        } else {
+          a32[w + 8] = total;
+          e = a + 36;
+        }
+        t[c + 3] = ARENA; t[c + 4] = a + 32 - pad; t[c + 5] = e - (a + 32 - pad);
+        open = c + 3;
+        c += 6;
+        a = e;
+        bytes += total;
+        n++;
+        continue;
+      }
+      // generic record (big-endian, VLAN tag re-inserted, no room in the ring)
+      this.cursor = c;
+      a = this.record(a, cur, off, out, wireLen, tag, st, sec, nsec);
+      c = this.cursor;
+      open = -1;
+      bytes += this.lastTotal;
+      n++;
     }
     this.h = h;
     this.left = left;
-    this.pieces = this.cursor / 3;
+    this.cursor = c;
+    this.pieces = c / 3;
     this.records = n;
     this.bytes = bytes;
     this.rejected = rejected;
     this.walked = n + rejected;
     this.wireBytes = wire;
+    this.firstSec = firstSec; this.lastSec = lastSec; this.lastNsec = lastNsec;
+    if (mode === 2) { this.baseSec = baseSec; this.baseHi = baseHi; this.baseLo = baseLo; }
     return n;
+  }
+
+  /** Total length of the record {@link record} built last. */
+  private lastTotal = 0;
+
+  /**
+   * One record the general way (any endianness, VLAN tag re-inserted):
+   * header (and trailer) at arena offset `a`, pieces from {@link cursor}.
+   * Returns the next free arena offset.
+   */
+  private record(a: number, cur: number, off: number, out: number, wireLen: number, tag: number, st: number, sec: number, nsec: number): number {
+    const dv = this.dv, u8 = this.u8, le = this.le;
+    const hdr = a;
+    if (this.pcapng) {
+      const flags = this.useFlags ? epbFlagsFromPktType(this.ring8[cur + SLL_PKTTYPE]) : 0;
+      const padded = (out + 3) & ~3;
+      const total = 32 + padded + (flags !== 0 ? 12 : 0);
+      if (sec !== this.baseSec) {
+        ticksFromTime(sec, 0, this.nano ? 1e9 : 1e6, this.ts);
+        this.baseSec = sec;
+        this.baseHi = this.ts.hi;
+        this.baseLo = this.ts.lo;
+      }
+      let lo = this.baseLo + (this.nano ? nsec : Math.floor(nsec / 1000));
+      let hi = this.baseHi;
+      if (lo >= 4294967296) { lo -= 4294967296; hi++; }
+      dv.setUint32(a, BlockType.EPB, le);
+      dv.setUint32(a + 4, total, le);
+      dv.setUint32(a + 8, this.ifaceId, le);
+      dv.setUint32(a + 12, hi, le);
+      dv.setUint32(a + 16, lo, le);
+      dv.setUint32(a + 20, out, le);
+      dv.setUint32(a + 24, wireLen, le);
+      a += 28;
+      // trailer goes after the tag (if any) in the arena
+      this.pieceFrame(hdr, off, out, tag, st, cur, a);
+      if (tag >= 0 && out > tag) a += 4;
+      const tr = a;
+      for (let i = out; i < padded; i++) u8[a++] = 0;
+      if (flags !== 0) {
+        dv.setUint16(a, 2, le); dv.setUint16(a + 2, 4, le); dv.setUint32(a + 4, flags >>> 0, le);
+        dv.setUint32(a + 8, 0, le);
+        a += 12;
+      }
+      dv.setUint32(a, total, le);
+      a += 4;
+      this.piece(ARENA, tr, a - tr);
+      this.lastTotal = total;
+    } else {
+      dv.setUint32(a, sec, le);
+      dv.setUint32(a + 4, this.nano ? nsec : Math.floor(nsec / 1000), le);
+      dv.setUint32(a + 8, out, le);
+      dv.setUint32(a + 12, wireLen, le);
+      a += 16;
+      this.pieceFrame(hdr, off, out, tag, st, cur, a);
+      if (tag >= 0 && out > tag) a += 4;
+      this.lastTotal = 16 + out;
+    }
+    return a;
   }
 
   private cursor = 0;
@@ -246,17 +358,16 @@ export class BlockTable {
   /**
    * Adds the record header (arena hdr..tagPos) and the frame pieces; the
    * VLAN tag, when re-inserted, is written at `tagPos` in the arena.
-   * Returns n + 1.
    */
-  private pieceFrame(n: number, hdr: number, off: number, out: number, tag: number, st: number, cur: number, tagPos: number): number {
+  private pieceFrame(hdr: number, off: number, out: number, tag: number, st: number, cur: number, tagPos: number): void {
     this.piece(ARENA, hdr, tagPos - hdr);
     if (tag < 0) {
       this.piece(RING, off, out);
-      return n + 1;
+      return;
     }
     const head = out < tag ? out : tag;
     this.piece(RING, off, head);
-    if (out <= tag) return n + 1;
+    if (out <= tag) return;
     const tpid = (st & TP_STATUS_VLAN_TPID_VALID) !== 0 ? this.ring16[(cur + PKT_VLAN_TPID) >>> 1] || 0x8100 : 0x8100;
     const tci = this.ring32[(cur + PKT_VLAN_TCI) >>> 2] & 0xffff;
     const u8 = this.u8;
@@ -265,6 +376,5 @@ export class BlockTable {
     this.piece(ARENA, tagPos, tagBytes);
     const rest = out - tag - 4;
     if (rest > 0) this.piece(RING, off + tag, rest);
-    return n + 1;
   }
 }

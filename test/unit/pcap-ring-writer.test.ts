@@ -17,6 +17,7 @@ import { RingFileWriter } from '../../src/pcap/ring-writer.js';
 import { countWidth, Rotation, rotationName, strftime } from '../../src/pcap/rotation.js';
 import { native } from '../../src/native.js';
 import { rng, randomBytes } from './pcap-craft.js';
+import { BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, PKT_MAC, PKT_NEXT_OFFSET, PKT_SNAPLEN, SLL_PKTTYPE } from '../../src/ring/layout.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netring-ring-writer-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -43,10 +44,10 @@ function frames(n: number, seed: number): ImageFrame[] {
   return out;
 }
 
-interface Case { format: 'pcap' | 'pcapng'; snaplen: number; precision: 'nano' | 'micro' }
+interface Case { format: 'pcap' | 'pcapng'; snaplen: number; precision: 'nano' | 'micro'; bigEndian?: boolean }
 
 function oldWriter(img: ArrayBuffer, c: Case, file: string): number {
-  const w = openCaptureWriter(file, { format: c.format, snaplen: c.snaplen, precision: c.precision, name: 'veth0' });
+  const w = openCaptureWriter(file, { format: c.format, snaplen: c.snaplen, precision: c.precision, bigEndian: c.bigEndian, name: 'veth0' });
   const r = new RingReader(img, G);
   let n = 0;
   for (let b = r.acquire(); b !== null; b = r.acquire())
@@ -74,13 +75,36 @@ const cases: Case[] = [];
 for (const format of ['pcap', 'pcapng'] as const)
   for (const snaplen of [262144, 96, 14, 13])
     for (const precision of ['nano', 'micro'] as const) cases.push({ format, snaplen, precision });
+for (const format of ['pcap', 'pcapng'] as const) cases.push({ format, snaplen: 96, precision: 'nano', bigEndian: true });
+
+/** Every packet of the image's first `blocks` blocks: start of its tpacket3_hdr. */
+function packetStarts(img: ArrayBuffer, blocks: number): number[] {
+  const dv = new DataView(img);
+  const out: number[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const base = b * G.blockSize;
+    let h = base + dv.getUint32(base + BLK_OFFSET_TO_FIRST, true);
+    for (let i = dv.getUint32(base + BLK_NUM_PKTS, true); i > 0; i--) {
+      out.push(h);
+      h += dv.getUint32(h + PKT_NEXT_OFFSET, true);
+    }
+  }
+  return out;
+}
+
+/** Sets sll_halen of every packet: 6 (Ethernet), and 8 for every 7th (no room for a record header in front of its frame). */
+function setHalen(img: ArrayBuffer, blocks: number): void {
+  const u8 = new Uint8Array(img);
+  packetStarts(img, blocks).forEach((h, i) => { u8[h + SLL_PKTTYPE + 1] = i % 7 === 3 ? 8 : 6; });
+}
 
 test('ring writer output is byte-identical to the copying writers (pcap/pcapng, nano/micro, snaplen, VLAN, direction)', async () => {
   const fr = frames(3000, 7);
   const img = buildRingImage(fr, G);
   assert.ok(img.blocksUsed > 10, 'many blocks');
+  setHalen(img.buffer, img.blocksUsed);
   for (const c of cases) {
-    const tag = `${c.format}-${c.snaplen}-${c.precision}`;
+    const tag = `${c.format}-${c.snaplen}-${c.precision}${c.bigEndian ? '-be' : ''}`;
     const a = tmp(`old-${tag}`), b = tmp(`new-${tag}`), d = tmp(`async-${tag}`);
     const n1 = oldWriter(img.buffer, c, a);
     rearmImage(img.buffer, G, img.blocksUsed);
@@ -94,6 +118,39 @@ test('ring writer output is byte-identical to the copying writers (pcap/pcapng, 
     const old = fs.readFileSync(a), neu = fs.readFileSync(b), as = fs.readFileSync(d);
     assert.ok(old.equals(neu), `${tag}: sync output differs (${old.length} vs ${neu.length} bytes)`);
     assert.ok(old.equals(as), `${tag}: async output differs`);
+  }
+});
+
+test('writing a block changes no byte a reader sees: packet headers, sockaddr_ll up to its address length, frames', () => {
+  const fr = frames(1500, 11);
+  const img = buildRingImage(fr, G);
+  setHalen(img.buffer, img.blocksUsed);
+  const u8 = new Uint8Array(img.buffer);
+  const dv = new DataView(img.buffer);
+  const starts = packetStarts(img.buffer, img.blocksUsed);
+  assert.equal(starts.length, fr.length);
+  // what a reader can see of each packet: tpacket3_hdr, sockaddr_ll through sll_addr[halen], the frame
+  const seen = (): Buffer[] => starts.map((h) => {
+    const mac = h + dv.getUint16(h + PKT_MAC, true);
+    const sllEnd = h + SLL_PKTTYPE + 2 + u8[h + SLL_PKTTYPE + 1];
+    return Buffer.concat([u8.subarray(h, sllEnd), u8.subarray(mac, mac + dv.getUint32(h + PKT_SNAPLEN, true))]);
+  });
+  const before = seen();
+  for (const c of cases) {
+    const w = new RingFileWriter(img.buffer, { ...c, path: '/dev/null', linkType: 1, name: 'veth0', blockSize: G.blockSize });
+    const r = new RingReader(img.buffer, G);
+    const fields: string[] = [];
+    for (let b = r.acquire(); b !== null; b = r.acquire()) {
+      w.writeBlock(b);
+      // the batch is still readable after its table was built and written
+      for (let p = b.next(); p !== null; p = b.next()) fields.push(`${p.sec}.${p.nsec} ${p.caplen}/${p.wireLen} ${p.pktType} ${p.ifindex} ${p.vlanTci}`);
+    }
+    w.close();
+    rearmImage(img.buffer, G, img.blocksUsed);
+    assert.equal(w.written, fr.length);
+    assert.deepEqual(fields, fr.map((f) => `${f.sec}.${f.nsec} ${f.bytes.length}/${f.wireLen ?? f.bytes.length} ${f.pktType} ${f.ifindex ?? 1} ${f.vlanTci ?? 0}`));
+    const after = seen();
+    for (let i = 0; i < starts.length; i++) assert.ok(after[i].equals(before[i]), `${c.format}: packet ${i} changed`);
   }
 });
 
