@@ -17,7 +17,7 @@ export const ATTACH_TYPE = Object.freeze({ XDP: 37, TCX_INGRESS: 46, TCX_EGRESS:
 export const XDP_FLAGS = Object.freeze({ SKB_MODE: 2, DRV_MODE: 4 });
 /** Map types (enum bpf_map_type). */
 export const MAP_TYPE = Object.freeze({
-  HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9, LRU_PERCPU_HASH: 10, DEVMAP: 14, XSKMAP: 17, DEVMAP_HASH: 25,
+  HASH: 1, ARRAY: 2, PERCPU_HASH: 5, PERCPU_ARRAY: 6, LRU_HASH: 9, LRU_PERCPU_HASH: 10, DEVMAP: 14, CPUMAP: 16, XSKMAP: 17, DEVMAP_HASH: 25,
 });
 /** Update flags. */
 export const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;

@@ -76,7 +76,11 @@ async function runAttached(plan: Array<{ iface: string; code: HookProgram }>, op
     throw e;
   }
   const mode = opts.hook === 'tc' ? 'tcx ingress' : opts.mode === 'auto' ? 'XDP' : `XDP ${opts.mode}`;
-  for (const l of loaded) process.stderr.write(`netring: ${mode} program (${l.prog.code.insns.length} instructions) attached to ${l.iface}: ${l.prog.code.source}\n`);
+  for (const l of loaded) {
+    process.stderr.write(`netring: ${mode} program (${l.prog.code.insns.length} instructions) attached to ${l.iface}: ${l.prog.code.source}\n`);
+    const n = l.prog.code.cpus;
+    if (n) process.stderr.write(`netring: steering to CPUs 0..${n - 1}: capture -i ${l.iface} --workers ${n} --fanout cpu gives worker k what was steered to CPU k\n`);
+  }
   const report = (final: boolean): void => {
     for (const l of loaded) {
       const s = l.prog.counters();

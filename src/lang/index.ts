@@ -48,4 +48,5 @@ export {
 export {
   loadHookProgram, LoadedHookProgram, formatKey, type XdpMode, type CounterSnapshot, type CounterValue, type KeyedValue,
 } from './ebpf/attach.js';
+export { steerCpu, CPUMAP_QSIZE } from './ebpf/steer.js';
 export { place, pickLanguage, type PlaceOptions, type Placement, type TargetAnswer } from './place.js';

@@ -196,6 +196,24 @@ test('actions: drop, detour and forward give the hook verdicts, and when/unless/
   }
 });
 
+test('xdp steering: every steer_* function loads (the verifier accepts it) and redirects into the CPUMAP what its guard selects; the rest goes on to the stack', { skip: needRoot }, () => {
+  const frames = buildCorpus().filter((p) => p.caplen >= 14).map((p) => p.data.slice(0, p.caplen));
+  const udp = lowerFilter('udp', { target: 'file' });
+  const isUdp = (f: Uint8Array): boolean => runBpf(genCbpf(udp.dag, { target: 'file' }), f, 0, f.length, f.length) !== 0;
+  assert.ok(frames.some(isUdp) && !frames.every(isUdp));
+  for (const steer of ['steer_flow', 'steer_p2p', 'steer_link', 'steer_vlan', 'steer_rrobin', 'steer_to 1', 'steer_field 26 4', 'steer_field_symmetric 26 30 4']) {
+    const code = generateProgram(`when "udp" (${steer})`, { hook: 'xdp', cpus: 2 });
+    assert.equal(code.cpus, 2);
+    assert.deepEqual(code.maps.map((m) => m.name), ['cpumap']);
+    const prog = loadHookProgram(code);
+    try {
+      for (const f of frames) assert.equal(testRun(prog.prog.fd, f).retval, isUdp(f) ? XDP.REDIRECT : XDP.PASS, steer);
+    } finally {
+      prog.close();
+    }
+  }
+});
+
 const EXPRS = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
   .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 

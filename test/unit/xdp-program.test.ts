@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateProgram } from '../../src/lang/ebpf/program.js';
-import { compileProgram, pipe, filter, when, count, countBy, forward, tee, drop, detour, conditional } from '../../src/lang/index.js';
+import { compileProgram, pipe, filter, when, count, countBy, forward, tee, drop, detour, conditional, steerFlow } from '../../src/lang/index.js';
 import { LangError } from '../../src/lang/errors.js';
 import { E_EXIT, E_JMP } from '../../src/bpf/ebpf.js';
 
@@ -39,8 +39,9 @@ test('refusals: one clear reason each', () => {
   const refuse = (src: string, hook: 'xdp' | 'tc', re: RegExp, epilogue?: boolean): void => {
     assert.throws(() => generateProgram(src, { hook, epilogue: epilogue ? (x) => { x.ret(2); } : undefined }), (e: unknown) => e instanceof LangError && re.test(e.message), src);
   };
-  refuse('tee eth1', 'xdp', /'tee' needs the tc hook: XDP gives a frame one verdict/);
-  refuse('udp >-> steer_flow', 'xdp', /steers between sockets of a fan-out group/);
+  refuse('tee eth1', 'xdp', /'tee' needs the tc hook \(--hook tc\): XDP gives a frame one verdict.*devmap broadcast redirect sends copies out of devices, but none to the local stack/);
+  refuse('udp >-> steer_flow', 'tc', /steering needs the XDP hook \(a CPUMAP redirect\)/);
+  refuse('udp >-> steer_flow', 'xdp', /an AF_XDP socket receives only frames of the queue it is bound to/, true);
   refuse('mark 3', 'tc', /user-space state/);
   refuse('kernel', 'xdp', /use 'detour'/, true);
   refuse('count_by port', 'xdp', /count_by takes one of flow, src, dst, vlan/);
@@ -54,4 +55,15 @@ test('refusals: one clear reason each', () => {
 test('kernel is the default end: the same program as without it', () => {
   assert.deepEqual(generateProgram('udp >-> kernel >-> count c', { hook: 'xdp' }).insns, generateProgram('udp >-> count c', { hook: 'xdp' }).insns);
   void tee;
+});
+
+test('steering at XDP: the EDSL and the text give the same program; code after the steer is left out', () => {
+  const text = generateProgram('when "udp" (count u >-> steer_flow) >-> count rest', { hook: 'xdp', cpus: 2 });
+  const edsl = generateProgram(pipe(when('udp', pipe(count('u'), steerFlow)), count('rest')), { hook: 'xdp', cpus: 2 });
+  assert.deepEqual(edsl.insns, text.insns);
+  assert.deepEqual(text.maps.map((m) => m.name), ['counters', 'cpumap']);
+  const only = generateProgram('steer_to 1 >-> count never', { hook: 'xdp', cpus: 2 });
+  assert.deepEqual(only.slots, ['never']);
+  assert.deepEqual(only.maps.map((m) => m.name), ['cpumap'], 'the counter after the steer is unreachable: its map is not created');
+  assert.match(only.listing(), /^0: w9 = 1\n1: r1 = map\[cpumap\] ll\n3: w2 = w9\n4: r3 = 2\n5: call bpf_redirect_map\n6: exit$/);
 });

@@ -11,6 +11,8 @@ import { NetringError } from '../../errors.js';
 import { ATTACH_TYPE, BpfMap, linkCreate, progLoad, PROG_TYPE, sumPerCpu, XDP_FLAGS, type BpfLink, type LoadedProg } from '../../bpf/loader.js';
 import { E_DW, E_IMM, E_LD, type EbpfInsn } from '../../bpf/ebpf.js';
 import { COUNTER_VALUE_SIZE, type HookProgram } from './program.js';
+import { CPUMAP_QSIZE } from './steer.js';
+import { availableParallelism } from 'node:os';
 import type { CountKey } from '../pfq/ast.js';
 
 /** XDP attach mode: the driver's own hook, the generic (skb) hook, or the kernel's choice (native when the driver has it). */
@@ -70,6 +72,17 @@ export class LoadedHookProgram {
         new DataView(v.buffer).setUint32(0, ifindexOf(dev), true);
         devmap!.update(k, v);
       });
+      const cpumap = this.maps.get('cpumap');
+      for (let cpu = 0; cpu < code.cpus; cpu++) {
+        const k = new Uint8Array(4), v = new Uint8Array(4);
+        new DataView(k.buffer).setUint32(0, cpu, true);
+        new DataView(v.buffer).setUint32(0, CPUMAP_QSIZE, true);
+        try {
+          cpumap!.update(k, v);
+        } catch (e) {
+          throw new NetringError(`steering to CPU ${cpu}: the kernel refused the CPUMAP entry (${(e as Error).message}); this machine has CPUs 0..${availableParallelism() - 1}`, (e as NetringError).code ?? 'EINVAL');
+        }
+      }
       const insns: EbpfInsn[] = code.insns.map((x) => ({ ...x }));
       for (const r of code.relocs) {
         if (r.map) {

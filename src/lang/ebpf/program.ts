@@ -22,6 +22,12 @@
  *   goes on; a failed clone counts in slot `tee DEV:failed`. XDP gives a
  *   frame exactly one verdict (drop, pass, transmit or redirect), so it
  *   cannot send a copy and also hand the original to the kernel: refused;
+ * - `steer_*` (XDP only): the steering function's symmetric hash picks a
+ *   CPU (`hash % cpus`) and bpf_redirect_map sends the frame into that
+ *   entry of a CPUMAP; the kernel builds the skb on that CPU, where a
+ *   fan-out group in cpu mode hands it to member `cpu % members`
+ *   (steer.ts); the program ends there. tc has no CPU redirect, and an
+ *   AF_XDP end (`epilogue`) cannot take steered frames: both refused;
  * - `detour`: to the kernel stack now (XDP_PASS, TC_ACT_OK);
  * - `kernel`: the packet goes on and, at the end, to the kernel stack (the
  *   default end); refused when the caller replaces the end (`epilogue`, e.g.
@@ -44,7 +50,9 @@ import { Values } from '../ir/value.js';
 import { type CountKey, type Fn, isFn, isPred, type PPred, showFn } from '../pfq/ast.js';
 import { lowerPred, toDag, type Lowering } from '../pfq/compile.js';
 import { parsePfq } from '../pfq/parser.js';
+import { availableParallelism } from 'node:os';
 import { emitTest, prologue, TC, XDP } from './codegen.js';
+import { CPUMAP_QSIZE, emitSteerXdp, steerUnsupported } from './steer.js';
 
 /** A map the program uses, by name. */
 export interface MapDecl {
@@ -86,6 +94,8 @@ export interface HookProgram {
   readonly bridges: readonly string[];
   /** Interfaces named by forward/bridge/tee. */
   readonly interfaces: readonly string[];
+  /** CPUs the program steers to (CPUMAP entries 0..cpus-1), 0 when it does not steer. */
+  readonly cpus: number;
   /** Numbered listing, maps and interfaces by name. */
   listing(): string;
   /** Where each part runs. */
@@ -99,6 +109,8 @@ export interface ProgramOptions {
   epilogue?: (a: EAsm) => void;
   /** Entries of each per-key hash map (default 16384). */
   maxKeys?: number;
+  /** CPUs `steer_*` spreads over (CPUMAP entries 0..cpus-1; default: the CPUs online here). */
+  cpus?: number;
 }
 
 /** Key sizes of the per-key maps. */
@@ -132,6 +144,8 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
   const devices: string[] = [];
   const bridges: string[] = [];
   const interfaces: string[] = [];
+  const cpus = opts.cpus ?? availableParallelism();
+  let steers = false;
   const slot = (name: string): number => {
     let i = slots.indexOf(name);
     if (i < 0) { i = slots.length; slots.push(name); }
@@ -319,8 +333,16 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
         a.here(J);
         return;
       }
-      case 'steer':
-        return fail(`'${f.name}' steers between sockets of a fan-out group; give the program to a fan-out capture (capture --workers / --program)`, f);
+      case 'steer': {
+        if (hook === 'tc') fail(`'${f.name}': steering needs the XDP hook (a CPUMAP redirect); a CPUMAP is a redirect target of XDP programs only, and a tc program cannot hand a packet to another CPU`, f);
+        if (opts.epilogue) fail(`'${f.name}': this program ends in AF_XDP sockets, and an AF_XDP socket receives only frames of the queue it is bound to: steering between sockets would need them all on one queue sharing one fill ring, which netring's AF_XDP sockets do not do; steer to fan-out members (a program of its own, without the AF_XDP end)`, f);
+        if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096) fail(`steering over ${cpus} CPUs: give 1..4096`, f);
+        const why = steerUnsupported(f.s, cpus);
+        if (why) fail(why, f);
+        steers = true;
+        emitSteerXdp(a, f.s, cpus, (reg) => ldMap(reg, 'cpumap'));
+        return;
+      }
       case 'act':
         switch (f.act.a) {
           case 'drop':
@@ -359,7 +381,7 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
             return;
           }
           case 'tee': {
-            if (hook === 'xdp') fail("'tee' needs the tc hook: XDP gives a frame one verdict (drop, pass, transmit or redirect), so it cannot send a copy out and also hand the original to the kernel", f);
+            if (hook === 'xdp') fail("'tee' needs the tc hook (--hook tc): XDP gives a frame one verdict (drop, pass, transmit or redirect), so it cannot send a copy out and also hand the original to the kernel; a devmap broadcast redirect sends copies out of devices, but none to the local stack", f);
             const dev = f.act.dev;
             useIf(dev);
             a.mov64X(R1, R8);
@@ -401,11 +423,13 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
   if (slots.length) maps.push({ name: 'counters', spec: { type: MAP_TYPE.PERCPU_ARRAY, keySize: 4, valueSize: COUNTER_VALUE_SIZE, maxEntries: slots.length, name: 'nr_counters' } });
   for (const k of keyed) maps.push({ name: k.map, spec: { type: MAP_TYPE.PERCPU_HASH, keySize: KEY_SIZE[k.key], valueSize: COUNTER_VALUE_SIZE, maxEntries: opts.maxKeys ?? 16384, name: `nr_${k.map}` } });
   if (devices.length) maps.push({ name: 'devmap', spec: { type: MAP_TYPE.DEVMAP, keySize: 4, valueSize: 4, maxEntries: devices.length, name: 'nr_devmap' } });
+  if (steers) maps.push({ name: 'cpumap', spec: { type: MAP_TYPE.CPUMAP, keySize: 4, valueSize: 4, maxEntries: cpus, name: 'nr_cpumap' } });
   // Only maps the remaining code still names (dead branches may have dropped some uses).
   const usedMaps = maps.filter((m) => moved.some((r) => r.map === m.name));
 
   const prog: HookProgram = {
     hook, source, fn, insns, maps: usedMaps, relocs: moved, slots, keyed, devices, bridges, interfaces,
+    cpus: usedMaps.some((m) => m.name === 'cpumap') ? cpus : 0,
     listing: () => listing(insns, moved),
     explain: () => explainHook(prog),
   };
@@ -496,6 +520,7 @@ function explainHook(p: HookProgram): string {
   for (const m of p.maps) {
     const what = m.name === 'counters' ? `per-CPU array, slots: ${p.slots.map((s, i) => `${i}=${s}`).join(', ')}`
       : m.name === 'devmap' ? `devmap, entries: ${p.devices.map((d, i) => `${i}=${d}`).join(', ')}`
+      : m.name === 'cpumap' ? `CPUMAP, CPUs 0..${p.cpus - 1} (${CPUMAP_QSIZE} frames queued each): a steered frame becomes an skb on its CPU, where a fan-out group in cpu mode (capture --workers N --fanout cpu) hands it to member cpu % N`
       : `per-CPU hash, ${m.spec.maxEntries} keys of ${m.spec.keySize} bytes (packets, bytes per key)`;
     out.push(`  map ${m.name}: ${what}`);
   }

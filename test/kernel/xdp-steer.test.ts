@@ -1,0 +1,120 @@
+/**
+ * Steering at XDP on a real veth: a generated XDP program hashes each frame
+ * (steer_flow, steer_link) and redirects it into a CPUMAP entry; the kernel
+ * builds the skb on that CPU, and a fan-out group in cpu mode hands it to
+ * member cpu % 2. The frames are sent from a namespace by a sender pinned to
+ * CPU 0 (without the program, veth delivers every frame on the sending CPU,
+ * so everything would reach member 0). Checked: every frame arrives exactly
+ * once, on the member the reference hash (steerCpu) names, both directions
+ * of every flow on one member, both members used.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { availableParallelism } from 'node:os';
+import { openCapture, type Capture } from '../../src/index.js';
+import { generateProgram } from '../../src/lang/ebpf/program.js';
+import { loadHookProgram } from '../../src/lang/ebpf/attach.js';
+import { steerCpu } from '../../src/lang/ebpf/steer.js';
+import type { SteerSpec } from '../../src/lang/steer/spec.js';
+import { needRoot, run, sleep, withVeth } from '../helpers/netns.js';
+import { tmpDir } from '../helpers/cli.js';
+import { frame, randomFlow, reverse, rng, type FrameSpec } from '../unit/fanout-frames.js';
+
+const skip = needRoot || (availableParallelism() < 2 ? 'needs 2 CPUs' : false);
+
+/** Read both sockets until `total` frames arrived (or 30 s), then 300 ms more for extras: sequence numbers per socket. */
+async function gather(caps: Capture[], total: number): Promise<number[][]> {
+  const got: number[][] = caps.map(() => []);
+  const take = (): boolean => {
+    let any = false;
+    caps.forEach((c, i) => {
+      for (let b = c.tryBatch(); b !== null; b = c.tryBatch()) {
+        any = true;
+        for (let p = b.next(); p !== null; p = b.next()) {
+          const end = p.offset + p.caplen;
+          got[i].push(new DataView(p.data.buffer, end - 4, 4).getUint32(0));
+        }
+      }
+    });
+    return any;
+  };
+  const deadline = Date.now() + 30_000;
+  while (got[0].length + got[1].length < total && Date.now() < deadline) if (!take()) await sleep(5);
+  const settle = Date.now() + 300;
+  while (Date.now() < settle) if (!take()) await sleep(20);
+  return got;
+}
+
+for (const [name, spec] of [['steer_flow', { kind: 'flow' }], ['steer_link', { kind: 'mac' }]] as Array<[string, SteerSpec]>) {
+  test(`XDP ${name}: each frame reaches the fan-out member (cpu mode) of the CPU its hash names, both directions of a flow on one member`, { skip }, async () => {
+    const r = rng(name === 'steer_flow' ? 7 : 8);
+    // 48 flows (IPv4/IPv6, TCP/UDP), one VLAN-tagged, and 4 non-IP (ARP) conversations; 3 frames each way.
+    const flows: FrameSpec[] = Array.from({ length: 48 }, () => randomFlow(r));
+    flows.push({ ...randomFlow(r, false), tags: [[0x8100, 42]] });
+    for (let i = 0; i < 4; i++) flows.push({ srcMac: [2, 1, 1, 1, 1, i], dstMac: [2, 2, 2, 2, 2, i] });
+    const frames: Array<{ f: Uint8Array; flow: number }> = [];
+    for (let k = 0; k < 3; k++) {
+      flows.forEach((s, flow) => {
+        for (const d of [s, reverse(s)]) {
+          const t = new Uint8Array(4);
+          new DataView(t.buffer).setUint32(0, frames.length);
+          frames.push({ f: frame({ ...d, tail: t }), flow });
+        }
+      });
+    }
+    const want = frames.map(({ f }) => steerCpu(f, spec, 2));
+    const dir = tmpDir();
+    const file = join(dir, 'frames.bin');
+    writeFileSync(file, Buffer.concat(frames.flatMap(({ f }) => {
+      const h = Buffer.alloc(4);
+      h.writeUInt32LE(f.length);
+      return [h, Buffer.from(f)];
+    })));
+    try {
+      await withVeth(async ({ a, b, ns }) => {
+        const prog = loadHookProgram(generateProgram(name, { hook: 'xdp', cpus: 2 }));
+        const caps: Capture[] = [];
+        try {
+          prog.attach(b);
+          assert.match(run('ip', ['-d', 'link', 'show', 'dev', b]), /prog\/xdp/);
+          const opts = { iface: b, blockSize: 1 << 16, blockCount: 16, blockTimeoutMs: 2, direction: 'in' } as const;
+          caps.push(openCapture({ ...opts, fanout: { id: 0, mode: 'cpu', uniqueId: true } }));
+          caps.push(openCapture({ ...opts, fanout: { id: caps[0].fanoutId, mode: 'cpu' } }));
+          const script = fileURLToPath(new URL('./lang-sender.js', import.meta.url));
+          const child = spawn('ip', ['netns', 'exec', ns!, 'taskset', '-c', '0', process.execPath, script], {
+            env: { ...process.env, NETRING_LANG_SENDER: '1', NETRING_LANG_FRAMES: file, NETRING_LANG_IFACE: a },
+            stdio: ['pipe', 'pipe', 'inherit'],
+          });
+          const replies: string[] = [];
+          createInterface({ input: child.stdout! }).on('line', (l) => replies.push(l));
+          const gathering = gather(caps, frames.length);
+          child.stdin!.write('go\n');
+          const got = await gathering;
+          child.stdin!.end();
+          await new Promise((res) => child.once('exit', res));
+          assert.deepEqual(replies, [`sent ${frames.length}`]);
+          for (const m of [0, 1]) {
+            const expect = frames.map((_, i) => i).filter((i) => want[i] === m);
+            assert.deepEqual([...got[m]].sort((x, y) => x - y), expect, `member ${m}: ${got[m].length} frames, ${expect.length} expected`);
+            assert.ok(expect.length > 0, `the hash spreads the flows over both CPUs (member ${m} got none)`);
+          }
+          flows.forEach((_, flow) => {
+            const members = new Set(frames.map((x, i) => (x.flow === flow ? (got[0].includes(i) ? 0 : 1) : -1)).filter((m) => m >= 0));
+            assert.equal(members.size, 1, `flow ${flow}: both directions on one member`);
+          });
+        } finally {
+          caps.forEach((c) => c.close());
+          prog.close();
+        }
+        assert.doesNotMatch(run('ip', ['-d', 'link', 'show', 'dev', b]), /prog\/xdp/, 'detached');
+      }, { ns: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
