@@ -108,6 +108,10 @@ export class BlockTable {
   private readonly tagAt: number;
   private readonly useFlags: boolean;
   private readonly ifaceId: number;
+  /** Bytes of one fast-path pcapng arena slot (EPB header 28, zero word, [epb_flags option 12,] length 4). */
+  private readonly slot: number;
+  /** Arena offset where the general path's headers start. */
+  private readonly generalBase: number;
   private readonly ts: TicksOut = { hi: 0, lo: 0 };
   private baseSec = -1;
   private baseHi = 0;
@@ -123,7 +127,12 @@ export class BlockTable {
   constructor(ring: ArrayBuffer, blockSize: number, f: BlockTableFormat) {
     // A TPACKET_V3 slot is at least 80 bytes (aligned tpacket3_hdr + sockaddr_ll); 64 leaves margin.
     this.maxRecords = Math.max(16, Math.ceil(blockSize / 64));
-    this.arena = new ArrayBuffer(this.maxRecords * ARENA_PER_RECORD);
+    this.pcapng = f.format === 'pcapng';
+    this.useFlags = f.directionFromPktType ?? true;
+    this.ifaceId = f.ifaceId ?? 0;
+    this.slot = this.useFlags ? 48 : 36;
+    this.generalBase = this.pcapng ? this.maxRecords * this.slot : 0;
+    this.arena = new ArrayBuffer(this.generalBase + this.maxRecords * ARENA_PER_RECORD);
     this.u8 = new Uint8Array(this.arena);
     this.dv = new DataView(this.arena);
     this.arena32 = new Uint32Array(this.arena);
@@ -133,13 +142,20 @@ export class BlockTable {
     this.ring32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
     this.ring16 = new Uint16Array(ring, 0, ring.byteLength >>> 1);
     this.ring8 = new Uint8Array(ring);
-    this.pcapng = f.format === 'pcapng';
     this.le = !f.bigEndian;
     this.nano = (f.precision ?? 'nano') === 'nano';
     this.snaplen = f.snaplen;
     this.tagAt = vlanInsertOffset(f.linkType);
-    this.useFlags = f.directionFromPktType ?? true;
-    this.ifaceId = f.ifaceId ?? 0;
+    if (this.pcapng) {
+      // constant words of the fast path's slots: block type, interface, zero word (padding), option header, end of options
+      const a32 = this.arena32;
+      for (let w = 0; w < this.generalBase >>> 2; w += this.slot >>> 2) {
+        a32[w] = BlockType.EPB;
+        a32[w + 2] = this.ifaceId;
+        a32[w + 7] = 0;
+        if (this.useFlags) { a32[w + 8] = 2 | (4 << 16); a32[w + 10] = 0; }
+      }
+    }
   }
 
   /** Starts on a held batch's block (from its first packet). */
@@ -170,7 +186,9 @@ export class BlockTable {
     const nano = this.nano, useFlags = this.useFlags, ifaceId = this.ifaceId;
     const cap = this.maxRecords;
     let n = 0, bytes = 0, rejected = 0, wire = 0;
-    let a = 0, c = 0;
+    // the general path's arena part comes after the fast path's slots
+    let a = this.generalBase, c = 0;
+    const slot = this.slot;
     // table index of the last piece when it is an arena piece ending at `a` (the next header joins it), else -1
     let open = -1;
     let h = this.h, left = this.left;
@@ -218,52 +236,42 @@ export class BlockTable {
         continue;
       }
       if (mode === 2 && tag < 0) {
-        // pcapng: EPB header in the arena (joined to the previous record's trailer), the frame from
-        // the ring, then padding + epb_flags + length in the arena; every arena word is aligned
+        // pcapng: record n's EPB header and trailer (padding, epb_flags, length) sit in arena slot n,
+        // whose constant words were written once; the trailer ends where slot n + 1 begins, so it and
+        // the next record's header are one piece
         const flags = useFlags ? epbFlagsFromPktType(r8[cur + SLL_PKTTYPE]) : 0;
-        const padded = (out + 3) & ~3;
-        const total = 32 + padded + (flags !== 0 ? 12 : 0);
-        if (sec !== baseSec) {
-          ticksFromTime(sec, 0, nano ? 1e9 : 1e6, this.ts);
-          baseSec = sec;
-          baseHi = this.ts.hi;
-          baseLo = this.ts.lo;
+        if (flags !== 0 || !useFlags) {
+          const padded = (out + 3) & ~3;
+          const total = 32 + padded + (useFlags ? 12 : 0);
+          if (sec !== baseSec) {
+            ticksFromTime(sec, 0, nano ? 1e9 : 1e6, this.ts);
+            baseSec = sec;
+            baseHi = this.ts.hi;
+            baseLo = this.ts.lo;
+          }
+          let lo = baseLo + (nano ? nsec : Math.floor(nsec / 1000));
+          let hi = baseHi;
+          if (lo >= 4294967296) { lo -= 4294967296; hi++; }
+          const s0 = n * slot;
+          const w = s0 >>> 2;
+          a32[w + 1] = total;
+          a32[w + 3] = hi;
+          a32[w + 4] = lo;
+          a32[w + 5] = out;
+          a32[w + 6] = wireLen;
+          if (useFlags) { a32[w + 9] = flags; a32[w + 11] = total; } else a32[w + 8] = total;
+          if (open >= 0) t[open + 2] += 28;
+          else { t[c] = ARENA; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
+          // the padding comes from the end of the zero word 7
+          const tr = s0 + 32 - (padded - out);
+          t[c] = RING; t[c + 1] = off; t[c + 2] = out;
+          t[c + 3] = ARENA; t[c + 4] = tr; t[c + 5] = s0 + slot - tr;
+          open = c + 3;
+          c += 6;
+          bytes += total;
+          n++;
+          continue;
         }
-        let lo = baseLo + (nano ? nsec : Math.floor(nsec / 1000));
-        let hi = baseHi;
-        if (lo >= 4294967296) { lo -= 4294967296; hi++; }
-        a = (a + 3) & ~3;
-        const w = a >>> 2;
-        a32[w] = BlockType.EPB;
-        a32[w + 1] = total;
-        a32[w + 2] = ifaceId;
-        a32[w + 3] = hi;
-        a32[w + 4] = lo;
-        a32[w + 5] = out;
-        a32[w + 6] = wireLen;
-        a32[w + 7] = 0; // the padding comes from the end of this word
-        if (open >= 0 && t[open + 1] + t[open + 2] === a) t[open + 2] += 28;
-        else { t[c] = ARENA; t[c + 1] = a; t[c + 2] = 28; c += 3; }
-        t[c] = RING; t[c + 1] = off; t[c + 2] = out;
-        const pad = padded - out;
-        let e;
-        if (flags !== 0) {
-          a32[w + 8] = 2 | (4 << 16); // option epb_flags, length 4
-          a32[w + 9] = flags;
-          a32[w + 10] = 0; // opt_endofopt
-          a32[w + 11] = total;
-          e = a + 48;
-        } else {
-          a32[w + 8] = total;
-          e = a + 36;
-        }
-        t[c + 3] = ARENA; t[c + 4] = a + 32 - pad; t[c + 5] = e - (a + 32 - pad);
-        open = c + 3;
-        c += 6;
-        a = e;
-        bytes += total;
-        n++;
-        continue;
       }
       // generic record (big-endian, VLAN tag re-inserted, no room in the ring)
       this.cursor = c;

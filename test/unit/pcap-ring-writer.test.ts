@@ -44,10 +44,10 @@ function frames(n: number, seed: number): ImageFrame[] {
   return out;
 }
 
-interface Case { format: 'pcap' | 'pcapng'; snaplen: number; precision: 'nano' | 'micro'; bigEndian?: boolean }
+interface Case { format: 'pcap' | 'pcapng'; snaplen: number; precision: 'nano' | 'micro'; bigEndian?: boolean; directionFromPktType?: boolean }
 
 function oldWriter(img: ArrayBuffer, c: Case, file: string): number {
-  const w = openCaptureWriter(file, { format: c.format, snaplen: c.snaplen, precision: c.precision, bigEndian: c.bigEndian, name: 'veth0' });
+  const w = openCaptureWriter(file, { format: c.format, snaplen: c.snaplen, precision: c.precision, bigEndian: c.bigEndian, directionFromPktType: c.directionFromPktType, name: 'veth0' });
   const r = new RingReader(img, G);
   let n = 0;
   for (let b = r.acquire(); b !== null; b = r.acquire())
@@ -76,6 +76,7 @@ for (const format of ['pcap', 'pcapng'] as const)
   for (const snaplen of [262144, 96, 14, 13])
     for (const precision of ['nano', 'micro'] as const) cases.push({ format, snaplen, precision });
 for (const format of ['pcap', 'pcapng'] as const) cases.push({ format, snaplen: 96, precision: 'nano', bigEndian: true });
+cases.push({ format: 'pcapng', snaplen: 0, precision: 'nano', directionFromPktType: false }, { format: 'pcapng', snaplen: 13, precision: 'micro', directionFromPktType: false });
 
 /** Every packet of the image's first `blocks` blocks: start of its tpacket3_hdr. */
 function packetStarts(img: ArrayBuffer, blocks: number): number[] {
@@ -104,7 +105,7 @@ test('ring writer output is byte-identical to the copying writers (pcap/pcapng, 
   assert.ok(img.blocksUsed > 10, 'many blocks');
   setHalen(img.buffer, img.blocksUsed);
   for (const c of cases) {
-    const tag = `${c.format}-${c.snaplen}-${c.precision}${c.bigEndian ? '-be' : ''}`;
+    const tag = `${c.format}-${c.snaplen}-${c.precision}${c.bigEndian ? '-be' : ''}${c.directionFromPktType === false ? '-noflags' : ''}`;
     const a = tmp(`old-${tag}`), b = tmp(`new-${tag}`), d = tmp(`async-${tag}`);
     const n1 = oldWriter(img.buffer, c, a);
     rearmImage(img.buffer, G, img.blocksUsed);
