@@ -4,12 +4,18 @@
  * the kernel does) full of 64-byte Ethernet/IPv4/UDP frames from F flows is
  * walked again and again by the batch walker, every packet metered by a
  * FlowTable (lookup, counters, timestamps; the table holds all F flows).
+ * Two traffic mixes over the same F live flows: "uniform" (the image cycles
+ * through all F flows in order, so every packet is a different flow: the
+ * worst case for caches and the stated figure) and "zipf" (each packet's flow
+ * drawn from a Zipf(1) law over the F flows, popular flows scattered over the
+ * table: closer to real traffic, where a few flows carry most packets). The
+ * table is filled with all F flows (two uniform passes) before either is timed.
  * Prints Mpps (median and range of trials) for F = 10k, 100k and 1M, by
  * wall clock and by the process's CPU time (user + system, from
  * process.cpuUsage: on a shared machine the CPU-time rate is the fairer
  * per-core figure, the wall-clock one shows the contention).
  *
- * Environment: FLOWS_ENGINE_FLOWS="10000 100000 1000000" FLOWS_ENGINE_PACKETS=10000000 (per trial)
+ * Environment: FLOWS_ENGINE_FLOWS="10000 100000 1000000" FLOWS_ENGINE_MIX="uniform zipf" FLOWS_ENGINE_PACKETS=10000000 (per trial)
  *   FLOWS_ENGINE_TRIALS=5 FLOWS_ENGINE_JSON=file (also write the results as JSON)
  */
 import { writeFileSync } from 'node:fs';
@@ -22,6 +28,10 @@ const env = (k: string, d: number): number => (process.env[k] !== undefined ? Nu
 const FLOWS = (process.env.FLOWS_ENGINE_FLOWS ?? '10000 100000 1000000').trim().split(/\s+/).map(Number);
 const PACKETS = env('FLOWS_ENGINE_PACKETS', 10_000_000);
 const TRIALS = env('FLOWS_ENGINE_TRIALS', 5);
+const MIXES = (process.env.FLOWS_ENGINE_MIX ?? 'uniform zipf').trim().split(/\s+/).map((m) => {
+  if (m !== 'uniform' && m !== 'zipf') throw new Error(`FLOWS_ENGINE_MIX: unknown mix ${m} (uniform, zipf)`);
+  return m;
+});
 const BLOCK = 1 << 20;
 const PER_BLOCK = 6553; // 64-byte frames per 1 MiB block (as the kernel packs them)
 
@@ -35,13 +45,30 @@ function frame(f: Uint8Array, i: number): void {
   f.set([sport >> 8, sport & 255, 0x13, 0x89, 0, 30, 0, 0], 34);
 }
 
-function image(flows: number): { buffer: ArrayBuffer; blockSize: number; blockCount: number; packets: number } {
+/** Flow index of packet n: uniform cycles through the flows; zipf draws rank r with P ~ 1/r (deterministic), rank r -> flow r * P mod F. */
+function flowPicker(flows: number, mix: 'uniform' | 'zipf'): (n: number) => number {
+  if (mix === 'uniform') return (n) => n % flows;
+  const cdf = new Float64Array(flows);
+  let sum = 0;
+  for (let r = 0; r < flows; r++) { sum += 1 / (r + 1); cdf[r] = sum; }
+  let seed = 0x2545f491;
+  return () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const u = (seed / 2 ** 32) * sum;
+    let lo = 0, hi = flows - 1;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid] < u) lo = mid + 1; else hi = mid; }
+    return Number((BigInt(lo) * 1000003n) % BigInt(flows)); // 1000003 is prime: a permutation of the ranks
+  };
+}
+
+function image(flows: number, mix: 'uniform' | 'zipf' = 'uniform'): { buffer: ArrayBuffer; blockSize: number; blockCount: number; packets: number } {
   const blocks = Math.max(64, Math.ceil(flows / PER_BLOCK));
   const total = blocks * PER_BLOCK;
   const bytes = new Uint8Array(64);
   const fr: ImageFrame = { bytes, sec: 1_700_000_000, nsec: 0 };
   function* frames(): Generator<ImageFrame> {
-    for (let n = 0; n < total; n++) { frame(bytes, n % flows); fr.nsec = n % 1e9; yield fr; }
+    const pick = flowPicker(flows, mix);
+    for (let n = 0; n < total; n++) { frame(bytes, pick(n)); fr.nsec = n % 1e9; yield fr; }
   }
   const img = buildRingImage(frames(), { blockSize: BLOCK, blockCount: blocks });
   if (img.packets !== total) throw new Error(`image holds ${img.packets} packets, expected ${total}`);
@@ -52,37 +79,43 @@ const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - 
 
 function main(): void {
   console.log(`# flow-table engine benchmark: node ${process.version}, ${cpus()[0]?.model ?? '?'} x ${cpus().length}`);
-  console.log('\n| active flows | image | packets/trial | Mpps per CPU-second median [min–max] | CPU ns/pkt | wall-clock Mpps median | table flows | evicted |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('\n| active flows | mix | image | packets/trial | Mpps per CPU-second median [min–max] | CPU ns/pkt | wall-clock Mpps median | table flows | evicted |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   const rows: Array<Record<string, unknown>> = [];
   for (const flows of FLOWS) {
-    const img = image(flows);
-    const reader = new RingReader(img.buffer, img);
     const table = new FlowTable({ maxFlows: flows * 2, activeTimeout: 1e9, idleTimeout: 1e9 });
-    const pass = (): void => {
-      rearmImage(img.buffer, img, img.blockCount);
-      reader.cursor = 0;
-      for (let b = reader.acquire(); b !== null; b = reader.acquire())
-        table.addBatch(b);
-    };
-    for (let i = 0; i < 2; i++) pass(); // fill the table, warm the JIT
-    if (table.active !== flows) throw new Error(`table holds ${table.active} flows, expected ${flows}`);
-    const passes = Math.max(1, Math.ceil(PACKETS / img.packets));
-    const mpps: number[] = [];
-    const cpuMpps: number[] = [];
-    for (let t = 0; t < TRIALS; t++) {
-      const c0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      for (let p = 0; p < passes; p++) pass();
-      const ns = Number(process.hrtime.bigint() - t0);
-      const c = process.cpuUsage(c0);
-      mpps.push((passes * img.packets) / ns * 1e3);
-      cpuMpps.push((passes * img.packets) / (c.user + c.system));
+    const row: Record<string, unknown> = { flows };
+    for (const mix of MIXES) {
+      const img = image(flows, mix);
+      const reader = new RingReader(img.buffer, img);
+      const pass = (): void => {
+        rearmImage(img.buffer, img, img.blockCount);
+        reader.cursor = 0;
+        for (let b = reader.acquire(); b !== null; b = reader.acquire()) table.addBatch(b);
+      };
+      if (mix === 'uniform') for (let i = 0; i < 2; i++) pass(); // fill the table, warm the JIT
+      else pass();
+      if (table.active !== flows) throw new Error(`table holds ${table.active} flows, expected ${flows}`);
+      const passes = Math.max(1, Math.ceil(PACKETS / img.packets));
+      const mpps: number[] = [];
+      const cpuMpps: number[] = [];
+      for (let t = 0; t < TRIALS; t++) {
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        for (let p = 0; p < passes; p++) pass();
+        const ns = Number(process.hrtime.bigint() - t0);
+        const c = process.cpuUsage(c0);
+        mpps.push((passes * img.packets) / ns * 1e3);
+        cpuMpps.push((passes * img.packets) / (c.user + c.system));
+      }
+      const m = median(cpuMpps);
+      console.log(`| ${flows} | ${mix} | ${img.blockCount} MiB | ${(passes * img.packets / 1e6).toFixed(1)} M | ${m.toFixed(1)} [${Math.min(...cpuMpps).toFixed(1)}–${Math.max(...cpuMpps).toFixed(1)}] | ` +
+        `${(1e3 / m).toFixed(1)} | ${median(mpps).toFixed(1)} | ${table.active} | ${table.evicted} |`);
+      if (mix === 'uniform') Object.assign(row, { mpps, cpuMpps, packetsPerTrial: passes * img.packets });
+      else Object.assign(row, { zipfMpps: mpps, zipfCpuMpps: cpuMpps, zipfPacketsPerTrial: passes * img.packets });
     }
-    const m = median(cpuMpps);
-    console.log(`| ${flows} | ${img.blockCount} MiB | ${(passes * img.packets / 1e6).toFixed(1)} M | ${m.toFixed(1)} [${Math.min(...cpuMpps).toFixed(1)}–${Math.max(...cpuMpps).toFixed(1)}] | ` +
-      `${(1e3 / m).toFixed(1)} | ${median(mpps).toFixed(1)} | ${table.active} | ${table.evicted} |`);
-    rows.push({ flows, mpps, cpuMpps, packetsPerTrial: passes * img.packets, evicted: table.evicted });
+    row.evicted = table.evicted;
+    rows.push(row);
   }
   if (process.env.FLOWS_ENGINE_JSON) writeFileSync(process.env.FLOWS_ENGINE_JSON, JSON.stringify({ trials: TRIALS, rows }, null, 2));
 }

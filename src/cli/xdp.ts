@@ -13,6 +13,8 @@ import { loadHookProgram, ifindexOf, type CounterSnapshot, type LoadedHookProgra
 import { conditional, count, drop, forward, pipe, tcpdump, when } from '../lang/pfq/edsl.js';
 import type { Fn } from '../lang/pfq/ast.js';
 import { choiceArg, numArg, UsageError } from './args.js';
+import { lastGood, startCliMetrics } from './metrics-option.js';
+import type { HookSource } from '../metrics/server.js';
 
 interface HookOptions {
   mode: XdpMode;
@@ -20,6 +22,7 @@ interface HookOptions {
   counters?: boolean;
   json?: boolean;
   duration?: number;
+  metrics?: string;
 }
 
 interface XdpOptions extends HookOptions {
@@ -34,7 +37,8 @@ function hookOptions(c: Command): Command {
     .option('--hook <h>', 'xdp or tc (clsact ingress through a tcx link; needed for tee)', choiceArg('--hook', ['xdp', 'tc'] as const), 'xdp')
     .option('--counters', 'print the counters once a second (stderr; stdout with --json)')
     .option('--json', 'counters as JSON lines on stdout')
-    .option('--duration <s>', 'detach and exit after this many seconds', numArg('--duration', 0));
+    .option('--duration <s>', 'detach and exit after this many seconds', numArg('--duration', 0))
+    .option('--metrics <[addr:]port>', 'serve the counters as Prometheus metrics on http://ADDR:PORT/metrics');
 }
 
 /** Counters as one text line. */
@@ -63,6 +67,7 @@ function counterJson(where: string, s: CounterSnapshot): string {
  */
 async function runAttached(plan: Array<{ iface: string; code: HookProgram }>, opts: HookOptions): Promise<void> {
   const loaded: Array<{ iface: string; prog: LoadedHookProgram }> = [];
+  const metrics = await startCliMetrics(opts.metrics); // before anything is attached: a taken port attaches nothing
   const closeAll = (): void => { for (const l of loaded.splice(0)) l.prog.close(); };
   try {
     for (const p of plan) ifindexOf(p.iface);
@@ -73,7 +78,12 @@ async function runAttached(plan: Array<{ iface: string; code: HookProgram }>, op
     }
   } catch (e) {
     closeAll();
+    await metrics?.close();
     throw e;
+  }
+  for (const l of loaded) {
+    const empty: HookSource = { interface: l.iface, counters: [], keyed: [] };
+    metrics?.addHookSource(lastGood(() => [{ interface: l.iface, ...l.prog.counters() }], [empty]));
   }
   const mode = opts.hook === 'tc' ? 'tcx ingress' : opts.mode === 'auto' ? 'XDP' : `XDP ${opts.mode}`;
   for (const l of loaded) {
@@ -105,6 +115,7 @@ async function runAttached(plan: Array<{ iface: string; code: HookProgram }>, op
     report(true);
   } finally {
     closeAll();
+    await metrics?.close();
     process.stderr.write(`netring: detached from ${plan.map((p) => p.iface).join(', ')}\n`);
   }
 }

@@ -31,6 +31,16 @@ export interface FlowSource extends PacketSource {
   exporters: ExporterStats[];
 }
 
+/** Counters of one XDP/tc program, read from its maps (names as the program gives them). */
+export interface HookSource {
+  /** Interface the program is attached to. */
+  interface: string;
+  /** Named counters (count NAME, the filter's passed/dropped, forward's NAME). */
+  counters: Array<{ name: string; packets: bigint; bytes: bigint }>;
+  /** Per-key counters (count_by KEY): one entry per key value seen. */
+  keyed: Array<{ key: string; entries: Array<{ key: string; packets: bigint; bytes: bigint }> }>;
+}
+
 /** A running metrics endpoint. */
 export interface MetricsServer {
   /** The address it listens on ("host:port"). */
@@ -40,6 +50,8 @@ export interface MetricsServer {
   addPacketSource(fn: () => PacketSource): void;
   /** Read flow counters from `fn` at each scrape. */
   addFlowSource(fn: () => FlowSource): void;
+  /** Read the counter maps of XDP/tc programs from `fn` at each scrape. */
+  addHookSource(fn: () => HookSource[]): void;
   close(): Promise<void>;
 }
 
@@ -60,6 +72,7 @@ export async function startMetrics(listen: string): Promise<MetricsServer> {
   // no prom-client default metrics: three of them (nodejs_active_*_total gauges) fail `promtool check metrics`
   const packetSources: Array<() => PacketSource> = [];
   const flowSources: Array<() => FlowSource> = [];
+  const hookSources: Array<() => HookSource[]> = [];
 
   const perWorker = (name: string, help: string, kind: 'counter' | 'gauge', pick: (s: PacketSource) => number[] | undefined): void => {
     const collect = function (this: Counter | Gauge): void {
@@ -104,6 +117,25 @@ export async function startMetrics(listen: string): Promise<MetricsServer> {
   perExporter('netring_export_socket_errors_total', 'Errors reported on the export socket outside a send (UDP: collector port unreachable; TCP: connection failed or broken).', (e) => e.socketErrors);
   perExporter('netring_export_dropped_total', 'Export messages dropped without being sent (queue full, shutdown).', (e) => e.dropped);
 
+  // XDP/tc programs: one sample per counter (label counter) and per key of a count_by map (labels by, key)
+  const perHook = (name: string, help: string, labelNames: string[], pick: (h: HookSource, add: (l: Labels, v: bigint) => void) => void): void => {
+    new Counter({
+      name, help, labelNames, registers: [registry],
+      collect(this: Counter) {
+        this.reset();
+        for (const h of hookSources.flatMap((f) => f())) pick(h, (l, v) => this.inc({ interface: h.interface, ...l }, Number(v)));
+      },
+    });
+  };
+  perHook('netring_xdp_packets_total', 'Packets counted by a named counter of an XDP/tc program.', ['interface', 'counter'],
+    (h, add) => { for (const c of h.counters) add({ counter: c.name }, c.packets); });
+  perHook('netring_xdp_bytes_total', 'Bytes counted by a named counter of an XDP/tc program.', ['interface', 'counter'],
+    (h, add) => { for (const c of h.counters) add({ counter: c.name }, c.bytes); });
+  perHook('netring_xdp_keyed_packets_total', 'Packets per key value of a count_by map of an XDP/tc program.', ['interface', 'by', 'key'],
+    (h, add) => { for (const k of h.keyed) for (const e of k.entries) add({ by: k.key, key: e.key }, e.packets); });
+  perHook('netring_xdp_keyed_bytes_total', 'Bytes per key value of a count_by map of an XDP/tc program.', ['interface', 'by', 'key'],
+    (h, add) => { for (const k of h.keyed) for (const e of k.entries) add({ by: k.key, key: e.key }, e.bytes); });
+
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics' && req.url !== '/') { res.writeHead(404).end('not found: try /metrics\n'); return; }
     registry.metrics().then((body) => {
@@ -125,6 +157,7 @@ export async function startMetrics(listen: string): Promise<MetricsServer> {
     address, registry,
     addPacketSource(fn) { packetSources.push(fn); },
     addFlowSource(fn) { flowSources.push(fn); },
+    addHookSource(fn) { hookSources.push(fn); },
     close: () => new Promise<void>((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
   };
 }

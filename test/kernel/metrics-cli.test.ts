@@ -1,5 +1,5 @@
 /**
- * `--metrics` on capture and gen: the Prometheus endpoint scraped over HTTP
+ * `--metrics` on capture, gen and xdp: the Prometheus endpoint scraped over HTTP
  * while the command runs on a veth with known traffic, validated with
  * promtool, and its counters equal to the packets sent.
  */
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { buildFrame } from '../../src/build/index.js';
-import { needRoot, RawSender, sleep, withVeth } from '../helpers/netns.js';
+import { needRoot, RawSender, run, sleep, withVeth } from '../helpers/netns.js';
 import { MAIN, cli } from '../helpers/cli.js';
 import { freeTcpPort, metricSum, scrapeChecked } from '../helpers/metrics.js';
 
@@ -86,6 +86,47 @@ test('gen --metrics: packets and bytes sent are served while sending, promtool a
     assert.equal(await r.exited, 0, r.err());
     const summary = JSON.parse(r.out().trim().split('\n').pop()!);
     assert.ok(summary.sent > 0);
+  });
+});
+
+test('xdp --metrics: the program\'s map counters (named and count_by) are served per interface, equal to the frames sent, promtool accepts them; a taken port attaches nothing', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const port = await freeTcpPort();
+    const r = start(['xdp', '-i', b, '--program', 'count_by src >-> when "udp dst port 7000" (count seven >-> drop)', '--metrics', `127.0.0.1:${port}`]);
+    try {
+      await waitFor(r, /attached to/);
+      assert.match(r.err(), new RegExp(`metrics on http://127\\.0\\.0\\.1:${port}/metrics`));
+      // 300 frames to port 7000 from 10.70.0.1 (120 B), 200 to port 7001 from 10.70.0.3 (90 B)
+      const seven = Array.from({ length: 300 }, (_, i) => buildFrame({ src: '10.70.0.1', dst: '10.70.0.2', sport: 1000 + i, dport: 7000, size: 120 }));
+      const other = Array.from({ length: 200 }, (_, i) => buildFrame({ src: '10.70.0.3', dst: '10.70.0.2', sport: 1000 + i, dport: 7001, size: 90 }));
+      const tx = new RawSender(a);
+      tx.send([...seven, ...other]);
+      tx.close();
+      const text = await scrapeUntil(port, 'netring_xdp_keyed_packets_total', 500);
+      const lbl = (extra: string): string => `{interface="${b}",${extra}}`;
+      const seen = metricSum(text, 'netring_xdp_packets_total');
+      assert.ok(seen.labels.includes(lbl('counter="seven"')), seen.labels.join(' '));
+      const one = (name: string, labels: string): number => {
+        const m = new RegExp(`^${name}${labels.replace(/[{}.]/g, '\\$&')} ([0-9.e+]+)$`, 'm').exec(text);
+        assert.ok(m, `${name}${labels} in\n${text}`);
+        return Number(m[1]);
+      };
+      assert.equal(one('netring_xdp_packets_total', lbl('counter="seven"')), 300);
+      assert.equal(one('netring_xdp_bytes_total', lbl('counter="seven"')), 300 * 120);
+      assert.equal(one('netring_xdp_keyed_packets_total', lbl('by="src",key="10.70.0.1"')), 300);
+      assert.equal(one('netring_xdp_keyed_bytes_total', lbl('by="src",key="10.70.0.1"')), 300 * 120);
+      assert.equal(one('netring_xdp_keyed_packets_total', lbl('by="src",key="10.70.0.3"')), 200);
+      assert.equal(one('netring_xdp_keyed_bytes_total', lbl('by="src",key="10.70.0.3"')), 200 * 90);
+      assert.equal(metricSum(text, 'netring_xdp_keyed_packets_total').sum, 500, 'no other frame crossed the veth');
+      // the port is now taken: a second xdp --metrics on it fails with one line and attaches nothing
+      const again = cli(['xdp', '-i', a, '-f', 'udp', '--metrics', `127.0.0.1:${port}`]);
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, new RegExp(`--metrics: 127\\.0\\.0\\.1:${port} is already in use`));
+      assert.doesNotMatch(run('ip', ['-d', 'link', 'show', 'dev', a]), /prog\/xdp/);
+    } finally {
+      r.p.kill('SIGINT');
+    }
+    assert.equal(await r.exited, 0, r.err());
   });
 });
 
