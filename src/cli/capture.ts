@@ -18,12 +18,12 @@ import { cookedFilter } from './cooked-filter.js';
 import { StatusLine } from './status.js';
 import { interfaceNetmask } from './netmask.js';
 import { packetFilter, type FilterPlan, type PacketPredicate } from './filters.js';
-import { isPerWorkerPattern, runFanoutCapture } from './fanout-capture.js';
+import { isPerWorkerPattern, runFanoutCapture, type FanoutCaptureOptions } from './fanout-capture.js';
 import { AfterClose, captureToFile, checkWriteOptions, dropPrivileges, fileSizeArg, type WriteCliOptions } from './capture-write.js';
 import { compileProgram } from '../lang/index.js';
 import type { GroupFanout } from '../fanout/index.js';
 import { onStdoutClosed, stdoutClosed, writeOut } from './stdout.js';
-import { openXdpSource } from './xdp-capture.js';
+import { openXdpSource, xdpWorkerOptions } from './xdp-capture.js';
 import { lastGood, startCliMetrics, type CounterSink } from './metrics-option.js';
 import { stopOnce } from './stop.js';
 import type { PacketSource } from '../metrics/server.js';
@@ -142,7 +142,7 @@ export function registerCapture(program: Command): void {
     .option('--no-promisc', 'do not put the interface in promiscuous mode')
     .option('--direction <dir>', 'in, out or both (default both)', choiceArg('--direction', ['in', 'out', 'both'] as const))
     .option('--timestamp <src>', 'software, hardware or auto (default software)', choiceArg('--timestamp', ['software', 'hardware', 'auto'] as const))
-    .option('--workers <n>', 'capture with n worker threads in one PACKET_FANOUT group (-w out.%w.pcapng = one file each, else one merged file)', intArg('--workers', 1, 64))
+    .option('--workers <n>', 'capture with n worker threads in one PACKET_FANOUT group, or with --xdp one AF_XDP worker per RX queue (n = the queue count); -w out.%w.pcapng = one file each, else one merged file', intArg('--workers', 1, 64))
     .option('--fanout <mode>', 'with --workers: hash, lb, cpu, qm, rollover, rnd, or a steering function flow, ip, mac, vlan, rrobin; flags +defrag, +rollover, +ignore-outgoing, +ebpf (default hash)')
     .option('--weights <w>', 'with --workers and a steering function: per-worker weights, e.g. 1,3')
     .option('--cpus <list>', "with --workers: pin worker i to the i-th CPU of the list (e.g. 0,1) or 'auto'")
@@ -236,7 +236,7 @@ export async function runCapture(opts: CaptureCliOptions): Promise<CaptureSummar
   checkWriteOptions(writeOptions(opts));
   if (opts.xdp) {
     if (opts.read !== undefined) throw new UsageError('--xdp captures live: use it with -i IFACE, not -r');
-    if (opts.workers !== undefined) throw new UsageError('--workers with --xdp: not yet (use --queues all: one AF_XDP socket per RX queue)');
+    if (opts.workers !== undefined) return runWorkers(opts);
     return runXdpLive(opts);
   } else if (opts.queue !== undefined || opts.queues !== undefined || opts.zerocopy || opts.copy) {
     throw new UsageError('--queue, --queues, --zerocopy and --copy go with --xdp');
@@ -257,7 +257,13 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
   const list = (v: string, name: string): number[] => v.split(',').map((x) => intArg(name, 0, 1 << 16)(x.trim()));
   let fanout: GroupFanout | undefined = opts.fanout;
   let filter: BpfProgram | undefined;
-  if (opts.program !== undefined) {
+  let xdp: FanoutCaptureOptions['xdp'];
+  if (opts.xdp) {
+    xdp = xdpWorkerOptions({
+      iface: opts.interface, queue: opts.queue, queues: opts.queues, zerocopy: opts.zerocopy, copy: opts.copy, snaplen: opts.snaplen,
+      filter: opts.filter, program: opts.program, filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
+    }, opts.interface, opts.workers!);
+  } else if (opts.program !== undefined) {
     const prog = compileProgram(opts.program, { snaplen: opts.snaplen });
     if (prog.residual !== null)
       throw new UsageError('with --workers the CLI runs kernel stages only (socket filter and steering); user-space stages need the group() API with a worker script');
@@ -285,6 +291,7 @@ async function runWorkers(opts: CaptureCliOptions): Promise<CaptureSummary> {
       snaplen: opts.snaplen, promisc: opts.promisc, direction: opts.direction, timestamp: opts.timestamp, filter,
       blockSize: opts.blockSize, blockCount: opts.blockCount, frameSize: opts.frameSize, blockTimeoutMs: opts.blockTimeout,
     },
+    ...(xdp !== undefined ? { xdp } : {}),
   }); } finally { await after.settle(); }
   const written = opts.write === undefined ? 0 : r.written;
   const bytes = r.workers.reduce((n, w) => n + (w?.bytes ?? 0), 0);

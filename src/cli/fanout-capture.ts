@@ -8,7 +8,7 @@
 import { accessSync, chownSync, constants as fsc, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupLinkChange, type GroupStats } from '../fanout/index.js';
+import { group, parseFanout, toClasses, type FanoutGroup, type GroupFanout, type GroupLinkChange, type GroupStats, type GroupXdpOptions } from '../fanout/index.js';
 import type { CaptureOptions } from '../ring/index.js';
 import {
   fileError, openCaptureReader, openCaptureWriter, PcapngFollower, RotatingWriter,
@@ -321,6 +321,12 @@ export interface FanoutCaptureOptions {
   seconds?: number;
   /** Per-worker capture options (snaplen, filter, direction, ring geometry, ...). */
   capture?: Omit<CaptureOptions, 'iface' | 'fanout' | 'fanoutArg'>;
+  /**
+   * --xdp: one AF_XDP socket per RX queue instead of a fan-out group (the
+   * NIC's RSS spreads; `workers` must equal the queue count), with these
+   * socket options and the filter run in XDP. `fanout` and `capture` do not apply.
+   */
+  xdp?: GroupXdpOptions;
   cpus?: readonly number[] | 'auto';
   id?: number;
   restart?: boolean;
@@ -372,7 +378,10 @@ function mergeDir(output: string): string {
 /** Run a multi-worker capture until count, time, signal or abort; print status and the balance report. */
 export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutCaptureResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const fanout: GroupFanout = typeof o.fanout === 'string' || o.fanout === undefined ? parseFanout(o.fanout ?? 'hash', o.weights) : o.fanout;
+  if (o.xdp !== undefined && (o.fanout !== undefined || o.weights !== undefined))
+    throw new UsageError("--fanout and --weights go with AF_PACKET workers; with --xdp the NIC's RSS spreads packets over the RX queues, one worker each");
+  const fanout: GroupFanout | undefined = o.xdp !== undefined ? undefined
+    : typeof o.fanout === 'string' || o.fanout === undefined ? parseFanout(o.fanout ?? 'hash', o.weights) : o.fanout;
   const perWorker = o.write !== undefined && isPerWorkerPattern(o.write);
   const rotating = o.rotate !== undefined && ((o.rotate.sizeBytes ?? 0) > 0 || (o.rotate.seconds ?? 0) > 0);
   if (perWorker && rotating) throw new UsageError('-C and -G rotate the merged file: with one file per worker (%w) they are not supported');
@@ -426,6 +435,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
     }
     g = await group<WriterWorkerData>({
       iface: o.iface, workers: o.workers, fanout, worker: new URL('./fanout-writer-worker.js', import.meta.url),
+      ...(o.xdp !== undefined ? { backend: 'xdp' as const, queues: 'all' as const, xdp: o.xdp } : {}),
       data, capture: o.capture, cpus: o.cpus, id: o.id, restart: o.restart,
       onLinkChange: onLink,
       onStall: (st) => log(`netring: worker ${st.index} stalled: its capture loop made no progress for ${(st.stalledMs / 1000).toFixed(1)} s; terminating it`),
@@ -433,7 +443,9 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
         + `${c.lost > 0 ? `, ${fmtInt(c.lost)} packets lost with worker ${c.index}` : ''}${c.restarting ? ', restarting' : ''}`),
     });
     if (user !== undefined) await relinquish(o.relinquish!, user, opened, o.workers, tmp, paths, out, rotating);
-    log(`capturing on ${o.iface} with ${o.workers} workers, fanout group ${g.id}: ${g.plan.describe}`);
+    log(o.xdp !== undefined
+      ? `capturing on ${o.iface} with ${o.workers} workers, XDP ${g.xdpMode}: ${g.plan.describe}`
+      : `capturing on ${o.iface} with ${o.workers} workers, fanout group ${g.id}: ${g.plan.describe}`);
     o.onStart?.(g);
     for (const s of stopSignals) process.on(s, onSignal);
     o.signal?.addEventListener('abort', onSignal, { once: true });

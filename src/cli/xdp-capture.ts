@@ -1,7 +1,8 @@
 /**
  * `netring capture --xdp`: the live capture's packet source over AF_XDP. One
  * socket per RX queue (--queue N, or --queues all), all in this thread, all
- * feeding the same callback; the filter (-f EXPR) is compiled by the filter
+ * feeding the same callback (with --workers N: one worker thread per queue,
+ * see xdpWorkerOptions); the filter (-f EXPR) is compiled by the filter
  * language into the XDP program, so frames it rejects never reach user space
  * and go up the stack.
  */
@@ -9,6 +10,7 @@ import { openCapture } from '../ring/index.js';
 import type { BatchLike } from '../ring/batch-like.js';
 import type { BpfProgram } from '../bpf/classic.js';
 import { XskCapture, rxQueueCount, type CopyMode } from '../xsk/index.js';
+import type { GroupXdpOptions } from '../fanout/index.js';
 import { UsageError } from './args.js';
 
 /** What the capture command needs from a live source (AF_PACKET ring or AF_XDP sockets). */
@@ -74,4 +76,22 @@ export function openXdpSource(o: XdpCliOptions): LiveSource {
     },
     close: () => { for (const c of caps) c.close(); },
   };
+}
+
+/**
+ * `--workers N --xdp`: the AF_XDP options of a worker group with one worker
+ * per RX queue (the NIC's RSS spreads the traffic; a queue without a worker
+ * would send its frames up the stack unseen, so N must be the queue count).
+ */
+export function xdpWorkerOptions(o: XdpCliOptions, iface: string, workers: number): GroupXdpOptions {
+  if (o.zerocopy && o.copy) throw new UsageError('use only one of --zerocopy and --copy');
+  if (o.queue !== undefined) throw new UsageError('--queue with --workers: each worker takes one RX queue (--workers N --xdp covers all N queues)');
+  if (o.queues !== undefined && o.queues !== 'all') throw new UsageError(`--queues takes "all" (got "${o.queues}")`);
+  const filter = xdpFilter(o);
+  const n = rxQueueCount(iface);
+  if (n === 0) throw new UsageError(`${iface}: no RX queues listed in /sys/class/net/${iface}/queues (no such interface?)`);
+  if (n !== workers)
+    throw new UsageError(`--workers ${workers} with --xdp: ${iface} has ${n} RX queue${n === 1 ? '' : 's'}, one worker per queue (--workers ${n})`);
+  const copyMode: CopyMode = o.zerocopy ? 'zerocopy' : o.copy ? 'copy' : 'auto';
+  return { copyMode, ...(filter !== undefined ? { filter } : {}), ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}) };
 }

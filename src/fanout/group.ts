@@ -24,6 +24,13 @@
  * its ring) is counted as lost with that worker (`lost` in the stats), read
  * from the socket's kernel counters when it closes, so that for every
  * worker kernel packets = packets + drops + lost.
+ *
+ * `backend: 'xdp'` groups have one worker per RX queue, each with its own
+ * AF_XDP socket; the NIC's RSS spreads the traffic over the queues. The
+ * group attaches one XDP program (the filter, then a redirect into an
+ * XSKMAP indexed by RX queue) before the workers start; each worker puts its
+ * socket into the map at its queue. Nothing joins a fan-out group, so
+ * `fanout` and steering do not apply.
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -46,14 +53,31 @@ import { progLoad, PROG_TYPE } from '../bpf/loader.js';
 import { SteerTableMap } from './table-map.js';
 import { tableProgram, tableValues, type TableAlloc } from '../lang/steer/codegen.js';
 import { toClasses, type Steering } from '../lang/steer/spec.js';
-import type { CtrlMessage, WorkerBoot, WorkerMessage } from './worker-main.js';
+import type { CtrlMessage, GroupXdpOptions, WorkerBoot, WorkerMessage } from './worker-main.js';
+import { XdpAttachment } from '../xsk/attach.js';
+import { rxQueueCount } from '../xsk/socket.js';
+
+export type { GroupXdpOptions } from './worker-main.js';
 
 /** Options of {@link group}. */
 export interface GroupOptions<D = unknown> {
   /** Interface to capture on. */
   iface: string;
-  /** Number of workers (1..256). */
-  workers: number;
+  /**
+   * Number of workers (1..256). Required with the packet backend; with
+   * `backend: 'xdp'` it defaults to the number of queues and must equal it.
+   */
+  workers?: number;
+  /**
+   * 'packet' (default): a TPACKET_V3 ring per worker in one PACKET_FANOUT
+   * group. 'xdp': an AF_XDP socket per worker, one worker per RX queue, the
+   * NIC's RSS doing the spreading (worker i reads `queues[i]`).
+   */
+  backend?: 'packet' | 'xdp';
+  /** With `backend: 'xdp'`: 'all' (default, every RX queue of the interface) or a list of RX queues. */
+  queues?: 'all' | readonly number[];
+  /** With `backend: 'xdp'`: the sockets' options and the filter the XDP program runs (`capture` is for the packet backend). */
+  xdp?: GroupXdpOptions;
   /** The worker module: a URL, or a path resolved against the current directory. See worker-api.ts. */
   worker: string | URL;
   /** How packets are spread (default 'hash'). See {@link GroupFanout}. */
@@ -248,6 +272,9 @@ export class FanoutGroup extends EventEmitter {
   private watchdog: NodeJS.Timeout | null = null;
   private readonly beats: Array<{ beat: number; since: number }> = [];
   private groupId: number;
+  /** backend 'xdp': worker i's RX queue, and the program + XSKMAP every worker's socket goes into. */
+  private readonly queues: number[] | null = null;
+  private xdpAtt: XdpAttachment | null = null;
   private started = false;
   private stopping = false;
   private stopped: Promise<GroupResult<unknown, unknown>> | null = null;
@@ -256,16 +283,28 @@ export class FanoutGroup extends EventEmitter {
   constructor(opts: GroupOptions) {
     super();
     if (!opts || typeof opts.iface !== 'string' || opts.iface.length === 0) throw new NetringError('group: `iface` is required', 'EINVAL');
-    if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > MAX_WORKERS)
-      throw new NetringError(`group: workers must be an integer in 1..${MAX_WORKERS} (got ${String(opts.workers)})`, 'EINVAL');
+    const backend = opts.backend ?? 'packet';
+    if (backend !== 'packet' && backend !== 'xdp') throw new NetringError(`group: backend must be 'packet' or 'xdp' (got ${String(backend)})`, 'EINVAL');
+    let workers = opts.workers;
+    if (backend === 'xdp') {
+      this.queues = xdpQueues(opts);
+      workers ??= this.queues.length;
+      if (workers !== this.queues.length)
+        throw new NetringError(`group: backend 'xdp' runs one worker per RX queue: ${opts.iface} has ${this.queues.length} queue${this.queues.length === 1 ? '' : 's'} to capture, not ${String(workers)} workers`, 'EINVAL');
+    } else if (opts.queues !== undefined || opts.xdp !== undefined) {
+      throw new NetringError("group: `queues` and `xdp` go with backend 'xdp'", 'EINVAL');
+    }
+    if (!Number.isInteger(workers) || workers! < 1 || workers! > MAX_WORKERS)
+      throw new NetringError(`group: workers must be an integer in 1..${MAX_WORKERS} (got ${String(workers)})`, 'EINVAL');
     if (opts.worker === undefined) throw new NetringError('group: `worker` (the worker module) is required', 'EINVAL');
     if (opts.id !== undefined && (!Number.isInteger(opts.id) || opts.id < 0 || opts.id > 0xffff))
       throw new NetringError(`group: id must be an integer in 0..65535 (got ${String(opts.id)})`, 'EINVAL');
     this.opts = opts;
     this.iface = opts.iface;
-    this.size = opts.workers;
+    this.size = workers!;
     this.plan = planFanout(opts.fanout);
-    this.shared = new SharedCounters(opts.workers);
+    if (this.queues !== null) this.plan = { ...this.plan, describe: `AF_XDP, one worker per RX queue (${this.queues.join(',')}), spread by the NIC's RSS` };
+    this.shared = new SharedCounters(this.size);
     this.href = moduleHref(opts.worker);
     this.maxRestarts = opts.restart === true ? 3 : opts.restart ? num(opts.restart.max, 3, 'restart.max') : 0;
     this.pollMs = num(opts.pollMs, 100, 'pollMs', 1);
@@ -287,6 +326,7 @@ export class FanoutGroup extends EventEmitter {
   /** @internal */
   async start(): Promise<this> {
     if (this.plan.table !== undefined && this.plan.steering !== undefined) this.loadEbpf(this.plan.steering, this.plan.table.entries);
+    if (this.queues !== null) this.attachXdp();
     for (let i = 0; i < this.size; i++) this.spawn(i, 0);
     try {
       await this.withTimeout(Promise.all(this.members.map((_, i) => this.waitFor(i, 'ready'))), 'load and set up');
@@ -297,6 +337,7 @@ export class FanoutGroup extends EventEmitter {
       await Promise.all(this.members.map((m) => { void m.worker?.terminate(); return m.exited; }));
       this.cleanupFds();
       this.unloadEbpf();
+      this.detachXdp();
       throw e;
     }
     this.started = true;
@@ -347,6 +388,24 @@ export class FanoutGroup extends EventEmitter {
       throw e;
     }
   }
+
+  /** backend 'xdp': the XDP program (filter, redirect by RX queue) and its XSKMAP, attached through a BPF link. */
+  private attachXdp(): void {
+    const x = this.opts.xdp ?? {};
+    const ifindex = native.ifindex(this.iface);
+    const queues = Math.max(rxQueueCount(this.iface), ...this.queues!.map((q) => q + 1));
+    this.xdpAtt = XdpAttachment.attach({ iface: this.iface, ifindex, queues, mode: x.xdpMode, filter: x.filter });
+  }
+
+  /** Detach the XDP program (closes its link); the workers' sockets are out of the map by now. */
+  private detachXdp(): void {
+    if (this.xdpAtt === null) return;
+    this.xdpAtt.leave();
+    this.xdpAtt = null;
+  }
+
+  /** Where the program runs ('native' or 'generic'); null for the packet backend. */
+  get xdpMode(): 'native' | 'generic' | null { return this.xdpAtt?.mode ?? null; }
 
   private unloadEbpf(): void {
     if (this.ebpf === null) return;
@@ -406,6 +465,7 @@ export class FanoutGroup extends EventEmitter {
       shared: this.shared.sab, ctrl: port2, capture: this.opts.capture ?? {}, cpus: this.cpusFor(i),
       pollMs: this.pollMs, statsMs: this.statsMs, drainMs: this.drainMs, generation,
     };
+    if (this.queues !== null && this.xdpAtt !== null) boot.xdp = { queue: this.queues[i], mapFd: this.xdpAtt.mapFd, options: this.opts.xdp ?? {} };
     const worker = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: boot, transferList: [port2] });
     let onExit!: (code: number) => void;
     const exited = new Promise<number>((r) => { onExit = r; });
@@ -456,6 +516,14 @@ export class FanoutGroup extends EventEmitter {
 
   /** Join member i (it is waiting in its mailbox) with the program for the layout it creates. */
   private async join(i: number): Promise<void> {
+    if (this.queues !== null) {
+      // AF_XDP: the worker binds its queue and enters the XSKMAP; no fan-out group
+      const joined = this.waitFor(i, 'joined');
+      this.send(i, { t: 'join', join: null });
+      await joined;
+      this.members[i].joined = true;
+      return;
+    }
     const first = this.groupId < 0;
     const j: FanoutJoin = { id: first ? 0 : this.groupId, mode: this.plan.mode, ...this.plan.flags, uniqueId: first };
     if (this.opts.maxMembers !== undefined) j.maxMembers = this.opts.maxMembers;
@@ -494,7 +562,7 @@ export class FanoutGroup extends EventEmitter {
     if (m.generation !== gen) return;
     const fd = this.shared.takeFd(i);
     if (fd >= 0) this.closeDeadSocket(i, fd);
-    if (m.joined) { this.slotTable.leave(i); m.joined = false; }
+    if (m.joined) { if (this.queues === null) this.slotTable.leave(i); m.joined = false; }
     m.worker = null;
     m.ctrl?.close();
     m.ctrl = null;
@@ -532,6 +600,14 @@ export class FanoutGroup extends EventEmitter {
    * queued that nobody took as lost.
    */
   private closeDeadSocket(i: number, fd: number): void {
+    if (this.queues !== null) {
+      // AF_XDP: out of the map first (its queue's frames go up the stack), then closed. Its counters
+      // are cumulative and the worker had pushed them up to its last stats poll: lost is settled from those.
+      if (this.xdpAtt !== null) this.xdpAtt.removeSocket(this.queues[i]);
+      try { native.close(fd); } catch { /* already gone */ }
+      this.shared.settleLost(i);
+      return;
+    }
     const b = new Uint32Array(3);
     let read = false;
     try { native.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, b); read = true; } catch { /* not a packet socket any more */ }
@@ -621,6 +697,7 @@ export class FanoutGroup extends EventEmitter {
     if (this.watchdog !== null) { clearInterval(this.watchdog); this.watchdog = null; }
     this.cleanupFds();
     this.unloadEbpf();
+    this.detachXdp();
     return {
       results: this.members.map((m) => m.result?.value),
       reduced: undefined,
@@ -638,7 +715,21 @@ export class FanoutGroup extends EventEmitter {
   }
 }
 
-/** Start a worker group and resolve once every worker joined the fan-out group. */
+/** RX queues of a `backend: 'xdp'` group: every queue of the interface, or the list given (checked). */
+function xdpQueues(opts: GroupOptions): number[] {
+  if (opts.fanout !== undefined) throw new NetringError("group: fanout goes with the packet backend; with backend 'xdp' the NIC's RSS spreads packets over the RX queues", 'EINVAL');
+  const q = opts.queues ?? 'all';
+  if (q === 'all') {
+    const n = rxQueueCount(opts.iface);
+    if (n === 0) throw new NetringError(`group: ${opts.iface} has no RX queues listed in /sys/class/net/${opts.iface}/queues (no such interface?)`, 'ENODEV');
+    return Array.from({ length: n }, (_, i) => i);
+  }
+  if (!Array.isArray(q) || q.length === 0 || q.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffff) || new Set(q).size !== q.length)
+    throw new NetringError(`group: queues must be 'all' or a list of distinct RX queue numbers (got ${JSON.stringify(q)})`, 'EINVAL');
+  return [...q];
+}
+
+/** Start a worker group and resolve once every worker joined the fan-out group (AF_XDP: bound its queue). */
 export async function group<D = unknown>(opts: GroupOptions<D>): Promise<FanoutGroup> {
   const g = new FanoutGroup(opts as GroupOptions);
   return g.start();

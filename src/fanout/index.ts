@@ -15,7 +15,7 @@ export type { Slots } from '../lang/steer/codegen.js';
 export { Asm, runClassic, skbOf, cbpfToEbpf } from '../bpf/index.js';
 export type { SkbModel, BpfInsn, BpfProgram } from '../bpf/index.js';
 export { group, FanoutGroup } from './group.js';
-export type { GroupOptions, GroupStats, WorkerStats, CrashInfo, StallInfo, GroupResult, GroupLinkChange } from './group.js';
+export type { GroupOptions, GroupStats, WorkerStats, CrashInfo, StallInfo, GroupResult, GroupLinkChange, GroupXdpOptions } from './group.js';
 export { planFanout, parseFanout, programFor } from './plan.js';
 export type { GroupFanout, FanoutObject, FanoutPlan, KernelMode } from './plan.js';
 export { defineWorker } from './worker-api.js';

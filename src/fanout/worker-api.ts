@@ -21,7 +21,9 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import type { Batch } from '../ring/batch.js';
+import type { BatchLike } from '../ring/batch-like.js';
 import type { Capture } from '../ring/capture.js';
+import type { XskCapture } from '../xsk/capture.js';
 
 /** What a worker's functions receive. */
 export interface WorkerContext<D = unknown> {
@@ -39,8 +41,10 @@ export interface WorkerContext<D = unknown> {
   readonly generation: number;
   /** Free shared counters (8 doubles) the main thread sees in `stats().workers[i].user`. */
   readonly counters: Float64Array;
-  /** This worker's capture (valid from the first batch on; null during setup). */
+  /** This worker's AF_PACKET capture (valid from the first batch on; null during setup and in `backend: 'xdp'` groups). */
   readonly capture: Capture | null;
+  /** This worker's AF_XDP capture in `backend: 'xdp'` groups (its RX queue is `xsk.queue`); null otherwise. */
+  readonly xsk: XskCapture | null;
   /** True once the group is stopping (the worker is draining its ring). */
   readonly stopping: boolean;
   /** Send a message to the main thread (the group emits 'message'); for summaries, never per packet. */
@@ -49,12 +53,17 @@ export interface WorkerContext<D = unknown> {
   [key: string]: unknown;
 }
 
-/** A worker script's functions. Only `batch` is required; everything runs on the worker thread. */
-export interface WorkerModule<R = unknown, D = unknown> {
+/**
+ * A worker script's functions. Only `batch` is required; everything runs on
+ * the worker thread. `B` is the batch type: a ring block (`Batch`) in
+ * AF_PACKET groups, an `XskBatch` in `backend: 'xdp'` groups; a worker
+ * written for both takes `Batch | XskBatch` (or any `BatchLike`).
+ */
+export interface WorkerModule<R = unknown, D = unknown, B extends BatchLike = Batch> {
   /** Before joining the group (load tables, open files). May be async. */
   setup?(ctx: WorkerContext<D>): void | Promise<void>;
-  /** Once per batch (one ring block); synchronous. The batch is released when it returns: copy what you keep. */
-  batch(batch: Batch, ctx: WorkerContext<D>): void;
+  /** Once per batch (one ring block, or the AF_XDP descriptors that were ready); synchronous. The batch is released when it returns: copy what you keep. */
+  batch(batch: B, ctx: WorkerContext<D>): void;
   /** When no block came within the poll timeout. */
   idle?(ctx: WorkerContext<D>): void;
   /** About every `statsMs` (default 250 ms) while running, busy or not. */
@@ -64,6 +73,6 @@ export interface WorkerModule<R = unknown, D = unknown> {
 }
 
 /** Identity helper that types a worker module. */
-export function defineWorker<R = unknown, D = unknown>(m: WorkerModule<R, D>): WorkerModule<R, D> {
+export function defineWorker<R = unknown, D = unknown, B extends BatchLike = Batch>(m: WorkerModule<R, D, B>): WorkerModule<R, D, B> {
   return m;
 }

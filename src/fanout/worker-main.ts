@@ -16,7 +16,8 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { native } from '../native.js';
 import { openCapture, type Capture, type CaptureOptions } from '../ring/capture.js';
-import type { Batch } from '../ring/batch.js';
+import type { BatchLike } from '../ring/batch-like.js';
+import { XskCapture, type XdpCaptureOptions } from '../xsk/capture.js';
 import { setFanoutProgram, type FanoutJoin } from '../ring/fanout-join.js';
 import { F_BATCHES, F_DROPS, F_FREEZES, F_KPACKETS, F_PACKETS, F_STARTED, F_UPDATED, SharedCounters, WState } from './shared.js';
 import type { CaptureStats } from '../ring/capture.js';
@@ -39,10 +40,15 @@ export interface WorkerBoot {
   statsMs: number;
   drainMs: number;
   generation: number;
+  /** `backend: 'xdp'`: this worker's RX queue, the XSKMAP the group's parent attached, and the socket options. */
+  xdp?: { queue: number; mapFd: number; options: GroupXdpOptions };
 }
 
+/** AF_XDP options of every worker's socket in a `backend: 'xdp'` group (the filter runs in the XDP program). */
+export type GroupXdpOptions = Omit<XdpCaptureOptions, 'backend' | 'iface' | 'queue' | 'xskMapFd'>;
+
 /** @internal main -> worker */
-export type CtrlMessage = { t: 'join'; join: FanoutJoin } | { t: 'program'; program: BpfProgram; seq: number };
+export type CtrlMessage = { t: 'join'; join: FanoutJoin | null } | { t: 'program'; program: BpfProgram; seq: number };
 /** @internal worker -> main */
 export type WorkerMessage =
   | { t: 'ready' }
@@ -58,7 +64,7 @@ const port = parentPort!;
 const shared = new SharedCounters(boot.workers, boot.shared);
 const me = boot.index;
 let mailSeen = shared.mail(me);
-let cap: Capture | null = null;
+let cap: Capture | XskCapture | null = null;
 /** Kernel counters of `cap` already added to shared memory. */
 let last = { k: 0, d: 0, z: 0 };
 
@@ -92,12 +98,16 @@ function closeCapture(): void {
   if (cap === null) return;
   const c = cap;
   // whoever takes the fd slot owns the close (the group closes it, and settles the books, if this thread dies first)
-  if (shared.takeFd(me) === c.fd) {
+  if (shared.takeFd(me) === fdOf(c)) {
     c.close(); // reads the final kernel counters
     pushStats(c.stats());
     shared.settleLost(me);
   }
   cap = null;
+}
+
+function fdOf(c: Capture | XskCapture): number {
+  return c instanceof XskCapture ? c.socket.fd : c.fd;
 }
 
 function errorInfo(e: unknown): { message: string; code?: string; stack?: string } {
@@ -108,8 +118,9 @@ function errorInfo(e: unknown): { message: string; code?: string; stack?: string
 async function main(): Promise<void> {
   let phase: 'setup' | 'join' | 'run' | 'finish' = 'setup';
   try {
-    const mod = (await import(boot.module)) as { default?: WorkerModule } & WorkerModule;
-    const user: WorkerModule = typeof mod.default?.batch === 'function' ? mod.default : mod;
+    type AnyWorker = WorkerModule<unknown, unknown, BatchLike>;
+    const mod = (await import(boot.module)) as { default?: AnyWorker } & AnyWorker;
+    const user: AnyWorker = typeof mod.default?.batch === 'function' ? mod.default : mod;
     if (typeof user.batch !== 'function') throw new Error(`worker module ${boot.module} exports no batch(batch, ctx) function (default export or named)`);
     if (boot.cpus !== undefined) native.setAffinity(boot.cpus);
     shared.setTid(me, native.threadId());
@@ -119,7 +130,8 @@ async function main(): Promise<void> {
       index: me, workers: boot.workers, iface: boot.iface, data: boot.data, generation: boot.generation,
       counters: shared.userCounters(me),
       get fanoutId() { return shared.fanoutId; },
-      get capture() { return cap; },
+      get capture() { return cap instanceof XskCapture ? null : cap; },
+      get xsk() { return cap instanceof XskCapture ? cap : null; },
       get stopping() { return shared.stopping; },
       post: (message: unknown, transfer?: readonly TransferListItem[]) => send({ t: 'user', message }, transfer),
     };
@@ -133,13 +145,17 @@ async function main(): Promise<void> {
       if (shared.stopping) { shared.setState(me, WState.Done); send({ t: 'result', value: undefined }); return; }
       m = nextCtrl(1000);
     }
-    cap = openCapture({ ...boot.capture, iface: boot.iface, fanout: m.join, onLinkChange: (lc) => send({ t: 'link', state: lc.state }) });
-    shared.setFd(me, cap.fd);
+    if (boot.xdp !== undefined) {
+      cap = openCapture({ ...boot.xdp.options, backend: 'xdp', iface: boot.iface, queue: boot.xdp.queue, xskMapFd: boot.xdp.mapFd });
+    } else {
+      cap = openCapture({ ...boot.capture, iface: boot.iface, fanout: m.join ?? undefined, onLinkChange: (lc) => send({ t: 'link', state: lc.state }) });
+    }
+    shared.setFd(me, fdOf(cap));
     const f = shared.f64;
     const base = shared.base(me);
     f[base + F_STARTED] = Date.now();
     shared.setState(me, WState.Running);
-    send({ t: 'joined', id: cap.fanoutId });
+    send({ t: 'joined', id: cap instanceof XskCapture ? -1 : cap.fanoutId });
 
     phase = 'run';
     const c = cap;
@@ -148,14 +164,14 @@ async function main(): Promise<void> {
       f[base + F_UPDATED] = Date.now();
       shared.setCpu(me, native.currentCpu());
     };
-    const take = (b: Batch): void => {
+    const take = (b: BatchLike): void => {
       user.batch(b, ctx);
       f[base + F_PACKETS] += b.count;
       f[base + F_BATCHES] += 1;
     };
     // a deleted interface ends the capture like a stop (nextBatch delivered what the ring held, then threw)
-    const next = (timeoutMs: number): Batch | null | 'gone' => {
-      try { return c.nextBatch(timeoutMs); } catch (e) { if (c.linkState === 'gone') return 'gone'; throw e; }
+    const next = (timeoutMs: number): BatchLike | null | 'gone' => {
+      try { return c.nextBatch(timeoutMs); } catch (e) { if (!(c instanceof XskCapture) && c.linkState === 'gone') return 'gone'; throw e; }
     };
     let nextStats = Date.now() + boot.statsMs;
     let n = 0;
@@ -174,14 +190,15 @@ async function main(): Promise<void> {
         mailSeen = shared.mail(me);
         for (let r = receiveMessageOnPort(boot.ctrl); r !== undefined; r = receiveMessageOnPort(boot.ctrl)) {
           const cm = r.message as CtrlMessage;
-          if (cm.t === 'program') { setFanoutProgram(c.fd, cm.program, boot.iface); send({ t: 'programmed', seq: cm.seq }); }
+          if (cm.t === 'program' && !(c instanceof XskCapture)) { setFanoutProgram(c.fd, cm.program, boot.iface); send({ t: 'programmed', seq: cm.seq }); }
         }
       }
     }
 
-    // graceful drain: take blocks until none retires within two block timeouts (bounded by drainMs)
+    // graceful drain: take blocks until none retires within two block timeouts (bounded by drainMs);
+    // an AF_XDP RX ring has no block timeout: descriptors are there at once
     shared.setState(me, WState.Draining);
-    const quiet = 2 * c.geometry.blockTimeoutMs + 5;
+    const quiet = c instanceof XskCapture ? 50 : 2 * c.geometry.blockTimeoutMs + 5;
     const until = Date.now() + boot.drainMs;
     for (;;) {
       const left = until - Date.now();

@@ -78,7 +78,9 @@ test('capture --xdp: usage and kernel errors are one line with a non-zero status
       [['-i', b, '--xdp', '--queue', '5', '-q'], /queue 5 is out of range: .* has 1 RX queue/],
       [['-i', b, '--xdp', '--zerocopy', '-q'], /zero-copy refused/],
       [['-i', b, '--xdp', '--zerocopy', '--copy', '-q'], /only one of --zerocopy and --copy/],
-      [['-i', b, '--xdp', '--workers', '2', '-q'], /--workers with --xdp: not yet/],
+      [['-i', b, '--xdp', '--workers', '2', '-q'], /--workers 2 with --xdp: .* has 1 RX queue, one worker per queue \(--workers 1\)/],
+      [['-i', b, '--xdp', '--workers', '1', '--fanout', 'lb', '-q'], /--fanout and --weights go with AF_PACKET workers/],
+      [['-i', b, '--xdp', '--workers', '1', '--queue', '0', '-q'], /--queue with --workers: each worker takes one RX queue/],
       [['-i', b, '--xdp', '-f', 'ip protochain 6', '-q'], /"ip protochain 6" cannot run in XDP: protochain loops/],
       [['-i', b, '--xdp', '--filter-bpf', '1,6 0 0 262144', '-q'], /--filter-bpf with --xdp: XDP runs eBPF the filter language generates from -f EXPR/],
     ];
@@ -128,6 +130,56 @@ test('capture --xdp --queues all on a 2-queue veth: both queues redirected, same
       assert.equal(files.xdp.length, n);
       assert.deepEqual(files.xdp.map(key).sort(), files.packet.map(key).sort(), 'same packets and bytes (the queues interleave, so order may differ)');
       assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/, 'no program left after the command');
+    }, { queues: 2 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('capture --workers 2 --xdp on a 2-queue veth: 20,000 frames, merged and per-worker files hold the same packets as the AF_PACKET path', { skip: needRoot }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nr-xsk-cli-'));
+  try {
+    await withVeth(async ({ a, b }) => {
+      const n = 20_000;
+      // gen --xdp --workers 2: worker w sends on TX queue w, which veth delivers on the peer's RX queue w.
+      // Paced: with XDP attached, veth queues each frame in a 256-entry ring per RX queue that its NAPI
+      // drains, and a full ring drops (rx_queue_N_drops) before XDP or any socket sees the frame
+      const send = (): void => {
+        const r = spawnSync(process.execPath, [MAIN, 'gen', '-i', a, '--xdp', '--copy', '--workers', '2', '-c', String(n), '--size', '60-1514', '--flows', '64', '--sport', '1000-1063',
+          '--rate', '10kpps', '--burst', '16', '--batch', '16', '-q'],
+          { encoding: 'utf8', timeout: 120_000 });
+        assert.equal(r.status, 0, r.stderr);
+      };
+      const key = (f: Uint8Array): string => Buffer.from(f).toString('hex');
+      const runs: Array<[string, string[], string[]]> = [
+        ['packet', [], [join(dir, 'packet.pcap')]],
+        ['merged', ['--xdp', '--copy', '--workers', '2'], [join(dir, 'merged.pcapng')]],
+        ['per-worker', ['--xdp', '--copy', '--workers', '2', '--queues', 'all'], [join(dir, 'w.0.pcap'), join(dir, 'w.1.pcap')]],
+      ];
+      const got: Record<string, string[][]> = {};
+      for (const [name, extra, files] of runs) {
+        const target = name === 'per-worker' ? join(dir, 'w.%w.pcap') : files[0];
+        const q0 = [redirects(b, 0), redirects(b, 1)];
+        const r = await captureWhile(b, ['-w', target, '-c', String(n), '--seconds', '150', '--json', ...extra], send);
+        assert.equal(r.code, 0, r.err);
+        const s = JSON.parse(r.out.trim());
+        assert.equal(s.written, n, name);
+        assert.equal(s.dropped, 0, name);
+        if (name !== 'packet') {
+          assert.match(r.err, /with 2 workers, XDP native: AF_XDP, one worker per RX queue \(0,1\)/);
+          assert.deepEqual([redirects(b, 0) - q0[0], redirects(b, 1) - q0[1]], [n / 2, n / 2], 'each queue redirected its sender\'s frames');
+          assert.deepEqual(s.workers.map((w: { packets: number }) => w.packets), [n / 2, n / 2], 'worker i read queue i');
+        }
+        got[name] = files.map((f) => records(f).map(key));
+        const total = files.reduce((x, f) => x + Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-M', '-c', f], { encoding: 'utf8' }))![1]), 0);
+        assert.equal(total, n, `${name}: capinfos counts every packet`);
+        assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/, `${name}: no program left after the command`);
+      }
+      const sorted = (files: string[][]): string[] => files.flat().sort();
+      assert.equal(got.packet[0].length, n);
+      assert.deepEqual(sorted(got.merged), sorted(got.packet), 'merged file: same packets and bytes as the AF_PACKET file');
+      assert.deepEqual(sorted(got['per-worker']), sorted(got.packet), 'per-worker files: same packets and bytes as the AF_PACKET file');
+      assert.deepEqual(got['per-worker'].map((f) => f.length), [n / 2, n / 2]);
     }, { queues: 2 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
