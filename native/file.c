@@ -90,7 +90,44 @@ static int write_all(int fd, struct iovec *iov, size_t n, size_t *written) {
   return 0;
 }
 
-/* Parsed arguments: the iovec list (malloc'ed) and the buffers' values. */
+/*
+ * The iovec list of a call: one buffer per JS thread, kept between calls (a
+ * block table is thousands of pieces; no malloc/free per block). A second
+ * call while the first one's async write still uses it gets its own.
+ * Taken and given back on the JS thread only (job_complete runs there).
+ */
+typedef struct { struct iovec *buf; size_t cap; int busy; int hooked; } iov_cache_t;
+static _Thread_local iov_cache_t iov_cache;
+
+static void iov_cache_free(void *arg) {
+  (void)arg;
+  /* a write still in flight frees its list when it completes (iov_give: no longer the cached one) */
+  if (!iov_cache.busy) free(iov_cache.buf);
+  iov_cache.buf = NULL;
+  iov_cache.cap = 0;
+}
+
+static struct iovec *iov_take(napi_env env, size_t n) {
+  iov_cache_t *c = &iov_cache;
+  if (c->busy) return malloc(sizeof(struct iovec) * n);
+  if (c->cap < n) {
+    free(c->buf);
+    c->cap = 0;
+    c->buf = malloc(sizeof(struct iovec) * n);
+    if (c->buf == NULL) return NULL;
+    c->cap = n;
+  }
+  if (!c->hooked && napi_add_env_cleanup_hook(env, iov_cache_free, NULL) == napi_ok) c->hooked = 1;
+  c->busy = 1;
+  return c->buf;
+}
+
+static void iov_give(struct iovec *p) {
+  if (p != NULL && p == iov_cache.buf) iov_cache.busy = 0;
+  else free(p);
+}
+
+/* Parsed arguments: the iovec list (from iov_take) and the buffers' values. */
 typedef struct {
   int fd;
   struct iovec *iov;
@@ -144,7 +181,7 @@ static int gather(napi_env env, napi_value *argv, gather_t *g) {
     return 0;
   }
   const uint32_t *tab = tdata;
-  g->iov = malloc(sizeof(struct iovec) * (count > 0 ? (size_t)count : 1));
+  g->iov = iov_take(env, count > 0 ? (size_t)count : 1);
   if (g->iov == NULL) { napi_throw_error(env, "ENOMEM", "writev: out of memory"); return 0; }
   g->n = 0;
   g->total = 0;
@@ -154,7 +191,7 @@ static int gather(napi_env env, napi_value *argv, gather_t *g) {
       char msg[160];
       snprintf(msg, sizeof msg, "writev: piece %lld (buffer %u, offset %u, length %u) is outside its buffer",
                (long long)i, b, off, len);
-      free(g->iov);
+      iov_give(g->iov);
       g->iov = NULL;
       napi_throw_range_error(env, "ERANGE", msg);
       return 0;
@@ -184,7 +221,7 @@ static napi_value n_writev(napi_env env, napi_callback_info info) {
   if (!gather(env, argv, &g)) return NULL;
   size_t written = 0;
   int err = write_all(g.fd, g.iov, g.n, &written);
-  free(g.iov);
+  iov_give(g.iov);
   if (err != 0) {
     napi_throw(env, make_errno_error(env, err, (double)written));
     return NULL;
@@ -228,7 +265,7 @@ static void job_complete(napi_env env, napi_status status, void *data) {
   for (uint32_t i = 0; i < j->g.nbuf; i++) napi_delete_reference(env, j->bufs[i]);
   napi_delete_reference(env, j->cb);
   napi_delete_async_work(env, j->work);
-  free(j->g.iov);
+  iov_give(j->g.iov);
   free(j);
   napi_value ret;
   if (napi_call_function(env, global, cb, 2, args, &ret) == napi_pending_exception) {
