@@ -9,7 +9,12 @@ import type { FlowTable } from './table.js';
 /** Sort key of the view. */
 export type TopSort = 'bytes' | 'packets';
 
-interface Row { label: string; packets: number; bytes: number }
+/** One line of a list: what (a flow, an address, a port, a protocol) and its counts. */
+export interface TopRow { label: string; packets: number; bytes: number }
+type Row = TopRow;
+
+/** What the view shows, aggregated over one table or merged over several. */
+export interface TopRows { flows: Row[]; talkers: Row[]; ports: Row[]; protos: Row[] }
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6', 132: 'sctp' };
 
@@ -26,7 +31,7 @@ function add(m: Map<string, Row>, label: string, p: number, b: number): void {
 }
 
 /** A snapshot of the table's flows, aggregated. */
-export function topRows(table: FlowTable): { flows: Row[]; talkers: Row[]; ports: Row[]; protos: Row[] } {
+export function topRows(table: FlowTable): TopRows {
   const flows: Row[] = [];
   const talkers = new Map<string, Row>();
   const ports = new Map<string, Row>();
@@ -56,18 +61,49 @@ export function topRows(table: FlowTable): { flows: Row[]; talkers: Row[]; ports
   return { flows, talkers: [...talkers.values()], ports: [...ports.values()], protos: [...protos.values()] };
 }
 
-/** Live rates and counters shown in the header. */
-export interface TopHeader { iface: string; pps: number; bps: number; drops: number; freezes: number; flows: number; evicted: number }
+/**
+ * The rows worth sending from a worker: the `n` heaviest of each list by bytes
+ * and by packets. Flows of different workers are disjoint (symmetric steering),
+ * so the top `n` of the merged flows is exact; talkers, ports and protocols are
+ * summed over workers and exact while each worker has at most `n` of them.
+ */
+export function trimTopRows(r: TopRows, n: number): TopRows {
+  const top = (rows: Row[]): Row[] => {
+    if (rows.length <= n) return rows;
+    const keep = new Set([...rows].sort((a, b) => b.bytes - a.bytes).slice(0, n));
+    for (const x of [...rows].sort((a, b) => b.packets - a.packets).slice(0, n)) keep.add(x);
+    return [...keep];
+  };
+  return { flows: top(r.flows), talkers: top(r.talkers), ports: top(r.ports), protos: top(r.protos) };
+}
 
-/** Render the view as `height` lines of at most `width` characters. */
-export function renderTop(h: TopHeader, table: FlowTable, sort: TopSort, width: number, height: number): string[] {
-  const { flows, talkers, ports, protos } = topRows(table);
+/** Merge the rows of several workers: flows side by side, the rest summed by label. */
+export function mergeTopRows(parts: TopRows[]): TopRows {
+  const sum = (lists: Row[][]): Row[] => {
+    const m = new Map<string, Row>();
+    for (const l of lists) for (const r of l) add(m, r.label, r.packets, r.bytes);
+    return [...m.values()];
+  };
+  return {
+    flows: parts.flatMap((p) => p.flows),
+    talkers: sum(parts.map((p) => p.talkers)),
+    ports: sum(parts.map((p) => p.ports)),
+    protos: sum(parts.map((p) => p.protos)),
+  };
+}
+
+/** Live rates and counters shown in the header. */
+export interface TopHeader { iface: string; pps: number; bps: number; drops: number; freezes: number; flows: number; evicted: number; workers?: number }
+
+/** Render the view of a table (or of rows already aggregated) as `height` lines of at most `width` characters. */
+export function renderTop(h: TopHeader, from: FlowTable | TopRows, sort: TopSort, width: number, height: number): string[] {
+  const { flows, talkers, ports, protos } = 'flows' in from ? from : topRows(from);
   const by = (a: Row, b: Row): number => (sort === 'bytes' ? b.bytes - a.bytes : b.packets - a.packets);
   const fit = (s: string): string => (s.length > width ? s.slice(0, width) : s);
   const num = (r: Row): string => `${human(r.bytes, 'B').padStart(7)} ${human(r.packets, 'p').padStart(7)}`;
   const lines: string[] = [];
   lines.push(fit(`netring top ${h.iface} ${human(h.pps, 'pps')} ${human(h.bps * 8, 'bps')} drops ${h.drops} freezes ${h.freezes} flows ${h.flows} evicted ${h.evicted}`));
-  lines.push(fit(`sorted by ${sort} (b: bytes, p: packets, q: quit)`));
+  lines.push(fit(`${h.workers ? `${h.workers} workers, ` : ''}sorted by ${sort} (b: bytes, p: packets, q: quit)`));
   const rest = Math.max(4, height - 2);
   const nFlows = Math.max(1, Math.floor(rest * 0.45) - 1);
   const nSmall = Math.max(1, Math.floor((rest - nFlows - 4) / 2));

@@ -1,6 +1,8 @@
 /**
  * `netring top` in a real terminal (tmux, 80x24) on a veth with known traffic:
- * the top flow shown is the heavy one sent, keys re-sort, q quits cleanly.
+ * the top flow shown is the heavy one sent, keys re-sort, q quits cleanly;
+ * the same with --workers 2 (each worker meters its own flows, the view
+ * merges them: all 9 flows sent are counted once, the heavy one on top).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,12 +24,13 @@ async function screenWith(session: string, re: RegExp, ms = 10000): Promise<stri
   assert.fail(`screen never matched ${re}:\n${screen}`);
 }
 
-test('top in tmux 80x24: the heaviest flow sent is the top row; p re-sorts; q quits', { skip: needRoot }, async () => {
+for (const workers of [0, 2]) test(`top${workers ? ` --workers ${workers}` : ''} in tmux 80x24: the heaviest flow sent is the top row; p re-sorts; q quits`, { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const session = `nrtop${randomBytes(3).toString('hex')}`;
-    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${process.execPath} ${MAIN} top -i ${b}; sleep 0.2`);
+    const extra = workers ? ` --workers ${workers}` : '';
+    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${process.execPath} ${MAIN} top -i ${b}${extra}; sleep 0.2`);
     try {
-      await screenWith(session, /netring top/);
+      await screenWith(session, workers ? new RegExp(`^${workers} workers, sorted by bytes`, 'm') : /netring top/);
       const tx = new RawSender(a);
       const frames: Uint8Array[] = [];
       for (let i = 0; i < 300; i++) {
@@ -36,13 +39,15 @@ test('top in tmux 80x24: the heaviest flow sent is the top row; p re-sorts; q qu
       }
       tx.send(frames);
       tx.close();
-      const screen = await screenWith(session, /10\.70\.0\.1:5555/);
+      // with workers the rows and counters arrive once a second from each: wait for all of them
+      const screen = await screenWith(session, /10\.70\.0\.1:5555[^\n]* 300p[\s\S]*flows 9 evicted 0|flows 9 evicted 0[\s\S]*10\.70\.0\.1:5555[^\n]* 300p/, 20000);
       const lines = screen.split('\n');
       assert.ok(lines.every((l) => l.length <= 80), 'fits 80 columns');
       const header = lines.findIndex((l) => l.startsWith('FLOW'));
       assert.ok(header >= 0, screen);
       assert.match(lines[header + 1], /^udp 10\.70\.0\.1:5555 > 10\.70\.0\.2:6666 .* 300p$/, screen);
       assert.match(screen, /flows 9 evicted 0/);
+      assert.match(screen, /^PROTO udp 3[0-9.]+kB/m, 'protocols merged over the workers: 300 x 986 + 800 x 86 bytes of UDP');
       // by packets each light flow (100 packets) is still below the heavy one (300 packets)
       tmux('send-keys', '-t', session, 'p');
       const byPkts = await screenWith(session, /sorted by packets/);
