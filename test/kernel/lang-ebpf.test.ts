@@ -1,6 +1,6 @@
 /**
  * The eBPF backend against the real kernel: every expression of the
- * equivalence corpus becomes an XDP program and an eBPF socket filter, the
+ * equivalence corpus (expressions.txt and geneve.txt) becomes an XDP program and an eBPF socket filter, the
  * verifier must accept each, and BPF_PROG_TEST_RUN on every corpus packet
  * must give the verdict of the classic program for the same hook.
  *
@@ -29,10 +29,11 @@ import { LangError } from '../../src/lang/errors.js';
 import { buildCorpus } from '../fixtures/lang/corpus.js';
 import { needRoot } from '../helpers/netns.js';
 
-const EXPRS = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
+const lines = (name: string): string[] => readFileSync(new URL(`../../../test/fixtures/lang/${name}`, import.meta.url), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
+const EXPRS = [...lines('expressions.txt'), ...lines('geneve.txt')];
 
 test('eBPF XDP and socket-filter programs: the verifier accepts every corpus program and BPF_PROG_TEST_RUN verdicts equal the classic ones', { skip: needRoot }, () => {
   const frames = buildCorpus().filter((p) => p.caplen >= 14).map((p) => p.data.slice(0, p.caplen));

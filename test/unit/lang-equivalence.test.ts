@@ -164,3 +164,79 @@ test('the tcpdump binary is the reference the corpus was checked against', { ski
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const GENEVE = readFileSync(new URL('../../../test/fixtures/lang/geneve.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+test('geneve: verdicts equal tcpdump -r for every (expression, packet); BPF and JS agree; a VNI over 24 bits is refused as tcpdump does', { skip: !HAS_TCPDUMP && 'tcpdump not installed' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netring-lang-g-'));
+  try {
+    const pcap = join(dir, 'corpus.pcap');
+    const pk = writeCorpusPcap(pcap);
+    assert.ok(pk.filter((p) => p.name.includes('geneve')).length >= 100, 'corpus lacks geneve packets');
+    const exprFile = join(dir, 'expr');
+    const pls = pk.map((p) => packetLike(p));
+    const shifted = pk.map((p, i) => packetLike(p, 1 + (i % 61)));
+    const failures: string[] = [];
+    const trivial: string[] = [];
+    for (const e of GENEVE) {
+      writeFileSync(exprFile, e);
+      const r = tcpdump(['-r', pcap, '-F', exprFile, '-w', '-']);
+      assert.ok(r.ok, `tcpdump -r failed for ${e}`);
+      const theirs = new Set(indexesFromPcap(new Uint8Array(r.out)));
+      if (theirs.size === 0 || theirs.size === pk.length) trivial.push(`${e} (${theirs.size})`);
+      const ours = compileFilter(e);
+      let bad = 0;
+      for (let i = 0; i < pk.length; i++) {
+        const p = pk[i];
+        const bpf = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen) !== 0;
+        const js = ours.match(pls[i]) !== 0;
+        const jsShifted = ours.match(shifted[i]) !== 0;
+        if (bpf !== theirs.has(i) || js !== bpf || jsShifted !== bpf) {
+          if (bad++ < 3) failures.push(`${e} | packet ${i} (${p.name}): tcpdump=${theirs.has(i)} bpf=${bpf} js=${js} js@offset=${jsShifted}`);
+        }
+      }
+    }
+    assert.deepEqual(failures, []);
+    // every expression separates the corpus (none matches nothing or everything)
+    assert.deepEqual(trivial, []);
+    writeFileSync(exprFile, 'geneve 16777216');
+    const d = tcpdump(['-d', '-F', exprFile]);
+    assert.ok(!d.ok && /Geneve VNI 16777216 greater than maximum 16777215/.test(d.err));
+    assert.throws(() => compileFilter('geneve 16777216'), /Geneve VNI 16777216 greater than maximum 16777215/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('geneve, kernel target: equals libpcap live-capture programs on kernel-view packets', { skip: (!HAS_TCPDUMP || !IS_ROOT) && 'needs tcpdump and root (tcpdump -i lo -ddd)' }, () => {
+  const pk = buildCorpus().map((p: CorpusPacket) => kernelView(p));
+  const dir = mkdtempSync(join(tmpdir(), 'netring-lang-gk-'));
+  const failures: string[] = [];
+  let compared = 0;
+  try {
+    const exprFile = join(dir, 'expr');
+    for (const e of GENEVE) {
+      writeFileSync(exprFile, e);
+      const d = tcpdump(['-i', 'lo', '-ddd', '-F', exprFile]);
+      assert.ok(d.ok, `tcpdump -i lo refused ${e}: ${d.ok ? '' : d.err}`);
+      compared++;
+      const theirs = parseDDD(d.out.toString());
+      const ours = compileFilter(e, { target: 'kernel' });
+      for (let i = 0; i < pk.length; i++) {
+        const p = pk[i];
+        const meta = { vlanPresent: p.vlanValid, vlanTci: p.vlanTci, vlanTpid: p.vlanTpid };
+        const t = runBpf(theirs, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
+        const b = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
+        const j = ours.match(packetLike(p)) !== 0;
+        if (t !== b || j !== b) failures.push(`${e} | packet ${i}: libpcap=${t} bpf=${b} js=${j}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(compared, GENEVE.length);
+  assert.deepEqual(failures.slice(0, 20), []);
+});

@@ -15,7 +15,7 @@ import type { Test } from '../ir/pred.js';
 import { mshOffset, type Val } from '../ir/value.js';
 import {
   ABS, ADD, ALU, AND, B, BPF_MAXINSNS, DIV, H, IMM, IND, insn, type BpfInsn as Insn, JA, JEQ, JGE, JGT, JMP, JSET, K, LD, LDX,
-  LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, ST, SUB, TAX, TXA, W, X, XOR,
+  LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, ST, STX, SUB, TAX, TXA, W, X, XOR,
 } from '../../bpf/classic.js';
 import { SKF_AD_OFF } from '../../bpf/ancillary.js';
 
@@ -27,6 +27,46 @@ export interface CbpfOptions {
 interface RegState {
   A: Val | null;
   X: Val | null;
+  /** Scratch words holding a computed value on every path to here. */
+  M: ReadonlyMap<Val, number>;
+}
+
+/**
+ * Load bases costly enough to keep in scratch memory once computed (the
+ * offsets behind `geneve`, recomputed by every later load otherwise):
+ * expressions of at least this many nodes.
+ */
+const MEMO_COST = 20;
+
+function cost(v: Val, limit: number): number {
+  switch (v.op) {
+    case 'ld':
+      return 1 + (v.base ? cost(v.base, limit) : 0);
+    case 'alu': {
+      const a = cost(v.a, limit);
+      return a >= limit ? a : 1 + a + cost(v.b, limit);
+    }
+    case 'neg':
+      return 1 + cost(v.a, limit);
+    default:
+      return 1;
+  }
+}
+
+/** Scratch words for memoised values, shared by every block of one program (taken from the top down). */
+class MemoSlots {
+  private readonly slots = new Map<Val, number>();
+  private next = 15;
+  /** Lowest slot taken (temporary spills must stay below it). */
+  get low(): number { return this.next + 1; }
+  get(v: Val): number | undefined {
+    let s = this.slots.get(v);
+    if (s === undefined && this.next >= 11) {
+      s = this.next--;
+      this.slots.set(v, s);
+    }
+    return s;
+  }
 }
 
 interface Block {
@@ -67,6 +107,7 @@ class Emitter {
   constructor(
     public st: RegState,
     private opts: CbpfOptions,
+    private memo: MemoSlots,
   ) {}
 
   private emit(i: Insn): void {
@@ -80,9 +121,18 @@ class Emitter {
     else if (v.op === 'len') this.emit(insn(LDX | W | LEN));
     else if (v.op === 'mem') this.emit(insn(LDX | MEM, v.slot));
     else if (msh !== null) this.emit(insn(LDX | B | MSH, msh));
+    else if (this.st.M.has(v)) this.emit(insn(LDX | MEM, this.st.M.get(v)!));
     else {
       this.genA(v);
       this.emit(insn(MISC | TAX));
+      // a costly load base (the offsets behind `geneve`) is kept for the later loads from it
+      if (cost(v, MEMO_COST) >= MEMO_COST) {
+        const slot = this.memo.get(v);
+        if (slot !== undefined) {
+          this.emit(insn(STX, slot));
+          this.st.M = new Map(this.st.M).set(v, slot);
+        }
+      }
     }
     this.st.X = v;
   }
@@ -103,7 +153,7 @@ class Emitter {
       return;
     }
     const s = this.slot++;
-    if (s >= 16) throw new LangError('expression needs more than 16 scratch memory words');
+    if (s >= this.memo.low) throw new LangError('expression needs more than 16 scratch memory words');
     this.emit(insn(ST, s));
     this.ensureX(b);
     this.emit(insn(LD | MEM, s));
@@ -113,6 +163,12 @@ class Emitter {
 
   genA(v: Val): void {
     if (this.st.A === v) return;
+    const kept = this.st.M.get(v);
+    if (kept !== undefined) {
+      this.emit(insn(LD | MEM, kept));
+      this.st.A = v;
+      return;
+    }
     switch (v.op) {
       case 'k':
         this.emit(insn(LD | W | IMM, v.k));
@@ -228,7 +284,9 @@ class Emitter {
 
 function meet(a: RegState | undefined, b: RegState): RegState {
   if (!a) return { ...b };
-  return { A: a.A === b.A ? a.A : null, X: a.X === b.X ? a.X : null };
+  const M = new Map<Val, number>();
+  for (const [v, s] of a.M) if (b.M.get(v) === s) M.set(v, s);
+  return { A: a.A === b.A ? a.A : null, X: a.X === b.X ? a.X : null, M };
 }
 
 /** Generate a classic BPF program for the DAG rooted at `root`. */
@@ -238,11 +296,13 @@ export function genCbpf(root: DNode, opts: CbpfOptions): Insn[] {
   const rets = order.filter((n): n is RetNode => !isBranch(n));
   const layout: DNode[] = [...branches, ...rets];
   const entry = new Map<DNode, RegState>();
-  entry.set(root, { A: null, X: null });
+  const none = new Map<Val, number>();
+  entry.set(root, { A: null, X: null, M: none });
   const blocks: Block[] = [];
+  const memo = new MemoSlots();
   for (const n of layout) {
-    const st = entry.get(n) ?? { A: null, X: null };
-    const em = new Emitter({ ...st }, opts);
+    const st = entry.get(n) ?? { A: null, X: null, M: none };
+    const em = new Emitter({ ...st }, opts, memo);
     let cond = -1;
     if (n.kind === 'test') {
       em.test(n.t);

@@ -24,7 +24,7 @@ import { LangError } from '../errors.js';
 import { and, FALSE, not, or, test, type Pred } from '../ir/pred.js';
 import { ANC, type AluOp, type Val, Values } from '../ir/value.js';
 import type { ArithOp, Arth, DirQ, Expr, IdVal, ProtoQ, Qual, Span } from './ast.js';
-import { etherProtoByName, ETHERTYPE, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
+import { etherProtoByName, ETHERTYPE, GENEVE_PORT, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
 import { parseIPv6 } from './lexer.js';
 
 /** Where the compiled filter runs; it decides how VLAN tags are seen. */
@@ -89,6 +89,11 @@ function atoin(s: string): { v: number; bits: number } | null {
   return { v, bits: parts.length * 8 };
 }
 
+/** 1 when `x` (a value below 2^bits) is 0, else 0, without a branch: ((x + 2^bits - 1) >> bits) ^ 1. */
+function isZero(V: Values, x: Val, bits: number): Val {
+  return V.alu('xor', V.alu('rsh', V.alu('add', x, V.k(2 ** bits - 1)), V.k(bits)), V.k(1));
+}
+
 function shl(v: number, n: number): number {
   return n >= 32 ? 0 : (v << n) >>> 0;
 }
@@ -116,6 +121,11 @@ class Gen {
   private vlanDepth = 0;
   /** After `pppoes`: the link layer is the PPP frame inside the session. */
   private ppp = false;
+  /**
+   * After `geneve`: true when the encapsulated packet has an Ethernet header
+   * (protocol type TEB); Ethernet address tests need it (libpcap gen_geneve_ll_check).
+   */
+  private geneveL2: Pred | null = null;
   private cur: Span = { pos: -1, end: -1 };
 
   constructor(
@@ -201,7 +211,7 @@ class Gen {
       case 'pppoes':
         return this.pppoes(e.n);
       case 'geneve':
-        return this.err("'geneve' is not supported yet by netring's compiler (libpcap accepts it; use udp port 6081 to match Geneve traffic)");
+        return this.geneve(e.n);
       case 'unsupported':
         return this.err(`${e.what} is not supported on Ethernet captures`);
       default:
@@ -370,6 +380,55 @@ class Gen {
     this.nl = 0;
     this.nlNosnap = 0;
     this.ppp = true;
+    this.geneveL2 = null;
+    return b;
+  }
+
+  /**
+   * `geneve [vni]` (libpcap gen_geneve): UDP to port 6081 over IPv4 (not a
+   * later fragment) or IPv6 (no extension header), Geneve version 0, with
+   * that VNI when given. Everything after it reads the encapsulated packet:
+   * with protocol type TEB an Ethernet frame (its EtherType is the link
+   * type, the payload follows its 14 bytes), otherwise the protocol type is
+   * the link type and the payload starts right after the Geneve header and
+   * its options. libpcap keeps these offsets in scratch registers set by a
+   * branch; here they are branch-free values over the packet (a 0/1 flag
+   * times a distance), so every back end reads the same bytes. As in
+   * libpcap, the IPv4-vs-IPv6 choice, the MPLS depth and the LLC
+   * (no-SNAP) offset are not reset.
+   */
+  private geneve(n: number | null): Pred {
+    if (n !== null && n > 0xffffff) this.err(`Geneve VNI ${n} greater than maximum 16777215`);
+    const V = this.V;
+    const check = (v6: boolean): Pred => {
+      const rel: OffRel = v6 ? 'tran6' : 'tran4';
+      let b = this.anyPort(IPPROTO.UDP, 'dst', v6, GENEVE_PORT, GENEVE_PORT, false);
+      b = and(b, this.mcmp(rel, 8, 1, 0, 0xc0));
+      if (n !== null) b = and(b, this.mcmp(rel, 12, 4, (n << 8) >>> 0, 0xffffff00));
+      return b;
+    };
+    const matched = or(check(false), check(true));
+    // 1 when the outer packet is IPv6 (the branch libpcap took), else 0
+    let is6: Val;
+    if (this.labelDepth > 0) is6 = isZero(V, V.alu('xor', V.alu('rsh', this.loadA('linkpl', 0, 1), V.k(4)), V.k(6)), 4);
+    else is6 = isZero(V, V.alu('xor', this.loadA('linktype', 0, 2), V.k(this.ppp ? PPP_PROTO[ETHERTYPE.IPV6] : ETHERTYPE.IPV6)), 16);
+    // outer IP header length plus the variable part of the payload offset
+    const hl4 = this.iphdrlenX();
+    const hl6 = this.linkpl.v ? V.alu('add', this.linkpl.v, V.k(40)) : V.k(40);
+    const hl = V.alu('add', hl4, V.alu('mul', is6, V.alu('sub', hl6, hl4)));
+    const g = V.alu('add', hl, V.k(this.linkpl.c + this.nl + 8)); // the Geneve header
+    const opts = V.alu('lsh', V.alu('and', V.ld(1, g, 0), V.k(0x3f)), V.k(2));
+    const ptype = V.ld(2, g, 2);
+    const teb = isZero(V, V.alu('xor', ptype, V.k(ETHERTYPE.TEB)), 16);
+    const end = V.alu('add', g, V.alu('add', opts, V.k(8))); // after the options
+    // libpcap reads the protocol type when the match succeeds (a packet cut inside it is refused): so do we
+    const b = and(matched, not(test(V, ptype, 'jgt', 0xffff)));
+    this.linkhdr = { v: end, c: 0 };
+    this.linkpl = { v: V.alu('add', end, V.alu('mul', teb, V.k(14))), c: 0 };
+    this.linktypeOff = { v: V.alu('add', g, V.alu('mul', teb, V.alu('add', opts, V.k(18)))), c: 2 };
+    this.nl = 0;
+    this.ppp = false;
+    this.geneveL2 = test(V, ptype, 'jeq', ETHERTYPE.TEB);
     return b;
   }
 
@@ -720,7 +779,12 @@ class Gen {
 
   private ehostop(mac: Uint8Array, dir: DirQ): Pred {
     this.needEthernet('ethernet addresses');
-    return this.dirCombine(dir, (d) => this.bcmp('linkhdr', d === 'src' ? 6 : 0, mac));
+    return this.withL2(this.dirCombine(dir, (d) => this.bcmp('linkhdr', d === 'src' ? 6 : 0, mac)));
+  }
+
+  /** After `geneve`, Ethernet address tests also require an inner Ethernet header. */
+  private withL2(b: Pred): Pred {
+    return this.geneveL2 ? and(this.geneveL2, b) : b;
   }
 
   // ---------------------------------------------------------------- ports ---
@@ -939,7 +1003,7 @@ class Gen {
       case 'default':
       case 'link':
         this.needEthernet("link-layer multicast");
-        return test(this.V, this.loadA('linkhdr', 0, 1), 'jset', 1);
+        return this.withL2(test(this.V, this.loadA('linkhdr', 0, 1), 'jset', 1));
       case 'ip':
         return and(this.linktype(ETHERTYPE.IP), this.cmpGe('linkpl', 16, 1, 224));
       case 'ip6':

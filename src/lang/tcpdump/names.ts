@@ -105,7 +105,12 @@ export const ETHERTYPE = {
   IP: 0x0800, ARP: 0x0806, REVARP: 0x8035, IPV6: 0x86dd, VLAN: 0x8100, QINQ_AD: 0x88a8,
   QINQ_OLD: 0x9100, MPLS: 0x8847, PPPOED: 0x8863, PPPOES: 0x8864, ATALK: 0x809b, AARP: 0x80f3,
   DN: 0x6003, SCA: 0x6007, LAT: 0x6004, MOPDL: 0x6001, MOPRC: 0x6002, IPX: 0x8137,
+  /** Transparent Ethernet Bridging: a whole Ethernet frame follows (Geneve, GRE). */
+  TEB: 0x6558,
 } as const;
+
+/** UDP destination port of Geneve (RFC 8926). */
+export const GENEVE_PORT = 6081;
 
 /** 802.2 LLC SAP values. */
 export const LLCSAP = { IP: 0x06, ISONS: 0xfe, NETBEUI: 0xf0, IPX: 0xe0, STP: 0x42, SNAP: 0xaa } as const;
