@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { native } from '../../src/native.js';
 import { AF_PACKET, SOCK_RAW } from '../../src/constants.js';
 import { isRoot, run } from '../../src/cli/demo-net.js';
+import { buildPacket } from '../../src/build/index.js';
 
 export interface VethPair {
   /** Sending end (in `ns` when one was asked for). */
@@ -154,49 +155,22 @@ export interface UdpFrameSpec {
   ttl?: number;
 }
 
-function mac(s: string): number[] { return s.split(':').map((x) => parseInt(x, 16)); }
-function ip4(s: string): number[] { return s.split('.').map(Number); }
-
-/** Checksum (ones' complement) over bytes. */
-export function inetChecksum(b: Uint8Array, off = 0, len = b.length - off, init = 0): number {
-  let s = init;
-  for (let i = 0; i + 1 < len; i += 2) s += (b[off + i] << 8) | b[off + i + 1];
-  if (len & 1) s += b[off + len - 1] << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
-/** An Ethernet/IPv4/UDP frame with correct checksums (optionally 802.1Q tagged). */
+/**
+ * An Ethernet/IPv4/UDP frame with correct checksums (optionally 802.1Q
+ * tagged), made by the TX builder (src/build: the same protocol modules the
+ * transmit path uses). The frame ends with the payload: shorter than the
+ * Ethernet minimum when the payload is (the builder would pad it).
+ */
 export function udpFrame(s: UdpFrameSpec = {}): Uint8Array {
   const payload = s.payload ?? new Uint8Array(18);
-  const tag = s.vlanTci !== undefined ? 4 : 0;
-  const f = new Uint8Array(14 + tag + 20 + 8 + payload.length);
-  const dv = new DataView(f.buffer);
-  f.set(mac(s.dstMac ?? '02:00:00:00:ff:02'), 0);
-  f.set(mac(s.srcMac ?? '02:00:00:00:0a:01'), 6);
-  let o = 12;
-  if (tag) { dv.setUint16(12, s.vlanTpid ?? 0x8100); dv.setUint16(14, s.vlanTci!); o = 16; }
-  dv.setUint16(o, 0x0800);
-  const ip = o + 2;
-  f[ip] = 0x45;
-  dv.setUint16(ip + 2, 20 + 8 + payload.length);
-  dv.setUint16(ip + 6, 0x4000);
-  f[ip + 8] = s.ttl ?? 64;
-  f[ip + 9] = 17;
-  f.set(ip4(s.src ?? '10.99.0.1'), ip + 12);
-  f.set(ip4(s.dst ?? '10.99.1.1'), ip + 16);
-  dv.setUint16(ip + 10, inetChecksum(f, ip, 20));
-  const u = ip + 20;
-  dv.setUint16(u, s.sport ?? 10000);
-  dv.setUint16(u + 2, s.dport ?? 5001);
-  dv.setUint16(u + 4, 8 + payload.length);
-  f.set(payload, u + 8);
-  // pseudo header sum
-  let ph = 17 + 8 + payload.length;
-  for (let i = 12; i < 20; i += 2) ph += (f[ip + i] << 8) | f[ip + i + 1];
-  const c = inetChecksum(f, u, 8 + payload.length, ph);
-  dv.setUint16(u + 6, c === 0 ? 0xffff : c);
-  return f;
+  const tci = s.vlanTci;
+  const t = buildPacket({
+    srcMac: s.srcMac ?? '02:00:00:00:0a:01', dstMac: s.dstMac ?? '02:00:00:00:ff:02',
+    src: s.src ?? '10.99.0.1', dst: s.dst ?? '10.99.1.1', sport: s.sport ?? 10000, dport: s.dport ?? 5001, ttl: s.ttl ?? 64,
+    vlan: tci === undefined ? undefined : { id: tci & 0xfff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, tpid: s.vlanTpid ?? 0x8100 },
+    payload,
+  });
+  return t.trailer ? t.bytes.slice(0, t.payloadOff + payload.length) : t.bytes;
 }
 
 /** Payload bytes that encode a sequence number (for matching frames to what was sent). */

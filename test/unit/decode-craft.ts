@@ -1,7 +1,9 @@
 /**
  * Packet crafting helpers for the decoder tests: each builder returns the
  * bytes of one header (plus what it wraps) as a plain number array.
+ * Addresses and checksums come from the TX builder's modules (src/build).
  */
+import { checksum as inetChecksum, parseIPv6, parseMac } from '../../src/build/index.js';
 
 export type Bytes = number[];
 
@@ -15,22 +17,15 @@ export function ip4(s: string): Bytes {
   return s.split('.').map(Number);
 }
 export function mac(s: string): Bytes {
-  return s.split(':').map((h) => parseInt(h, 16));
+  return [...parseMac(s)];
 }
-/** Parses full or "::"-compressed IPv6 text (no embedded IPv4). */
+/** Parses IPv6 text (full or "::"-compressed). */
 export function ip6(s: string): Bytes {
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.flatMap((g) => be16(parseInt(g, 16)));
+  return [...parseIPv6(s)];
 }
 
 export function checksum(b: Bytes): number {
-  let sum = 0;
-  for (let i = 0; i < b.length; i += 2) sum += (b[i]! << 8) | (b[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return inetChecksum(Uint8Array.from(b), 0, b.length);
 }
 
 export function eth(type: number, payload: Bytes, dst = '02:00:00:00:00:02', src = '02:00:00:00:00:01'): Bytes {
