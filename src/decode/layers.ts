@@ -27,6 +27,18 @@ const RARE_MISC = 8;
 const RARE_ERROR = 16;
 const ARP_BIT = 1 << Layer.ARP;
 const ICMP_BITS = (1 << Layer.ICMP) | (1 << Layer.ICMPv6);
+/**
+ * The numbers `Layers.fast` uses, as literals: module bindings (imported
+ * constants, `IpProto.*`) cost a load and a check at every use in optimized
+ * code. Each equals the named constant of its protocol module.
+ */
+const enum K {
+  LinkEthernet = 1, EthLen = 14, EthType = 12, EtherTypeIpv4 = 0x0800,
+  Ipv4Min = 20, Ipv4Total = 2, Ipv4Frag = 6, FragMask = 0x3fff, Ipv4Proto = 9, Ipv4Src = 12, Ipv4Dst = 16,
+  Udp = 17, Tcp = 6, UdpLen = 8, TcpMin = 20,
+  /** `1 << Layer.Ethernet | 1 << Layer.IPv4`, `1 << Layer.UDP`, `1 << Layer.TCP`. */
+  EthIpv4Bits = 0x42, UdpBit = 0x400, TcpBit = 0x200,
+}
 
 /**
  * Layered header decoder over `data[offset .. offset + caplen)`.
@@ -45,6 +57,11 @@ const ICMP_BITS = (1 << Layer.ICMP) | (1 << Layer.ICMPv6);
  * header cannot be decoded, `errorLayer`/`error` say which and why, the
  * fields of the layers above stay unset, and `payloadOffset`/`payloadLength`
  * cover the bytes of the layer that failed.
+ *
+ * Lazy: `load`/`loadPacket` only record where the packet is; fields are
+ * decoded when first read (see {@link Layers.load}) and kept until the next
+ * `load`, so reading a field twice, or reading only some, costs nothing
+ * more. `decode`/`decodePacket` load and decode everything at once.
  *
  * Lifetime: `data` is a reference to the caller's buffer (a ring or file
  * buffer): the object is only meaningful while those bytes are.
@@ -128,6 +145,8 @@ export class Layers {
   /** Where the next stage starts, and what it is (EtherType for the network stage, protocol for the transport stage). */
   private nx = 0;
   private nt = 0;
+  /** @internal 1 sends every packet down the staged path (tests compare it with `fast`). */
+  _noFast = 0;
   /** VLAN tag from packet metadata (`loadPacket`). */
   private metaValid = 0;
   private metaTpid = 0;
@@ -239,20 +258,35 @@ export class Layers {
 
   /**
    * Point the decoder at the packet `data[offset .. offset + caplen)` of
-   * link type `linkType` (LINKTYPE_*) without decoding anything yet: each
-   * layer is decoded when one of its fields is first read (reading
-   * `etherType` decodes the link layer and VLAN tags, `ipProto` the network
-   * layer, `dstPort`, `error`, `present` or the payload everything). Returns
-   * `this`. Never throws; never reads outside the range (nor past
+   * link type `linkType` (LINKTYPE_*) without reading any of its bytes:
+   * decoding starts when a field is first read. A common packet
+   * (Ethernet/IPv4/TCP or UDP, valid, no VLAN tag, fragment or tunnel) is
+   * then checked and decoded whole in one step, cheaper than in stages;
+   * any other packet is decoded stage by stage, each stage when one of its
+   * fields is first read (`etherType` the link layer and VLAN tags,
+   * `ipProto` the network layer, `dstPort`, `error`, `present` or the
+   * payload everything). Each stage is decoded at most once per packet.
+   * Returns `this`. Never throws; never reads outside the range (nor past
    * `data.length`).
    */
   load(data: Uint8Array, offset: number, caplen: number, linkType = 1): this {
+    // Kept small (bytecode) so that V8 inlines it, and loadPacket, into the caller's loop.
     if (this.data !== data) this.data = data;
     this.linkType = linkType;
     this.metaValid = 0;
     this.l1 = 1;
     this.l2 = 1;
     this.l3 = 1;
+    const end = offset + caplen;
+    if (offset >>> 0 !== offset || caplen >>> 0 !== caplen || end > data.length) return this.loadOdd(data, offset, caplen);
+    this.badInput = 0;
+    this.start = offset;
+    this.end = end;
+    return this;
+  }
+
+  /** `load` of a range that is not a pair of non-negative integers, or that runs past `data.length`. */
+  private loadOdd(data: Uint8Array, offset: number, caplen: number): this {
     if (offset >>> 0 !== offset || caplen >>> 0 !== caplen) {
       this.badInput = 1;
       this.start = 0;
@@ -275,12 +309,14 @@ export class Layers {
    */
   loadPacket(p: PacketLike): this {
     this.load(p.data, p.offset, p.caplen, p.linkType);
-    if (p.vlanValid) {
-      this.metaValid = 1;
-      this.metaTpid = p.vlanTpid !== 0 ? p.vlanTpid : 0x8100;
-      this.metaTci = p.vlanTci;
-    }
+    if (p.vlanValid) this.loadMeta(p);
     return this;
+  }
+
+  private loadMeta(p: PacketLike): void {
+    this.metaValid = 1;
+    this.metaTpid = p.vlanTpid !== 0 ? p.vlanTpid : 0x8100;
+    this.metaTci = p.vlanTci;
   }
 
   /**
@@ -289,29 +325,104 @@ export class Layers {
    */
   decode(data: Uint8Array, offset: number, caplen: number, linkType = 1): number {
     this.load(data, offset, caplen, linkType);
-    this.advance(3);
-    return this._error;
+    return this.error;
   }
 
   /** Decode a {@link PacketLike} now ({@link loadPacket} + every layer). Returns the {@link DecodeError} code. */
   decodePacket(p: PacketLike): number {
     this.loadPacket(p);
-    this.advance(3);
-    return this._error;
+    return this.error;
   }
 
-  /** Decode the stages up to `target` (1 link, 2 network, 3 transport and tunnels). */
+  /**
+   * The common case in one step, tried first whenever a packet's decoding
+   * starts (whichever field is read first): Ethernet without VLAN tag (none
+   * in metadata either) / IPv4 (any IHL, lengths consistent and within
+   * caplen, not a fragment) / UDP (length within the IP datagram, not on
+   * the VXLAN port) or TCP (header within the IP datagram). Such a packet
+   * has no other layer and no error: its validity is checked here with the
+   * fewest reads and every field of the three stages is set at once, to
+   * exactly what the staged path would give. Returns false, having set
+   * nothing, for any other packet, which is then decoded stage by stage.
+   */
+  private fast(): boolean {
+    // Literal constants (K) and `| 0` on every index keep this free of module-binding loads and overflow checks.
+    const d = this.data;
+    const s = this.start;
+    const end = this.end;
+    const p = (s + K.EthLen) | 0;
+    if (this.linkType !== K.LinkEthernet || (this.metaValid | this.badInput | this._noFast) !== 0 ||
+        ((p + K.Ipv4Min) | 0) > end || d[(s + K.EthType) | 0]! !== 0x08 || d[(s + K.EthType + 1) | 0]! !== 0x00) return false;
+    const b0 = d[p]!;
+    const hl = (b0 & 0x0f) << 2;
+    const total = (d[(p + K.Ipv4Total) | 0]! << 8) | d[(p + K.Ipv4Total + 1) | 0]!;
+    const ipEnd = (p + total) | 0;
+    if ((b0 & 0xf0) !== 0x40 || hl < K.Ipv4Min || total < hl || ipEnd > end ||
+        (((d[(p + K.Ipv4Frag) | 0]! << 8) | d[(p + K.Ipv4Frag + 1) | 0]!) & K.FragMask) !== 0) return false;
+    const q = (p + hl) | 0;
+    const proto = d[(p + K.Ipv4Proto) | 0]!;
+    let l4len: number;
+    let payEnd = ipEnd;
+    let flags = 0;
+    let bit: number;
+    if (proto === K.Udp) {
+      if (((q + K.UdpLen) | 0) > ipEnd) return false;
+      const ulen = (d[(q + 4) | 0]! << 8) | d[(q + 5) | 0]!;
+      const dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
+      if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return false;
+      l4len = K.UdpLen;
+      payEnd = (q + ulen) | 0;
+      bit = K.UdpBit;
+    } else if (proto === K.Tcp) {
+      if (((q + K.TcpMin) | 0) > ipEnd) return false;
+      const b12 = d[(q + 12) | 0]!;
+      l4len = (b12 >> 4) << 2;
+      if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return false;
+      flags = ((b12 & 1) << 8) | d[(q + 13) | 0]!;
+      bit = K.TcpBit;
+    } else {
+      return false;
+    }
+    if (this.rare !== 0) this.resetRare();
+    this.l1 = 0;
+    this.l2 = 0;
+    this.l3 = 0;
+    this._present = K.EthIpv4Bits | bit;
+    this._l2Offset = s;
+    this._l2Length = K.EthLen;
+    this._etherType = K.EtherTypeIpv4;
+    this._l3Offset = p;
+    this._ipVersion = 4;
+    this._srcAddrOffset = (p + K.Ipv4Src) | 0;
+    this._dstAddrOffset = (p + K.Ipv4Dst) | 0;
+    this._addrLength = 4;
+    this._l3Length = hl;
+    this._ipEnd = ipEnd;
+    this._ipProto = proto;
+    this._l4Offset = q;
+    this._srcPort = (d[q]! << 8) | d[(q + 1) | 0]!;
+    this._dstPort = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
+    this._tcpFlags = flags;
+    this._l4Length = l4len;
+    const pay = (q + l4len) | 0;
+    this._payloadOffset = pay;
+    this._payloadLength = (payEnd - pay) | 0;
+    return true;
+  }
+
   /**
    * Decode the stages up to `target` (1 link, 2 network, 3 transport and
-   * tunnels) that are not decoded yet. The common path (Ethernet, IPv4,
-   * TCP/UDP) is written out in this one method on purpose: it runs without
-   * calls, and the method is too large for V8 to inline into the field
-   * getters, which therefore stay small enough to be inlined into the
+   * tunnels) that are not decoded yet: all at once by `fast` for the common
+   * packet, else stage by stage. The common path
+   * (Ethernet, IPv4, TCP/UDP) is written out in this one method: it runs
+   * without calls, and the method is too large for V8 to inline into the
+   * field getters, which therefore stay small enough to be inlined into the
    * caller's loop. Rarer layers and every error are separate methods.
    * Each path sets every field of its stage once; the payload range is set
    * where the chain of layers ends.
    */
   private advance(target: number): void {
+    if (this.l1 !== 0 && this.fast()) return;
     const d = this.data;
     const end = this.end;
     if (this.l1 !== 0) {
