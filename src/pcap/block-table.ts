@@ -1,20 +1,20 @@
 /**
  * The gather table of one retired ring block, as (buffer, offset, length)
- * triples for one native writev. JS never copies a packet byte; the kernel
+ * triples for one native writev: record headers from a reused header arena,
+ * interleaved with the packet bytes where they lie in the mapped ring. JS
+ * never copies a packet byte and never writes into the ring; the kernel
  * copies ring -> page cache once.
  *
- * - pcap (little-endian): the 16-byte record header is written in the ring
- *   itself, right in front of the frame, over the alignment gap between
- *   sockaddr_ll and tp_mac (and sll_addr bytes past sll_halen, never a byte a
- *   reader sees): header + frame are ONE piece.
- * - pcapng (little-endian): the 28-byte EPB header and the trailer (padding,
- *   epb_flags, length) in a reused header arena, laid out so that one
- *   record's trailer and the next record's header are one piece: two pieces
- *   per record.
- * - Everything else (big-endian files, a VLAN tag to re-insert, no room in
- *   front of the frame) takes the general path: headers in the arena, the
- *   frame split around a re-inserted tag (libpcap's layout: the 4-byte
- *   TPID/TCI sits in the arena).
+ * - Fast paths (little-endian files, no VLAN tag to re-insert): record n's
+ *   header sits in arena slot n, written with aligned word stores. pcap: the
+ *   16-byte record header, then the frame: two pieces. pcapng: the 28-byte
+ *   EPB header and the trailer (padding, epb_flags, length) in one slot whose
+ *   constant words are written once; a record's trailer and the next
+ *   record's header are adjacent, one piece: two pieces per record.
+ * - The general path (big-endian files, a VLAN tag to re-insert, a pcapng
+ *   packet type without direction flags) builds headers byte by byte after
+ *   the slots, the frame split around a re-inserted tag (libpcap's layout:
+ *   the 4-byte TPID/TCI sits in the arena).
  *
  * The records are byte-identical to what {@link PcapWriter} and
  * {@link PcapngWriter} produce for the same packets: same record headers,
@@ -25,7 +25,7 @@ import type { Batch } from '../ring/batch.js';
 import type { PacketView } from '../ring/packet.js';
 import {
   BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, PKT_LEN, PKT_MAC, PKT_NEXT_OFFSET, PKT_NSEC, PKT_SEC, PKT_SNAPLEN, PKT_STATUS,
-  PKT_HDR_LEN, PKT_VLAN_TCI, PKT_VLAN_TPID, SLL_PKTTYPE,
+  PKT_VLAN_TCI, PKT_VLAN_TPID, SLL_PKTTYPE,
 } from '../ring/layout.js';
 import { TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID } from '../constants.js';
 import { BlockType, epbFlagsFromPktType } from './constants.js';
@@ -43,10 +43,7 @@ const ARENA_PER_RECORD = 56;
 const PIECES_PER_RECORD = 5;
 /** Length of a pcap record header. */
 const PCAP_HDR = 16;
-/** sockaddr_ll's sll_halen and sll_addr, from the start of a packet's tpacket3_hdr. */
-const SLL_HALEN = PKT_HDR_LEN + 11;
-const SLL_ADDR = PKT_HDR_LEN + 12;
-/** Typed arrays are little-endian here (the arena words of the pcapng fast path). */
+/** Typed arrays are little-endian here (the arena words of the fast paths). */
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Format of the records a {@link BlockTable} builds. */
@@ -96,7 +93,6 @@ export class BlockTable {
   private readonly u8: Uint8Array;
   private readonly dv: DataView;
   private readonly arena32: Uint32Array;
-  private readonly ringDv: DataView;
   private readonly ring32: Uint32Array;
   private readonly ring16: Uint16Array;
   private readonly ring8: Uint8Array;
@@ -108,7 +104,7 @@ export class BlockTable {
   private readonly tagAt: number;
   private readonly useFlags: boolean;
   private readonly ifaceId: number;
-  /** Bytes of one fast-path pcapng arena slot (EPB header 28, zero word, [epb_flags option 12,] length 4). */
+  /** Bytes of one fast-path arena slot: pcap record header 16; pcapng EPB header 28, zero word, [epb_flags option 12,] length 4. */
   private readonly slot: number;
   /** Arena offset where the general path's headers start. */
   private readonly generalBase: number;
@@ -130,13 +126,12 @@ export class BlockTable {
     this.pcapng = f.format === 'pcapng';
     this.useFlags = f.directionFromPktType ?? true;
     this.ifaceId = f.ifaceId ?? 0;
-    this.slot = this.useFlags ? 48 : 36;
-    this.generalBase = this.pcapng ? this.maxRecords * this.slot : 0;
+    this.slot = this.pcapng ? (this.useFlags ? 48 : 36) : PCAP_HDR;
+    this.generalBase = this.maxRecords * this.slot;
     this.arena = new ArrayBuffer(this.generalBase + this.maxRecords * ARENA_PER_RECORD);
     this.u8 = new Uint8Array(this.arena);
     this.dv = new DataView(this.arena);
     this.arena32 = new Uint32Array(this.arena);
-    this.ringDv = new DataView(ring);
     this.table = new Uint32Array(this.maxRecords * PIECES_PER_RECORD * 3);
     this.buffers = [ring, this.arena];
     this.ring32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
@@ -178,11 +173,11 @@ export class BlockTable {
    * Returns the number of records in the part.
    */
   fill(maxRecords = Infinity, maxBytes = Infinity, match: ((p: PacketView) => boolean) | null = null, view: PacketView | null = null): number {
-    const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8, rdv = this.ringDv;
+    const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8;
     const a32 = this.arena32, t = this.table;
     const tagAt = this.tagAt, snaplen = this.snaplen;
-    // loop-invariant mode: 1 = pcap little-endian (header in the ring), 2 = pcapng little-endian, 0 = generic
-    const mode = this.le ? (this.pcapng ? (HOST_LE ? 2 : 0) : 1) : 0;
+    // loop-invariant mode: 1 = pcap little-endian, 2 = pcapng little-endian, 0 = general
+    const mode = this.le && HOST_LE ? (this.pcapng ? 2 : 1) : 0;
     const nano = this.nano, useFlags = this.useFlags, ifaceId = this.ifaceId;
     const cap = this.maxRecords;
     let n = 0, bytes = 0, rejected = 0, wire = 0;
@@ -220,17 +215,16 @@ export class BlockTable {
       const out = snaplen !== 0 && caplen > snaplen ? snaplen : caplen;
       if (firstSec < 0) { firstSec = sec; this.firstNsec = nsec; }
       lastSec = sec; lastNsec = nsec;
-      if (mode === 1 && tag < 0 && mac >= SLL_ADDR + PCAP_HDR + r8[cur + SLL_HALEN]) {
-        // pcap: the 16-byte record header goes in the ring right before the frame (over the alignment
-        // gap and unused sockaddr_ll address bytes): header + frame are one piece
-        const p = off - PCAP_HDR;
-        rdv.setUint32(p, sec, true);
-        rdv.setUint32(p + 4, nano ? nsec : Math.floor(nsec / 1000), true);
-        rdv.setUint32(p + 8, out, true);
-        rdv.setUint32(p + 12, wireLen, true);
-        t[c] = RING; t[c + 1] = p; t[c + 2] = PCAP_HDR + out;
-        c += 3;
-        open = -1;
+      if (mode === 1 && tag < 0) {
+        // pcap: record n's 16-byte header in arena slot n, then the frame from the ring
+        const w = n << 2;
+        a32[w] = sec;
+        a32[w + 1] = nano ? nsec : Math.floor(nsec / 1000);
+        a32[w + 2] = out;
+        a32[w + 3] = wireLen;
+        t[c] = ARENA; t[c + 1] = n << 4; t[c + 2] = PCAP_HDR;
+        t[c + 3] = RING; t[c + 4] = off; t[c + 5] = out;
+        c += 6;
         bytes += PCAP_HDR + out;
         n++;
         continue;
@@ -273,7 +267,7 @@ export class BlockTable {
           continue;
         }
       }
-      // generic record (big-endian, VLAN tag re-inserted, no room in the ring)
+      // general record (big-endian, VLAN tag re-inserted, pcapng without flags for its packet type)
       this.cursor = c;
       a = this.record(a, cur, off, out, wireLen, tag, st, sec, nsec);
       c = this.cursor;

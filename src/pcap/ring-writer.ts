@@ -7,10 +7,8 @@
  * after {@link RingFileWriter.writeBlock} returned (or its promise settled).
  *
  * The byte layout equals {@link PcapWriter}'s / {@link PcapngWriter}'s for
- * the same packets (see {@link BlockTable}). A pcap file's record headers are
- * written into the block itself, in the unused bytes right in front of each
- * frame; nothing a reader of the batch sees (packet header, sockaddr_ll up to
- * its address length, frame) changes, so the batch stays readable afterwards.
+ * the same packets (see {@link BlockTable}). Nothing is written into the
+ * ring: the batch stays readable after its block was written.
  */
 import type { Batch } from '../ring/batch.js';
 import type { PacketView } from '../ring/packet.js';

@@ -93,7 +93,7 @@ function packetStarts(img: ArrayBuffer, blocks: number): number[] {
   return out;
 }
 
-/** Sets sll_halen of every packet: 6 (Ethernet), and 8 for every 7th (no room for a record header in front of its frame). */
+/** Sets sll_halen of every packet: 6 (Ethernet), and 8 for every 7th (how much of sockaddr_ll a reader sees). */
 function setHalen(img: ArrayBuffer, blocks: number): void {
   const u8 = new Uint8Array(img);
   packetStarts(img, blocks).forEach((h, i) => { u8[h + SLL_PKTTYPE + 1] = i % 7 === 3 ? 8 : 6; });
