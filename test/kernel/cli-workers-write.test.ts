@@ -7,28 +7,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openCaptureReader } from '../../src/pcap/index.js';
 import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { MAIN, startCli, type RunningCli } from '../helpers/cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-interface Running { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }
-
-async function startCapture(iface: string, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'capture', '-i', iface, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  for (let i = 0; i < 1500 && !err.includes('capturing on') && child.exitCode === null; i++) await sleep(20);
-  assert.match(err, /capturing on/, `the capture started: ${err}`);
-  return { child, out: () => out, err: () => err, exit };
+async function startCapture(iface: string, args: string[]): Promise<RunningCli> {
+  const c = await startCli(['capture', '-i', iface, ...args], /capturing on/);
+  assert.match(c.err(), /capturing on/, `the capture started: ${c.err()}`);
+  return c;
 }
 
 /** Sequence numbers of the records in file order, and whether timestamps never decrease. */

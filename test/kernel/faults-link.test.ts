@@ -6,32 +6,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openCaptureReader } from '../../src/pcap/index.js';
 import { openCapture } from '../../src/ring/capture.js';
 import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth, run } from '../helpers/netns.js';
+import { MAIN, startCli, type RunningCli } from '../helpers/cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-interface Running { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }
-
-async function startCapture(iface: string, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'capture', '-i', iface, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  // wait for the socket to be open (a loaded machine may take seconds to start node)
+async function startCapture(iface: string, args: string[]): Promise<RunningCli> {
+  // the socket is open once this line is out
   const ready = args.includes('--workers') ? 'capturing on' : 'listening on';
-  for (let i = 0; i < 1500 && !err.includes(ready) && child.exitCode === null; i++) await sleep(20);
-  assert.ok(err.includes(ready), `capture did not start: ${err}`);
-  await sleep(100);
-  return { child, out: () => out, err: () => err, exit };
+  const c = await startCli(['capture', '-i', iface, ...args], new RegExp(ready), { settleMs: 100 });
+  assert.ok(c.err().includes(ready), `capture did not start: ${c.err()}`);
+  return c;
 }
 
 function send(iface: string, from: number, n: number): void {
