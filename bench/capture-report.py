@@ -39,10 +39,13 @@ LABEL = OrderedDict([
     ("netring_xdp", "netring AF_XDP, count only (rx-netring --backend xdp)"),
     ("xsk_loop", "C AF_XDP loop, count only (bench/xsk_loop.c)"),
     ("pb_xsk", "C AF_XDP receiver, libxdp, count only (peerbench pb_xsk)"),
+    ("flows_ipfix", "`netring flows -q --ipfix` (to nfcapd on loopback)"),
+    ("flows_ipfix_w2", "`netring flows --workers 2 -q --ipfix` (to nfcapd on loopback)"),
+    ("softflowd", "softflowd -v 10 (libpcap; IPFIX to nfcapd on loopback)"),
 ])
 SLOW = 1.5  # a run whose vCPU canary took > SLOW x the fastest one ran on a slowed-down vCPU
 NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli", "cli_q", "cli_pcap", "cli_file", "cli_file_pcap",
-           "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp"]
+           "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "flows_ipfix", "flows_ipfix_w2"]
 # receivers writing to a real file are compared with tcpdump writing to a real file
 ON_DISK = {"cli_file", "cli_file_pcap", "cli_w2_file", "cli_w2_merged"}
 
@@ -159,6 +162,12 @@ def main(argv):
                     goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
                     if rc is not None:
                         goal.append("≤1.3x C " + ("✔" if rc <= 1.3 else "✘"))
+                elif n.startswith("flows_"):  # flow metering + IPFIX export, against softflowd on the same traffic
+                    goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
+                    sf = per_rep(size, mode, "softflowd")
+                    rs = med([a[k] / sf[k] for k in a if k in sf])
+                    if rs is not None:
+                        goal.append(f"≤0.3x softflowd {'✔' if rs <= 0.3 else '✘'} ({rs:.2f}x)")
                 elif n in ON_DISK:
                     td = col(size, mode, "tcpdump_file", "drop_pct")
                     if td and max(td) <= 0:  # where tcpdump writing the same disk drops nothing

@@ -33,6 +33,11 @@
 #   merged real file, parts next to it), tcpdump_file and netsniff_file (the
 #   same real-file destination; DISK=$OUT/disk, emptied after each run), none
 #   (generator alone). All rings are 64 MiB, full frames.
+#   flows (RECEIVERS=flows = "flows_ipfix softflowd"; not in the default list): `netring
+#   flows -q --ipfix` (flows_ipfix; flows_ipfix_w2 with --workers 2) and softflowd (libpcap,
+#   -v 10: IPFIX) meter the traffic and export to nfcapd on the capture namespace's
+#   loopback (COLLECTOR_PORT=4739; the collector's CPU is not counted). Run it twice:
+#   FLOWS=1024 and FLOWS=100000 (distinct flows in the generator's traffic).
 #   AF_XDP (not in the default list; RECEIVERS="netring_xdp xsk_loop netring"):
 #   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
 #   only), xsk_loop (C AF_XDP loop, raw syscalls, bench/xsk_loop.c). Both
@@ -97,6 +102,10 @@ if [ "$GEN" = netring ]; then
   "$NODE" "$CLI_JS" gen --help >/dev/null 2>&1 || { echo "capture.sh: GEN=netring needs $CLI_JS gen: run npm run build first" >&2; exit 2; }
 fi
 have_cli() { [ -f "$CLI_JS" ] && "$NODE" "$CLI_JS" capture --help >/dev/null 2>&1; }
+# RECEIVERS=flows: flow metering exporting IPFIX to a collector on loopback (nfcapd), netring beside softflowd
+if [ "${RECEIVERS:-}" = flows ]; then
+  RECEIVERS="flows_ipfix softflowd"
+fi
 # RECEIVERS=cli: the command-line receivers users run, beside tcpdump, netsniff-ng and the C loop
 if [ "${RECEIVERS:-}" = cli ]; then
   RECEIVERS="ring_loop cli_q cli cli_pcap cli_file cli_file_pcap cli_w2 cli_w2_pcap cli_w2_file cli_w2_merged tcpdump tcpdump_file netsniff netsniff_file"
@@ -116,12 +125,12 @@ CSV=$OUT/runs.csv
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
 
 # ------------------------------------------------------------- cleanup ---
-RPID="" TPID=""
+RPID="" TPID="" CPID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   local p
-  for p in $RPID $TPID; do
+  for p in $RPID $TPID $CPID; do
     kill -INT "$p" 2>/dev/null && sleep 0.3
     kill -KILL "$p" 2>/dev/null
   done
@@ -145,6 +154,18 @@ fi
 netlab_up || { log "network setup failed"; exit 1; }
 for s in $SIZES; do netlab_flows "$s" "$FLOWS" > "$OUT/flows_$s.cfg" || exit 1; done
 netlab_wmem_boost
+# the flow receivers export to a collector on the capture namespace's loopback (its CPU is not counted)
+COLLECTOR_PORT=${COLLECTOR_PORT:-4739}
+if [[ " $RECEIVERS " == *" flows_"* || " $RECEIVERS " == *" softflowd "* ]]; then
+  for t in nfcapd nfdump softflowd softflowctl; do
+    command -v "$t" >/dev/null || { log "$t not found (apt-get install nfdump softflowd)"; exit 2; }
+  done
+  mkdir -p "$OUT/collector"
+  ip netns exec "$CAP_NS" nfcapd -w "$OUT/collector" -b 127.0.0.1 -p "$COLLECTOR_PORT" > "$OUT/logs/nfcapd.log" 2>&1 &
+  CPID=$!
+  sleep 0.5
+  kill -0 "$CPID" 2>/dev/null || { log "nfcapd did not start: $(tail -2 "$OUT/logs/nfcapd.log" | tr '\n' ' ')"; exit 1; }
+fi
 
 {
   echo "date: $(date -Is)"
@@ -242,6 +263,9 @@ rcv_cmd() {
     tcpdump_file)     echo "tcpdump -i $CAP_IF -w $DISK/tcpdump.pcap -B 65536 -n" ;;
     netsniff_file)    if [ "$pinned" = 1 ]; then echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A -b $CAP_CPU"
                       else echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A"; fi ;;
+    flows_ipfix)      echo "$NODE $CLI_JS flows -i $CAP_IF -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
+    flows_ipfix_w2)   echo "$NODE $CLI_JS flows -i $CAP_IF --workers 2 -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
+    softflowd)        echo "softflowd -i $CAP_IF -d -v 10 -n 127.0.0.1:$COLLECTOR_PORT -m 262144 -B 67108864 -c $OUT/softflowd.ctl -p $OUT/softflowd.pid" ;;
     ring_loop)        echo "$BIN/ring_loop $CAP_IF" ;;
     ring_loop_touch)  echo "$BIN/ring_loop $CAP_IF -T" ;;
     tcpdump)          echo "tcpdump -i $CAP_IF -w /dev/null -B 65536 -n" ;;
@@ -270,6 +294,8 @@ rcv_ready_re() {
     tcpdump|tcpdump_file) echo "listening on" ;;
     netsniff|netsniff_file) echo "Running" ;;
     cli_w2*) echo "capturing on" ;;   # once every worker joined the group
+    flows_*) echo "metering flows on" ;;
+    softflowd) echo "" ;;
     cli*) echo "listening on" ;;   # like tcpdump, once its ring is bound
     # a receiver that prints nothing at start: echo "" waits for its bound packet socket
     *) echo "READY" ;;
@@ -286,7 +312,7 @@ is_ready() {  # is_ready RE PID OUT ERR
   if [ -z "$1" ]; then bound_packet_socket "$2"; else grep -q -- "$1" "$3" "$4" 2>/dev/null; fi
 }
 rcv_drain() {  # libpcap retires a partly filled block after its 1 s timeout
-  case $1 in tcpdump*) echo 1.1 ;; *) echo "$DRAIN" ;; esac
+  case $1 in tcpdump*|softflowd) echo 1.1 ;; *) echo "$DRAIN" ;; esac
 }
 # "received kernel_drops gcs heap_growth" from a receiver's logs
 rcv_parse() {
@@ -298,6 +324,16 @@ rcv_parse() {
     netsniff|netsniff_file)
       got=$(grep -ho '[0-9]*  *packets incoming' "$out" "$err" | awk '{print $1}' | head -1)
       kd=$(grep -ho '[0-9]*  *packets dropped' "$out" "$err" | awk '{print $1}' | head -1) ;;
+    softflowd)  # softflowctl statistics, asked just before the stop (rcv_before_stop)
+      got=$(grep -ho '^Packets processed: [0-9]*' "$out" | tail -1 | tr -dc '0-9')
+      kd=$(grep -ho '^Packets dropped by libpcap: [0-9]*' "$out" | tail -1 | tr -dc '0-9') ;;
+    flows_*)  # the JSON summary: every packet taken from the ring is metered or counted as not IP
+      got=$(python3 -c 'import json,sys
+for l in reversed(open(sys.argv[1]).read().splitlines()):
+  try: d=json.loads(l)
+  except Exception: continue
+  if d.get("summary"): print(d["packets"] + d["ignored"], d["dropped"]); break' "$out" 2>/dev/null)
+      read -r got kd <<<"$got" ;;
     cli*)
       got=$(python3 -c 'import json,sys
 t=open(sys.argv[1]).read(); i=t.rfind("{")
@@ -314,6 +350,15 @@ print(d.get("received",""), d.get("dropped",""))' "$out" 2>/dev/null)
       hg=$(grep -ho 'heap_growth=-\?[0-9]*' "$out" | head -1 | cut -d= -f2) ;;
   esac
   echo "${got:-NA} ${kd:-NA} ${gcs:-NA} ${hg:-NA}"
+}
+
+# what a receiver needs just before it is stopped (after its CPU time was read)
+rcv_before_stop() {  # rcv_before_stop NAME OUT
+  case $1 in
+    # its counters, then an orderly exit (softflowd answers SIGINT only once its capture loop wakes up)
+    softflowd) ip netns exec "$CAP_NS" softflowctl -c "$OUT/softflowd.ctl" statistics >> "$2" 2>&1
+               ip netns exec "$CAP_NS" softflowctl -c "$OUT/softflowd.ctl" shutdown >> "$2" 2>&1 ;;
+  esac
 }
 
 # ------------------------------------------------------------- one run ---
@@ -363,12 +408,13 @@ run_one() {
   local gcmd gtx0 gx i
   gcmd=$(gen_cmd "$size")
   # shellcheck disable=SC2086
-  timeout -s INT -k 5 "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print int(w + d + 30) }')" \
+  # (trafgen compiles its whole config first: with FLOWS=100000 that takes tens of seconds)
+  timeout -s INT -k 5 "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print int(w + d + 150) }')" \
     ip netns exec "$GEN_NS" $gen_pin $gcmd > "$tlog" 2>&1 &
   TPID=$!
   # the run starts with the first frame (node needs a few hundred ms to start)
   read -r _ _ gtx0 _ <<<"$g0"
-  for ((i = 0; i < 400; i++)); do
+  for ((i = 0; i < 12000; i++)); do
     read -r _ _ gx _ <<<"$(netlab_counters "$GEN_NS" "$GEN_IF")"
     [ "$gx" != "$gtx0" ] && break
     kill -0 "$TPID" 2>/dev/null || break
@@ -394,6 +440,7 @@ run_one() {
   t2=$(now); x2=$(cpustat "$CAP_CPU"); y2=$(cpustat "$GEN_CPU")
   c2=$(netlab_counters "$CAP_NS" "$CAP_IF"); g2=$(netlab_counters "$GEN_NS" "$GEN_IF")
   if [ -n "$RPID" ]; then
+    rcv_before_stop "$rcv" "$rout"
     kill -INT "$RPID" 2>/dev/null
     local i
     for ((i = 0; i < 200; i++)); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.025; done
@@ -450,5 +497,9 @@ for ((rep = 1; rep <= REPS; rep++)); do
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/env.txt"
+if [ -n "$CPID" ]; then  # the collector writes its file on exit: say what it received
+  kill -TERM "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=""
+  echo "collector (nfcapd on 127.0.0.1:$COLLECTOR_PORT, all runs): $(nfdump -R "$OUT/collector" -q -o 'fmt:%pkt' 2>/dev/null | awk '{ n++; p += $1 } END { printf "%d flow records, %d packets", n, p }')" | tee -a "$OUT/env.txt" >&2
+fi
 python3 "$HERE/capture-report.py" "$CSV" "$OUT/env.txt" | tee "$OUT/table.md"
 log "done: $CSV"
