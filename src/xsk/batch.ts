@@ -5,9 +5,13 @@
  * back to the fill ring in one step. The ONE reused view reads a frame in
  * place: `data` is the whole UMEM, `offset` the frame's address in it.
  *
- * The descriptors' address and length are copied into the batch (two u32
- * per packet) so the RX ring slots go back to the kernel at once and batches
- * may be released in any order: each batch returns exactly its own frames.
+ * The loop forms (callback, iterator, nextBatch, tryBatch) read the
+ * descriptors where the kernel wrote them, in the RX ring, and give the ring
+ * slots back when the batch is released, as a C loop does: one pass over the
+ * descriptors per packet. A batch from takeBatch() copies address and length
+ * into its own array (two u32 per packet), so its ring slots go back at once
+ * and batches may be released in any order: each batch returns exactly its
+ * own frames.
  */
 import { NetringError } from '../errors.js';
 import type { BatchLike, PacketViewLike } from '../ring/batch-like.js';
@@ -15,6 +19,9 @@ import type { BatchLike, PacketViewLike } from '../ring/batch-like.js';
 function released(): NetringError {
   return new NetringError('packet view used after its batch was released (copy() what you keep)', 'ERELEASED');
 }
+
+/** Index mask of a batch's own descriptor copy (its indices never wrap). */
+export const OWN_MASK = 0x3fffffff;
 
 /** @internal what a batch needs from its reader */
 export interface XskBatchOwner {
@@ -82,10 +89,19 @@ export class XskBatch implements BatchLike<XskPacketView> {
   index = -1;
   /** Batch sequence number (1, 2, ... per capture). */
   seq = 0;
-  /** @internal frame addresses and lengths, copied from the RX descriptors */
-  readonly _addr: Uint32Array;
-  /** @internal */
-  readonly _len: Uint32Array;
+  /**
+   * @internal the descriptors as u32 words (addr_lo, addr_hi, len, options):
+   * the RX ring itself (loop forms) or `_own` (held batches)
+   */
+  _d: Uint32Array;
+  /** @internal descriptor index of packet 0 in `_d` (before masking) */
+  _base = 0;
+  /** @internal index mask of `_d` */
+  _mask = OWN_MASK;
+  /** @internal this batch's own copy of its descriptors (held batches) */
+  readonly _own: Uint32Array;
+  /** @internal true while `_d` is the RX ring (the slots go back at release) */
+  _inRing = false;
   /** @internal true while user space holds the frames */
   _held = false;
   private readonly owner: XskBatchOwner;
@@ -93,8 +109,8 @@ export class XskBatch implements BatchLike<XskPacketView> {
   /** @internal */
   constructor(owner: XskBatchOwner, budget: number, view: XskPacketView) {
     this.owner = owner;
-    this._addr = new Uint32Array(budget);
-    this._len = new Uint32Array(budget);
+    this._own = new Uint32Array(budget * 4);
+    this._d = this._own;
     this.packet = view;
   }
 
@@ -105,8 +121,10 @@ export class XskBatch implements BatchLike<XskPacketView> {
     const i = this.index + 1;
     const p = this.packet;
     if (i >= this.count) { p._a = -1; return null; }
-    p._a = this._addr[i];
-    p._len = this._len[i];
+    const j = ((this._base + i) & this._mask) << 2;
+    const d = this._d;
+    p._a = d[j];
+    p._len = d[j + 2];
     this.index = i;
     return p;
   }
@@ -116,8 +134,10 @@ export class XskBatch implements BatchLike<XskPacketView> {
     const p = this.packet;
     const seq = this.seq;
     for (let i = this.index + 1; i < this.count; i++) {
-      p._a = this._addr[i];
-      p._len = this._len[i];
+      const j = ((this._base + i) & this._mask) << 2;
+      const d = this._d;
+      p._a = d[j];
+      p._len = d[j + 2];
       this.index = i;
       fn(p, i);
       if (!this._held || this.seq !== seq) return;

@@ -9,9 +9,17 @@
  * fill ring had no room). Taking a batch moves frames RX ring -> batch;
  * releasing moves batch -> fill ring (spare stack first), so a frame is never
  * handed out twice nor lost, whatever the order batches are released in.
+ *
+ * The loop forms' batch (acquire without `hold`, at most one at a time)
+ * reads its descriptors in the RX ring: the consumer index is advanced
+ * locally and published only when the batch is released, right after its
+ * frames went into the fill ring (one pass, as a C loop does). A batch taken
+ * with `hold` copies its descriptors and publishes at once; if the loop
+ * batch is still out then, it copies its descriptors first, so the kernel
+ * never reuses a slot a batch still reads.
  */
 import { NetringError } from '../errors.js';
-import { XskBatch, XskPacketView, type XskBatchOwner } from './batch.js';
+import { OWN_MASK, XskBatch, XskPacketView, type XskBatchOwner } from './batch.js';
 import type { ConsumerRing, ProducerRing } from './rings.js';
 
 export class XskReader implements XskBatchOwner {
@@ -70,21 +78,36 @@ export class XskReader implements XskBatchOwner {
    * `hold` the batch stays the caller's until it calls release().
    */
   acquire(hold = false): XskBatch | null {
-    if (!hold && this.current !== null) { this.releaseXskBatch(this.current); }
+    const cur = this.current;
+    if (cur !== null) {
+      if (!hold) this.releaseXskBatch(cur);
+      else if (cur._inRing) this.detach(cur);
+    }
     const n = this.rx.peek(this.budget);
     if (n === 0) return null;
     const b = this.take();
-    const d = this.rx.desc;
-    const mask = this.rx.mask;
     const c = this.rx.next;
-    const addr = b._addr;
-    const len = b._len;
-    for (let i = 0; i < n; i++) {
-      const j = ((c + i) & mask) << 2; // 16-byte descriptors: u32 words addr_lo, addr_hi, len, options
-      addr[i] = d[j];
-      len[i] = d[j + 2];
+    if (hold) {
+      const d = this.rx.desc;
+      const mask = this.rx.mask;
+      const own = b._own;
+      for (let i = 0; i < n; i++) {
+        const j = ((c + i) & mask) << 2; // 16-byte descriptors: u32 words addr_lo, addr_hi, len, options
+        own[i << 2] = d[j];
+        own[(i << 2) + 2] = d[j + 2];
+      }
+      this.rx.release(n);
+      b._d = own;
+      b._base = 0;
+      b._mask = OWN_MASK;
+      b._inRing = false;
+    } else {
+      this.rx.take(n); // published when the batch is released
+      b._d = this.rx.desc;
+      b._base = c;
+      b._mask = this.rx.mask;
+      b._inRing = true;
     }
-    this.rx.release(n);
     b.count = n;
     b.index = -1;
     b.seq = ++this.batches;
@@ -108,18 +131,52 @@ export class XskReader implements XskBatchOwner {
     return new XskBatch(this, this.budget, this.makeView());
   }
 
-  /** @internal give a batch's frames back: spare stack first, then the fill ring in one submit. */
+  /** The loop batch must outlive its ring slots (a held batch is being taken): copy its descriptors, publish the slots. */
+  private detach(b: XskBatch): void {
+    const d = b._d;
+    const own = b._own;
+    for (let i = 0; i < b.count; i++) {
+      const j = ((b._base + i) & b._mask) << 2;
+      own[i << 2] = d[j];
+      own[(i << 2) + 2] = d[j + 2];
+    }
+    b._d = own;
+    b._base = 0;
+    b._mask = OWN_MASK;
+    b._inRing = false;
+    this.rx.publish();
+  }
+
+  /**
+   * @internal give a batch's frames back: straight into the fill ring in one
+   * submit when nothing waits on the spare stack and the ring has room (the
+   * usual case), else through the spare stack. A loop batch then gives its
+   * RX ring slots back.
+   */
   releaseXskBatch(b: XskBatch): void {
     if (!b._held) return;
     b._held = false;
     b.packet._a = -1;
     if (this.current === b) this.current = null;
     const mask = this.frameMask;
-    const addr = b._addr;
-    for (let i = 0; i < b.count; i++) this.spare[this.spareN++] = (addr[i] & mask) >>> 0;
+    const d = b._d;
+    const base = b._base;
+    const dm = b._mask;
+    const n = b.count;
+    if (this.spareN === 0 && this.fill.free(n) >= n) {
+      const fd = this.fill.desc;
+      const fm = this.fill.mask;
+      const p = this.fill.next;
+      // the high words of the fill ring's u64 entries are never written: always 0 (UMEM below 4 GiB)
+      for (let i = 0; i < n; i++) fd[((p + i) & fm) << 1] = d[((base + i) & dm) << 2] & mask;
+      this.fill.submit(n);
+    } else {
+      for (let i = 0; i < n; i++) this.spare[this.spareN++] = (d[((base + i) & dm) << 2] & mask) >>> 0;
+      this.refill();
+    }
+    if (b._inRing) { b._inRing = false; this.rx.publish(); }
     b.count = 0;
     this.free.push(b);
-    this.refill();
   }
 
   /** Release the current (auto) batch, if any. */

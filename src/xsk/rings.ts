@@ -109,6 +109,17 @@ export class ConsumerRing extends XskRing {
     this.avail -= n;
     Atomics.store(this.idx, this.consAt, this.cons);
   }
+
+  /** Take n entries without giving them back yet: the kernel cannot reuse their slots until publish(). */
+  take(n: number): void {
+    this.cons = (this.cons + n) >>> 0;
+    this.avail -= n;
+  }
+
+  /** Give every entry taken so far back to the kernel (release store of the consumer index). */
+  publish(): void {
+    Atomics.store(this.idx, this.consAt, this.cons);
+  }
 }
 
 /** Bytes of one entry: fill/completion rings hold u64 addresses, rx/tx hold xdp_desc. */

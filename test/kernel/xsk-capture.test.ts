@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openCapture, openCaptureReader, type Capture, type XskCapture } from '../../src/index.js';
+import { openCapture, openCaptureReader, type Capture, type XskCapture, type XskPacketView } from '../../src/index.js';
 import { needRoot, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
 
 const CHILD = fileURLToPath(new URL('./xsk-child.js', import.meta.url));
@@ -100,7 +100,7 @@ test('AF_XDP: 20,000 frames arrive exactly once with their exact bytes, no drops
   });
 });
 
-test('AF_XDP: batches released out of order never lose or duplicate a frame', { skip: needRoot }, async () => {
+test('AF_XDP: batches released out of order, and loop batches read across takeBatch(), never lose or duplicate a frame', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     // a small UMEM (96 frames) recycled ~40 times over: a lost frame starves the fill ring, a duplicate repeats a sequence number
     const cap = openCapture({ backend: 'xdp', iface: b, rxSize: 64, fillSize: 64, frames: 96, budget: 8, maxHeldBatches: 8 });
@@ -118,21 +118,39 @@ test('AF_XDP: batches released out of order never lose or duplicate a frame', { 
       tx.send(frames);
       const deadline = Date.now() + 2000;
       let got = 0;
+      const record = (p: XskPacketView): void => {
+        const s = new DataView(p.data.buffer, p.offset + 42, 4).getUint32(0);
+        seen.set(s, (seen.get(s) ?? 0) + 1);
+        got++;
+      };
       while (got < PER && Date.now() < deadline) {
+        if (random(3) === 0) {
+          // a loop batch (read in the RX ring, released by the next tryBatch); a takeBatch in the
+          // middle of reading it gives its ring slots back to the kernel, so it must keep reading its own frames
+          const lb = cap.tryBatch();
+          if (lb !== null) {
+            const half = lb.count >> 1;
+            for (let i = 0; i < half; i++) record(lb.next()!);
+            const bt = held.length < 6 ? cap.takeBatch() : null;
+            if (bt !== null) {
+              for (let p = bt.next(); p !== null; p = bt.next()) record(p);
+              held.push(bt);
+            }
+            for (let p = lb.next(); p !== null; p = lb.next()) record(p);
+            continue;
+          }
+        }
         const bt = held.length < 6 ? cap.takeBatch() : null;
         if (bt === null) {
           if (held.length > 0) held.splice(random(held.length), 1)[0].release(); // out of order
           else await sleep(1);
           continue;
         }
-        for (let p = bt.next(); p !== null; p = bt.next()) {
-          const s = new DataView(p.data.buffer, p.offset + 42, 4).getUint32(0);
-          seen.set(s, (seen.get(s) ?? 0) + 1);
-          got++;
-        }
+        for (let p = bt.next(); p !== null; p = bt.next()) record(p);
         held.push(bt);
       }
       while (held.length > 0) held.splice(random(held.length), 1)[0].release();
+      assert.equal(cap.tryBatch(), null, 'nothing more was sent'); // also releases the last loop batch
     }
     const st = cap.stats();
     tx.close();
@@ -142,6 +160,41 @@ test('AF_XDP: batches released out of order never lose or duplicate a frame', { 
     assert.equal(seen.size, ROUNDS * PER, 'every frame delivered');
     for (let s = 0; s < ROUNDS * PER; s++) assert.ok(seen.has(s), `frame ${s} missing`);
     assert.equal(st.drops, 0);
+  });
+});
+
+test('AF_XDP: a loop batch read across takeBatch() keeps reading its own frames after the kernel refilled its RX ring slots', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    // an 8-slot RX ring: the loop batch (read in the ring) takes all 8 slots; takeBatch() gives them back to the
+    // kernel, which writes the next 8 descriptors into the very same slots (the fill ring still has 8 frames for them)
+    const cap = openCapture({ backend: 'xdp', iface: b, rxSize: 8, fillSize: 16, frames: 24, budget: 8 });
+    const tx = new RawSender(a);
+    const seqOf = (p: XskPacketView): number => new DataView(p.data.buffer, p.offset + 42, 4).getUint32(0);
+    const wait = async (what: () => boolean): Promise<void> => {
+      for (let i = 0; i < 500 && !what(); i++) await sleep(10);
+    };
+    try {
+      tx.send(Array.from({ length: 8 }, (_, i) => udpFrame({ payload: seqPayload(i, 32) })));
+      await wait(() => cap.stats().kernelPackets >= 8);
+      const lb = cap.tryBatch()!;
+      assert.equal(lb.count, 8);
+      const got: number[] = [];
+      for (let i = 0; i < 4; i++) got.push(seqOf(lb.next()!));
+      assert.equal(cap.takeBatch(), null, 'nothing else is waiting');
+      tx.send(Array.from({ length: 8 }, (_, i) => udpFrame({ payload: seqPayload(8 + i, 32) })));
+      await wait(() => cap.stats().kernelPackets >= 16);
+      assert.equal(cap.stats().kernelPackets, 16);
+      for (let p = lb.next(); p !== null; p = lb.next()) got.push(seqOf(p));
+      assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7], 'the loop batch still reads its own frames');
+      const next = cap.tryBatch()!; // releases lb
+      const rest: number[] = [];
+      for (let p = next.next(); p !== null; p = next.next()) rest.push(seqOf(p));
+      assert.deepEqual(rest, [8, 9, 10, 11, 12, 13, 14, 15]);
+      assert.equal(cap.stats().drops, 0);
+    } finally {
+      tx.close();
+      cap.close();
+    }
   });
 });
 
