@@ -24,7 +24,8 @@
 #
 # Knobs: DURATION=5 WARMUP=1 REPS=1 NFLOWS=1024 SIZE=64 OUT=/tmp/netring-xdp-bench/<ts>
 # The machine is shared and has 2 vCPUs: generator, softirq and the others' work compete;
-# compare configurations of the same run (ratios), and repeat (REPS=3) in a quiet window.
+# compare configurations of the same run (ratios), and repeat (REPS=3 or more) in a quiet
+# window; even repetitions run the configurations in reverse order.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -154,7 +155,11 @@ wait_attached "$OUT/sink.log" 1 || exit 1
 echo "config,rep,pps,softirq_ns_per_pkt,load1" >"$CSV"
 log "out: $OUT (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 for rep in $(seq 1 "$REPS"); do
-  for c in $CONFIGS; do
+  # every other repetition runs the configurations in reverse order, so that no configuration
+  # always follows the same one (a generated program always measured right after its C twin)
+  order=$CONFIGS
+  [ $((rep % 2)) = 0 ] && order=$(echo $CONFIGS | tr ' ' '\n' | tac | tr '\n' ' ')
+  for c in $order; do
     start_config "$c" || { log "$c: could not start"; stop_config; continue; }
     # own session: trafgen signals its process group when it stops
     setsid ip netns exec "$GNS" trafgen -o "$G0" -i "$OUT/flows.cfg" -P 1 -Q -C >/dev/null 2>&1 & TG=$!

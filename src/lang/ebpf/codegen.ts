@@ -35,7 +35,7 @@
  */
 import { AD } from '../../bpf/ancillary.js';
 import {
-  E_ADD, E_AND, E_B, E_DIV, E_H, E_JEQ, E_JGE, E_JGT, E_JSET, E_LSH, E_MOD, E_MUL, E_OR, E_RSH, E_SUB, E_W, E_XOR,
+  E_ADD, E_AND, E_B, E_DIV, E_H, E_JEQ, E_JGE, E_JGT, E_JLE, E_JLT, E_JNE, E_JSET, E_LSH, E_MOD, E_MUL, E_OR, E_RSH, E_SUB, E_W, E_XOR,
   R0, R1, R2, R6, R7, R8, R10, type EbpfInsn, E_LD, E_ABS, E_IND, E_DW,
 } from '../../bpf/ebpf.js';
 import { EAsm, type ELabel } from '../../bpf/easm.js';
@@ -129,6 +129,17 @@ const ANC_FIELD: Record<number, [number, boolean]> = {
 
 const ALU_OP: Record<string, number> = { add: E_ADD, sub: E_SUB, mul: E_MUL, div: E_DIV, mod: E_MOD, and: E_AND, or: E_OR, xor: E_XOR, lsh: E_LSH, rsh: E_RSH };
 const JMP_OP: Record<string, number> = { jeq: E_JEQ, jgt: E_JGT, jge: E_JGE, jset: E_JSET };
+/** The jump taken exactly when `op` is not (none for jset). */
+const INVERSE: Record<number, number> = { [E_JEQ]: E_JNE, [E_JGT]: E_JLE, [E_JGE]: E_JLT };
+const bswap16 = (k: number): number => ((k & 0xff) << 8) | ((k >>> 8) & 0xff);
+const bswap32 = (k: number): number => (((k & 0xff) << 24) | ((k & 0xff00) << 8) | ((k >>> 8) & 0xff00) | (k >>> 24)) | 0;
+
+/** Does the DAG read the frame length? */
+function usesLen(dag: DNode): boolean {
+  const has = (v: Val | number): boolean => typeof v !== 'number' && (v.op === 'len' || (v.op === 'ld' && v.base !== null && has(v.base))
+    || (v.op === 'alu' && (has(v.a) || has(v.b))) || (v.op === 'neg' && has(v.a)));
+  return topo(dag).some((n) => n.kind === 'test' && (has(n.t.val) || has(n.t.rhs)));
+}
 const SIZE = (n: 1 | 2 | 4): number => (n === 1 ? E_B : n === 2 ? E_H : E_W);
 const SKF_LL_OFF = -0x200000;
 
@@ -140,6 +151,22 @@ function absEnd(v: Val | number): number {
     case 'alu': return Math.max(absEnd(v.a), absEnd(v.b));
     case 'neg': return absEnd(v.a);
     default: return 0;
+  }
+}
+
+/** An upper bound of `v` (the verifier derives at least as tight a one from the same instructions); Infinity when unknown. */
+function maxOf(v: Val): number {
+  switch (v.op) {
+    case 'k': return v.k >>> 0;
+    case 'ld': return 2 ** (8 * v.size) - 1;
+    case 'alu': {
+      const a = maxOf(v.a);
+      if (v.b.op !== 'k') return Infinity;
+      const k = v.b.k >>> 0;
+      const r = v.alu === 'and' ? Math.min(a, k) : v.alu === 'lsh' ? a * 2 ** (k & 31) : v.alu === 'rsh' ? Math.floor(a / 2 ** (k & 31)) : v.alu === 'add' ? a + k : Infinity;
+      return r <= 0xffffffff ? r : Infinity;
+    }
+    default: return Infinity;
   }
 }
 
@@ -162,10 +189,10 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
   const onMatch = opts.onMatch ?? (hook === 'xdp' ? XDP.PASS : hook === 'tc' ? TC.OK : 0xffffffff);
   const onMiss = opts.onMiss ?? (hook === 'xdp' ? XDP.DROP : hook === 'tc' ? TC.SHOT : 0);
   const a = new EAsm();
-  prologue(a, hook);
+  prologue(a, hook, { len: usesLen(dag) });
   const MISS = a.label('miss');
   const MATCH = a.label('match');
-  const used = emitTest(a, dag, { hook, skbData: opts.skbData }, MATCH, MISS);
+  const used = emitTest(a, dag, { hook, skbData: opts.skbData, matchNext: true }, MATCH, MISS);
   if (used.match) {
     a.here(MATCH);
     if (opts.epilogue) opts.epilogue(a);
@@ -177,13 +204,14 @@ export function generate(dag: DNode, opts: GenerateOptions): EbpfFilter {
 
 /**
  * The prologue every generated program starts with: xdp: r6 = data,
- * r7 = data_end, r8 = frame length; tc: r8 = ctx, r6 = data, r7 = data_end;
+ * r7 = data_end, r8 = frame length (left out with `len: false`: a program
+ * that never reads the length); tc: r8 = ctx, r6 = data, r7 = data_end;
  * socket: r6 = ctx. {@link emitTest} relies on it.
  */
-export function prologue(a: EAsm, hook: Hook): void {
+export function prologue(a: EAsm, hook: Hook, opts: { len?: boolean } = {}): void {
   if (hook === 'xdp') {
     a.ldx(E_W, R7, R1, 4).ldx(E_W, R6, R1, 0); // r7 = data_end, r6 = data
-    a.mov64X(R8, R7).alu64X(E_SUB, R8, R6); // r8 = length of the frame
+    if (opts.len !== false) a.mov64X(R8, R7).alu64X(E_SUB, R8, R6); // r8 = length of the frame
   } else if (hook === 'tc') {
     a.mov64X(R8, R1).ldx(E_W, R7, R1, SKB_FIELD.data_end).ldx(E_W, R6, R1, SKB_FIELD.data);
   } else {
@@ -194,10 +222,11 @@ export function prologue(a: EAsm, hook: Hook): void {
 /**
  * Emit the decision DAG at the current position: every path ends in a jump
  * to `match` or `miss` (labels the caller places; the result says which
- * were used). Needs the registers of {@link prologue}; clobbers r0-r2 (and
+ * were used; `matchNext`: the caller places `match` right after, so the last
+ * block may fall through to it). Needs the registers of {@link prologue}; clobbers r0-r2 (and
  * r7 for socket filters) and the stack slots above -8 * 40.
  */
-export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac' | 'net' }, MATCH: ELabel, MISS: ELabel): { match: boolean; miss: boolean } {
+export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac' | 'net'; matchNext?: boolean }, MATCH: ELabel, MISS: ELabel): { match: boolean; miss: boolean } {
   const hook = opts.hook;
   const why = unsupported(dag, hook);
   if (why) throw new LangError(`eBPF (${hook}): ${why}`);
@@ -234,6 +263,27 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
     for (const s of [n.jt, n.jf]) checked.set(s, Math.min(checked.get(s) ?? Infinity, out));
   }
 
+  // A 16- or 32-bit load that is only ever compared for equality or masked against constants is
+  // left in network byte order and the constants are swapped instead: no byte swap per test.
+  const raw = new Set<Val>();
+  if (direct) {
+    const no = new Set<Val>();
+    for (const n of order) {
+      if (n.kind !== 'test' || !reach.has(n) || dead.has(n)) continue;
+      const v = n.t.val;
+      if (v.op !== 'ld' || v.size === 1) continue;
+      const k = n.t.rhs;
+      const fits = typeof k === 'number' && (v.size === 4 || n.t.jop === 'jset' || k >>> 0 <= 0xffff);
+      if (fits && (n.t.jop === 'jeq' || n.t.jop === 'jset')) raw.add(v);
+      else no.add(v);
+    }
+    for (const v of no) raw.delete(v);
+  }
+  const swapped = (v: Val, k: number): number => {
+    if (!raw.has(v) || v.op !== 'ld') return k;
+    return v.size === 2 ? bswap16(k & 0xffff) : bswap32(k);
+  };
+
   let depth = 0;
   const slot = (d: number): number => -8 * (d + 1);
   const spill = (): number => {
@@ -246,8 +296,8 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
     depth--;
   };
 
-  /** Compute `v` into r0 (32-bit value, upper half zero). */
-  const gen = (v: Val): void => {
+  /** Compute `v` into r0 (32-bit value, upper half zero); `asRaw`: a load in {@link raw} stays in network order. */
+  const gen = (v: Val, asRaw = false): void => {
     switch (v.op) {
       case 'k':
         a.mov32(R0, v.k);
@@ -304,12 +354,14 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
         if (v.base === null) a.ldx(SIZE(v.size), R0, R6, v.off);
         else {
           gen(v.base);
-          a.jmp(E_JGT, R0, MAX_OFF - v.off - v.size, miss()); // bounds the index for the verifier, and fails loads past 64 KiB
+          // bounds the index for the verifier, and fails loads past 64 KiB; not needed when the value cannot exceed it
+          if (maxOf(v.base) > MAX_OFF - v.off - v.size) a.jmp(E_JGT, R0, MAX_OFF - v.off - v.size, miss());
           a.mov64X(R1, R6).alu64X(E_ADD, R1, R0);
           a.mov64X(R2, R1).alu64(E_ADD, R2, v.off + v.size);
           a.jmpX(E_JGT, R2, R7, miss());
           a.ldx(SIZE(v.size), R0, R1, v.off);
         }
+        if (asRaw && raw.has(v)) return;
         if (v.size === 2) a.be(R0, 16);
         else if (v.size === 4) a.be(R0, 32);
         return;
@@ -344,8 +396,15 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
     const jt = target(n.jt), jf = target(n.jf);
     const op = JMP_OP[t.jop];
     if (typeof t.rhs === 'number') {
-      if (!inR0(n)) gen(t.val);
-      a.jmp32(op, R0, t.rhs, jt); // a 32-bit compare takes the immediate's 32 bits as they are
+      if (!inR0(n)) gen(t.val, true);
+      const k = swapped(t.val, t.rhs);
+      // a 32-bit compare takes the immediate's 32 bits as they are
+      const fallsToJt = next ? jt === target(next) : opts.matchNext === true && jt === MATCH;
+      if (fallsToJt && jf !== jt && INVERSE[op] !== undefined) {
+        a.jmp32(INVERSE[op], R0, k, jf); // the true edge falls through
+        return;
+      }
+      a.jmp32(op, R0, k, jt);
     } else {
       gen(t.val);
       const d = spill();

@@ -294,7 +294,7 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
   const test = (p: PPred, T: ELabel, F: ELabel, f: Fn): void => {
     const dag = toDag(lowerPred(p, L), 1);
     try {
-      emitTest(a, dag, { hook }, T, F);
+      emitTest(a, dag, { hook, matchNext: true }, T, F); // every caller places T right after
     } catch (e) {
       if (e instanceof LangError && e.pos < 0) fail(e.reason.replace(/^eBPF \(\w+\): /, ''), f);
       throw e;
@@ -417,6 +417,10 @@ export function generateProgram(input: string | Fn | PPred, opts: ProgramOptions
   if (!opts.epilogue && ![R6, R7, R8].some(uses)) {
     insns = rest;
     moved = moved.map((r) => ({ ...r, at: r.at - prologueLength }));
+  } else if (hook === 'xdp' && !opts.epilogue && !uses(R8)) {
+    // nothing reads the frame length: drop `r8 = r7; r8 -= r6` (instructions 2 and 3; every jump is past them, forward)
+    insns = [...insns.slice(0, 2), ...insns.slice(4)];
+    moved = moved.map((r) => ({ ...r, at: r.at - 2 }));
   }
 
   const maps: MapDecl[] = [];
