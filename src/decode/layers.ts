@@ -145,7 +145,7 @@ export class Layers {
   /** Where the next stage starts, and what it is (EtherType for the network stage, protocol for the transport stage). */
   private nx = 0;
   private nt = 0;
-  /** @internal 1 sends every packet down the staged path (tests compare it with `fast`). */
+  /** @internal 1 sends every packet down the staged path (tests compare it with the one-step path). */
   _noFast = 0;
   /** VLAN tag from packet metadata (`loadPacket`). */
   private metaValid = 0;
@@ -335,30 +335,35 @@ export class Layers {
   }
 
   /**
-   * The common case in one step, tried first whenever a packet's decoding
-   * starts (whichever field is read first): Ethernet without VLAN tag (none
-   * in metadata either) / IPv4 (any IHL, lengths consistent and within
-   * caplen, not a fragment) / UDP (length within the IP datagram, not on
-   * the VXLAN port) or TCP (header within the IP datagram). Such a packet
-   * has no other layer and no error: its validity is checked here with the
-   * fewest reads and every field of the three stages is set at once, to
-   * exactly what the staged path would give. Returns false, having set
-   * nothing, for any other packet, which is then decoded stage by stage.
+   * Decode the stages up to `target` (1 link, 2 network, 3 transport and
+   * tunnels) that are not decoded yet; called by a field getter whose stage
+   * is pending. When decoding of the packet starts (whichever field is read
+   * first), the common case is tried in one step: Ethernet without VLAN tag
+   * (none in metadata either) / IPv4 (any IHL, lengths consistent and
+   * within caplen, not a fragment) / UDP (length within the IP datagram, not
+   * on the VXLAN port) or TCP (header within the IP datagram). Such a packet
+   * has no other layer and no error: its validity is checked with the fewest
+   * reads and every field of the three stages is set at once, to exactly
+   * what the staged path would give. Any other packet (or a later stage of
+   * one already started) goes to `staged`, having set nothing here. This
+   * method is too large for V8 to inline into the getters, which therefore
+   * stay small enough to be inlined into the caller's loop.
    */
-  private fast(): boolean {
+  private advance(target: number): void {
+    if (this.l1 === 0) return this.staged(target);
     // Literal constants (K) and `| 0` on every index keep this free of module-binding loads and overflow checks.
     const d = this.data;
     const s = this.start;
     const end = this.end;
     const p = (s + K.EthLen) | 0;
     if (this.linkType !== K.LinkEthernet || (this.metaValid | this.badInput | this._noFast) !== 0 ||
-        ((p + K.Ipv4Min) | 0) > end || d[(s + K.EthType) | 0]! !== 0x08 || d[(s + K.EthType + 1) | 0]! !== 0x00) return false;
+        ((p + K.Ipv4Min) | 0) > end || d[(s + K.EthType) | 0]! !== 0x08 || d[(s + K.EthType + 1) | 0]! !== 0x00) return this.staged(target);
     const b0 = d[p]!;
     const hl = (b0 & 0x0f) << 2;
     const total = (d[(p + K.Ipv4Total) | 0]! << 8) | d[(p + K.Ipv4Total + 1) | 0]!;
     const ipEnd = (p + total) | 0;
     if ((b0 & 0xf0) !== 0x40 || hl < K.Ipv4Min || total < hl || ipEnd > end ||
-        (((d[(p + K.Ipv4Frag) | 0]! << 8) | d[(p + K.Ipv4Frag + 1) | 0]!) & K.FragMask) !== 0) return false;
+        (((d[(p + K.Ipv4Frag) | 0]! << 8) | d[(p + K.Ipv4Frag + 1) | 0]!) & K.FragMask) !== 0) return this.staged(target);
     const q = (p + hl) | 0;
     const proto = d[(p + K.Ipv4Proto) | 0]!;
     let l4len: number;
@@ -366,22 +371,22 @@ export class Layers {
     let flags = 0;
     let bit: number;
     if (proto === K.Udp) {
-      if (((q + K.UdpLen) | 0) > ipEnd) return false;
+      if (((q + K.UdpLen) | 0) > ipEnd) return this.staged(target);
       const ulen = (d[(q + 4) | 0]! << 8) | d[(q + 5) | 0]!;
       const dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
-      if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return false;
+      if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return this.staged(target);
       l4len = K.UdpLen;
       payEnd = (q + ulen) | 0;
       bit = K.UdpBit;
     } else if (proto === K.Tcp) {
-      if (((q + K.TcpMin) | 0) > ipEnd) return false;
+      if (((q + K.TcpMin) | 0) > ipEnd) return this.staged(target);
       const b12 = d[(q + 12) | 0]!;
       l4len = (b12 >> 4) << 2;
-      if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return false;
+      if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return this.staged(target);
       flags = ((b12 & 1) << 8) | d[(q + 13) | 0]!;
       bit = K.TcpBit;
     } else {
-      return false;
+      return this.staged(target);
     }
     if (this.rare !== 0) this.resetRare();
     this.l1 = 0;
@@ -407,22 +412,17 @@ export class Layers {
     const pay = (q + l4len) | 0;
     this._payloadOffset = pay;
     this._payloadLength = (payEnd - pay) | 0;
-    return true;
   }
 
   /**
    * Decode the stages up to `target` (1 link, 2 network, 3 transport and
-   * tunnels) that are not decoded yet: all at once by `fast` for the common
-   * packet, else stage by stage. The common path
-   * (Ethernet, IPv4, TCP/UDP) is written out in this one method: it runs
-   * without calls, and the method is too large for V8 to inline into the
-   * field getters, which therefore stay small enough to be inlined into the
-   * caller's loop. Rarer layers and every error are separate methods.
-   * Each path sets every field of its stage once; the payload range is set
-   * where the chain of layers ends.
+   * tunnels) that are not decoded yet, one stage after the other. The
+   * Ethernet/IPv4/TCP/UDP steps are written out in this one method (no
+   * calls); rarer layers and every error are separate methods. Each path
+   * sets every field of its stage once; the payload range is set where the
+   * chain of layers ends.
    */
-  private advance(target: number): void {
-    if (this.l1 !== 0 && this.fast()) return;
+  private staged(target: number): void {
     const d = this.data;
     const end = this.end;
     if (this.l1 !== 0) {
