@@ -7,27 +7,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { needRoot, RawSender, sleep, udpFrame, withVeth } from '../helpers/netns.js';
-import { MAIN, tmpDir } from '../helpers/cli.js';
+import { needRoot, RawSender, udpFrame, withVeth } from '../helpers/netns.js';
+import { MAIN, startCli, tmpDir } from '../helpers/cli.js';
 
 /** Run `netring capture -i any ARGS` until it exits; `send` runs once it listens. */
 async function captureAny(args: string[], send: () => void): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [MAIN, 'capture', '-i', 'any', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  for (let i = 0; i < 1500 && !err.includes('listening on any'); i++) await sleep(20);
-  assert.match(err, /^listening on any, link-type LINUX_SLL2 \(Linux cooked v2\), snapshot length 262144 bytes/);
+  const c = await startCli(['capture', '-i', 'any', ...args], /listening on any/);
+  assert.match(c.err(), /^listening on any, link-type LINUX_SLL2 \(Linux cooked v2\), snapshot length 262144 bytes/);
   send();
-  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const code = await exit;
+  const killer = setTimeout(() => c.child.kill('SIGKILL'), 60_000);
+  const code = await c.exit;
   clearTimeout(killer);
-  return { code, out, err };
+  return { code, out: c.out(), err: c.err() };
 }
 
 const PORT = 47123;

@@ -6,27 +6,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { buildFrame } from '../../src/build/index.js';
-import { needRoot, RawSender, run, sleep, withVeth } from '../helpers/netns.js';
-import { MAIN } from '../helpers/cli.js';
+import { needRoot, RawSender, run, withVeth } from '../helpers/netns.js';
+import { startCli } from '../helpers/cli.js';
 
 const DSTS = ['10.77.0.255', '10.77.0.127', '10.77.0.7', '255.255.255.255']; // 10.77.0.127: host part all ones only under a /25 mask
 const BROADCAST = ['10.77.0.255', '255.255.255.255']; // with the /24 mask
 
 async function live(args: string[], ready: RegExp, a: string): Promise<{ code: number | null; out: string; err: string }> {
-  const p = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
-  for (let i = 0; i < 200 && !ready.test(err); i++) await sleep(50);
-  assert.match(err, ready);
+  const c = await startCli(args, ready);
+  assert.match(c.err(), ready);
   const tx = new RawSender(a);
   tx.send(DSTS.map((dst, i) => buildFrame({ src: '10.77.0.2', dst, sport: 4000 + i, dport: 5000, size: 80 })));
   tx.close();
-  return { code: await exited, out, err };
+  const code = await c.exit;
+  return { code, out: c.out(), err: c.err() };
 }
 
 test('capture -i with "ip broadcast": the interface netmask decides (10.77.0.255 and 255.255.255.255 match; netmask 0 would match only the last)', { skip: needRoot }, async () => {

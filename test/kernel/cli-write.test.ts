@@ -7,29 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openCaptureReader, PcapWriter } from '../../src/pcap/index.js';
 import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { MAIN, startCli, type RunningCli } from '../helpers/cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-interface Running { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }
-
-async function startCapture(iface: string, args: string[], prefix: string[] = []): Promise<Running> {
-  const argv = [...prefix, process.execPath, MAIN, 'capture', '-i', iface, ...args];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  for (let i = 0; i < 500 && !/listening on|capturing on/.test(err); i++) await sleep(20);
-  await sleep(30);
-  return { child, out: () => out, err: () => err, exit };
+function startCapture(iface: string, args: string[], prefix: string[] = []): Promise<RunningCli> {
+  return startCli(['capture', '-i', iface, ...args], /listening on|capturing on/, { prefix, settleMs: 30 });
 }
 
 function count(file: string): number {

@@ -5,26 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { buildFrame } from '../../src/build/index.js';
 import { needRoot, RawSender, run, sleep, withVeth } from '../helpers/netns.js';
-import { MAIN, cli } from '../helpers/cli.js';
+import { cli, startCli, type RunningCli } from '../helpers/cli.js';
 import { freeTcpPort, metricSum, scrapeChecked } from '../helpers/metrics.js';
 
-interface Running { p: ChildProcess; err: () => string; out: () => string; exited: Promise<number | null> }
-
-function start(args: string[]): Running {
-  const p = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  return { p, err: () => err, out: () => out, exited: new Promise((r) => p.on('exit', (c) => r(c))) };
-}
-
-async function waitFor(r: Running, re: RegExp): Promise<void> {
-  for (let i = 0; i < 200 && !re.test(r.err()); i++) await sleep(50);
-  assert.match(r.err(), re);
+/** Start netring and wait for the stderr line that says it is running (asserted). */
+async function start(args: string[], ready: RegExp): Promise<RunningCli> {
+  const r = await startCli(args, ready);
+  assert.match(r.err(), ready);
+  return r;
 }
 
 /** Scrape until `name` sums to `want` (or 10 s pass); returns the last exposition. */
@@ -45,9 +35,9 @@ for (const workers of [0, 2]) {
   test(`${label} --metrics: received equals the frames sent, 0 drops, promtool accepts the exposition`, { skip: needRoot }, async () => {
     await withVeth(async ({ a, b }) => {
       const port = await freeTcpPort();
-      const r = start(['capture', '-i', b, '-q', '--metrics', `127.0.0.1:${port}`, ...(workers ? ['--workers', String(workers)] : [])]);
+      const r = await start(['capture', '-i', b, '-q', '--metrics', `127.0.0.1:${port}`, ...(workers ? ['--workers', String(workers)] : [])],
+        workers ? /capturing on .* with 2 workers/ : /listening on/);
       try {
-        await waitFor(r, workers ? /capturing on .* with 2 workers/ : /listening on/);
         assert.match(r.err(), new RegExp(`metrics on http://127\\.0\\.0\\.1:${port}/metrics`));
         const sent = frames(1500);
         const tx = new RawSender(a);
@@ -60,9 +50,9 @@ for (const workers of [0, 2]) {
         assert.equal(metricSum(text, 'netring_packets_dropped_total').sum, 0);
         assert.equal(metricSum(text, 'netring_ring_freezes_total').sum, 0);
       } finally {
-        r.p.kill('SIGINT');
+        r.child.kill('SIGINT');
       }
-      assert.equal(await r.exited, 0, r.err());
+      assert.equal(await r.exit, 0, r.err());
     });
   });
 }
@@ -70,9 +60,8 @@ for (const workers of [0, 2]) {
 test('gen --metrics: packets and bytes sent are served while sending, promtool accepts them, and the end agrees with the summary', { skip: needRoot }, async () => {
   await withVeth(async ({ a }) => {
     const port = await freeTcpPort();
-    const r = start(['gen', '-i', a, '--rate', '2000pps', '--seconds', '60', '--size', '100', '--json', '-q', '--metrics', `127.0.0.1:${port}`]);
+    const r = await start(['gen', '-i', a, '--rate', '2000pps', '--seconds', '60', '--size', '100', '--json', '-q', '--metrics', `127.0.0.1:${port}`], /metrics on http/);
     try {
-      await waitFor(r, /metrics on http/);
       const first = await scrapeUntil(port, 'netring_packets_sent_total', 100);
       const n1 = metricSum(first, 'netring_packets_sent_total').sum;
       assert.ok(n1 >= 100, `${n1} sent at the first scrape`);
@@ -81,9 +70,9 @@ test('gen --metrics: packets and bytes sent are served while sending, promtool a
       const second = await scrapeUntil(port, 'netring_packets_sent_total', n1 + 200);
       assert.ok(metricSum(second, 'netring_packets_sent_total').sum > n1, 'the counter grows while sending');
     } finally {
-      r.p.kill('SIGINT');
+      r.child.kill('SIGINT');
     }
-    assert.equal(await r.exited, 0, r.err());
+    assert.equal(await r.exit, 0, r.err());
     const summary = JSON.parse(r.out().trim().split('\n').pop()!);
     assert.ok(summary.sent > 0);
   });
@@ -92,9 +81,8 @@ test('gen --metrics: packets and bytes sent are served while sending, promtool a
 test('xdp --metrics: the program\'s map counters (named and count_by) are served per interface, equal to the frames sent, promtool accepts them; a taken port attaches nothing', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     const port = await freeTcpPort();
-    const r = start(['xdp', '-i', b, '--program', 'count_by src >-> when "udp dst port 7000" (count seven >-> drop)', '--metrics', `127.0.0.1:${port}`]);
+    const r = await start(['xdp', '-i', b, '--program', 'count_by src >-> when "udp dst port 7000" (count seven >-> drop)', '--metrics', `127.0.0.1:${port}`], /attached to/);
     try {
-      await waitFor(r, /attached to/);
       assert.match(r.err(), new RegExp(`metrics on http://127\\.0\\.0\\.1:${port}/metrics`));
       // 300 frames to port 7000 from 10.70.0.1 (120 B), 200 to port 7001 from 10.70.0.3 (90 B)
       const seven = Array.from({ length: 300 }, (_, i) => buildFrame({ src: '10.70.0.1', dst: '10.70.0.2', sport: 1000 + i, dport: 7000, size: 120 }));
@@ -124,9 +112,9 @@ test('xdp --metrics: the program\'s map counters (named and count_by) are served
       assert.match(again.stderr, new RegExp(`--metrics: 127\\.0\\.0\\.1:${port} is already in use`));
       assert.doesNotMatch(run('ip', ['-d', 'link', 'show', 'dev', a]), /prog\/xdp/);
     } finally {
-      r.p.kill('SIGINT');
+      r.child.kill('SIGINT');
     }
-    assert.equal(await r.exited, 0, r.err());
+    assert.equal(await r.exit, 0, r.err());
   });
 });
 

@@ -4,29 +4,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openCaptureReader } from '../../src/pcap/index.js';
-import { needRoot, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { needRoot, RawSender, run, seqPayload, udpFrame, withVeth } from '../helpers/netns.js';
+import { MAIN, startCli } from '../helpers/cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** Run `netring capture -i IFACE ARGS` until it exits; `send` runs once it listens. */
 async function captureWhile(iface: string, args: string[], send: () => void): Promise<{ code: number | null; err: string; out: string }> {
-  const child = spawn(process.execPath, [MAIN, 'capture', '-i', iface, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  for (let i = 0; i < 300 && !err.includes('listening on'); i++) await sleep(20);
-  await sleep(100);
+  const c = await startCli(['capture', '-i', iface, ...args], /listening on|capturing on/, { settleMs: 100 });
   send();
-  const code = await exit;
-  return { code, err, out };
+  const code = await c.exit;
+  return { code, err: c.err(), out: c.out() };
 }
 
 function records(file: string): Uint8Array[] {
