@@ -4,35 +4,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openCaptureReader } from '../../src/pcap/index.js';
 import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth, run } from '../helpers/netns.js';
+import { MAIN, startCli, type RunningCli } from '../helpers/cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Start `netring capture` and resolve once its socket is open (the process announces nothing: we wait for the promisc flag). */
-async function startCapture(iface: string, args: string[]): Promise<{ child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [MAIN, 'capture', '-i', iface, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
-  const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  for (let i = 0; i < 200; i++) {
-    if (run('ip', ['link', 'show', iface]).includes('PROMISC')) break;
-    await sleep(20);
-  }
-  await sleep(50);
-  return { child, out: () => out, err: () => err, exit };
+/** Start `netring capture` and resolve once its socket is open (its 'listening on' or, with workers, 'capturing on' line). */
+function startCapture(iface: string, args: string[]): Promise<RunningCli> {
+  return startCli(['capture', '-i', iface, ...args], /listening on|capturing on/, { settleMs: 50 });
 }
 
 function tmp(): string { return mkdtempSync(join(tmpdir(), 'netring-cli-')); }
