@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaptureReader } from '../../src/pcap/index.js';
-import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth, run } from '../helpers/netns.js';
+import { needRoot, RawSender, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
 import { MAIN, startCli, type RunningCli } from '../helpers/cli.js';
 
 

@@ -44,6 +44,59 @@ function tcpdump(args: string[]): { ok: true; out: Buffer } | { ok: false; err: 
   return { ok: false, err: r.stderr.toString() };
 }
 
+/**
+ * Kernel-target programs against libpcap's live-capture programs (`tcpdump -i lo -ddd`)
+ * on kernel-view packets (outer VLAN tag in metadata): classic BPF and JS verdicts.
+ */
+function compareKernel(exprs: string[]): { compared: number; refused: string[]; failures: string[] } {
+  const pk = buildCorpus().map((p: CorpusPacket) => kernelView(p));
+  assert.ok(pk.some((p) => p.vlanValid), 'no packet with a VLAN tag in metadata');
+  const dir = mkdtempSync(join(tmpdir(), 'netring-lang-k-'));
+  const failures: string[] = [];
+  const refused: string[] = [];
+  let compared = 0;
+  try {
+    const exprFile = join(dir, 'expr');
+    for (const e of exprs) {
+      writeFileSync(exprFile, e);
+      const d = tcpdump(['-i', 'lo', '-ddd', '-F', exprFile]);
+      if (!d.ok) {
+        refused.push(`${e}: ${d.err.trim().split('\n')[0]}`);
+        continue;
+      }
+      compared++;
+      const theirs = parseDDD(d.out.toString());
+      const ours = compileFilter(e, { target: 'kernel' });
+      for (let i = 0; i < pk.length; i++) {
+        const p = pk[i];
+        const meta = { vlanPresent: p.vlanValid, vlanTci: p.vlanTci, vlanTpid: p.vlanTpid };
+        const t = runBpf(theirs, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
+        const b = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
+        const j = ours.match(packetLike(p)) !== 0;
+        if (t !== b || j !== b) failures.push(`${e} | packet ${i}: libpcap=${t} bpf=${b} js=${j}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { compared, refused, failures };
+}
+
+/** Verdicts of `ours` (classic BPF, JS, JS at an offset) against tcpdump's matching packet indexes; mismatches (3 at most) go to `failures`. Returns the pairs compared. */
+function compareFile(e: string, ours: ReturnType<typeof compileFilter>, theirs: Set<number>, pk: CorpusPacket[], pls: PacketLike[], shifted: PacketLike[], failures: string[]): number {
+  let bad = 0;
+  for (let i = 0; i < pk.length; i++) {
+    const p = pk[i];
+    const bpf = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen) !== 0;
+    const js = ours.match(pls[i]) !== 0;
+    const jsShifted = ours.match(shifted[i]) !== 0;
+    if (bpf !== theirs.has(i) || js !== bpf || jsShifted !== bpf) {
+      if (bad++ < 3) failures.push(`${e} | packet ${i} (${p.name}): tcpdump=${theirs.has(i)} bpf=${bpf} js=${js} js@offset=${jsShifted}`);
+    }
+  }
+  return pk.length;
+}
+
 test('the corpus covers >= 300 expressions and a varied packet set', () => {
   assert.ok(EXPRS.length >= 300, `only ${EXPRS.length} expressions`);
   const pk = buildCorpus();
@@ -88,17 +141,7 @@ test('verdicts equal tcpdump for every (expression, packet); BPF and JS agree; c
       const r = tcpdump(['-r', pcap, '-F', exprFile, '-w', '-']);
       assert.ok(r.ok, `tcpdump -r failed for ${e}`);
       const theirs = new Set(indexesFromPcap(new Uint8Array(r.out)));
-      let bad = 0;
-      for (let i = 0; i < pk.length; i++) {
-        const p = pk[i];
-        const bpf = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen) !== 0;
-        const js = ours.match(pls[i]) !== 0;
-        const jsShifted = ours.match(shifted[i]) !== 0;
-        compared++;
-        if (bpf !== theirs.has(i) || js !== bpf || jsShifted !== bpf) {
-          if (bad++ < 3) failures.push(`${e} | packet ${i} (${p.name}): tcpdump=${theirs.has(i)} bpf=${bpf} js=${js} js@offset=${jsShifted}`);
-        }
-      }
+      compared += compareFile(e, ours, theirs, pk, pls, shifted, failures);
     }
     assert.deepEqual(failures, []);
     assert.ok(compared > 300 * 1000, `only ${compared} pairs compared`);
@@ -114,38 +157,9 @@ test('verdicts equal tcpdump for every (expression, packet); BPF and JS agree; c
 });
 
 test('kernel target equals libpcap live-capture programs on kernel-view packets', { skip: (!HAS_TCPDUMP || !IS_ROOT) && 'needs tcpdump and root (tcpdump -i lo -ddd)' }, () => {
-  const pk: ReturnType<typeof kernelView>[] = buildCorpus().map((p: CorpusPacket) => kernelView(p));
-  assert.ok(pk.some((p) => p.vlanValid), 'no packet with a VLAN tag in metadata');
   const subset = EXPRS.filter((e) => /vlan|mpls|ether\[|link\[|len|less|greater/.test(e) && !e.includes('protochain'));
   assert.ok(subset.length >= 40);
-  const dir = mkdtempSync(join(tmpdir(), 'netring-lang-k-'));
-  const failures: string[] = [];
-  const refused: string[] = [];
-  let compared = 0;
-  try {
-    const exprFile = join(dir, 'expr');
-    for (const e of subset) {
-      writeFileSync(exprFile, e);
-      const d = tcpdump(['-i', 'lo', '-ddd', '-F', exprFile]);
-      if (!d.ok) {
-        refused.push(`${e}: ${d.err.trim().split('\n')[0]}`);
-        continue;
-      }
-      compared++;
-      const theirs = parseDDD(d.out.toString());
-      const ours = compileFilter(e, { target: 'kernel' });
-      for (let i = 0; i < pk.length; i++) {
-        const p = pk[i];
-        const meta = { vlanPresent: p.vlanValid, vlanTci: p.vlanTci, vlanTpid: p.vlanTpid };
-        const t = runBpf(theirs, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
-        const b = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
-        const j = ours.match(packetLike(p)) !== 0;
-        if (t !== b || j !== b) failures.push(`${e} | packet ${i}: libpcap=${t} bpf=${b} js=${j}`);
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { compared, refused, failures } = compareKernel(subset);
   // tcpdump -i lo failing (no capture permission, no lo) must not pass with nothing compared;
   // a few expressions libpcap itself refuses (e.g. 'pppoes and vlan') are allowed
   assert.ok(compared >= 40 && refused.length <= 5, `compared ${compared} of ${subset.length} expressions; tcpdump -i lo refused: ${refused.slice(0, 6).join('; ')}`);
@@ -187,17 +201,7 @@ test('geneve: verdicts equal tcpdump -r for every (expression, packet); BPF and 
       assert.ok(r.ok, `tcpdump -r failed for ${e}`);
       const theirs = new Set(indexesFromPcap(new Uint8Array(r.out)));
       if (theirs.size === 0 || theirs.size === pk.length) trivial.push(`${e} (${theirs.size})`);
-      const ours = compileFilter(e);
-      let bad = 0;
-      for (let i = 0; i < pk.length; i++) {
-        const p = pk[i];
-        const bpf = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen) !== 0;
-        const js = ours.match(pls[i]) !== 0;
-        const jsShifted = ours.match(shifted[i]) !== 0;
-        if (bpf !== theirs.has(i) || js !== bpf || jsShifted !== bpf) {
-          if (bad++ < 3) failures.push(`${e} | packet ${i} (${p.name}): tcpdump=${theirs.has(i)} bpf=${bpf} js=${js} js@offset=${jsShifted}`);
-        }
-      }
+      compareFile(e, compileFilter(e), theirs, pk, pls, shifted, failures);
     }
     assert.deepEqual(failures, []);
     // every expression separates the corpus (none matches nothing or everything)
@@ -212,31 +216,8 @@ test('geneve: verdicts equal tcpdump -r for every (expression, packet); BPF and 
 });
 
 test('geneve, kernel target: equals libpcap live-capture programs on kernel-view packets', { skip: (!HAS_TCPDUMP || !IS_ROOT) && 'needs tcpdump and root (tcpdump -i lo -ddd)' }, () => {
-  const pk = buildCorpus().map((p: CorpusPacket) => kernelView(p));
-  const dir = mkdtempSync(join(tmpdir(), 'netring-lang-gk-'));
-  const failures: string[] = [];
-  let compared = 0;
-  try {
-    const exprFile = join(dir, 'expr');
-    for (const e of GENEVE) {
-      writeFileSync(exprFile, e);
-      const d = tcpdump(['-i', 'lo', '-ddd', '-F', exprFile]);
-      assert.ok(d.ok, `tcpdump -i lo refused ${e}: ${d.ok ? '' : d.err}`);
-      compared++;
-      const theirs = parseDDD(d.out.toString());
-      const ours = compileFilter(e, { target: 'kernel' });
-      for (let i = 0; i < pk.length; i++) {
-        const p = pk[i];
-        const meta = { vlanPresent: p.vlanValid, vlanTci: p.vlanTci, vlanTpid: p.vlanTpid };
-        const t = runBpf(theirs, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
-        const b = runBpf(ours.insns, p.data, 0, p.caplen, p.wireLen, meta) !== 0;
-        const j = ours.match(packetLike(p)) !== 0;
-        if (t !== b || j !== b) failures.push(`${e} | packet ${i}: libpcap=${t} bpf=${b} js=${j}`);
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { compared, refused, failures } = compareKernel(GENEVE);
+  assert.deepEqual(refused, []);
   assert.equal(compared, GENEVE.length);
   assert.deepEqual(failures.slice(0, 20), []);
 });
