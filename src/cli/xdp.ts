@@ -8,10 +8,10 @@
  * are read once a second without stopping the program.
  */
 import type { Command } from 'commander';
-import { generateProgram, mirrorOf, type HookProgram } from '../lang/ebpf/program.js';
-import { loadHookProgram, ifindexOf, type CounterSnapshot, type LoadedHookProgram, type XdpMode } from '../lang/ebpf/attach.js';
-import { conditional, count, drop, forward, pipe, tcpdump, when } from '../lang/pfq/edsl.js';
-import type { Fn } from '../lang/pfq/ast.js';
+import {
+  generateProgram, mirrorOf, loadHookProgram, ifindexOf, conditional, count, drop, forward, pipe, tcpdump, when,
+  type HookProgram, type CounterSnapshot, type LoadedHookProgram, type XdpMode, type Fn,
+} from '../lang/index.js';
 import { choiceArg, numArg, UsageError } from './args.js';
 import { lastGood, startCliMetrics } from './metrics-option.js';
 import type { HookSource } from '../metrics/server.js';

@@ -43,10 +43,10 @@ export {
   type EbpfFilter,
 } from './ebpf/codegen.js';
 export {
-  generateProgram, type HookProgram, type ProgramOptions as HookProgramOptions, type MapDecl, type Reloc, type KeyedCounter,
+  generateProgram, mirrorOf, type HookProgram, type ProgramOptions as HookProgramOptions, type MapDecl, type Reloc, type KeyedCounter,
 } from './ebpf/program.js';
 export {
-  loadHookProgram, LoadedHookProgram, formatKey, type XdpMode, type CounterSnapshot, type CounterValue, type KeyedValue,
+  loadHookProgram, LoadedHookProgram, formatKey, ifindexOf, type XdpMode, type CounterSnapshot, type CounterValue, type KeyedValue,
 } from './ebpf/attach.js';
 export { steerCpu, CPUMAP_QSIZE } from './ebpf/steer.js';
 export { place, pickLanguage, type PlaceOptions, type Placement, type TargetAnswer } from './place.js';
