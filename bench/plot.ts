@@ -25,6 +25,7 @@ const LABEL: Record<string, string> = {
   netsniff: 'netsniff-ng -o',
   netring_xdp: 'netring AF_XDP',
   xsk_loop: 'C AF_XDP loop',
+  pb_xsk: 'C AF_XDP (libxdp, pb_xsk)',
 };
 const MODE_COLOR: Record<string, string> = { pinned: '#4a7ab5', unpinned: '#e39b3b' };
 
@@ -33,7 +34,7 @@ export const PLOTS: Array<{ csv: string; svg: string; title: string }> = [
   { csv: 'bench/measured/capture-run2.csv', svg: 'docs/capture-run2.svg', title: 'Capture, run 2: receiver CPU per packet (trafgen source)' },
   { csv: 'bench/measured/capture-gen-netring.csv', svg: 'docs/capture-gen-netring.svg', title: 'Capture, 64 B pinned, netring gen as the source' },
   { csv: 'bench/measured/capture-gen-trafgen.csv', svg: 'docs/capture-gen-trafgen.svg', title: 'Capture, 64 B pinned, trafgen as the source' },
-  { csv: 'bench/measured/xsk-run1.csv', svg: 'docs/xsk-run1.svg', title: 'AF_XDP receiver vs AF_PACKET, 64 B pinned' },
+  { csv: 'bench/measured/xsk-quiet.csv', svg: 'docs/xsk-quiet.svg', title: 'AF_XDP receivers: netring vs libxdp (pb_xsk), pinned' },
 ];
 
 /** One row of a capture CSV, columns by name. */
