@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCapture, openCaptureReader, type Capture, type XskCapture, type XskPacketView } from '../../src/index.js';
-import { needRoot, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { needRoot, packetFrame, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
 
 const CHILD = fileURLToPath(new URL('./xsk-child.js', import.meta.url));
 
@@ -248,22 +248,17 @@ function arpFrame(): Uint8Array {
   return f;
 }
 
+/** A bare TCP segment (no payload, seq 0, window 0) from 10.99.0.9:40000. */
 function tcpFrame(dport: number, flags: number): Uint8Array {
-  const f = new Uint8Array(54);
-  const dv = new DataView(f.buffer);
-  f.set([2, 0, 0, 0, 0xff, 2, 2, 0, 0, 0, 0x0a, 1], 0); dv.setUint16(12, 0x0800);
-  f[14] = 0x45; dv.setUint16(16, 40); f[22] = 64; f[23] = 6; f.set([10, 99, 0, 9, 10, 99, 1, 1], 26);
-  dv.setUint16(34, 40000); dv.setUint16(36, dport); f[46] = 0x50; f[47] = flags;
-  return f;
+  return packetFrame({
+    srcMac: '02:00:00:00:0a:01', dstMac: '02:00:00:00:ff:02', src: '10.99.0.9', dst: '10.99.1.1', df: false,
+    proto: 'tcp', sport: 40000, dport, tcpFlags: flags, tcpSeq: 0, tcpWindow: 0,
+  });
 }
 
+/** IPv6 UDP ::1.1234 -> ::2.53 with 8 zero payload bytes, to the all-nodes MAC. */
 function ip6UdpFrame(): Uint8Array {
-  const f = new Uint8Array(14 + 40 + 8 + 8);
-  const dv = new DataView(f.buffer);
-  f.set([0x33, 0x33, 0, 0, 0, 1, 2, 0, 0, 0, 0x0a, 1], 0); dv.setUint16(12, 0x86dd);
-  f[14] = 0x60; dv.setUint16(18, 16); f[20] = 17; f[21] = 64; f[22 + 15] = 1; f[38 + 15] = 2;
-  dv.setUint16(54, 1234); dv.setUint16(56, 53); dv.setUint16(58, 16);
-  return f;
+  return packetFrame({ srcMac: '02:00:00:00:0a:01', dstMac: '33:33:00:00:00:01', src: '::1', dst: '::2', sport: 1234, dport: 53, payload: new Uint8Array(8) });
 }
 
 function crafted(): Uint8Array[] {
