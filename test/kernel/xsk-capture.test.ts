@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCapture, openCaptureReader, type Capture, type XskCapture, type XskPacketView } from '../../src/index.js';
+import { arpFrame } from '../helpers/frames.js';
 import { needRoot, packetFrame, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
 
 const CHILD = fileURLToPath(new URL('./xsk-child.js', import.meta.url));
@@ -241,13 +242,6 @@ function marked(base: Uint8Array, seq: number): Uint8Array {
 }
 const markerOf = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset + b.length - 4, 4).getUint32(0);
 
-function arpFrame(): Uint8Array {
-  const f = new Uint8Array(42);
-  f.fill(0xff, 0, 6); f.set([2, 0, 0, 0, 0x0a, 1], 6); f[12] = 0x08; f[13] = 0x06;
-  f.set([0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0x0a, 1, 10, 99, 0, 1, 0, 0, 0, 0, 0, 0, 10, 99, 1, 1], 14);
-  return f;
-}
-
 /** A bare TCP segment (no payload, seq 0, window 0) from 10.99.0.9:40000. */
 function tcpFrame(dport: number, flags: number): Uint8Array {
   return packetFrame({
@@ -268,7 +262,7 @@ function crafted(): Uint8Array[] {
   }
   bases.push(udpFrame({ vlanTci: 100, dport: 53 }), udpFrame({ vlanTci: 200, dport: 5001 }));
   bases.push(udpFrame({ dstMac: 'ff:ff:ff:ff:ff:ff', dport: 67 }));
-  bases.push(arpFrame(), tcpFrame(80, 0x02), tcpFrame(443, 0x10), tcpFrame(22, 0x12), ip6UdpFrame());
+  bases.push(arpFrame({ spa: '10.99.0.1', tpa: '10.99.1.1' }), tcpFrame(80, 0x02), tcpFrame(443, 0x10), tcpFrame(22, 0x12), ip6UdpFrame());
   return bases.map((f, i) => marked(f, i));
 }
 

@@ -1,9 +1,11 @@
 /**
  * Frame builders for the fan-out tests (no native code): Ethernet with
  * optional VLAN tags, IPv4/IPv6 with TCP/UDP/ICMP/other payloads, fragments,
- * ARP. Checksums are not filled (steering never reads them).
+ * ARP (by the shared crafter in test/helpers/frames.ts). Checksums are not
+ * filled (steering never reads them).
  */
 import { prng as rng } from '../../src/util/random.js';
+import { arpFrame } from '../helpers/frames.js';
 
 export { rng };
 
@@ -31,6 +33,14 @@ export interface FrameSpec {
 
 /** Build the frame described by `s`. */
 export function frame(s: FrameSpec): Uint8Array {
+  if (s.src === undefined) {
+    const a = arpFrame({ srcMac: s.srcMac ?? [2, 0, 0, 0, 0x0a, 1], dstMac: s.dstMac ?? [2, 0, 0, 0, 0xff, 2], tags: s.tags });
+    if (s.tail === undefined) return a;
+    const f = new Uint8Array(a.length + s.tail.length);
+    f.set(a);
+    f.set(s.tail, a.length);
+    return f;
+  }
   const out: number[] = [];
   out.push(...(s.dstMac ?? [2, 0, 0, 0, 0xff, 2]), ...(s.srcMac ?? [2, 0, 0, 0, 0x0a, 1]));
   for (const [tpid, tci] of s.tags ?? []) out.push(tpid >> 8, tpid & 0xff, tci >> 8, tci & 0xff);
@@ -43,9 +53,7 @@ export function frame(s: FrameSpec): Uint8Array {
     if (p === 1) return [8, 0, 0, 0, 0, 1, 0, 1, ...body];
     return body;
   };
-  if (s.src === undefined) {
-    out.push(0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1, ...(s.srcMac ?? [2, 0, 0, 0, 0x0a, 1]), 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2);
-  } else if (s.src.length === 4) {
+  if (s.src.length === 4) {
     const ihl = s.ihl ?? 5;
     const l = l4();
     out.push(0x08, 0x00, 0x40 | ihl, 0, ...u16(ihl * 4 + l.length), 0, 1, ...u16(s.frag ?? 0), 64, s.proto ?? 17, 0, 0, ...s.src, ...s.dst!);
