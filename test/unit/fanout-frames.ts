@@ -1,11 +1,20 @@
 /**
- * Frame builders for the fan-out tests (no native code): Ethernet with
+ * Frame builders for the fan-out tests (no native code; headers laid out by
+ * the protocol modules' writers that the TX builder uses): Ethernet with
  * optional VLAN tags, IPv4/IPv6 with TCP/UDP/ICMP/other payloads, fragments,
  * ARP (by the shared crafter in test/helpers/frames.ts). Checksums are not
  * filled (steering never reads them).
  */
 import { prng as rng } from '../../src/util/random.js';
 import { arpFrame } from '../helpers/frames.js';
+import { put16 } from '../../src/decode/bytes.js';
+import { EthField, EtherType, writeEthernet } from '../../src/decode/ethernet.js';
+import { writeIcmp } from '../../src/decode/icmp.js';
+import { writeIpv4 } from '../../src/decode/ipv4.js';
+import { writeIpv6 } from '../../src/decode/ipv6.js';
+import { writeTcp } from '../../src/decode/tcp.js';
+import { writeUdp } from '../../src/decode/udp.js';
+import { VLAN_TAG_LEN, writeVlanTag } from '../../src/decode/vlan.js';
 
 export { rng };
 
@@ -31,47 +40,58 @@ export interface FrameSpec {
   tail?: Uint8Array;
 }
 
-/** Build the frame described by `s`. */
+const DST_MAC = [2, 0, 0, 0, 0xff, 2];
+const SRC_MAC = [2, 0, 0, 0, 0x0a, 1];
+const u32 = (a: number[]): number => ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+
+/** Build the frame described by `s` (headers by the protocol modules' writers; only IPv4 NOP options and the IPv6 hop-by-hop header are written here). */
 export function frame(s: FrameSpec): Uint8Array {
+  const srcMac = s.srcMac ?? SRC_MAC, dstMac = s.dstMac ?? DST_MAC;
+  const tail = s.tail ?? new Uint8Array(0);
   if (s.src === undefined) {
-    const a = arpFrame({ srcMac: s.srcMac ?? [2, 0, 0, 0, 0x0a, 1], dstMac: s.dstMac ?? [2, 0, 0, 0, 0xff, 2], tags: s.tags });
-    if (s.tail === undefined) return a;
-    const f = new Uint8Array(a.length + s.tail.length);
+    const a = arpFrame({ srcMac, dstMac, tags: s.tags });
+    if (tail.length === 0) return a;
+    const f = new Uint8Array(a.length + tail.length);
     f.set(a);
-    f.set(s.tail, a.length);
+    f.set(tail, a.length);
     return f;
   }
-  const out: number[] = [];
-  out.push(...(s.dstMac ?? [2, 0, 0, 0, 0xff, 2]), ...(s.srcMac ?? [2, 0, 0, 0, 0x0a, 1]));
-  for (const [tpid, tci] of s.tags ?? []) out.push(tpid >> 8, tpid & 0xff, tci >> 8, tci & 0xff);
-  const u16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
-  const l4 = (): number[] => {
-    const p = s.proto ?? 17;
-    const body = new Array(s.payload ?? 8).fill(0x5a);
-    if (p === 6) return [...u16(s.sport ?? 1000), ...u16(s.dport ?? 80), 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0, ...body];
-    if (p === 17 || p === 132) return [...u16(s.sport ?? 1000), ...u16(s.dport ?? 53), ...u16(8 + body.length), 0, 0, ...body];
-    if (p === 1) return [8, 0, 0, 0, 0, 1, 0, 1, ...body];
-    return body;
-  };
-  if (s.src.length === 4) {
-    const ihl = s.ihl ?? 5;
-    const l = l4();
-    out.push(0x08, 0x00, 0x40 | ihl, 0, ...u16(ihl * 4 + l.length), 0, 1, ...u16(s.frag ?? 0), 64, s.proto ?? 17, 0, 0, ...s.src, ...s.dst!);
-    for (let i = 5; i < ihl; i++) out.push(1, 1, 1, 1); // NOP options
-    out.push(...l);
+  const tags = s.tags ?? [];
+  const proto = s.proto ?? 17;
+  const body = s.payload ?? 8;
+  const l4Len = (proto === 6 ? 20 : proto === 17 || proto === 132 || proto === 1 ? 8 : 0) + body;
+  const v4 = s.src.length === 4;
+  const ihl = s.ihl ?? 5;
+  const l3Len = v4 ? ihl * 4 : 40 + (s.ext ? 8 : 0);
+  const f = new Uint8Array(14 + VLAN_TAG_LEN * tags.length + l3Len + l4Len + tail.length);
+  const type = v4 ? EtherType.IPv4 : EtherType.IPv6;
+  writeEthernet(f, 0, dstMac, srcMac, type);
+  let o = EthField.Type;
+  for (const [tpid, tci] of tags) o = writeVlanTag(f, o, tpid, tci);
+  put16(f, o, type);
+  o += 2;
+  if (v4) {
+    const end = writeIpv4(f, o, { headerLength: ihl * 4, totalLength: l3Len + l4Len, id: 1, flagsFragment: s.frag ?? 0, protocol: proto, src: u32(s.src), dst: u32(s.dst!) });
+    f.fill(1, o + 20, end); // NOP options
+    o = end;
   } else {
-    const l = l4();
-    const nh = s.ext ? 0 : (s.proto ?? 17);
-    const ext = s.ext ? [s.proto ?? 17, 0, 1, 4, 0, 0, 0, 0] : [];
-    out.push(0x86, 0xdd, 0x60, 0, 0, 0, ...u16(ext.length + l.length), nh, 64, ...s.src, ...s.dst!, ...ext, ...l);
+    o = writeIpv6(f, o, { payloadLength: l3Len - 40 + l4Len, nextHeader: s.ext ? 0 : proto, src: s.src, dst: s.dst! });
+    if (s.ext) { // hop-by-hop header: next header, length 0 (8 bytes), one PadN option over the other 6
+      f[o] = proto; f[o + 2] = 1; f[o + 3] = 4;
+      o += 8;
+    }
   }
-  if (s.tail) out.push(...s.tail);
-  return new Uint8Array(out);
+  if (proto === 6) o = writeTcp(f, o, { sport: s.sport ?? 1000, dport: s.dport ?? 80, seq: 1, flags: 0x10 });
+  else if (proto === 17 || proto === 132) o = writeUdp(f, o, s.sport ?? 1000, s.dport ?? 53, 8 + body);
+  else if (proto === 1) o = writeIcmp(f, o, 8, 0, 1, 1);
+  f.fill(0x5a, o, o + body);
+  f.set(tail, o + body);
+  return f;
 }
 
 /** The same conversation in the other direction (addresses, ports and MACs swapped). */
 export function reverse(s: FrameSpec): FrameSpec {
-  return { ...s, src: s.dst, dst: s.src, sport: s.dport, dport: s.sport, srcMac: s.dstMac ?? [2, 0, 0, 0, 0xff, 2], dstMac: s.srcMac ?? [2, 0, 0, 0, 0x0a, 1] };
+  return { ...s, src: s.dst, dst: s.src, sport: s.dport, dport: s.sport, srcMac: s.dstMac ?? [...DST_MAC], dstMac: s.srcMac ?? [...SRC_MAC] };
 }
 
 /** A random flow: IPv4 or IPv6, TCP or UDP, random addresses and ports. */
