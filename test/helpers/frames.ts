@@ -1,8 +1,9 @@
 /**
- * Frame crafters without native code, laid out by the protocol modules the
- * TX builder (src/build) uses, for frames the builder does not make.
+ * Frame crafters for tests, without native code: IP frames by the TX builder
+ * (src/build), and frames it does not make (ARP) laid out by the same
+ * protocol modules it uses.
  */
-import { parseIPv4, parseMac } from '../../src/build/index.js';
+import { buildPacket, parseIPv4, parseMac, type PacketSpec } from '../../src/build/index.js';
 import { writeArp, ArpOp } from '../../src/decode/arp.js';
 import { put16, put32 } from '../../src/decode/bytes.js';
 import { EtherType, writeEthernet } from '../../src/decode/ethernet.js';
@@ -41,4 +42,44 @@ export function arpFrame(s: ArpFrameSpec = {}): Uint8Array {
   put16(f, o, EtherType.ARP);
   writeArp(f, o + 2, { op: s.op ?? ArpOp.Request, sha: src, spa: ip4(s.spa ?? '10.0.0.1'), tha: macOf(s.tha ?? [0, 0, 0, 0, 0, 0]), tpa: ip4(s.tpa ?? '10.0.0.2') });
   return f;
+}
+
+export interface UdpFrameSpec {
+  srcMac?: string;
+  dstMac?: string;
+  src?: string;
+  dst?: string;
+  sport?: number;
+  dport?: number;
+  payload?: Uint8Array;
+  /** Insert an 802.1Q tag with this TCI. */
+  vlanTci?: number;
+  vlanTpid?: number;
+  ttl?: number;
+}
+
+/**
+ * A frame made by the TX builder (src/build: the same protocol modules the
+ * transmit path uses), with correct checksums, that ends where its IP packet
+ * ends: shorter than the Ethernet minimum when headers and payload are (the
+ * builder would pad it with a zero trailer, which is cut off here).
+ */
+export function packetFrame(spec: Omit<PacketSpec, 'payload' | 'size'> & { payload?: Uint8Array } = {}): Uint8Array {
+  const payload = spec.payload ?? new Uint8Array(0);
+  const t = buildPacket({ ...spec, payload });
+  return t.trailer ? t.bytes.slice(0, t.payloadOff + payload.length) : t.bytes;
+}
+
+/**
+ * An Ethernet/IPv4/UDP frame (optionally 802.1Q tagged) by {@link packetFrame}:
+ * correct checksums, and the frame ends with the payload.
+ */
+export function udpFrame(s: UdpFrameSpec = {}): Uint8Array {
+  const tci = s.vlanTci;
+  return packetFrame({
+    srcMac: s.srcMac ?? '02:00:00:00:0a:01', dstMac: s.dstMac ?? '02:00:00:00:ff:02',
+    src: s.src ?? '10.99.0.1', dst: s.dst ?? '10.99.1.1', sport: s.sport ?? 10000, dport: s.dport ?? 5001, ttl: s.ttl ?? 64,
+    vlan: tci === undefined ? undefined : { id: tci & 0xfff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, tpid: s.vlanTpid ?? 0x8100 },
+    payload: s.payload ?? new Uint8Array(18),
+  });
 }

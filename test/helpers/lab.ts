@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { native } from '../../src/native.js';
 import { AF_PACKET, SOCK_RAW } from '../../src/constants.js';
 import { isRoot, run } from '../../src/cli/demo-net.js';
-import { buildPacket, type PacketSpec } from '../../src/build/index.js';
 
 export interface VethPair {
   /** Sending end (in `ns` when one was asked for). */
@@ -141,45 +140,7 @@ export class RawSender {
   close(): void { native.close(this.fd); }
 }
 
-export interface UdpFrameSpec {
-  srcMac?: string;
-  dstMac?: string;
-  src?: string;
-  dst?: string;
-  sport?: number;
-  dport?: number;
-  payload?: Uint8Array;
-  /** Insert an 802.1Q tag with this TCI. */
-  vlanTci?: number;
-  vlanTpid?: number;
-  ttl?: number;
-}
-
-/**
- * A frame made by the TX builder (src/build: the same protocol modules the
- * transmit path uses), with correct checksums, that ends where its IP packet
- * ends: shorter than the Ethernet minimum when headers and payload are (the
- * builder would pad it with a zero trailer, which is cut off here).
- */
-export function packetFrame(spec: Omit<PacketSpec, 'payload' | 'size'> & { payload?: Uint8Array } = {}): Uint8Array {
-  const payload = spec.payload ?? new Uint8Array(0);
-  const t = buildPacket({ ...spec, payload });
-  return t.trailer ? t.bytes.slice(0, t.payloadOff + payload.length) : t.bytes;
-}
-
-/**
- * An Ethernet/IPv4/UDP frame (optionally 802.1Q tagged) by {@link packetFrame}:
- * correct checksums, and the frame ends with the payload.
- */
-export function udpFrame(s: UdpFrameSpec = {}): Uint8Array {
-  const tci = s.vlanTci;
-  return packetFrame({
-    srcMac: s.srcMac ?? '02:00:00:00:0a:01', dstMac: s.dstMac ?? '02:00:00:00:ff:02',
-    src: s.src ?? '10.99.0.1', dst: s.dst ?? '10.99.1.1', sport: s.sport ?? 10000, dport: s.dport ?? 5001, ttl: s.ttl ?? 64,
-    vlan: tci === undefined ? undefined : { id: tci & 0xfff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, tpid: s.vlanTpid ?? 0x8100 },
-    payload: s.payload ?? new Uint8Array(18),
-  });
-}
+export { packetFrame, udpFrame, type UdpFrameSpec } from './frames.js';
 
 /** Payload bytes that encode a sequence number (for matching frames to what was sent). */
 export function seqPayload(seq: number, len = 18): Uint8Array {
