@@ -443,6 +443,7 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
         + `${c.lost > 0 ? `, ${fmtInt(c.lost)} packets lost with worker ${c.index}` : ''}${c.restarting ? ', restarting' : ''}`),
     });
     if (user !== undefined) await relinquish(o.relinquish!, user, opened, o.workers, tmp, paths, out, rotating);
+    else if (paths !== undefined && !await filesOpened(opened, o.workers)) throw new Error('the workers did not open their files within 60 s');
     log(o.xdp !== undefined
       ? `capturing on ${o.iface} with ${o.workers} workers, XDP ${g.xdpMode}: ${g.plan.describe}`
       : `capturing on ${o.iface} with ${o.workers} workers, fanout group ${g.id}: ${g.plan.describe}`);
@@ -523,22 +524,29 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
  * user first (the merge removes it at the end; a restarted worker creates
  * its file there).
  */
+/**
+ * Waits until every worker has opened its first file (or failed to), so the
+ * files exist with their headers written before the capture is announced.
+ * False when that took longer than 60 s.
+ */
+async function filesOpened(opened: SharedArrayBuffer, workers: number): Promise<boolean> {
+  const op = new Int32Array(opened);
+  const until = Date.now() + 60_000;
+  for (;;) {
+    let all = true;
+    for (let i = 0; i < workers; i++) if (Atomics.load(op, i) === 0) all = false;
+    if (all) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function relinquish(
   name: string, user: { uid: number; gid: number }, opened: SharedArrayBuffer, workers: number,
   tmp: string | null, paths: readonly string[] | undefined, out: RotatingWriter | null, rotating: boolean,
 ): Promise<void> {
-  const op = new Int32Array(opened);
-  const until = Date.now() + 60_000;
   // workers without a file have nothing to open
-  if (paths !== undefined) {
-    for (;;) {
-      let all = true;
-      for (let i = 0; i < workers; i++) if (Atomics.load(op, i) === 0) all = false;
-      if (all) break;
-      if (Date.now() > until) throw new Error(`-Z ${name}: the workers did not open their files within 60 s`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  if (paths !== undefined && !await filesOpened(opened, workers)) throw new Error(`-Z ${name}: the workers did not open their files within 60 s`);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root && tmp !== null) {
     chownSync(tmp, user.uid, user.gid);
