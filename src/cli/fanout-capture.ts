@@ -152,10 +152,7 @@ export class StreamMerge {
   }
 
   /** True when every worker opened its first file (or failed to). */
-  get allOpened(): boolean {
-    for (let i = 0; i < this.paths.length; i++) if (Atomics.load(this.opened, i) === 0) return false;
-    return true;
-  }
+  get allOpened(): boolean { return allOpened(this.opened, this.paths.length); }
 
   /** Follows the files opened since the last call (first files, and those of restarted workers). */
   private discover(): void {
@@ -532,13 +529,17 @@ export async function runFanoutCapture(o: FanoutCaptureOptions): Promise<FanoutC
 async function filesOpened(opened: SharedArrayBuffer, workers: number): Promise<boolean> {
   const op = new Int32Array(opened);
   const until = Date.now() + 60_000;
-  for (;;) {
-    let all = true;
-    for (let i = 0; i < workers; i++) if (Atomics.load(op, i) === 0) all = false;
-    if (all) return true;
+  while (!allOpened(op, workers)) {
     if (Date.now() > until) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+  return true;
+}
+
+/** True when each of the first `workers` slots says its worker opened its first file (or failed to). */
+function allOpened(opened: Int32Array, workers: number): boolean {
+  for (let i = 0; i < workers; i++) if (Atomics.load(opened, i) === 0) return false;
+  return true;
 }
 
 async function relinquish(
