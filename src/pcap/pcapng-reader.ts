@@ -229,13 +229,9 @@ export class PcapngReader extends CaptureReaderBase {
     const rec = this.rec;
     let flags = -1;
     let drops = -1;
-    const le = this.le;
-    while (p + 4 <= end) {
-      const code = v.getUint16(p, le);
-      const olen = v.getUint16(p + 2, le);
-      if (code === 0) break;
-      if (p + 4 + olen > end) throw new PcapFormatError('BAD_OPTION', at, `pcapng option ${code} runs past the end of its block`);
-      if (code === 2 && olen === 4) flags = v.getUint32(p + 4, le);
+    for (let olen = this.option(v, p, end, at); olen >= 0; olen = this.option(v, p, end, at)) {
+      const code = v.getUint16(p, this.le);
+      if (code === 2 && olen === 4) flags = v.getUint32(p + 4, this.le);
       else if (code === 4 && olen === 8) drops = this.u64(v, p + 4);
       p += 4 + ((olen + 3) & ~3);
     }
@@ -250,15 +246,23 @@ export class PcapngReader extends CaptureReaderBase {
       : v.getUint32(p, false) * TWO32 + v.getUint32(p + 4, false);
   }
 
+  /**
+   * The value length of the option at p in [p, end), or -1 at opt_endofopt or
+   * when no option header fits. Throws when the value runs past `end`.
+   */
+  private option(v: DataView, p: number, end: number, at: number): number {
+    if (p + 4 > end) return -1;
+    const code = v.getUint16(p, this.le);
+    if (code === 0) return -1;
+    const olen = v.getUint16(p + 2, this.le);
+    if (p + 4 + olen > end) throw new PcapFormatError('BAD_OPTION', at, `pcapng option ${code} runs past the end of its block`);
+    return olen;
+  }
+
   /** Iterates options in [p, end): calls fn(code, valueOffset, valueLength). */
   private options(v: DataView, p: number, end: number, at: number, fn: (code: number, vp: number, vl: number) => void): void {
-    const le = this.le;
-    while (p + 4 <= end) {
-      const code = v.getUint16(p, le);
-      const olen = v.getUint16(p + 2, le);
-      if (code === 0) break;
-      if (p + 4 + olen > end) throw new PcapFormatError('BAD_OPTION', at, `pcapng option ${code} runs past the end of its block`);
-      fn(code, p + 4, olen);
+    for (let olen = this.option(v, p, end, at); olen >= 0; olen = this.option(v, p, end, at)) {
+      fn(v.getUint16(p, this.le), p + 4, olen);
       p += 4 + ((olen + 3) & ~3);
     }
   }

@@ -122,12 +122,7 @@ export class RingFileWriter {
     const t = this.table;
     t.begin(batch);
     let n = 0;
-    while (t.remaining > 0 && n < limit) {
-      if (!this.step()) break;
-      t.fill(limit - n, this.rotation.budget(this.file.offset), match, match !== null ? batch.packet : null);
-      this.walked += t.walked;
-      this.wireBytes += t.wireBytes;
-      this.rejected += t.rejected;
+    while (this.nextPart(batch, n, limit, match)) {
       this.file.writeSync(t);
       n += t.records;
       this.written += t.records;
@@ -140,17 +135,27 @@ export class RingFileWriter {
     const t = this.table;
     t.begin(batch);
     let n = 0;
-    while (t.remaining > 0 && n < limit) {
-      if (!this.step()) break;
-      t.fill(limit - n, this.rotation.budget(this.file.offset), match, match !== null ? batch.packet : null);
-      this.walked += t.walked;
-      this.wireBytes += t.wireBytes;
-      this.rejected += t.rejected;
+    while (this.nextPart(batch, n, limit, match)) {
       await this.file.writeAsync(t);
       n += t.records;
       this.written += t.records;
     }
     return n;
+  }
+
+  /**
+   * Fills the table with the batch's next part (what fits the current file,
+   * after rotating if due), `n` of `limit` records written so far. False
+   * when the batch is done, the limit reached or the writer finished.
+   */
+  private nextPart(batch: Batch, n: number, limit: number, match: ((p: PacketView) => boolean) | null): boolean {
+    const t = this.table;
+    if (t.remaining <= 0 || n >= limit || !this.step()) return false;
+    t.fill(limit - n, this.rotation.budget(this.file.offset), match, match !== null ? batch.packet : null);
+    this.walked += t.walked;
+    this.wireBytes += t.wireBytes;
+    this.rejected += t.rejected;
+    return true;
   }
 
   /** Time-based rotation check without a packet (tcpdump rotates only when a packet comes; this is for idle captures). */
