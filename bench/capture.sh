@@ -42,7 +42,8 @@
 #   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
 #   only), xsk_loop (C AF_XDP loop, raw syscalls, bench/xsk_loop.c). Both
 #   attach an XDP program that redirects every frame of queue 0 to the socket;
-#   RX ring 2048, fill ring 4096, 4 KiB frames, batches of up to 256.
+#   RX ring XSK_RX, fill ring XSK_FILL (both 8192: netring's defaults), 4 KiB
+#   frames, batches of up to 256.
 #   pb_xsk: the peerbench suite's libxdp AF_XDP receiver (pb_xsk.c, count
 #   only, same rings, native XDP, copy mode, batches of 256), built from
 #   PEERBENCH=<directory holding pb_xsk.c and pb_common.h> (needs libxdp and
@@ -55,6 +56,7 @@
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
 #   GEN=trafgen|netring (the traffic source; both send the same frames)
 #   GEN_OPTS="" (extra options for `netring gen`, e.g. --no-linear)
+#   XSK_RX=8192 XSK_FILL=8192 (RX and fill ring entries of every AF_XDP receiver)
 #   GATE_BUSY=20 GATE_WAIT=120: before each run wait (at most GATE_WAIT s) until
 #   no other trafgen or netring benchmark runs and all CPUs together are less
 #   than GATE_BUSY % busy over 1 s (the machine is shared); the last busy %
@@ -85,6 +87,8 @@ NODE=${NODE:-node}
 GEN=${GEN:-trafgen}
 GEN_OPTS=${GEN_OPTS:-}
 PEERBENCH=${PEERBENCH:-}
+XSK_RX=${XSK_RX:-8192}
+XSK_FILL=${XSK_FILL:-8192}
 GATE_BUSY=${GATE_BUSY:-20}
 GATE_WAIT=${GATE_WAIT:-120}
 RETRY=${RETRY:-2}
@@ -248,9 +252,9 @@ rcv_cmd() {
     netring_touch)    echo "$NODE $RX_JS $CAP_IF touch" ;;
     netring_pcapng)   echo "$NODE $RX_JS $CAP_IF pcapng --out /dev/null" ;;
     netring_iter)     echo "$NODE $RX_JS $CAP_IF count --form iter" ;;
-    netring_xdp)      echo "$NODE $RX_JS $CAP_IF count --backend xdp" ;;
-    xsk_loop)         echo "$BIN/xsk_loop $CAP_IF" ;;
-    pb_xsk)           echo "$BIN/pb_xsk $CAP_IF -b 256" ;;
+    netring_xdp)      echo "$NODE $RX_JS $CAP_IF count --backend xdp --rx-ring $XSK_RX --fill-ring $XSK_FILL" ;;
+    xsk_loop)         echo "$BIN/xsk_loop $CAP_IF -r $XSK_RX -f $XSK_FILL" ;;
+    pb_xsk)           echo "$BIN/pb_xsk $CAP_IF -b 256 -r $XSK_RX -f $XSK_FILL" ;;
     cli)              echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
     cli_q)            echo "$NODE $CLI_JS capture -i $CAP_IF -q --json" ;;
     cli_pcap)         echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcap --json" ;;

@@ -3,9 +3,12 @@
  * public capture API (openCapture + batches + the reused PacketView).
  *
  *   node dist/bench/rx-netring.js IFACE [count|touch|pcapng] [--form callback|iter] [--out FILE] [--backend packet|xdp]
+ *                                 [--rx-ring N] [--fill-ring N]
  *
  * --backend xdp receives through AF_XDP (queue 0, copy mode, the XDP program
- * redirecting every frame) instead of the TPACKET_V3 ring.
+ * redirecting every frame) instead of the TPACKET_V3 ring; --rx-ring and
+ * --fill-ring set its ring sizes (default: the library's), and the raw
+ * XDP_STATISTICS counters are printed on stderr at the end.
  *
  * Modes (every one walks every packet, like the C loop):
  *   count   reads each packet's wire length (the C loop's count-only work)
@@ -36,7 +39,10 @@ if (!iface || !['count', 'touch', 'pcapng'].includes(mode) || !['callback', 'ite
   process.exit(2);
 }
 
-const cap = backend === 'xdp' ? openCapture({ backend: 'xdp', iface, copyMode: 'copy' }) : openCapture({ iface });
+const ringOpt = (name: string): number | undefined => (args.includes(name) ? Number(opt(name, '')) : undefined);
+const cap = backend === 'xdp'
+  ? openCapture({ backend: 'xdp', iface, copyMode: 'copy', rxSize: ringOpt('--rx-ring'), fillSize: ringOpt('--fill-ring') })
+  : openCapture({ iface });
 const writer = mode === 'pcapng' ? new PcapngWriter(opt('--out', '/dev/null'), { name: iface }) : null;
 if (writer !== null) writer.setStatisticsSource(() => { const s = cap.stats(); return { received: s.kernelPackets, dropped: s.drops }; });
 
@@ -99,6 +105,7 @@ function finish(): void {
   if (writer !== null) writer.close();
   obs.disconnect();
   process.stderr.write(`sink=${sink} form=${form} mode=${mode}\n`);
+  if ('xdp' in s) process.stderr.write(`xdp_statistics ${JSON.stringify(s.xdp)}\n`);
   process.stdout.write(
     `RESULT packets=${s.received} bytes=${bytes} kernel_packets=${s.kernelPackets} kernel_drops=${s.drops} ` +
     `freezes=${s.freezes} batches=${s.batches} gcs=${g} heap_growth=${heapGrowth}\n`,

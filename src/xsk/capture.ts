@@ -44,13 +44,20 @@ export interface XdpCaptureOptions {
   snaplen?: number;
   /** Descriptors per batch at most (default 256). */
   budget?: number;
-  /** RX ring entries (power of two, default 2048). */
+  /**
+   * RX ring entries (power of two, default 8192): how many frames may wait
+   * for the reader before the kernel drops (`rx_ring_full`).
+   */
   rxSize?: number;
-  /** Fill ring entries (power of two, default 4096). */
+  /** Fill ring entries (power of two, default 8192): free frames the kernel can take while the reader is away. */
   fillSize?: number;
   /** UMEM frame size, 2048 or 4096 (default 4096). */
   frameSize?: number;
-  /** UMEM frames for RX (default fillSize + rxSize). */
+  /**
+   * UMEM frames for RX (default fillSize + rxSize: the fill ring can be
+   * stocked full again while the RX ring still holds frames). With the
+   * defaults the UMEM is 16384 frames of 4 KiB (64 MiB, locked memory).
+   */
   frames?: number;
   /** copy, zerocopy or auto (default auto: zero-copy when the driver has it, else copy; see `zeroCopy`). */
   copyMode?: CopyMode;

@@ -42,11 +42,11 @@ export interface XskOptions {
   iface: string;
   /** RX queue to bind (default 0). */
   queue?: number;
-  /** RX ring entries (power of two, default 2048; 0 = no RX ring). */
+  /** RX ring entries (power of two, default {@link DEFAULT_RX_RING}; 0 = no RX ring). */
   rxSize?: number;
   /** TX ring entries (power of two, default 0 = no TX ring). */
   txSize?: number;
-  /** Fill ring entries (power of two, default 4096). */
+  /** Fill ring entries (power of two, default {@link DEFAULT_FILL_RING}). */
   fillSize?: number;
   /** Completion ring entries (power of two, default 2048 with TX, else 64). */
   completionSize?: number;
@@ -77,6 +77,18 @@ export interface XskKernelStats {
   rxFillRingEmptyDescs: number;
   txRingEmptyDescs: number;
 }
+
+/**
+ * Default RX ring entries. Frames arriving while the reader is off the CPU
+ * wait here: 8192 descriptors are about 9 ms at 0.9 Mpps, so a receiver that
+ * is descheduled for a few milliseconds (a busy 2-core machine) drops nothing.
+ */
+export const DEFAULT_RX_RING = 8192;
+/**
+ * Default fill ring entries: as many as the RX ring, so the kernel runs out of
+ * free frames no sooner than out of RX slots while the reader is away.
+ */
+export const DEFAULT_FILL_RING = 8192;
 
 const isPow2 = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 const MAX_RING = 1 << 20;
@@ -180,9 +192,9 @@ export class XskSocket {
     const queue = o.queue ?? 0;
     if (!Number.isInteger(queue) || queue < 0) throw new NetringError(`queue must be a non-negative integer (got ${String(queue)})`, 'EINVAL');
     this.queue = queue;
-    const rxSize = o.rxSize ?? 2048;
+    const rxSize = o.rxSize ?? DEFAULT_RX_RING;
     const txSize = o.txSize ?? 0;
-    const fillSize = o.fillSize ?? 4096;
+    const fillSize = o.fillSize ?? DEFAULT_FILL_RING;
     const compSize = o.completionSize ?? (txSize > 0 ? Math.max(txSize, 64) : 64);
     const frameSize = o.frameSize ?? 4096;
     for (const [name, v, zeroOk] of [['rxSize', rxSize, true], ['txSize', txSize, true], ['fillSize', fillSize, false], ['completionSize', compSize, false]] as const) {
