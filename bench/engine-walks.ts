@@ -71,8 +71,8 @@ export const walkDecode: Walk = (r, out) => {
   for (let b = r.acquire(); b !== null; b = r.acquire()) {
     for (let p = b.next(); p !== null; p = b.next()) {
       n++;
-      // Lazy: layers decode as fields are read; `error` first makes this the full decode of every packet.
-      if (l.loadPacket(p).error !== 0 || l.ipProto !== 17 || l.dstPort !== MATCH_PORT) continue;
+      // The full decode of every packet (decodePacket: every layer, error checked), then the fields a filter reads.
+      if (l.decodePacket(p) !== 0 || l.ipProto !== 17 || l.dstPort !== MATCH_PORT) continue;
       m++;
       // What a user reads: both addresses (through their offsets), both ports, the TCP flags (0 on UDP).
       x ^= u32(l.data, l.srcAddrOffset) ^ u32(l.data, l.dstAddrOffset) ^ l.srcPort ^ l.tcpFlags;

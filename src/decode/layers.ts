@@ -330,8 +330,9 @@ export class Layers {
 
   /** Decode a {@link PacketLike} now ({@link loadPacket} + every layer). Returns the {@link DecodeError} code. */
   decodePacket(p: PacketLike): number {
-    this.loadPacket(p);
-    return this.error;
+    // Small enough for V8 to inline whatever the caller's inlining budget: the packet's fields are read in advance().
+    this.advance(3, p);
+    return this._error;
   }
 
   /**
@@ -347,10 +348,15 @@ export class Layers {
    * what the staged path would give. Any other packet (or a later stage of
    * one already started) goes to `staged`, having set nothing here. This
    * method is too large for V8 to inline into the getters, which therefore
-   * stay small enough to be inlined into the caller's loop.
+   * stay small enough to be inlined into the caller's loop. With `pkt`
+   * (from `decodePacket`) it first loads that packet: the packet's fields
+   * are read here, so that `decodePacket` itself stays small enough to be
+   * inlined into any loop (the reads of `PacketView`'s accessors would
+   * otherwise compete with the loop's own calls for V8's inlining budget).
    */
-  private advance(target: number): void {
-    if (this.l1 === 0) return this.staged(target);
+  private advance(target: number, pkt?: PacketLike): void {
+    if (pkt !== undefined) this.loadPacket(pkt);
+    else if (this.l1 === 0) return this.staged(target);
     // Literal constants (K) and `| 0` on every index keep this free of module-binding loads and overflow checks.
     const d = this.data;
     const s = this.start;
