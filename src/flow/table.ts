@@ -23,6 +23,9 @@
 import { KEY_WORDS, ParsedPacket, parseFlowPacket } from './parse.js';
 import { EndReason, R_COUNTS, R_DOMAIN, R_FLAGS, R_FWD_TIME, RECORD_BYTES, RECORD_WORDS, RecordBuffer } from './record.js';
 import type { PacketLike } from '../packet-like.js';
+import { Batch } from '../ring/batch.js';
+import { BLK_OFFSET_TO_FIRST, PKT_LEN, PKT_MAC, PKT_NEXT_OFFSET, PKT_NSEC, PKT_SEC, PKT_SNAPLEN, PKT_STATUS, PKT_VLAN_TCI } from '../ring/layout.js';
+import { TP_STATUS_VLAN_VALID } from '../constants.js';
 
 /** Flow table settings. */
 export interface FlowTableOptions {
@@ -132,6 +135,11 @@ export class FlowTable {
   private readonly sTime = new Uint32Array(STAGE * 2);
   /** Sink of the prefetch loads (so they are not optimised away). */
   private touched = 0;
+  // word views of the ring last seen by addBatch (made once per ring)
+  private ringBuf: ArrayBufferLike | null = null;
+  private ringU32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private ringU16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  private ringDv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   constructor(opts: FlowTableOptions = {}) {
     const max = opts.maxFlows ?? 65536;
@@ -185,6 +193,7 @@ export class FlowTable {
    * CPU overlaps their cache misses), then each packet is applied in order.
    */
   addBatch(batch: { next(): PacketLike | null }): void {
+    if (batch instanceof Batch && batch._block >= 0 && batch.packet._pre === 0) { this.addRing(batch); return; }
     for (let more = true; more;) {
       let n = 0;
       while (n < STAGE) {
@@ -192,21 +201,127 @@ export class FlowTable {
         if (p === null) { more = false; break; }
         if (this.stage(p.data, p.offset, p.caplen, p.linkType, p.vlanValid ? p.vlanTci : -1, p.wireLen, p.sec, p.nsec, n)) n++;
       }
-      if (n === 0) continue;
-      const sh = this.sHash;
-      const tags = this.tags;
-      const key = this.blkI;
-      const mask = this.mask;
-      const idOf = ~this.fpMask;
-      let acc = 0;
-      for (let i = 0; i < n; i++) acc ^= tags[sh[i] & mask];
-      for (let i = 0; i < n; i++) {
-        const tg = tags[sh[i] & mask];
-        if (tg !== 0) { const c = ((tg & idOf) - 1) * BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
-      }
-      this.touched = acc;
-      for (let i = 0; i < n; i++) this.apply(i);
+      if (n !== 0) this.lookup(n);
     }
+  }
+
+  /**
+   * addBatch on a ring block: the packet headers are read straight from the
+   * ring (no view getters), and untagged Ethernet/IPv4 packets are parsed in
+   * place with big-endian word loads ({@link FlowTable.stage4}); anything
+   * else goes through {@link parseFlowPacket}. Leaves the batch as a loop of
+   * next() would: at its end.
+   */
+  private addRing(batch: Batch): void {
+    const data = batch.packet.data;
+    if (data.buffer !== this.ringBuf) {
+      this.ringBuf = data.buffer;
+      this.ringU32 = new Uint32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
+      this.ringU16 = new Uint16Array(data.buffer, 0, data.buffer.byteLength >>> 1);
+      this.ringDv = new DataView(data.buffer);
+    }
+    const u32 = this.ringU32;
+    const u16 = this.ringU16;
+    const dv = this.ringDv;
+    const linkType = batch.packet.linkType;
+    const count = batch.count;
+    const b = batch._block;
+    let i = batch.index + 1;
+    let h = i === 0 ? b + u32[(b + BLK_OFFSET_TO_FIRST) >>> 2] : batch.packet._h + u32[(batch.packet._h + PKT_NEXT_OFFSET) >>> 2];
+    while (i < count) {
+      let n = 0;
+      for (; n < STAGE && i < count; i++) {
+        const off = h + u16[(h + PKT_MAC) >>> 1];
+        const caplen = u32[(h + PKT_SNAPLEN) >>> 2];
+        const wireLen = u32[(h + PKT_LEN) >>> 2];
+        const st = u32[(h + PKT_STATUS) >>> 2];
+        const vlanTci = (st & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xffff : -1;
+        const sec = u32[(h + PKT_SEC) >>> 2];
+        const nsec = u32[(h + PKT_NSEC) >>> 2];
+        if (linkType === 1 && caplen >= 38 && dv.getUint16(off + 12) === 0x0800 && (dv.getUint8(off + 14) >>> 4) === 4) {
+          if (this.stage4(data, dv, off, caplen, vlanTci, wireLen, sec, nsec, n)) n++;
+        } else if (this.stage(data, off, caplen, linkType, vlanTci, wireLen, sec, nsec, n)) n++;
+        if (i + 1 < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+      }
+      if (n !== 0) this.lookup(n);
+    }
+    batch.index = count - 1;
+    batch.packet._h = -1;
+  }
+
+  /**
+   * Look up the `n` staged packets: their slot tags, then their flow blocks,
+   * are read in two short loops whose loads do not depend on each other (so
+   * the CPU overlaps their cache misses), then each packet is applied in order.
+   */
+  private lookup(n: number): void {
+    const sh = this.sHash;
+    const tags = this.tags;
+    const key = this.blkI;
+    const mask = this.mask;
+    const idOf = ~this.fpMask;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc ^= tags[sh[i] & mask];
+    for (let i = 0; i < n; i++) {
+      const tg = tags[sh[i] & mask];
+      if (tg !== 0) { const c = ((tg & idOf) - 1) * BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
+    }
+    this.touched = acc;
+    for (let i = 0; i < n; i++) this.apply(i);
+  }
+
+  /**
+   * {@link FlowTable.stage} for an Ethernet frame (no in-band VLAN tag) that
+   * holds IPv4 (the caller checked the EtherType, the version and that the
+   * frame has at least 38 bytes), read with big-endian loads from `dv`. The
+   * same entry as parseFlowPacket + stage would make; a header too short
+   * goes to the generic path.
+   */
+  private stage4(data: Uint8Array, dv: DataView, off: number, caplen: number, vlanTci: number, wireLen: number, sec: number, nsec: number, i: number): boolean {
+    const vi = dv.getUint8(off + 14);
+    const ihl = (vi & 0x0f) << 2;
+    const end = off + caplen;
+    if (ihl < 20 || off + 14 + ihl > end) {
+      return this.stage(data, off, caplen, 1, vlanTci, wireLen, sec, nsec, i);
+    }
+    this.wireBytes += wireLen;
+    this.packets++;
+    const proto = dv.getUint8(off + 23);
+    let a1 = dv.getInt32(off + 26);
+    let b1 = dv.getInt32(off + 30);
+    const total = dv.getUint16(off + 16);
+    const l4 = off + 14 + ihl;
+    let pt = 0;
+    let flags = 0;
+    if ((dv.getUint16(off + 20) & 0x1fff) === 0) {
+      if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
+        if (l4 + 4 <= end) pt = dv.getInt32(l4);
+        if (proto === 6 && l4 + 14 <= end) flags = dv.getUint8(l4 + 13);
+      } else if (proto === 1 || proto === 58) {
+        if (l4 + 2 <= end) pt = dv.getUint16(l4);
+      }
+    }
+    const k0 = (vlanTci < 0 ? 0 : vlanTci & 0xfff) | (4 << 12) | (proto << 16);
+    const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
+    if (swap) {
+      const x = a1; a1 = b1; b1 = x;
+      pt = (pt << 16) | (pt >>> 16);
+    }
+    // as stage() (and hashKey()) for an IPv4 key
+    let h = Math.imul(k0 ^ a1, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 15) ^ b1, 0x85ebca77);
+    h = Math.imul(h ^ (h >>> 13) ^ pt, 0xc2b2ae3d);
+    h ^= h >>> 16;
+    const sk = this.sKey;
+    const o = i * KEY_WORDS;
+    sk[o] = k0; sk[o + 1] = a1; sk[o + 2] = 0; sk[o + 3] = 0; sk[o + 4] = 0;
+    sk[o + 5] = b1; sk[o + 6] = 0; sk[o + 7] = 0; sk[o + 8] = 0; sk[o + 9] = pt;
+    this.sHash[i] = h;
+    this.sInfo[i * 2] = (swap ? 1 : 0) | (flags << 1);
+    this.sInfo[i * 2 + 1] = total !== 0 ? total : wireLen - 14;
+    this.sTime[i * 2] = sec;
+    this.sTime[i * 2 + 1] = nsec;
+    return true;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildFrame, type PacketSpec } from '../../src/build/index.js';
+import { RingReader } from '../../src/ring/index.js';
+import { buildRingImage, type ImageFrame } from '../helpers/ring-image.js';
 import { FlowTable, readRecord, RecordBuffer, type FlowRecord, parseFlowPacket, ParsedPacket } from '../../src/flow/index.js';
 
 /** A table whose records are collected as objects. */
@@ -234,4 +236,66 @@ test('addBatch meters exactly as add does, packet by packet (evictions, active t
   assert.ok(one.recs.length > 1000);
   assert.deepEqual(many.recs, one.recs);
   assert.ok(one.recs.some((r) => r.end === 'active') && one.recs.some((r) => r.end === 'end'), 'active and TCP ends are covered');
+});
+
+test('addBatch on ring blocks meters exactly as addBytes (IPv4 fast path: options, fragments, ICMP, short and cut frames, VLAN metadata and tags, IPv6, non-IP)', () => {
+  const frames: ImageFrame[] = [];
+  let seed = 777;
+  const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+  const flagsOf = ['S', 'SA', 'A', 'PA', 'FA', 'R', 'A'] as const;
+  const kinds = { options: 0, fragment: 0, cut: 0, zeroLen: 0, icmp: 0, meta: 0, tagged: 0, v6: 0, nonIp: 0 };
+  for (let i = 0; i < 6000; i++) {
+    const n = rnd(2) === 0 ? 1 + rnd(8) : rnd(400);
+    const fwd = rnd(2) === 0;
+    const kind = n % 11;
+    const v6 = kind === 7;
+    const src = v6 ? `fd00::${(n % 60) + 1}` : `10.0.${n % 3}.${(n % 60) + 1}`;
+    const dst = v6 ? 'fd00::ff' : (n % 13 === 0 ? src : '10.9.9.9'); // some flows between one address and itself
+    const proto = kind === 3 ? 'icmp' : n % 5 === 0 ? 'udp' : 'tcp';
+    const spec = { src: fwd ? src : dst, dst: fwd ? dst : src, sport: fwd ? 1000 + n : 80, dport: fwd ? 80 : 1000 + n, proto,
+      ...(proto === 'tcp' ? { tcpFlags: flagsOf[rnd(flagsOf.length)] } : {}), ...(proto === 'icmp' ? { icmpType: 8 + (n & 1) * 3, icmpCode: n & 3 } : {}),
+      ...(kind === 8 ? { vlan: 5 + (n & 3) } : {}), size: 90 + rnd(200) } as PacketSpec;
+    let f = kind === 9 && n % 2 === 0 ? new Uint8Array(60) : buildFrame(spec);
+    let wireLen = f.length;
+    if (!v6 && kind !== 8 && f.length >= 34 && f[12] === 0x08) {
+      if (kind === 1) { // IP options: ihl 6 (the option word is inserted after the header)
+        const g = new Uint8Array(f.length + 4);
+        g.set(f.subarray(0, 34)); g.set(f.subarray(34), 38);
+        g[14] = 0x46; const tot = ((g[16] << 8) | g[17]) + 4; g[16] = tot >> 8; g[17] = tot & 255;
+        f = g; wireLen = f.length; kinds.options++;
+      } else if (kind === 2) { f[20] = 0; f[21] = 8 + (n & 7); kinds.fragment++; } // non-first fragment: no ports
+      else if (kind === 4) { const cut = [34, 36, 37, 38, 40, 45, 47, 48][n & 7]; wireLen = f.length; f = f.slice(0, cut); kinds.cut++; }
+      else if (kind === 5) { f[16] = 0; f[17] = 0; kinds.zeroLen++; } // total length 0 (TSO): bytes from the wire length
+    }
+    if (proto === 'icmp') kinds.icmp++;
+    if (kind === 8) kinds.tagged++;
+    if (v6) kinds.v6++;
+    if (f[12] !== 0x08 && f[12] !== 0x86 && f[12] !== 0x81) kinds.nonIp++;
+    const meta = kind === 6 ? 0x2000 | (n & 0xfff) : undefined; // priority bits must not enter the key
+    if (meta !== undefined) kinds.meta++;
+    frames.push({ bytes: f, wireLen, sec: 100 + (i >> 9), nsec: (i & 511) * 1000, ...(meta !== undefined ? { vlanTci: meta } : {}) });
+  }
+  for (const [k, v] of Object.entries(kinds)) assert.ok(v > 20, `${k} frames are covered (${v})`);
+  const opts = { maxFlows: 64, activeTimeout: 2, closeTimeout: 1 };
+  const one = table(opts);
+  for (const x of frames) one.t.addBytes(x.bytes, 0, x.bytes.length, 1, x.vlanTci ?? -1, x.wireLen!, x.sec!, x.nsec!);
+  const g = { blockSize: 1 << 16, blockCount: 64 };
+  const img = buildRingImage(frames, g);
+  assert.equal(img.packets, frames.length);
+  const many = table(opts);
+  const reader = new RingReader(img.buffer, g);
+  let batches = 0;
+  for (let b = reader.acquire(); b !== null; b = reader.acquire()) {
+    if (batches++ === 1) { many.t.add(b.next()!); many.t.add(b.next()!); } // a block partly walked by the caller first
+    many.t.addBatch(b);
+    assert.equal(b.next(), null, 'the batch is left at its end');
+  }
+  assert.ok(batches > 3);
+  assert.deepEqual(many.t.stats(), one.t.stats());
+  assert.equal(many.t.wireBytes, one.t.wireBytes);
+  one.t.flushAll();
+  many.t.flushAll();
+  assert.ok(one.recs.length > 1000);
+  assert.ok(one.t.evicted > 100, `evictions happened (${one.t.evicted})`);
+  assert.deepEqual(many.recs, one.recs);
 });
