@@ -15,6 +15,7 @@ import { native } from '../../src/native.js';
 import { progLoad, PROG_TYPE } from '../../src/bpf/index.js';
 import { BPF_PROG_TYPE_SOCKET_FILTER } from '../../src/constants.js';
 import { needRoot, RawSender, sleep, withVeth } from '../helpers/netns.js';
+import { gatherSeqs } from '../helpers/seqs.js';
 import { frame, randomFlow, rng, type FrameSpec } from '../unit/fanout-frames.js';
 
 /** A group id no other group uses now: the kernel's uniqueId pick (its allocator moves on, so the id is not handed out again soon). */
@@ -34,32 +35,6 @@ function tagged(s: FrameSpec, seq: number): Uint8Array {
   const t = new Uint8Array(4);
   new DataView(t.buffer).setUint32(0, seq);
   return frame({ ...s, tail: t });
-}
-
-/** Read every socket until `total` packets arrived (or 3 s): seqs per socket. */
-async function gather(caps: Capture[], total: number): Promise<number[][]> {
-  const got: number[][] = caps.map(() => []);
-  const deadline = Date.now() + 3000;
-  let n = 0;
-  while (n < total && Date.now() < deadline) {
-    let any = false;
-    caps.forEach((c, i) => {
-      for (let b = c.tryBatch(); b !== null; b = c.tryBatch()) {
-        any = true;
-        for (let p = b.next(); p !== null; p = b.next()) {
-          const end = p.offset + p.caplen;
-          got[i].push(new DataView(p.data.buffer, end - 4, 4).getUint32(0));
-          n++;
-        }
-      }
-    });
-    if (!any) await sleep(5);
-  }
-  await sleep(20); // anything extra would show up as a count mismatch
-  caps.forEach((c, i) => {
-    for (let b = c.tryBatch(); b !== null; b = c.tryBatch()) for (let p = b.next(); p !== null; p = b.next()) got[i].push(-1);
-  });
-  return got;
 }
 
 test('every kernel mode joins, and the membership reads back', { skip: needRoot }, async () => {
@@ -110,7 +85,7 @@ test('lb alternates exactly, rollover and qm keep one socket on veth, cpu follow
       const id = gid(b);
       const caps = [open(b, { id, mode }), open(b, { id, mode })];
       send(200);
-      check(await gather(caps, 200));
+      check(await gatherSeqs(caps, 200));
       caps.forEach((c) => c.close());
     }
     // cpu: veth delivers on the sending CPU, so pinning the sender picks the socket
@@ -122,7 +97,7 @@ test('lb alternates exactly, rollover and qm keep one socket on veth, cpu follow
         native.setAffinity([cpu]);
         send(100);
         native.setAffinity(before);
-        const g = await gather(caps, 100);
+        const g = await gatherSeqs(caps, 100);
         assert.equal(g[cpu % 2].length, 100, `cpu ${cpu}: ${g.map((x) => x.length)}`);
         caps.forEach((c) => c.close());
       }
@@ -141,7 +116,7 @@ test('ignoreOutgoing keeps what this host sends out of the group; direction in s
       const caps = [open(b, { id, ...fan }, dir), open(b, { id, ...fan }, dir)];
       ta.send([tagged({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2] }, 1)]);
       tb.send([tagged({ src: [2, 2, 2, 2], dst: [1, 1, 1, 1] }, 2)]);
-      const g = await gather(caps, 1);
+      const g = await gatherSeqs(caps, 1);
       assert.deepEqual(g.flat(), [1]);
       caps.forEach((c) => c.close());
     }
@@ -205,7 +180,7 @@ test('ebpf: a loaded SOCKET_FILTER program picks the socket', { skip: needRoot }
     native.close(prog); // the group holds its own reference
     const tx = new RawSender(a);
     tx.send(Array.from({ length: 50 }, (_, i) => tagged(randomFlow(rng(i)), i)));
-    const g = await gather(caps, 50);
+    const g = await gatherSeqs(caps, 50);
     assert.deepEqual(g.map((x) => x.length), [0, 50]);
     tx.close();
     caps.forEach((c) => c.close());
@@ -255,7 +230,7 @@ test('generated steering programs: the kernel picks exactly the socket the inter
       const caps = [0, 1, 2].map(() => open(b, { id, mode: 'cbpf', program: prog }));
       const frames = specs.map(([s], i) => tagged(s, i));
       frames.forEach((f, i) => (specs[i][1] === 'in' ? ta : tb).send([f]));
-      const g = await gather(caps, frames.length);
+      const g = await gatherSeqs(caps, frames.length);
       assert.equal(g.flat().length, frames.length, `${name}: every packet exactly once`);
       if (name !== 'to') assert.ok(g.every((x) => x.length > 0), `${name}: every socket got some (${g.map((x) => x.length)})`);
       g.forEach((seqs, sock) => {
@@ -279,7 +254,7 @@ test('steeringProgram over 2 sockets with weights is accepted and used by the ke
     const tx = new RawSender(a);
     const r = rng(9);
     tx.send(Array.from({ length: 4000 }, (_, i) => tagged(randomFlow(r), i)));
-    const g = await gather(caps, 4000);
+    const g = await gatherSeqs(caps, 4000);
     assert.equal(g[0].length + g[1].length, 4000);
     assert.ok(Math.abs(g[0].length / 4000 - 0.25) < 0.04, `share ${g[0].length / 4000}`);
     tx.close();
@@ -312,7 +287,7 @@ test('eBPF: translated steering programs and table mode pick what the interprete
         const caps = [0, 1, 2].map(() => open(b, { id, mode: 'ebpf', ebpfFd: prog }));
         const frames = specs.map(([s], i) => tagged(s, i));
         frames.forEach((f, i) => (specs[i][1] === 'in' ? ta : tb).send([f]));
-        const g = await gather(caps, frames.length);
+        const g = await gatherSeqs(caps, frames.length);
         assert.equal(g.flat().length, frames.length, `${name}/${mode}: every packet exactly once`);
         g.forEach((seqs, sock) => {
           for (const q of seqs) assert.equal(sock, predict(frames[q], specs[q][1]), `${name}/${mode}: packet ${q} (${specs[q][1]})`);
@@ -338,7 +313,7 @@ test('a closed member leaves its group at once, not at garbage collection; its o
     caps[0].close();
     assert.ok(new Uint8Array(ring).every((x) => x === 0), 'stray views read zeros after close');
     tx.send(Array.from({ length: 100 }, (_, i) => tagged({ src: [1, 1, 1, 1], dst: [2, 2, 2, 2] }, 2 + i)));
-    const g = await gather([caps[1]], 101);
+    const g = await gatherSeqs([caps[1]], 101);
     assert.equal(g[0].length, 101, 'the remaining member gets everything');
     caps[1].close();
     // the group is gone: the id is free for another mode right away

@@ -17,23 +17,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { progLoad, PROG_TYPE, runBpf, testRun, encodeEbpf } from '../../src/bpf/index.js';
-import { lowerFilter } from '../../src/lang/filter.js';
 import { genCbpf } from '../../src/lang/cbpf/codegen.js';
-import { generate, unsupported, XDP } from '../../src/lang/ebpf/codegen.js';
-import { LangError } from '../../src/lang/errors.js';
+import { generate, XDP } from '../../src/lang/ebpf/codegen.js';
 import { buildCorpus } from '../fixtures/lang/corpus.js';
+import { corpusExpressions, lowerForEbpf } from '../fixtures/lang/exprs.js';
 import { needRoot } from '../helpers/netns.js';
 
-const lines = (name: string): string[] => readFileSync(new URL(`../../../test/fixtures/lang/${name}`, import.meta.url), 'utf8')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith('#'));
-const EXPRS = [...lines('expressions.txt'), ...lines('geneve.txt')];
+const EXPRS = [...corpusExpressions('expressions.txt'), ...corpusExpressions('geneve.txt')];
 
 test('eBPF XDP and socket-filter programs: the verifier accepts every corpus program and BPF_PROG_TEST_RUN verdicts equal the classic ones', { skip: needRoot }, () => {
   const frames = buildCorpus().filter((p) => p.caplen >= 14).map((p) => p.data.slice(0, p.caplen));
@@ -45,17 +40,11 @@ test('eBPF XDP and socket-filter programs: the verifier accepts every corpus pro
   let runs = 0, programs = 0;
   const size = { xdp: 0, socket: 0, classicFile: 0, classicKernel: 0 };
   for (const expr of EXPRS) {
-    let file, kern;
-    try {
-      file = lowerFilter(expr, { target: 'file' });
-      kern = lowerFilter(expr, { target: 'kernel' });
-    } catch (e) {
-      if (e instanceof LangError) { refusedByCompiler.push(`${expr}: ${e.reason}`); continue; } // refused for every backend (the equivalence test checks tcpdump refuses it too)
-      throw e;
-    }
-    const whyX = unsupported(file.dag, 'xdp');
-    const whyS = unsupported(kern.dag, 'socket');
-    if (whyX || whyS) { skipped.push(`${expr}: ${whyX ?? whyS}`); continue; }
+    const l = lowerForEbpf(expr);
+    // refused for every backend (the equivalence test checks tcpdump refuses it too)
+    if ('refused' in l) { refusedByCompiler.push(`${expr}: ${l.refused}`); continue; }
+    if ('unsupported' in l) { skipped.push(`${expr}: ${l.unsupported}`); continue; }
+    const { file, kern } = l;
     const cFile = genCbpf(file.dag, { target: 'file' });
     const cKern = genCbpf(kern.dag, { target: 'kernel' });
     const xdp = generate(file.dag, { hook: 'xdp' });

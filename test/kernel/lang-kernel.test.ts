@@ -20,6 +20,7 @@ import { openCapture, type Capture } from '../../src/index.js';
 import { compileFilter, runBpf, compileProgram, type PipelineResult } from '../../src/lang/index.js';
 import { needRoot, sleep, withVeth } from '../helpers/netns.js';
 import { buildCorpus, kernelView } from '../fixtures/lang/corpus.js';
+import { corpusExpressions } from '../fixtures/lang/exprs.js';
 
 const EXPRS = [
   '', 'ip', 'ip6', 'arp', 'tcp', 'udp', 'icmp', 'icmp6', 'sctp', 'not ip', 'tcp port 80', 'port 53', 'udp port 53 or tcp port 443',
@@ -318,9 +319,7 @@ test('a steering program in a real fan-out group: classes from our match program
 test('the kernel checker accepts every corpus expression compiled for the kernel target', { skip: needRoot }, async () => {
   const { native } = await import('../../src/native.js');
   const { AF_PACKET, SOCK_RAW } = await import('../../src/constants.js');
-  const { readFileSync } = await import('node:fs');
-  const exprs = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
-    .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const exprs = [...corpusExpressions('expressions.txt'), ...corpusExpressions('geneve.txt')];
   const fd = native.socket(AF_PACKET, SOCK_RAW, 0); // unbound: receives nothing, but SO_ATTACH_FILTER runs the checker
   const refused: string[] = [];
   let attached = 0;

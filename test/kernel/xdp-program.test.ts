@@ -9,7 +9,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { testRun, runBpf } from '../../src/bpf/index.js';
 import { generateProgram, type HookProgram } from '../../src/lang/ebpf/program.js';
 import { loadHookProgram, type CounterSnapshot } from '../../src/lang/ebpf/attach.js';
@@ -18,6 +17,7 @@ import { lowerFilter } from '../../src/lang/filter.js';
 import { genCbpf } from '../../src/lang/cbpf/codegen.js';
 import { LangError } from '../../src/lang/errors.js';
 import { buildCorpus } from '../fixtures/lang/corpus.js';
+import { corpusExpressions } from '../fixtures/lang/exprs.js';
 import { needRoot } from '../helpers/netns.js';
 import { udpFrame } from '../helpers/lab.js';
 
@@ -214,8 +214,7 @@ test('xdp steering: every steer_* function loads (the verifier accepts it) and r
   }
 });
 
-const EXPRS = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
-  .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const EXPRS = corpusExpressions('expressions.txt');
 
 test('xdp: `filter EXPR >-> count m` passes and counts exactly the frames the classic program for EXPR accepts (every 8th corpus expression, every corpus frame)', { skip: needRoot }, () => {
   const frames = buildCorpus().filter((p) => p.caplen >= 14).map((p) => p.data.slice(0, p.caplen));

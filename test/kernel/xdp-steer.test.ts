@@ -26,32 +26,10 @@ import type { SteerSpec } from '../../src/lang/steer/spec.js';
 import { needRoot, run, sleep, withVeth } from '../helpers/netns.js';
 import { MAIN, tmpDir } from '../helpers/cli.js';
 import { openCaptureReader } from '../../src/pcap/index.js';
+import { gatherSeqs } from '../helpers/seqs.js';
 import { frame, randomFlow, reverse, rng, type FrameSpec } from '../unit/fanout-frames.js';
 
 const skip = needRoot || (availableParallelism() < 2 ? 'needs 2 CPUs' : false);
-
-/** Read both sockets until `total` frames arrived (or 30 s), then 300 ms more for extras: sequence numbers per socket. */
-async function gather(caps: Capture[], total: number): Promise<number[][]> {
-  const got: number[][] = caps.map(() => []);
-  const take = (): boolean => {
-    let any = false;
-    caps.forEach((c, i) => {
-      for (let b = c.tryBatch(); b !== null; b = c.tryBatch()) {
-        any = true;
-        for (let p = b.next(); p !== null; p = b.next()) {
-          const end = p.offset + p.caplen;
-          got[i].push(new DataView(p.data.buffer, end - 4, 4).getUint32(0));
-        }
-      }
-    });
-    return any;
-  };
-  const deadline = Date.now() + 30_000;
-  while (got[0].length + got[1].length < total && Date.now() < deadline) if (!take()) await sleep(5);
-  const settle = Date.now() + 300;
-  while (Date.now() < settle) if (!take()) await sleep(20);
-  return got;
-}
 
 interface Traffic { flows: FrameSpec[]; frames: Array<{ f: Uint8Array; flow: number }>; file: string; dir: string }
 
@@ -112,7 +90,7 @@ for (const [name, spec] of [['steer_flow', { kind: 'flow' }], ['steer_link', { k
           const opts = { iface: b, blockSize: 1 << 16, blockCount: 16, blockTimeoutMs: 2, direction: 'in' } as const;
           caps.push(openCapture({ ...opts, fanout: { id: 0, mode: 'cpu', uniqueId: true } }));
           caps.push(openCapture({ ...opts, fanout: { id: caps[0].fanoutId, mode: 'cpu' } }));
-          const gathering = gather(caps, frames.length);
+          const gathering = gatherSeqs(caps, frames.length);
           const replies = await sendFrom(ns!, a, file);
           const got = await gathering;
           assert.deepEqual(replies, [`sent ${frames.length}`]);

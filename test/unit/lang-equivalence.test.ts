@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileFilter } from '../../src/lang/filter.js';
@@ -18,11 +18,9 @@ import { runBpf, parseDDD } from '../../src/bpf/index.js';
 import { LangError } from '../../src/lang/errors.js';
 import type { PacketLike } from '../../src/packet-like.js';
 import { buildCorpus, indexesFromPcap, kernelView, writeCorpusPcap, type CorpusPacket } from '../fixtures/lang/corpus.js';
+import { corpusExpressions } from '../fixtures/lang/exprs.js';
 
-const EXPRS = readFileSync(new URL('../../../test/fixtures/lang/expressions.txt', import.meta.url), 'utf8')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith('#'));
+const EXPRS = corpusExpressions('expressions.txt');
 const HAS_TCPDUMP = spawnSync('tcpdump', ['--version']).status === 0;
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -179,10 +177,7 @@ test('the tcpdump binary is the reference the corpus was checked against', { ski
   }
 });
 
-const GENEVE = readFileSync(new URL('../../../test/fixtures/lang/geneve.txt', import.meta.url), 'utf8')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith('#'));
+const GENEVE = corpusExpressions('geneve.txt');
 
 test('geneve: verdicts equal tcpdump -r for every (expression, packet); BPF and JS agree; a VNI over 24 bits is refused as tcpdump does', { skip: !HAS_TCPDUMP && 'tcpdump not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'netring-lang-g-'));
