@@ -37,18 +37,23 @@ export const TPACKET_V2 = 1;
 export const TPACKET_V3 = 2;
 
 // tp_status bits (RX)
-export const TP_STATUS_KERNEL = 0;
-export const TP_STATUS_USER = 1 << 0;
-export const TP_STATUS_COPY = 1 << 1;
-export const TP_STATUS_LOSING = 1 << 2;
-export const TP_STATUS_CSUMNOTREADY = 1 << 3;
-export const TP_STATUS_VLAN_VALID = 1 << 4;
-export const TP_STATUS_BLK_TMO = 1 << 5;
-export const TP_STATUS_VLAN_TPID_VALID = 1 << 6;
-export const TP_STATUS_CSUM_VALID = 1 << 7;
-export const TP_STATUS_TS_SOFTWARE = 1 << 29;
-export const TP_STATUS_TS_SYS_HARDWARE = 1 << 30;
-export const TP_STATUS_TS_RAW_HARDWARE = 1 << 31;
+/** The RX status bits as a const enum, compiled to literals in the per-packet accessors; the TP_STATUS_* names are the same numbers. */
+export const enum TpStatus {
+  Kernel = 0, User = 1 << 0, Copy = 1 << 1, Losing = 1 << 2, CsumNotReady = 1 << 3, VlanValid = 1 << 4, BlkTmo = 1 << 5,
+  VlanTpidValid = 1 << 6, CsumValid = 1 << 7, TsSoftware = 1 << 29, TsSysHardware = 1 << 30, TsRawHardware = 1 << 31,
+}
+export const TP_STATUS_KERNEL = TpStatus.Kernel;
+export const TP_STATUS_USER = TpStatus.User;
+export const TP_STATUS_COPY = TpStatus.Copy;
+export const TP_STATUS_LOSING = TpStatus.Losing;
+export const TP_STATUS_CSUMNOTREADY = TpStatus.CsumNotReady;
+export const TP_STATUS_VLAN_VALID = TpStatus.VlanValid;
+export const TP_STATUS_BLK_TMO = TpStatus.BlkTmo;
+export const TP_STATUS_VLAN_TPID_VALID = TpStatus.VlanTpidValid;
+export const TP_STATUS_CSUM_VALID = TpStatus.CsumValid;
+export const TP_STATUS_TS_SOFTWARE = TpStatus.TsSoftware;
+export const TP_STATUS_TS_SYS_HARDWARE = TpStatus.TsSysHardware;
+export const TP_STATUS_TS_RAW_HARDWARE = TpStatus.TsRawHardware;
 // tp_status bits (TX)
 export const TP_STATUS_AVAILABLE = 0;
 export const TP_STATUS_SEND_REQUEST = 1 << 0;

@@ -10,7 +10,7 @@
 import { NetringError } from '../errors.js';
 import { PacketView } from './packet.js';
 import type { BatchLike } from './batch-like.js';
-import { BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, BLK_SEQ_NUM, PKT_NEXT_OFFSET } from './layout.js';
+import { Blk, Tp3 } from './layout.js';
 
 /** @internal what a batch needs from its ring */
 export interface BatchOwner {
@@ -44,8 +44,8 @@ export class Batch implements BatchLike<PacketView> {
   /** The kernel's sequence number of this block (increases by one per block). */
   get seq(): number {
     if (this._block < 0) throw releasedBatch();
-    const lo = this.u32[(this._block + BLK_SEQ_NUM) >>> 2];
-    const hi = this.u32[(this._block + BLK_SEQ_NUM + 4) >>> 2];
+    const lo = this.u32[(this._block + Blk.SeqNum) >>> 2];
+    const hi = this.u32[(this._block + Blk.SeqNum + 4) >>> 2];
     return hi * 0x1_0000_0000 + lo;
   }
 
@@ -53,7 +53,7 @@ export class Batch implements BatchLike<PacketView> {
   _acquire(block: number, blockNo: number): void {
     this._block = block;
     this._blockNo = blockNo;
-    this.count = this.u32[(block + BLK_NUM_PKTS) >>> 2];
+    this.count = this.u32[(block + Blk.NumPkts) >>> 2];
     this.index = -1;
     this.packet._h = -1;
   }
@@ -73,7 +73,7 @@ export class Batch implements BatchLike<PacketView> {
     const i = this.index + 1;
     if (i >= this.count) { this.packet._h = -1; return null; }
     const p = this.packet;
-    p._h = i === 0 ? b + this.u32[(b + BLK_OFFSET_TO_FIRST) >>> 2] : p._h + this.u32[(p._h + PKT_NEXT_OFFSET) >>> 2];
+    p._h = i === 0 ? b + this.u32[(b + Blk.OffsetToFirst) >>> 2] : p._h + this.u32[(p._h + Tp3.NextOffset) >>> 2];
     this.index = i;
     if (p._pre !== 0) p._cook();
     return p;
@@ -85,14 +85,14 @@ export class Batch implements BatchLike<PacketView> {
     if (b < 0) throw releasedBatch();
     const u32 = this.u32;
     const p = this.packet;
-    let h = this.index < 0 ? b + u32[(b + BLK_OFFSET_TO_FIRST) >>> 2] : p._h + u32[(p._h + PKT_NEXT_OFFSET) >>> 2];
+    let h = this.index < 0 ? b + u32[(b + Blk.OffsetToFirst) >>> 2] : p._h + u32[(p._h + Tp3.NextOffset) >>> 2];
     for (let i = this.index + 1; i < this.count; i++) {
       p._h = h;
       this.index = i;
       if (p._pre !== 0) p._cook();
       fn(p, i);
       if (this._block !== b) return;
-      h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+      h += u32[(h + Tp3.NextOffset) >>> 2];
     }
     p._h = -1;
   }
