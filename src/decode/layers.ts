@@ -138,6 +138,8 @@ export class Layers {
   private l1 = 0;
   private l2 = 0;
   private l3 = 0;
+  /** 1 while the fields `fastShape` writes hold its values and every stage is decoded (the last packet took the one-step path). */
+  private shape = 0;
   /** 1 when an earlier stage ended the chain (error, or nothing above it). */
   private stop = 0;
   /** 1 when `load` was given an offset/caplen that is not a non-negative integer. */
@@ -274,6 +276,7 @@ export class Layers {
     if (this.data !== data) this.data = data;
     this.linkType = linkType;
     this.metaValid = 0;
+    this.shape = 0;
     this.l1 = 1;
     this.l2 = 1;
     this.l3 = 1;
@@ -355,21 +358,32 @@ export class Layers {
    * otherwise compete with the loop's own calls for V8's inlining budget).
    */
   private advance(target: number, pkt?: PacketLike): void {
-    if (pkt !== undefined) this.loadPacket(pkt);
-    else if (this.l1 === 0) return this.staged(target);
     // Literal constants (K) and `| 0` on every index keep this free of module-binding loads and overflow checks.
-    const d = this.data;
-    const s = this.start;
-    const end = this.end;
+    let d: Uint8Array;
+    let s: number;
+    let end: number;
+    if (pkt !== undefined) {
+      // decodePacket: the packet is checked from locals; `load` state is written only when the one-step path is not taken.
+      d = pkt.data;
+      s = pkt.offset;
+      const c = pkt.caplen;
+      end = s + c;
+      if (pkt.linkType !== K.LinkEthernet || pkt.vlanValid || this._noFast !== 0 || s >>> 0 !== s || c >>> 0 !== c || end > d.length) return this.miss(target, pkt);
+    } else {
+      if (this.l1 === 0) return this.staged(target);
+      d = this.data;
+      s = this.start;
+      end = this.end;
+      if (this.linkType !== K.LinkEthernet || (this.metaValid | this.badInput | this._noFast) !== 0) return this.staged(target);
+    }
     const p = (s + K.EthLen) | 0;
-    if (this.linkType !== K.LinkEthernet || (this.metaValid | this.badInput | this._noFast) !== 0 ||
-        ((p + K.Ipv4Min) | 0) > end || d[(s + K.EthType) | 0]! !== 0x08 || d[(s + K.EthType + 1) | 0]! !== 0x00) return this.staged(target);
+    if (((p + K.Ipv4Min) | 0) > end || d[(s + K.EthType) | 0]! !== 0x08 || d[(s + K.EthType + 1) | 0]! !== 0x00) return this.miss(target, pkt);
     const b0 = d[p]!;
     const hl = (b0 & 0x0f) << 2;
     const total = (d[(p + K.Ipv4Total) | 0]! << 8) | d[(p + K.Ipv4Total + 1) | 0]!;
     const ipEnd = (p + total) | 0;
     if ((b0 & 0xf0) !== 0x40 || hl < K.Ipv4Min || total < hl || ipEnd > end ||
-        (((d[(p + K.Ipv4Frag) | 0]! << 8) | d[(p + K.Ipv4Frag + 1) | 0]!) & K.FragMask) !== 0) return this.staged(target);
+        (((d[(p + K.Ipv4Frag) | 0]! << 8) | d[(p + K.Ipv4Frag + 1) | 0]!) & K.FragMask) !== 0) return this.miss(target, pkt);
     const q = (p + hl) | 0;
     const proto = d[(p + K.Ipv4Proto) | 0]!;
     let l4len: number;
@@ -377,36 +391,34 @@ export class Layers {
     let flags = 0;
     let bit: number;
     if (proto === K.Udp) {
-      if (((q + K.UdpLen) | 0) > ipEnd) return this.staged(target);
+      if (((q + K.UdpLen) | 0) > ipEnd) return this.miss(target, pkt);
       const ulen = (d[(q + 4) | 0]! << 8) | d[(q + 5) | 0]!;
       const dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
-      if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return this.staged(target);
+      if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return this.miss(target, pkt);
       l4len = K.UdpLen;
       payEnd = (q + ulen) | 0;
       bit = K.UdpBit;
     } else if (proto === K.Tcp) {
-      if (((q + K.TcpMin) | 0) > ipEnd) return this.staged(target);
+      if (((q + K.TcpMin) | 0) > ipEnd) return this.miss(target, pkt);
       const b12 = d[(q + 12) | 0]!;
       l4len = (b12 >> 4) << 2;
-      if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return this.staged(target);
+      if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return this.miss(target, pkt);
       flags = ((b12 & 1) << 8) | d[(q + 13) | 0]!;
       bit = K.TcpBit;
     } else {
-      return this.staged(target);
+      return this.miss(target, pkt);
     }
+    if (this.data !== d) this.data = d;
+    this.start = s;
+    this.end = end;
     if (this.rare !== 0) this.resetRare();
-    this.l1 = 0;
-    this.l2 = 0;
-    this.l3 = 0;
+    // The fields every one-step packet has alike (and the stage flags) are written only when the previous packet was not one.
+    if (this.shape === 0) this.fastShape();
     this._present = K.EthIpv4Bits | bit;
     this._l2Offset = s;
-    this._l2Length = K.EthLen;
-    this._etherType = K.EtherTypeIpv4;
     this._l3Offset = p;
-    this._ipVersion = 4;
     this._srcAddrOffset = (p + K.Ipv4Src) | 0;
     this._dstAddrOffset = (p + K.Ipv4Dst) | 0;
-    this._addrLength = 4;
     this._l3Length = hl;
     this._ipEnd = ipEnd;
     this._ipProto = proto;
@@ -418,6 +430,29 @@ export class Layers {
     const pay = (q + l4len) | 0;
     this._payloadOffset = pay;
     this._payloadLength = (payEnd - pay) | 0;
+  }
+
+  /** Not a one-step packet: load it (from `decodePacket`) and decode it stage by stage. */
+  private miss(target: number, pkt: PacketLike | undefined): void {
+    if (pkt !== undefined) this.loadPacket(pkt);
+    this.staged(target);
+  }
+
+  /**
+   * The fields a one-step packet (Ethernet/IPv4/TCP or UDP) has whatever
+   * its bytes, and the stage flags (all decoded). Written once for a run of
+   * such packets: `load` and the staged path clear `shape`.
+   */
+  private fastShape(): void {
+    this.shape = 1;
+    this.linkType = K.LinkEthernet;
+    this.l1 = 0;
+    this.l2 = 0;
+    this.l3 = 0;
+    this._l2Length = K.EthLen;
+    this._etherType = K.EtherTypeIpv4;
+    this._ipVersion = 4;
+    this._addrLength = 4;
   }
 
   /**
