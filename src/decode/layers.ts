@@ -390,10 +390,11 @@ export class Layers {
     let payEnd = ipEnd;
     let flags = 0;
     let bit: number;
+    let dp: number;
     if (proto === K.Udp) {
       if (((q + K.UdpLen) | 0) > ipEnd) return this.miss(target, pkt);
       const ulen = (d[(q + 4) | 0]! << 8) | d[(q + 5) | 0]!;
-      const dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
+      dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
       if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return this.miss(target, pkt);
       l4len = K.UdpLen;
       payEnd = (q + ulen) | 0;
@@ -404,6 +405,7 @@ export class Layers {
       l4len = (b12 >> 4) << 2;
       if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return this.miss(target, pkt);
       flags = ((b12 & 1) << 8) | d[(q + 13) | 0]!;
+      dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
       bit = K.TcpBit;
     } else {
       return this.miss(target, pkt);
@@ -424,7 +426,7 @@ export class Layers {
     this._ipProto = proto;
     this._l4Offset = q;
     this._srcPort = (d[q]! << 8) | d[(q + 1) | 0]!;
-    this._dstPort = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
+    this._dstPort = dp;
     this._tcpFlags = flags;
     this._l4Length = l4len;
     const pay = (q + l4len) | 0;

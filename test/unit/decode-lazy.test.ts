@@ -12,6 +12,7 @@ import { Layer, DecodeError, Layers, Tunnel } from '../../src/decode/index.js';
 import { prng } from '../../src/util/random.js';
 import { corpus, eth, ethVlan, ipv4, ipv6, ext, tcp, udp, bytes } from './decode-craft.js';
 import { fields } from './decode-invariants.js';
+import type { PacketLike } from '../../src/packet-like.js';
 
 const CORPUS = corpus();
 
@@ -201,4 +202,47 @@ test('the one-step path leaves VXLAN to the staged path (port setting honoured b
   assert.equal(l.tunnel, 0);
   assert.equal(l.dstPort, 4789);
   assert.equal(l.payloadLength, s.bytes.length - 14 - 20 - 8);
+});
+
+test('decodePacket gives the staged fields whatever came before it (decodePacket, load and partial reads interleaved; metadata VLAN; offsets)', () => {
+  const rnd = prng(23);
+  const l = new Layers();
+  const pkt = (data: Uint8Array, offset: number, caplen: number, linkType: number, vlanValid: boolean): PacketLike => ({
+    data, offset, caplen, wireLen: caplen, sec: 0, nsec: 0, vlanValid, vlanTci: vlanValid ? 0x2005 : 0, vlanTpid: 0, ifindex: 0, pktType: 0, linkType,
+  });
+  let oneStep = 0;
+  let afterOther = 0;
+  let prevCommon = true;
+  for (const c of mutated(5, 20000)) {
+    // Shift the frame so that offsets differ from packet to packet.
+    const off = Math.floor(rnd() * 8);
+    const data = new Uint8Array(off + c.data.length);
+    data.set(c.data, off);
+    const p = pkt(data, off, c.caplen, c.linkType, rnd() < 0.1);
+    const ref = new Layers();
+    ref._noFast = 1;
+    ref.loadPacket(p);
+    const want = fields(ref);
+    const how = rnd();
+    if (how < 0.6) {
+      assert.equal(l.decodePacket(p), want.error, c.what);
+    } else if (how < 0.8) {
+      // Loaded but read partly (one stage), then decoded whole.
+      l.loadPacket(p);
+      read(l, GETTERS[Math.floor(rnd() * GETTERS.length)]!);
+      assert.equal(l.decodePacket(p), want.error, c.what);
+    } else {
+      l.loadPacket(p);
+    }
+    const got = fields(l);
+    assert.deepEqual(got, want, `${c.what} (offset ${off}, vlanValid ${p.vlanValid})`);
+    const common = got.error === 0 && got.ipVersion === 4 && got.vlanCount === 0 && got.etherType === 0x0800 && got.l4Length > 0 && got.tunnel === 0;
+    if (common) {
+      oneStep++;
+      if (!prevCommon) afterOther++;
+    }
+    prevCommon = common;
+  }
+  // Meaningful only if one-step packets were met often, many of them right after a packet of another shape.
+  assert.ok(oneStep > 1000 && afterOther > 300, `one-step packets ${oneStep}, after another shape ${afterOther}`);
 });
