@@ -410,6 +410,8 @@ export class Layers {
     } else {
       return this.miss(target, pkt);
     }
+    // Every byte is read before the first store (stores to `this` make V8 reload the array's length and base).
+    const sp = (d[q]! << 8) | d[(q + 1) | 0]!;
     if (this.data !== d) this.data = d;
     this.start = s;
     this.end = end;
@@ -425,7 +427,7 @@ export class Layers {
     this._ipEnd = ipEnd;
     this._ipProto = proto;
     this._l4Offset = q;
-    this._srcPort = (d[q]! << 8) | d[(q + 1) | 0]!;
+    this._srcPort = sp;
     this._dstPort = dp;
     this._tcpFlags = flags;
     this._l4Length = l4len;

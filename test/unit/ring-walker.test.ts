@@ -157,6 +157,49 @@ test('walking millions of packets allocates nothing per packet (no scavenge GC d
   assert.deepEqual(gcs, [], 'no garbage collection while walking 4 M packets');
 });
 
+test('decoding millions of ring packets with Layers.decodePacket allocates nothing per packet (every corpus frame: one-step and staged paths, metadata VLAN tags)', () => {
+  const mod = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+  const img = fileURLToPath(new URL('../helpers/ring-image.js', import.meta.url));
+  const craft = fileURLToPath(new URL('./decode-craft.js', import.meta.url));
+  // Ethernet frames of the decoder corpus (UDP, TCP, VLAN/QinQ, IPv6 + extension headers, ARP, ICMP,
+  // tunnels, fragments), every third one with a tag in metadata; 4 passes over 1 M packets.
+  const script = `
+    const m = { ...(await import(${JSON.stringify(mod)})), ...(await import(${JSON.stringify(img)})), ...(await import(${JSON.stringify(craft)})) };
+    const list = m.corpus().filter((c) => c.linkType === 1).map((c) => c.bytes);
+    const g = { blockSize: 1 << 20, blockCount: 200 };
+    const frames = { *[Symbol.iterator]() { for (let i = 0; i < 1_000_000; i++) yield i % 3 === 0 ? { bytes: list[i % list.length], vlanTci: 5 } : { bytes: list[i % list.length] }; } };
+    const img = m.buildRingImage(frames, g);
+    const r = new m.RingReader(img.buffer, g);
+    const l = new m.Layers();
+    const walk = () => { let n = 0, s = 0, ok = 0, staged = 0;
+      for (let b = r.acquire(); b !== null; b = r.acquire())
+        for (let p = b.next(); p !== null; p = b.next()) {
+          n++;
+          if (l.decodePacket(p) === 0) ok++;
+          s = (s + l.present + l.ipProto + l.dstPort + l.payloadLength + l.tunnelKey + l.vlanCount) | 0; // a Smi: a growing double would be the script's own allocation
+          if (l.vlanCount !== 0 || l.ipVersion !== 4) staged++;
+        }
+      m.rearmImage(img.buffer, g, img.blocksUsed); r.cursor = 0; res[0] = n; res[1] = ok; res[2] = staged; res[3] = s; return n; };
+    const res = new Int32Array(4);
+    walk(); walk();            // warm up (JIT)
+    globalThis.gc();
+    console.log('WALK-START');
+    let total = 0; for (let k = 0; k < 4; k++) total += walk();
+    console.log('WALK-END ' + total + ' ' + res[0] + ' ' + res[1] + ' ' + res[2]);
+  `;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--trace-gc', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const end = /WALK-END (\d+) (\d+) (\d+) (\d+)/.exec(out);
+  assert.ok(end !== null, out.slice(-2000));
+  const [total, n, ok, staged] = end.slice(1).map(Number) as [number, number, number, number];
+  assert.equal(total, 4_000_000);
+  assert.equal(n, 1_000_000);
+  // Both paths ran: packets decoded without error, and many that are not Ethernet/IPv4 without a tag.
+  assert.ok(ok > 500_000 && staged > 300_000, `decoded ok ${ok}, staged ${staged} of ${n}`);
+  const walk = out.slice(out.indexOf('WALK-START'), out.indexOf('WALK-END'));
+  const gcs = walk.split('\n').filter((l) => /Scavenge|Mark-Compact|Mark-sweep|Minor/i.test(l));
+  assert.deepEqual(gcs, [], 'no garbage collection while decoding 4 M packets');
+});
+
 test('writing ring blocks to a file allocates nothing per packet (64 B and 1514 B frames, pcap and pcapng, VLAN tags)', () => {
   const pcap = fileURLToPath(new URL('../../src/pcap/index.js', import.meta.url));
   const mod = fileURLToPath(new URL('../../src/index.js', import.meta.url));
