@@ -352,10 +352,14 @@ export class Layers {
    * one already started) goes to `staged`, having set nothing here. This
    * method is too large for V8 to inline into the getters, which therefore
    * stay small enough to be inlined into the caller's loop. With `pkt`
-   * (from `decodePacket`) it first loads that packet: the packet's fields
-   * are read here, so that `decodePacket` itself stays small enough to be
-   * inlined into any loop (the reads of `PacketView`'s accessors would
-   * otherwise compete with the loop's own calls for V8's inlining budget).
+   * (from `decodePacket`) the packet's fields are read here, so that
+   * `decodePacket` itself stays small enough to be inlined into any loop
+   * (the reads of `PacketView`'s accessors would otherwise compete with the
+   * loop's own calls for V8's inlining budget); the one-step check runs on
+   * them as locals, and the packet is loaded (`loadPacket`) only when it is
+   * not a one-step packet. A one-step packet sets the fields that vary from
+   * packet to packet; those all such packets share are set by `fastShape`
+   * when the previous packet was not one.
    */
   private advance(target: number, pkt?: PacketLike): void {
     // Literal constants (K) and `| 0` on every index keep this free of module-binding loads and overflow checks.
