@@ -45,7 +45,7 @@ export function kernelReason(dag: DNode, loops: boolean): string | null {
     switch (v.op) {
       case 'anc': return v.which === JS_MARK || v.which === JS_STATE;
       case 'alu': return uses(v.a) || uses(v.b);
-      case 'neg': return uses(v.a);
+      case 'neg': case 'store': return uses(v.a);
       case 'ld': return v.base !== null && uses(v.base);
       default: return false;
     }

@@ -210,6 +210,38 @@ test('geneve: verdicts equal tcpdump -r for every (expression, packet); BPF and 
   }
 });
 
+test('geneve instruction counts: `geneve and geneve` and `geneve and geneve and geneve` at most tcpdump -d\'s, every geneve corpus expression at most 1.1x tcpdump -d\'s, their total at most tcpdump -d\'s', { skip: !HAS_TCPDUMP && 'tcpdump not installed' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netring-lang-gd-'));
+  try {
+    const exprFile = join(dir, 'expr');
+    const theirLen = (e: string): number => {
+      writeFileSync(exprFile, e);
+      const d = tcpdump(['-d', '-F', exprFile]);
+      assert.ok(d.ok, `tcpdump -d refuses ${e}`);
+      return d.out.toString().trim().split('\n').length;
+    };
+    for (const e of ['geneve and geneve', 'geneve and geneve and geneve']) {
+      const ours = compileFilter(e).insns.length;
+      assert.ok(ours <= theirLen(e), `${e}: ${ours} instructions, tcpdump -d ${theirLen(e)}`);
+      assert.ok(compileFilter(e, { target: 'kernel' }).insns.length <= theirLen(e), `${e}, kernel target`);
+    }
+    let ours = 0;
+    let theirs = 0;
+    const over: string[] = [];
+    for (const e of GENEVE) {
+      const n = compileFilter(e).insns.length;
+      const t = theirLen(e);
+      ours += n;
+      theirs += t;
+      if (n > 1.1 * t) over.push(`${e} (${n} > 1.1 x ${t})`);
+    }
+    assert.deepEqual(over, []);
+    assert.ok(ours <= theirs, `total ${ours} instructions, tcpdump -d ${theirs}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('geneve, kernel target: equals libpcap live-capture programs on kernel-view packets', { skip: (!HAS_TCPDUMP || !IS_ROOT) && 'needs tcpdump and root (tcpdump -i lo -ddd)' }, () => {
   const { compared, refused, failures } = compareKernel(GENEVE);
   assert.deepEqual(refused, []);

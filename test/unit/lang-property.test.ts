@@ -122,6 +122,8 @@ function evalVal(v: Val, p: Pkt): number | null {
       return 0;
     case 'mem':
       return null;
+    case 'store':
+      return evalVal(v.a, p);
     case 'neg': {
       const a = evalVal(v.a, p);
       return a === null ? null : -a >>> 0;

@@ -32,41 +32,110 @@ interface RegState {
 }
 
 /**
- * Load bases costly enough to keep in scratch memory once computed (the
- * offsets behind `geneve`, recomputed by every later load otherwise):
- * expressions of at least this many nodes.
+ * Scratch words of the program's 'store' values (the offsets behind
+ * `geneve`): one word per value, taken from the top down, so that every
+ * path that computes a value keeps it in the same word; a word is free again
+ * after the last block (in layout order: jumps go forward) that may read
+ * its value. A value read in one place only is not kept.
  */
-const MEMO_COST = 20;
-
-function cost(v: Val, limit: number): number {
-  switch (v.op) {
-    case 'ld':
-      return 1 + (v.base ? cost(v.base, limit) : 0);
-    case 'alu': {
-      const a = cost(v.a, limit);
-      return a >= limit ? a : 1 + a + cost(v.b, limit);
-    }
-    case 'neg':
-      return 1 + cost(v.a, limit);
-    default:
-      return 1;
-  }
-}
-
-/** Scratch words for memoised values, shared by every block of one program (taken from the top down). */
 class MemoSlots {
   private readonly slots = new Map<Val, number>();
+  private readonly free: number[] = [];
   private next = 15;
-  /** Lowest slot taken (temporary spills must stay below it). */
+  constructor(private readonly info: StoreInfo) {}
+  /** Lowest slot ever taken (temporary spills must stay below it). */
   get low(): number { return this.next + 1; }
   get(v: Val): number | undefined {
     let s = this.slots.get(v);
-    if (s === undefined && this.next >= 11) {
-      s = this.next--;
-      this.slots.set(v, s);
+    if (s === undefined && (this.info.uses.get(v) ?? 0) > 1) {
+      if (this.free.length) s = this.free.pop()!;
+      else if (this.next >= LOWEST_MEMO) s = this.next--;
+      if (s !== undefined) this.slots.set(v, s);
     }
     return s;
   }
+  /** Block `i` of the layout is done: free the words of the values no later block reads. */
+  done(i: number): void {
+    for (const v of this.info.endsAt.get(i) ?? []) {
+      const s = this.slots.get(v);
+      if (s === undefined) continue;
+      this.slots.delete(v);
+      this.free.push(s);
+      this.free.sort((x, y) => x - y);
+    }
+  }
+}
+
+/** Words 1 .. LOWEST_MEMO - 1 stay free for spills (word 0 is the protochain loop's). */
+const LOWEST_MEMO = 6;
+
+interface StoreInfo {
+  /** How many places read each value: nodes whose values refer to it, and definitions of other 'store' values (once each). */
+  uses: Map<Val, number>;
+  /** The 'store' values that no node after layout index i may read (through any definition). */
+  endsAt: Map<number, Val[]>;
+}
+
+function storeInfo(layout: readonly DNode[]): StoreInfo {
+  const uses = new Map<Val, number>();
+  const last = new Map<Val, number>();
+  const count = (v: Val): void => {
+    switch (v.op) {
+      case 'store': {
+        const n = uses.get(v);
+        uses.set(v, (n ?? 0) + 1);
+        if (n === undefined) count(v.a);
+        return;
+      }
+      case 'ld':
+        if (v.base) count(v.base);
+        return;
+      case 'alu':
+        count(v.a);
+        count(v.b);
+        return;
+      case 'neg':
+        count(v.a);
+        return;
+      default:
+    }
+  };
+  // the stores a node reads, or a store it reads is defined from (a word reused early only costs a recomputation:
+  // storing into a word makes every path forget the value it held)
+  const reach = (v: Val, i: number, seen: Set<Val>, depth = 0): void => {
+    switch (v.op) {
+      case 'store':
+        if (seen.has(v)) return;
+        seen.add(v);
+        last.set(v, i);
+        if (depth < 1) reach(v.a, i, seen, depth + 1);
+        return;
+      case 'ld':
+        if (v.base) reach(v.base, i, seen, depth);
+        return;
+      case 'alu':
+        reach(v.a, i, seen, depth);
+        reach(v.b, i, seen, depth);
+        return;
+      case 'neg':
+        reach(v.a, i, seen, depth);
+        return;
+      default:
+    }
+  };
+  layout.forEach((n, i) => {
+    const vals: Val[] = [];
+    if (n.kind === 'test') {
+      vals.push(n.t.val);
+      if (typeof n.t.rhs !== 'number') vals.push(n.t.rhs);
+    } else if (n.kind === 'ret' && n.val) vals.push(n.val);
+    for (const v of vals) count(v);
+    const seen = new Set<Val>();
+    for (const v of [...vals, ...(n.kind === 'test' ? n.t.keep ?? [] : [])]) reach(v, i, seen);
+  });
+  const endsAt = new Map<number, Val[]>();
+  for (const [v, i] of last) (endsAt.get(i) ?? endsAt.set(i, []).get(i)!).push(v);
+  return { uses, endsAt };
 }
 
 interface Block {
@@ -82,23 +151,25 @@ interface Block {
 const ALU_CODE: Record<string, number> = { add: ADD, sub: SUB, mul: MUL, div: DIV, mod: MOD, and: AND, or: OR, xor: XOR, lsh: LSH, rsh: RSH };
 const JMP_CODE: Record<string, number> = { jeq: JEQ, jgt: JGT, jge: JGE, jset: JSET };
 
-/** Does computing `v` into A need the X register? */
-function usesX(v: Val): boolean {
+/** Does computing `v` into A need the X register (values kept in scratch words `M` are one load)? */
+function usesX(v: Val, M: ReadonlyMap<Val, number>): boolean {
   switch (v.op) {
     case 'ld':
       return v.base !== null;
     case 'alu':
-      return v.b.op !== 'k' || usesX(v.a);
+      return v.b.op !== 'k' || usesX(v.a, M);
     case 'neg':
-      return usesX(v.a);
+      return usesX(v.a, M);
+    case 'store':
+      return !M.has(v) && usesX(v.a, M);
     default:
       return false;
   }
 }
 
 /** Can `v` be put in X with one instruction that leaves A alone? */
-function directX(v: Val): boolean {
-  return v.op === 'k' || v.op === 'len' || v.op === 'mem' || mshOffset(v) !== null;
+function directX(v: Val, M: ReadonlyMap<Val, number>): boolean {
+  return v.op === 'k' || v.op === 'len' || v.op === 'mem' || mshOffset(v) !== null || (v.op === 'store' && M.has(v));
 }
 
 class Emitter {
@@ -122,24 +193,31 @@ class Emitter {
     else if (v.op === 'mem') this.emit(insn(LDX | MEM, v.slot));
     else if (msh !== null) this.emit(insn(LDX | B | MSH, msh));
     else if (this.st.M.has(v)) this.emit(insn(LDX | MEM, this.st.M.get(v)!));
-    else {
-      this.genA(v);
+    else if (v.op === 'store' && directX(v.a, this.st.M)) {
+      this.ensureX(v.a);
+      this.keep(v, STX);
+    } else {
+      this.genA(v.op === 'store' ? v.a : v);
       this.emit(insn(MISC | TAX));
-      // a costly load base (the offsets behind `geneve`) is kept for the later loads from it
-      if (cost(v, MEMO_COST) >= MEMO_COST) {
-        const slot = this.memo.get(v);
-        if (slot !== undefined) {
-          this.emit(insn(STX, slot));
-          this.st.M = new Map(this.st.M).set(v, slot);
-        }
-      }
+      if (v.op === 'store') this.keep(v, STX);
     }
     this.st.X = v;
   }
 
+  /** Store the value just computed (in A with `ST`, in X with `STX`) into the word of 'store' value `v`. */
+  private keep(v: Val, op: number): void {
+    const slot = this.memo.get(v);
+    if (slot === undefined) return; // out of words: later uses compute it again
+    this.emit(insn(op, slot));
+    // the word may have held another value (its last reader came earlier in the layout): forget it
+    const M = new Map<Val, number>();
+    for (const [w, s] of this.st.M) if (s !== slot) M.set(w, s);
+    this.st.M = M.set(v, slot);
+  }
+
   /** Make A hold the value of `a` while X holds `b` (for `op x` instructions). */
   private pairAX(a: Val, b: Val): void {
-    if (!usesX(a)) {
+    if (!usesX(a, this.st.M)) {
       if (!(this.st.A === a && this.st.X === b)) {
         this.ensureX(b);
         this.genA(a);
@@ -148,8 +226,16 @@ class Emitter {
     }
     this.genA(a);
     if (this.st.X === b) return;
-    if (directX(b)) {
+    if (directX(b, this.st.M)) {
       this.ensureX(b);
+      return;
+    }
+    const kept = this.st.M.get(a);
+    if (kept !== undefined) {
+      // `a` is in a scratch word already: no spill
+      this.ensureX(b);
+      this.emit(insn(LD | MEM, kept));
+      this.st.A = a;
       return;
     }
     const s = this.slot++;
@@ -182,6 +268,10 @@ class Emitter {
       case 'mem':
         this.emit(insn(LD | MEM, v.slot));
         break;
+      case 'store':
+        this.genA(v.a);
+        this.keep(v, ST);
+        break;
       case 'ld': {
         const sz = v.size === 4 ? W : v.size === 2 ? H : B;
         if (v.off > 0x7fffffff) throw new LangError(`packet offset ${v.off} is out of range`);
@@ -213,6 +303,7 @@ class Emitter {
 
   /** Compute a test's operands and emit its conditional jump (targets patched later). */
   test(t: Test): void {
+    for (const v of t.keep ?? []) if (!this.st.M.has(v) && this.memo.get(v) !== undefined) this.genA(v);
     if (typeof t.rhs === 'number') {
       this.genA(t.val);
       this.emit(insn(JMP | JMP_CODE[t.jop] | K, t.rhs));
@@ -299,7 +390,7 @@ export function genCbpf(root: DNode, opts: CbpfOptions): Insn[] {
   const none = new Map<Val, number>();
   entry.set(root, { A: null, X: null, M: none });
   const blocks: Block[] = [];
-  const memo = new MemoSlots();
+  const memo = new MemoSlots(storeInfo(layout));
   for (const n of layout) {
     const st = entry.get(n) ?? { A: null, X: null, M: none };
     const em = new Emitter({ ...st }, opts, memo);
@@ -317,6 +408,7 @@ export function genCbpf(root: DNode, opts: CbpfOptions): Insn[] {
       em.code.push(insn(RET | K, n.k));
     }
     const exit = em.st;
+    memo.done(blocks.length);
     blocks.push({ node: n, code: em.code, cond, exit, jt: null, jf: null });
     if (isBranch(n)) {
       entry.set(n.jt, meet(entry.get(n.jt), exit));
@@ -331,7 +423,23 @@ export function genCbpf(root: DNode, opts: CbpfOptions): Insn[] {
       b.jf = byNode.get(b.node.jf)!;
     }
   }
-  return assemble(mergeBlocks(blocks));
+  return assemble(mergeBlocks(dropDeadStores(blocks)));
+}
+
+/**
+ * Remove the stores of 'store' values into words no instruction of the
+ * program loads (the value stayed in X for all its readers).
+ */
+function dropDeadStores(blocks: Block[]): Block[] {
+  const loaded = new Set<number>();
+  for (const b of blocks) for (const x of b.code) if (x.code === (LD | MEM) || x.code === (LDX | MEM)) loaded.add(x.k);
+  for (const b of blocks) {
+    if (!b.code.some((x) => (x.code === ST || x.code === STX) && !loaded.has(x.k))) continue;
+    // the conditional jump ends its block: its index follows the removals
+    b.code = b.code.filter((x) => !((x.code === ST || x.code === STX) && !loaded.has(x.k)));
+    if (b.cond >= 0) b.cond = b.code.length - 1;
+  }
+  return blocks;
 }
 
 /**

@@ -82,8 +82,14 @@ export interface EbpfFilter {
 
 /** Most bytes a direct load may reach past the packet start. */
 const MAX_OFF = 0xffff;
-/** Stack slots for intermediate values (8 bytes each, below r10); the 192 bytes below them are free for callers (map keys). */
+/**
+ * Stack slots for intermediate values and 'store' values (8 bytes each,
+ * below r10); the 192 bytes below them are free for callers (map keys).
+ * Kept values take slots from the bottom of this area, at most
+ * {@link MAX_KEPT}; spills use the ones above.
+ */
 const MAX_DEPTH = 40;
+const MAX_KEPT = 16;
 
 /** Why the generator cannot run `dag` at `hook`, or null. */
 export function unsupported(dag: DNode, hook: Hook): string | null {
@@ -109,7 +115,7 @@ function valReason(v: Val, hook: Hook): string | null {
       if (hook === 'xdp') return `XDP sees no skb metadata (ancillary field ${v.which})`;
       return ANC_FIELD[v.which] === undefined ? `ancillary field ${v.which} has no __sk_buff equivalent` : null;
     case 'ld': return v.base ? valReason(v.base, hook) : null;
-    case 'neg': return valReason(v.a, hook);
+    case 'neg': case 'store': return valReason(v.a, hook);
     case 'alu': return valReason(v.a, hook) ?? valReason(v.b, hook);
   }
 }
@@ -137,7 +143,7 @@ const bswap32 = (k: number): number => (((k & 0xff) << 24) | ((k & 0xff00) << 8)
 /** Does the DAG read the frame length? */
 function usesLen(dag: DNode): boolean {
   const has = (v: Val | number): boolean => typeof v !== 'number' && (v.op === 'len' || (v.op === 'ld' && v.base !== null && has(v.base))
-    || (v.op === 'alu' && (has(v.a) || has(v.b))) || (v.op === 'neg' && has(v.a)));
+    || (v.op === 'alu' && (has(v.a) || has(v.b))) || ((v.op === 'neg' || v.op === 'store') && has(v.a)));
   return topo(dag).some((n) => n.kind === 'test' && (has(n.t.val) || has(n.t.rhs)));
 }
 const SIZE = (n: 1 | 2 | 4): number => (n === 1 ? E_B : n === 2 ? E_H : E_W);
@@ -149,7 +155,7 @@ function absEnd(v: Val | number): number {
   switch (v.op) {
     case 'ld': return v.base ? absEnd(v.base) : v.off + v.size;
     case 'alu': return Math.max(absEnd(v.a), absEnd(v.b));
-    case 'neg': return absEnd(v.a);
+    case 'neg': case 'store': return absEnd(v.a);
     default: return 0;
   }
 }
@@ -159,6 +165,7 @@ function maxOf(v: Val): number {
   switch (v.op) {
     case 'k': return v.k >>> 0;
     case 'ld': return 2 ** (8 * v.size) - 1;
+    case 'store': return maxOf(v.a); // kept in a stack slot: the verifier tracks a spilled scalar's bounds
     case 'alu': {
       const a = maxOf(v.a);
       if (v.b.op !== 'k') return Infinity;
@@ -176,7 +183,7 @@ function impossible(v: Val | number): boolean {
   switch (v.op) {
     case 'ld': return v.base !== null && (v.off + v.size > MAX_OFF || impossible(v.base));
     case 'alu': return impossible(v.a) || impossible(v.b);
-    case 'neg': return impossible(v.a);
+    case 'neg': case 'store': return impossible(v.a);
     default: return false;
   }
 }
@@ -286,8 +293,12 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
 
   let depth = 0;
   const slot = (d: number): number => -8 * (d + 1);
+  // 'store' values: one stack slot each for the whole program; `kept` holds those stored on every path to here
+  const keptSlot = new Map<Val, number>();
+  let kept = new Set<Val>();
+  const keptIn = new Map<DNode, Set<Val>>();
   const spill = (): number => {
-    if (depth >= MAX_DEPTH) throw new LangError(`eBPF (${hook}): expression too deep`);
+    if (depth >= MAX_DEPTH - keptSlot.size) throw new LangError(`eBPF (${hook}): expression too deep`);
     a.stx(E_DW, R10, slot(depth), R0);
     return depth++;
   };
@@ -317,6 +328,23 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
       }
       case 'mem':
         throw new LangError('eBPF: scratch memory is not supported');
+      case 'store': {
+        let d = keptSlot.get(v);
+        if (d !== undefined && kept.has(v)) {
+          a.ldx(E_DW, R0, R10, slot(d));
+          return;
+        }
+        gen(v.a);
+        if (d === undefined && keptSlot.size < MAX_KEPT && depth < MAX_DEPTH - keptSlot.size - 1) {
+          d = MAX_DEPTH - 1 - keptSlot.size;
+          keptSlot.set(v, d);
+        }
+        if (d !== undefined) {
+          a.stx(E_DW, R10, slot(d), R0);
+          kept.add(v);
+        }
+        return;
+      }
       case 'neg':
         gen(v.a);
         a.neg32(R0);
@@ -386,6 +414,15 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
   branches.forEach((n, i) => {
     a.here(target(n));
     if (dead.has(n)) { a.ja(miss()); return; }
+    kept = new Set(keptIn.get(n) ?? []);
+    emitBranch(n, i);
+    // what this block kept holds on both of its edges
+    for (const s of [n.jt, n.jf]) {
+      const prev = keptIn.get(s);
+      keptIn.set(s, prev ? new Set([...prev].filter((v) => kept.has(v))) : new Set(kept));
+    }
+  });
+  function emitBranch(n: Branch, i: number): void {
     if (n.kind === 'chain') throw new LangError('eBPF: protochain is not supported');
     const t: Test = n.t;
     const e = need.get(n) ?? 0;
@@ -414,7 +451,7 @@ export function emitTest(a: EAsm, dag: DNode, opts: { hook: Hook; skbData?: 'mac
       a.jmp32X(op, R0, R1, jt);
     }
     if (!(next && jf === target(next))) a.ja(jf);
-  });
+  }
 
   const usedMatch = order.some((n) => reach.has(n) && n.kind === 'ret' && n.k !== 0);
   return { match: usedMatch, miss: missUsed };

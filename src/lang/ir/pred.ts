@@ -17,6 +17,14 @@ export interface Test {
   readonly jop: JmpOp;
   /** Constant right-hand side, or a value (compared through X). */
   readonly rhs: number | Val;
+  /**
+   * 'store' values to compute and keep where this test runs, for the code
+   * after it on both edges (a join would otherwise compute them once per
+   * incoming path). They must read no packet byte past what the test reads:
+   * computing them cannot fail where the test does not. A hint: a back end
+   * may ignore it, and the optimiser may drop it with the test.
+   */
+  readonly keep?: readonly Val[];
 }
 
 export type Pred =
@@ -31,6 +39,13 @@ export type Pred =
    * next-header value with `proto`. Needs a backward jump in BPF.
    */
   | { readonly k: 'chain'; readonly family: 4 | 6; readonly proto: number; readonly base: number };
+
+/** `p` with its test (under any `not`) asked to keep `vals` (see Test.keep); other predicates unchanged. */
+export function keeping(p: Pred, vals: readonly Val[]): Pred {
+  if (p.k === 'not') return not(keeping(p.a, vals));
+  if (p.k !== 'test') return p;
+  return { k: 'test', t: { ...p.t, keep: [...(p.t.keep ?? []), ...vals.filter((v) => v.op === 'store')] } };
+}
 
 export const TRUE: Pred = { k: 'true' };
 export const FALSE: Pred = { k: 'false' };

@@ -46,7 +46,14 @@ export type Val =
   | { readonly op: 'alu'; readonly id: number; readonly alu: AluOp; readonly a: Val; readonly b: Val }
   | { readonly op: 'neg'; readonly id: number; readonly a: Val }
   /** Scratch memory word written by earlier code of the same program (steering programs). */
-  | { readonly op: 'mem'; readonly id: number; readonly slot: number };
+  | { readonly op: 'mem'; readonly id: number; readonly slot: number }
+  /**
+   * The value of `a`, computed once on a path and kept for the later uses
+   * (a scratch memory word in classic BPF, a stack slot in eBPF, a local in
+   * JavaScript): the variable offsets behind an encapsulation (`geneve`),
+   * which every later load is relative to.
+   */
+  | { readonly op: 'store'; readonly id: number; readonly a: Val };
 
 /** Apply a BPF ALU operation on 32-bit unsigned values (division by zero yields 0, as at run time). */
 export function aluApply(op: AluOp, a: number, b: number): number {
@@ -107,6 +114,12 @@ export class Values {
 
   mem(slot: number): Val {
     return this.intern(`mem${slot}`, (id) => ({ op: 'mem', id, slot }));
+  }
+
+  /** `a`, kept once computed (see the 'store' value); a constant or a load with a constant offset is cheaper to recompute. */
+  store(a: Val): Val {
+    if (a.op === 'k' || a.op === 'len' || a.op === 'store' || (a.op === 'ld' && a.base === null)) return a;
+    return this.intern(`st:${a.id}`, (id) => ({ op: 'store', id, a }));
   }
 
   /** Load `size` bytes at `base + off`. A constant base, or base+constant, is folded into `off`. */
@@ -193,6 +206,8 @@ export function showVal(v: Val): string {
       return `anc[${v.which}]`;
     case 'mem':
       return `M[${v.slot}]`;
+    case 'store':
+      return `{${showVal(v.a)}}`;
     case 'neg':
       return `-(${showVal(v.a)})`;
     case 'alu': {

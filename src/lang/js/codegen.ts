@@ -48,6 +48,8 @@ function varOf(c: Ctx, v: Val): string {
 /** Emit statements that make `v` available as an expression; returns that expression. */
 function expr(c: Ctx, v: Val): string {
   if (v.op === 'k') return String(v.k);
+  // a 'store' value is its operand, which availability analysis already keeps in a local once computed
+  if (v.op === 'store') return expr(c, v.a);
   if (c.avail.has(v.id)) return varOf(c, v);
   const name = varOf(c, v);
   c.used.add(v.id);

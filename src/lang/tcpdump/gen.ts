@@ -21,7 +21,7 @@
  * /etc/networks, which a capture probe may not have.
  */
 import { LangError } from '../errors.js';
-import { and, FALSE, not, or, test, type Pred } from '../ir/pred.js';
+import { and, FALSE, keeping, not, or, test, type Pred } from '../ir/pred.js';
 import { ANC, type AluOp, type Val, Values } from '../ir/value.js';
 import type { ArithOp, Arth, DirQ, Expr, IdVal, ProtoQ, Qual, Span } from './ast.js';
 import { etherProtoByName, ETHERTYPE, GENEVE_PORT, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
@@ -89,9 +89,21 @@ function atoin(s: string): { v: number; bits: number } | null {
   return { v, bits: parts.length * 8 };
 }
 
-/** 1 when `x` (a value below 2^bits) is 0, else 0, without a branch: ((x + 2^bits - 1) >> bits) ^ 1. */
-function isZero(V: Values, x: Val, bits: number): Val {
-  return V.alu('xor', V.alu('rsh', V.alu('add', x, V.k(2 ** bits - 1)), V.k(bits)), V.k(1));
+/** 0 when `x` (a value below 2^bits) is 0, else 1, without a branch: (x + 2^bits - 1) >> bits. */
+function nonZero(V: Values, x: Val, bits: number): Val {
+  return V.alu('rsh', V.alu('add', x, V.k(2 ** bits - 1)), V.k(bits));
+}
+
+/**
+ * 1 when `x` (a `bits`-wide value known to be `a` or `b`) is `b`, 0 when it
+ * is `a`: one bit set in `b` and clear in `a`, without a branch.
+ */
+function whichOf(V: Values, x: Val, bits: number, a: number, b: number): Val {
+  const diff = b & ~a;
+  if (diff === 0) throw new LangError(`internal error: no bit tells 0x${a.toString(16)} from 0x${b.toString(16)}`);
+  const bit = 31 - Math.clz32(diff);
+  const v = V.alu('rsh', x, V.k(bit));
+  return bit === bits - 1 ? v : V.alu('and', v, V.k(1));
 }
 
 function shl(v: number, n: number): number {
@@ -281,7 +293,11 @@ class Gen {
 
   private iphdrlenX(): Val {
     const V = this.V;
-    if (this.linkpl.v) return V.alu('add', V.msh(this.linkpl.v, this.linkpl.c + this.nl), this.linkpl.v);
+    if (this.linkpl.v) {
+      const end = V.alu('add', V.msh(this.linkpl.v, this.linkpl.c + this.nl), this.linkpl.v);
+      // after `geneve` (a kept offset), the inner IPv4 header's end is kept too
+      return this.linkpl.v.op === 'store' ? V.store(end) : end;
+    }
     return V.msh(null, this.linkpl.c + this.nl);
   }
 
@@ -408,24 +424,32 @@ class Gen {
       return b;
     };
     const matched = or(check(false), check(true));
-    // 1 when the outer packet is IPv6 (the branch libpcap took), else 0
+    // Where a packet that matched gets here, its link type (MPLS: IP version) is IPv4's or IPv6's:
+    // one bit of it tells which branch libpcap took (1: IPv6).
     let is6: Val;
-    if (this.labelDepth > 0) is6 = isZero(V, V.alu('xor', V.alu('rsh', this.loadA('linkpl', 0, 1), V.k(4)), V.k(6)), 4);
-    else is6 = isZero(V, V.alu('xor', this.loadA('linktype', 0, 2), V.k(this.ppp ? PPP_PROTO[ETHERTYPE.IPV6] : ETHERTYPE.IPV6)), 16);
-    // outer IP header length plus the variable part of the payload offset
+    if (this.labelDepth > 0) is6 = whichOf(V, this.loadA('linkpl', 0, 1), 8, 0x40, 0x60);
+    else if (this.ppp) is6 = whichOf(V, this.loadA('linktype', 0, 2), 16, PPP_PROTO[ETHERTYPE.IP], PPP_PROTO[ETHERTYPE.IPV6]);
+    else is6 = whichOf(V, this.loadA('linktype', 0, 2), 16, ETHERTYPE.IP, ETHERTYPE.IPV6);
+    // end of the outer IP header (IPv4: its length; IPv6: 40, no extension header) relative to linkpl.c + nl,
+    // kept once computed: every later offset starts from it, as from libpcap's scratch registers
     const hl4 = this.iphdrlenX();
     const hl6 = this.linkpl.v ? V.alu('add', this.linkpl.v, V.k(40)) : V.k(40);
-    const hl = V.alu('add', hl4, V.alu('mul', is6, V.alu('sub', hl6, hl4)));
-    const g = V.alu('add', hl, V.k(this.linkpl.c + this.nl + 8)); // the Geneve header
-    const opts = V.alu('lsh', V.alu('and', V.ld(1, g, 0), V.k(0x3f)), V.k(2));
-    const ptype = V.ld(2, g, 2);
-    const teb = isZero(V, V.alu('xor', ptype, V.k(ETHERTYPE.TEB)), 16);
-    const end = V.alu('add', g, V.alu('add', opts, V.k(8))); // after the options
-    // libpcap reads the protocol type when the match succeeds (a packet cut inside it is refused): so do we
-    const b = and(matched, not(test(V, ptype, 'jgt', 0xffff)));
-    this.linkhdr = { v: end, c: 0 };
-    this.linkpl = { v: V.alu('add', end, V.alu('mul', teb, V.k(14))), c: 0 };
-    this.linktypeOff = { v: V.alu('add', g, V.alu('mul', teb, V.alu('add', opts, V.k(18)))), c: 2 };
+    const hl = V.store(V.alu('add', V.alu('mul', is6, V.alu('sub', hl6, hl4)), hl4));
+    const c = this.linkpl.c + this.nl + 8; // the Geneve header is at hl + c
+    const opts = V.store(V.alu('lsh', V.alu('and', V.ld(1, hl, c), V.k(0x3f)), V.k(2)));
+    const ptype = V.ld(2, hl, c + 2);
+    const teb = V.store(V.alu('xor', nonZero(V, V.alu('xor', ptype, V.k(ETHERTYPE.TEB)), 16), V.k(1)));
+    const end = V.store(V.alu('add', hl, opts)); // + c + 8: after the Geneve options
+    this.linkhdr = { v: end, c: c + 8 };
+    // TEB: the inner Ethernet frame's payload (+14) and EtherType (+12); otherwise the payload right after
+    // the options and the protocol type field of the Geneve header
+    // (sums of non-negative terms: an offset never wraps below 0)
+    this.linkpl = { v: V.store(V.alu('add', V.alu('mul', teb, V.k(14)), end)), c: c + 8 };
+    this.linktypeOff = { v: V.store(V.alu('add', V.alu('mul', teb, V.alu('add', opts, V.k(18))), hl)), c: c + 2 };
+    // libpcap reads the protocol type when the match succeeds (a packet cut inside it is refused): so do we,
+    // with a test that is never true (teb is 0 or 1); it computes the offsets above at once, as libpcap does
+    // there (they read no byte past the protocol type)
+    const b = and(matched, keeping(not(test(V, teb, 'jgt', 1)), [opts, this.linktypeOff.v!, this.linkpl.v!]));
     this.nl = 0;
     this.ppp = false;
     this.geneveL2 = test(V, ptype, 'jeq', ETHERTYPE.TEB);
