@@ -9,7 +9,11 @@ import { put16, u16 } from './bytes.js';
 export const ARP_FIXED_LEN = 8;
 
 /** Field offsets within the fixed ARP header; the addresses follow at {@link ArpField.Addresses}. */
-export const enum ArpField { Htype = 0, Ptype = 2, Hlen = 4, Plen = 5, Op = 6, Addresses = 8 }
+export const enum ArpField {
+  Htype = 0, Ptype = 2, Hlen = 4, Plen = 5, Op = 6, Addresses = 8,
+  /** Sender and target IPv4 addresses of an Ethernet/IPv4 ARP packet (6-byte hardware addresses). */
+  EthIpv4SenderIp = 14, EthIpv4TargetIp = 24,
+}
 
 /** ARP operation codes. */
 export const ArpOp = { Request: 1, Reply: 2, RarpRequest: 3, RarpReply: 4 } as const;

@@ -48,3 +48,4 @@ export * from './icmp.js';
 export * from './icmpv6.js';
 export * from './gre.js';
 export * from './vxlan.js';
+export * from './geneve.js';

@@ -24,8 +24,15 @@ import { LangError } from '../errors.js';
 import { and, FALSE, keeping, not, or, test, type Pred } from '../ir/pred.js';
 import { ANC, type AluOp, type Val, Values } from '../ir/value.js';
 import type { ArithOp, Arth, DirQ, Expr, IdVal, ProtoQ, Qual, Span } from './ast.js';
-import { etherProtoByName, ETHERTYPE, GENEVE_PORT, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
+import { etherProtoByName, ETHERTYPE, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
 import { parseIPv6 } from './lexer.js';
+import { EthField, ETH_HEADER_LEN } from '../../decode/ethernet.js';
+import { Ipv4Field, Ipv4Frag } from '../../decode/ipv4.js';
+import { Ipv6ExtField, Ipv6Field, IPV6_HEADER_LEN } from '../../decode/ipv6.js';
+import { ArpField } from '../../decode/arp.js';
+import { UdpField, UDP_HEADER_LEN } from '../../decode/udp.js';
+import { VLAN_TAG_LEN } from '../../decode/vlan.js';
+import { GeneveField, GENEVE_HEADER_LEN, GENEVE_OPTLEN_MASK, GENEVE_PORT, GENEVE_VERSION_MASK } from '../../decode/geneve.js';
 
 /** Where the compiled filter runs; it decides how VLAN tags are seen. */
 export type FilterTarget = 'file' | 'kernel';
@@ -125,8 +132,8 @@ function parseMac(s: string): Uint8Array | null {
 class Gen {
   usesChain = false;
   private linkhdr: Off = { v: null, c: 0 };
-  private linkpl: Off = { v: null, c: 14 };
-  private linktypeOff: Off = { v: null, c: 12 };
+  private linkpl: Off = { v: null, c: ETH_HEADER_LEN };
+  private linktypeOff: Off = { v: null, c: EthField.Type };
   private nl = 0;
   private nlNosnap = 3;
   private labelDepth = 0;
@@ -320,7 +327,7 @@ class Gen {
       case 'tran4':
         return this.V.ld(size, this.iphdrlenX(), this.linkpl.c + this.nl + off);
       case 'tran6':
-        return this.rel(this.linkpl, size, this.nl + 40 + off);
+        return this.rel(this.linkpl, size, this.nl + IPV6_HEADER_LEN + off);
     }
   }
 
@@ -419,8 +426,8 @@ class Gen {
     const check = (v6: boolean): Pred => {
       const rel: OffRel = v6 ? 'tran6' : 'tran4';
       let b = this.anyPort(IPPROTO.UDP, 'dst', v6, GENEVE_PORT, GENEVE_PORT, false);
-      b = and(b, this.mcmp(rel, 8, 1, 0, 0xc0));
-      if (n !== null) b = and(b, this.mcmp(rel, 12, 4, (n << 8) >>> 0, 0xffffff00));
+      b = and(b, this.mcmp(rel, UDP_HEADER_LEN + GeneveField.VersionOptLen, 1, 0, GENEVE_VERSION_MASK));
+      if (n !== null) b = and(b, this.mcmp(rel, UDP_HEADER_LEN + GeneveField.Vni, 4, (n << 8) >>> 0, 0xffffff00));
       return b;
     };
     const matched = or(check(false), check(true));
@@ -433,19 +440,20 @@ class Gen {
     // end of the outer IP header (IPv4: its length; IPv6: 40, no extension header) relative to linkpl.c + nl,
     // kept once computed: every later offset starts from it, as from libpcap's scratch registers
     const hl4 = this.iphdrlenX();
-    const hl6 = this.linkpl.v ? V.alu('add', this.linkpl.v, V.k(40)) : V.k(40);
+    const hl6 = this.linkpl.v ? V.alu('add', this.linkpl.v, V.k(IPV6_HEADER_LEN)) : V.k(IPV6_HEADER_LEN);
     const hl = V.store(V.alu('add', V.alu('mul', is6, V.alu('sub', hl6, hl4)), hl4));
-    const c = this.linkpl.c + this.nl + 8; // the Geneve header is at hl + c
-    const opts = V.store(V.alu('lsh', V.alu('and', V.ld(1, hl, c), V.k(0x3f)), V.k(2)));
-    const ptype = V.ld(2, hl, c + 2);
+    const c = this.linkpl.c + this.nl + UDP_HEADER_LEN; // the Geneve header is at hl + c
+    const opts = V.store(V.alu('lsh', V.alu('and', V.ld(1, hl, c + GeneveField.VersionOptLen), V.k(GENEVE_OPTLEN_MASK)), V.k(2)));
+    const ptype = V.ld(2, hl, c + GeneveField.ProtocolType);
     const teb = V.store(V.alu('xor', nonZero(V, V.alu('xor', ptype, V.k(ETHERTYPE.TEB)), 16), V.k(1)));
-    const end = V.store(V.alu('add', hl, opts)); // + c + 8: after the Geneve options
-    this.linkhdr = { v: end, c: c + 8 };
+    const end = V.store(V.alu('add', hl, opts)); // + c + GENEVE_HEADER_LEN: after the Geneve options
+    this.linkhdr = { v: end, c: c + GENEVE_HEADER_LEN };
     // TEB: the inner Ethernet frame's payload (+14) and EtherType (+12); otherwise the payload right after
     // the options and the protocol type field of the Geneve header
     // (sums of non-negative terms: an offset never wraps below 0)
-    this.linkpl = { v: V.store(V.alu('add', V.alu('mul', teb, V.k(14)), end)), c: c + 8 };
-    this.linktypeOff = { v: V.store(V.alu('add', V.alu('mul', teb, V.alu('add', opts, V.k(18))), hl)), c: c + 2 };
+    this.linkpl = { v: V.store(V.alu('add', V.alu('mul', teb, V.k(ETH_HEADER_LEN)), end)), c: c + GENEVE_HEADER_LEN };
+    const toInnerType = GENEVE_HEADER_LEN - GeneveField.ProtocolType + EthField.Type; // protocol type -> inner EtherType, past the options
+    this.linktypeOff = { v: V.store(V.alu('add', V.alu('mul', teb, V.alu('add', opts, V.k(toInnerType))), hl)), c: c + GeneveField.ProtocolType };
     // libpcap reads the protocol type when the match succeeds (a packet cut inside it is refused): so do we,
     // with a test that is never true (teb is 0 or 1); it computes the offsets above at once, as libpcap does
     // there (they read no byte past the protocol type)
@@ -711,11 +719,11 @@ class Gen {
         return b;
       }
       case 'ip':
-        return this.hostop(addr, mask, dir, ETHERTYPE.IP, 12, 16);
+        return this.hostop(addr, mask, dir, ETHERTYPE.IP, Ipv4Field.Src, Ipv4Field.Dst);
       case 'rarp':
-        return this.hostop(addr, mask, dir, ETHERTYPE.REVARP, 14, 24);
+        return this.hostop(addr, mask, dir, ETHERTYPE.REVARP, ArpField.EthIpv4SenderIp, ArpField.EthIpv4TargetIp);
       case 'arp':
-        return this.hostop(addr, mask, dir, ETHERTYPE.ARP, 14, 24);
+        return this.hostop(addr, mask, dir, ETHERTYPE.ARP, ArpField.EthIpv4SenderIp, ArpField.EthIpv4TargetIp);
       case 'link':
         return this.err(`link-layer modifier applied to ${typestr}`);
       case 'ip6':
@@ -773,7 +781,7 @@ class Gen {
       case 'default':
       case 'ip6':
         return this.dirCombine(dir, (d) => {
-          const off = d === 'src' ? 8 : 24;
+          const off = d === 'src' ? Ipv6Field.Src : Ipv6Field.Dst;
           const word = (b: Uint8Array, i: number): number => ((b[4 * i] << 24) | (b[4 * i + 1] << 16) | (b[4 * i + 2] << 8) | b[4 * i + 3]) >>> 0;
           let b = this.mcmp('linkpl', off + 12, 4, word(addr, 3), word(mask, 3));
           b = and(this.mcmp('linkpl', off + 8, 4, word(addr, 2), word(mask, 2)), b);
@@ -803,7 +811,7 @@ class Gen {
 
   private ehostop(mac: Uint8Array, dir: DirQ): Pred {
     this.needEthernet('ethernet addresses');
-    return this.withL2(this.dirCombine(dir, (d) => this.bcmp('linkhdr', d === 'src' ? 6 : 0, mac)));
+    return this.withL2(this.dirCombine(dir, (d) => this.bcmp('linkhdr', d === 'src' ? EthField.Src : EthField.Dst, mac)));
   }
 
   /** After `geneve`, Ethernet address tests also require an inner Ethernet header. */
@@ -814,7 +822,7 @@ class Gen {
   // ---------------------------------------------------------------- ports ---
 
   private ipfrag(): Pred {
-    return not(test(this.V, this.loadA('linkpl', 6, 2), 'jset', 0x1fff));
+    return not(test(this.V, this.loadA('linkpl', Ipv4Field.FlagsFragment, 2), 'jset', Ipv4Frag.OffsetMask));
   }
 
   private portop(port: number, proto: number, dir: DirQ, v6: boolean, lo = port, hi = port, range = false): Pred {
@@ -825,8 +833,9 @@ class Gen {
       if (a > b) [a, b] = [b, a];
       return and(this.cmpGe(rel, off, 2, a), this.cmpLe(rel, off, 2, b));
     };
-    const b0 = v6 ? this.cmp('linkpl', 6, 1, proto) : and(this.cmp('linkpl', 9, 1, proto), this.ipfrag());
-    const b1 = this.dirCombine(dir, (d) => atom(d === 'src' ? 0 : 2));
+    const b0 = v6 ? this.cmp('linkpl', Ipv6Field.NextHeader, 1, proto) : and(this.cmp('linkpl', Ipv4Field.Protocol, 1, proto), this.ipfrag());
+    // (TCP, UDP and SCTP have their ports at the same offsets)
+    const b1 = this.dirCombine(dir, (d) => atom(d === 'src' ? UdpField.SrcPort : UdpField.DstPort));
     return and(b0, b1);
   }
 
@@ -864,11 +873,11 @@ class Gen {
         return or(b0, this.proto(v, 'ip6', dir));
       }
       case 'ip':
-        return and(this.linktype(ETHERTYPE.IP), this.cmp('linkpl', 9, 1, v));
+        return and(this.linktype(ETHERTYPE.IP), this.cmp('linkpl', Ipv4Field.Protocol, 1, v));
       case 'ip6': {
         const b0 = this.linktype(ETHERTYPE.IPV6);
-        const frag = and(this.cmp('linkpl', 6, 1, IPPROTO.FRAGMENT), this.cmp('linkpl', 40, 1, v));
-        return and(b0, or(this.cmp('linkpl', 6, 1, v), frag));
+        const frag = and(this.cmp('linkpl', Ipv6Field.NextHeader, 1, IPPROTO.FRAGMENT), this.cmp('linkpl', IPV6_HEADER_LEN + Ipv6ExtField.NextHeader, 1, v));
+        return and(b0, or(this.cmp('linkpl', Ipv6Field.NextHeader, 1, v), frag));
       }
       case 'iso':
         return and(this.linktype(LLCSAP.ISONS), this.cmp('nosnap', 0, 1, v));
@@ -1013,8 +1022,8 @@ class Gen {
         // Offline tcpdump compiles with netmask 0; live, the interface's netmask (the CLI passes it).
         const hostmask = ~(this.opts.netmask ?? 0) >>> 0;
         const b0 = this.linktype(ETHERTYPE.IP);
-        const b1 = this.mcmp('linkpl', 16, 4, 0, hostmask);
-        const b2 = this.mcmp('linkpl', 16, 4, hostmask, hostmask);
+        const b1 = this.mcmp('linkpl', Ipv4Field.Dst, 4, 0, hostmask);
+        const b2 = this.mcmp('linkpl', Ipv4Field.Dst, 4, hostmask, hostmask);
         return and(b0, or(b1, b2));
       }
       default:
@@ -1029,9 +1038,9 @@ class Gen {
         this.needEthernet("link-layer multicast");
         return this.withL2(test(this.V, this.loadA('linkhdr', 0, 1), 'jset', 1));
       case 'ip':
-        return and(this.linktype(ETHERTYPE.IP), this.cmpGe('linkpl', 16, 1, 224));
+        return and(this.linktype(ETHERTYPE.IP), this.cmpGe('linkpl', Ipv4Field.Dst, 1, 224));
       case 'ip6':
-        return and(this.linktype(ETHERTYPE.IPV6), this.cmp('linkpl', 24, 1, 255));
+        return and(this.linktype(ETHERTYPE.IPV6), this.cmp('linkpl', Ipv6Field.Dst, 1, 255));
       default:
         return this.err('link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel');
     }
@@ -1077,8 +1086,8 @@ class Gen {
     } else {
       b = this.tpidTest();
       if (n !== null) b = and(b, this.mcmp('linkpl', 0, 2, n, 0x0fff));
-      this.linkpl = { ...this.linkpl, c: this.linkpl.c + 4 };
-      this.linktypeOff = { ...this.linktypeOff, c: this.linktypeOff.c + 4 };
+      this.linkpl = { ...this.linkpl, c: this.linkpl.c + VLAN_TAG_LEN };
+      this.linktypeOff = { ...this.linktypeOff, c: this.linktypeOff.c + VLAN_TAG_LEN };
     }
     this.vlanDepth++;
     return b;
@@ -1195,8 +1204,8 @@ class Gen {
       case 'icmp6': {
         let b = this.abbrev('ip6');
         if (inst.checks) b = and(inst.checks, b);
-        b = and(b, this.cmp('linkpl', 6, 1, IPPROTO.ICMPV6));
-        const val = V.ld(sz, plus(this.linkpl, inst.val), this.linkpl.c + this.nl + 40);
+        b = and(b, this.cmp('linkpl', Ipv6Field.NextHeader, 1, IPPROTO.ICMPV6));
+        const val = V.ld(sz, plus(this.linkpl, inst.val), this.linkpl.c + this.nl + IPV6_HEADER_LEN);
         return { val, checks: b };
       }
       case 'radio':

@@ -109,9 +109,6 @@ export const ETHERTYPE = {
   TEB: 0x6558,
 } as const;
 
-/** UDP destination port of Geneve (RFC 8926). */
-export const GENEVE_PORT = 6081;
-
 /** 802.2 LLC SAP values. */
 export const LLCSAP = { IP: 0x06, ISONS: 0xfe, NETBEUI: 0xf0, IPX: 0xe0, STP: 0x42, SNAP: 0xaa } as const;
 
