@@ -178,3 +178,15 @@ export function writeIpv4(d: Uint8Array, off: number, h: Ipv4Header): number {
   put32(d, off + Ipv4Field.Dst, h.dst);
   return off + hl;
 }
+
+/**
+ * Write the options of an IPv4 header whose fixed part starts at `hdr` and
+ * whose options end at `end` (header length: a multiple of 4): `opts` as
+ * given, then NOPs up to `end`. Returns `end`.
+ */
+export function writeIpv4Options(d: Uint8Array, hdr: number, end: number, opts: ArrayLike<number> = []): number {
+  const at = hdr + Ipv4Field.Options;
+  for (let i = 0; i < opts.length; i++) d[at + i] = opts[i]!;
+  d.fill(Ipv4Option.Nop, at + opts.length, end);
+  return end;
+}

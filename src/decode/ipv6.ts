@@ -119,6 +119,27 @@ export function writeIpv6(d: Uint8Array, off: number, h: Ipv6Header): number {
   return off + IPV6_HEADER_LEN;
 }
 
+/** Hop-by-hop / destination options: Pad1 and PadN option types (RFC 8200). */
+export const Ipv6Opt = { Pad1: 0, PadN: 1 } as const;
+
+/**
+ * Write a Hop-by-Hop Options extension header of `length` bytes (a multiple
+ * of 8, default 8) at `off` holding only padding (one PadN option, or Pad1
+ * for a single byte); returns the offset after it.
+ */
+export function writeIpv6HopByHop(d: Uint8Array, off: number, nextHeader: number, length = 8): number {
+  d[off + Ipv6ExtField.NextHeader] = nextHeader;
+  d[off + Ipv6ExtField.Length] = (length >> 3) - 1; // in 8-byte units, not counting the first 8
+  const pad = length - 2;
+  if (pad === 1) d[off + 2] = Ipv6Opt.Pad1;
+  else {
+    d[off + 2] = Ipv6Opt.PadN;
+    d[off + 3] = pad - 2;
+    d.fill(0, off + 4, off + length);
+  }
+  return off + length;
+}
+
 /** Write a Fragment extension header at `off` (offset in bytes, a multiple of 8); returns the offset after it. */
 export function writeIpv6Fragment(d: Uint8Array, off: number, nextHeader: number, offset: number, more: boolean, id: number): number {
   d[off + Ipv6ExtField.NextHeader] = nextHeader;

@@ -10,8 +10,8 @@ import { arpFrame } from '../helpers/frames.js';
 import { put16 } from '../../src/decode/bytes.js';
 import { EthField, EtherType, writeEthernet } from '../../src/decode/ethernet.js';
 import { writeIcmp } from '../../src/decode/icmp.js';
-import { writeIpv4 } from '../../src/decode/ipv4.js';
-import { writeIpv6 } from '../../src/decode/ipv6.js';
+import { writeIpv4, writeIpv4Options } from '../../src/decode/ipv4.js';
+import { writeIpv6, writeIpv6HopByHop } from '../../src/decode/ipv6.js';
 import { writeTcp } from '../../src/decode/tcp.js';
 import { writeUdp } from '../../src/decode/udp.js';
 import { VLAN_TAG_LEN, writeVlanTag } from '../../src/decode/vlan.js';
@@ -44,7 +44,7 @@ const DST_MAC = [2, 0, 0, 0, 0xff, 2];
 const SRC_MAC = [2, 0, 0, 0, 0x0a, 1];
 const u32 = (a: number[]): number => ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
 
-/** Build the frame described by `s` (headers by the protocol modules' writers; only IPv4 NOP options and the IPv6 hop-by-hop header are written here). */
+/** Build the frame described by `s` (every header by the protocol modules' writers). */
 export function frame(s: FrameSpec): Uint8Array {
   const srcMac = s.srcMac ?? SRC_MAC, dstMac = s.dstMac ?? DST_MAC;
   const tail = s.tail ?? new Uint8Array(0);
@@ -72,14 +72,10 @@ export function frame(s: FrameSpec): Uint8Array {
   o += 2;
   if (v4) {
     const end = writeIpv4(f, o, { headerLength: ihl * 4, totalLength: l3Len + l4Len, id: 1, flagsFragment: s.frag ?? 0, protocol: proto, src: u32(s.src), dst: u32(s.dst!) });
-    f.fill(1, o + 20, end); // NOP options
-    o = end;
+    o = writeIpv4Options(f, o, end); // NOP options
   } else {
     o = writeIpv6(f, o, { payloadLength: l3Len - 40 + l4Len, nextHeader: s.ext ? 0 : proto, src: s.src, dst: s.dst! });
-    if (s.ext) { // hop-by-hop header: next header, length 0 (8 bytes), one PadN option over the other 6
-      f[o] = proto; f[o + 2] = 1; f[o + 3] = 4;
-      o += 8;
-    }
+    if (s.ext) o = writeIpv6HopByHop(f, o, proto); // one PadN option over the other 6 bytes
   }
   if (proto === 6) o = writeTcp(f, o, { sport: s.sport ?? 1000, dport: s.dport ?? 80, seq: 1, flags: 0x10 });
   else if (proto === 17 || proto === 132) o = writeUdp(f, o, s.sport ?? 1000, s.dport ?? 53, 8 + body);
