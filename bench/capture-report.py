@@ -41,11 +41,12 @@ LABEL = OrderedDict([
     ("pb_xsk", "C AF_XDP receiver, libxdp, count only (peerbench pb_xsk)"),
     ("flows_ipfix", "`netring flows -q --ipfix` (to nfcapd on loopback)"),
     ("flows_ipfix_w2", "`netring flows --workers 2 -q --ipfix` (to nfcapd on loopback)"),
+    ("flows_ipfix_ab", "`netring flows -q --ipfix`, AB_DIST build (to nfcapd on loopback)"),
     ("softflowd", "softflowd -v 10 (libpcap; IPFIX to nfcapd on loopback)"),
 ])
 SLOW = 1.5  # a run whose vCPU canary took > SLOW x the fastest one ran on a slowed-down vCPU
 NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli", "cli_q", "cli_pcap", "cli_file", "cli_file_pcap",
-           "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "flows_ipfix", "flows_ipfix_w2"]
+           "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "flows_ipfix", "flows_ipfix_w2", "flows_ipfix_ab"]
 # receivers writing to a real file are compared with tcpdump writing to a real file
 ON_DISK = {"cli_file", "cli_file_pcap", "cli_w2_file", "cli_w2_merged"}
 

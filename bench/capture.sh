@@ -38,6 +38,8 @@
 #   -v 10: IPFIX) meter the traffic and export to nfcapd on the capture namespace's
 #   loopback (COLLECTOR_PORT=4739; the collector's CPU is not counted). Run it twice:
 #   FLOWS=1024 and FLOWS=100000 (distinct flows in the generator's traffic).
+#   flows_ipfix_ab: flows_ipfix run from another build, AB_DIST=<its dist directory> (paired
+#   A/B runs of two versions: RECEIVERS="flows_ipfix flows_ipfix_ab softflowd").
 #   AF_XDP (not in the default list; RECEIVERS="netring_xdp xsk_loop netring"):
 #   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
 #   only), xsk_loop (C AF_XDP loop, raw syscalls, bench/xsk_loop.c). Both
@@ -93,7 +95,8 @@ GATE_BUSY=${GATE_BUSY:-20}
 GATE_WAIT=${GATE_WAIT:-120}
 RETRY=${RETRY:-2}
 OUT=${OUT:-/tmp/netring-bench/$(date +%Y%m%d-%H%M%S)}
-CLI_JS=$ROOT/dist/src/cli/main.js
+CLI_JS=${CLI_JS:-$ROOT/dist/src/cli/main.js}
+AB_DIST=${AB_DIST:-}
 RX_JS=$ROOT/dist/bench/rx-netring.js
 
 case $GEN in trafgen|netring) ;; *) echo "capture.sh: GEN must be trafgen or netring, not '$GEN'" >&2; exit 2 ;; esac
@@ -269,6 +272,7 @@ rcv_cmd() {
                       else echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A"; fi ;;
     flows_ipfix)      echo "$NODE $CLI_JS flows -i $CAP_IF -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
     flows_ipfix_w2)   echo "$NODE $CLI_JS flows -i $CAP_IF --workers 2 -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
+    flows_ipfix_ab)   echo "$NODE $AB_DIST/src/cli/main.js flows -i $CAP_IF -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
     softflowd)        echo "softflowd -i $CAP_IF -d -v 10 -n 127.0.0.1:$COLLECTOR_PORT -m 262144 -B 67108864 -c $OUT/softflowd.ctl -p $OUT/softflowd.pid" ;;
     ring_loop)        echo "$BIN/ring_loop $CAP_IF" ;;
     ring_loop_touch)  echo "$BIN/ring_loop $CAP_IF -T" ;;

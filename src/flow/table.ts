@@ -75,6 +75,12 @@ const NS = 1e9;
 const SAMPLE = 8;
 /** Packets parsed ahead by addBatch before their lookups. */
 const STAGE = 32;
+/**
+ * Ring batches are metered packet by packet while the table holds at most
+ * this many flows (16 MiB of flow blocks: they stay in cache, or the CPU
+ * overlaps their misses by itself); beyond it, through the stage.
+ */
+const DIRECT_FLOWS = 1 << 17;
 
 // The flow block: 32 32-bit words (128 bytes) per flow, in the order the per-packet update reads them.
 const BLOCK_WORDS = 32;
@@ -133,6 +139,8 @@ export class FlowTable {
   private readonly sHash = new Int32Array(STAGE);
   private readonly sInfo = new Int32Array(STAGE * 2);
   private readonly sTime = new Uint32Array(STAGE * 2);
+  /** @internal ring batches go through the stage above this many flows (tests set it to check both ways). */
+  _directMax = DIRECT_FLOWS;
   /** Sink of the prefetch loads (so they are not optimised away). */
   private touched = 0;
   // word views of the ring last seen by addBatch (made once per ring)
@@ -187,10 +195,12 @@ export class FlowTable {
   /**
    * Meter every packet of a batch (a ring batch or anything with the same
    * `next()`), in order: the same result as {@link FlowTable.add} on each,
-   * faster on large tables. Packets are taken in groups: keys and hashes of a
-   * group are computed first, then the group's slot tags and flow blocks are
-   * read in two short loops whose loads do not depend on each other (so the
-   * CPU overlaps their cache misses), then each packet is applied in order.
+   * faster. A ring batch is read straight from the ring (see
+   * {@link FlowTable.addRing}). Other batches, and ring batches of large
+   * tables, are taken in groups: keys and hashes of a group are computed
+   * first, then the group's slot tags and flow blocks are read in two short
+   * loops whose loads do not depend on each other (so the CPU overlaps their
+   * cache misses), then each packet is applied in order.
    */
   addBatch(batch: { next(): PacketLike | null }): void {
     if (batch instanceof Batch && batch._block >= 0 && batch.packet._pre === 0) { this.addRing(batch); return; }
@@ -208,9 +218,11 @@ export class FlowTable {
   /**
    * addBatch on a ring block: the packet headers are read straight from the
    * ring (no view getters), and untagged Ethernet/IPv4 packets are parsed in
-   * place with big-endian word loads ({@link FlowTable.stage4}); anything
-   * else goes through {@link parseFlowPacket}. Leaves the batch as a loop of
-   * next() would: at its end.
+   * place with big-endian word loads; anything else goes through
+   * {@link parseFlowPacket}. Up to DIRECT_FLOWS flows each packet is counted
+   * as soon as it is parsed ({@link FlowTable.addRingDirect}), beyond it
+   * through the stage ({@link FlowTable.addRingStaged}). Leaves the batch as
+   * a loop of next() would: at its end.
    */
   private addRing(batch: Batch): void {
     const data = batch.packet.data;
@@ -220,33 +232,300 @@ export class FlowTable {
       this.ringU16 = new Uint16Array(data.buffer, 0, data.buffer.byteLength >>> 1);
       this.ringDv = new DataView(data.buffer);
     }
+    if (this.n <= this._directMax) this.addRingDirect(batch);
+    else this.addRingStaged(batch);
+  }
+
+  /**
+   * addRing for a large table: plain Ethernet/IPv4 packets are taken in
+   * groups of up to STAGE. Each group is parsed first (keys and hashes into
+   * the stage), then its slot tags and flow blocks are read in two short
+   * loops whose loads do not depend on each other (so the CPU overlaps their
+   * cache misses), then each packet is counted in order as in
+   * {@link FlowTable.addRingDirect} (inner loops without calls; the other
+   * cases through {@link FlowTable.apply}). A packet that is not plain
+   * Ethernet/IPv4 ends its group and goes through {@link FlowTable.addRingSlow}.
+   */
+  private addRingStaged(batch: Batch): void {
     const u32 = this.ringU32;
     const u16 = this.ringU16;
     const dv = this.ringDv;
     const linkType = batch.packet.linkType;
     const count = batch.count;
-    const b = batch._block;
+    const b0 = batch._block;
+    const tags = this.tags;
+    const key = this.blkI;
+    const blk = this.blk;
+    const f = this.blkF;
+    const mask = this.mask;
+    const fpMask = this.fpMask;
+    const idOf = ~fpMask;
+    const activeNs = this.activeNs;
+    const sk = this.sKey;
+    const sh = this.sHash;
+    const si = this.sInfo;
+    const stt = this.sTime;
+    let pk = 0;
+    let wb = 0;
     let i = batch.index + 1;
-    let h = i === 0 ? b + u32[(b + BLK_OFFSET_TO_FIRST) >>> 2] : batch.packet._h + u32[(batch.packet._h + PKT_NEXT_OFFSET) >>> 2];
+    let h = i === 0 ? b0 + u32[(b0 + BLK_OFFSET_TO_FIRST) >>> 2] : batch.packet._h + u32[(batch.packet._h + PKT_NEXT_OFFSET) >>> 2];
     while (i < count) {
       let n = 0;
       for (; n < STAGE && i < count; i++) {
         const off = h + u16[(h + PKT_MAC) >>> 1];
         const caplen = u32[(h + PKT_SNAPLEN) >>> 2];
+        let w = 0;
+        if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
+        const st0 = u32[(h + PKT_STATUS) >>> 2];
+        const vlanTci = (st0 & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xfff : 0;
         const wireLen = u32[(h + PKT_LEN) >>> 2];
-        const st = u32[(h + PKT_STATUS) >>> 2];
-        const vlanTci = (st & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xffff : -1;
-        const sec = u32[(h + PKT_SEC) >>> 2];
-        const nsec = u32[(h + PKT_NSEC) >>> 2];
-        if (linkType === 1 && caplen >= 38 && dv.getUint16(off + 12) === 0x0800 && (dv.getUint8(off + 14) >>> 4) === 4) {
-          if (this.stage4(data, dv, off, caplen, vlanTci, wireLen, sec, nsec, n)) n++;
-        } else if (this.stage(data, off, caplen, linkType, vlanTci, wireLen, sec, nsec, n)) n++;
+        const l4 = off + 14 + ((w >>> 6) & 0x3c);
+        const end = off + caplen;
+        const w2 = dv.getUint32(off + 20);
+        const proto = w2 & 0xff;
+        let a1 = dv.getInt32(off + 26);
+        let b1 = dv.getInt32(off + 30);
+        const total = dv.getUint16(off + 16);
+        let pt = 0;
+        let flags = 0;
+        if ((w2 & 0x1fff0000) === 0) {
+          if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
+            if (l4 + 4 <= end) pt = dv.getInt32(l4);
+            if (proto === 6 && l4 + 14 <= end) flags = dv.getUint8(l4 + 13);
+          } else if (proto === 1 || proto === 58) {
+            if (l4 + 2 <= end) pt = dv.getUint16(l4);
+          }
+        }
+        const k0 = vlanTci | (4 << 12) | (proto << 16);
+        const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
+        if (swap) {
+          const x = a1; a1 = b1; b1 = x;
+          pt = (pt << 16) | (pt >>> 16);
+        }
+        let hh = Math.imul(k0 ^ a1, 0x9e3779b1);
+        hh = Math.imul(hh ^ (hh >>> 15) ^ b1, 0x85ebca77);
+        hh = Math.imul(hh ^ (hh >>> 13) ^ pt, 0xc2b2ae3d);
+        hh ^= hh >>> 16;
+        const o = n * KEY_WORDS;
+        sk[o] = k0; sk[o + 1] = a1; sk[o + 2] = 0; sk[o + 3] = 0; sk[o + 4] = 0;
+        sk[o + 5] = b1; sk[o + 6] = 0; sk[o + 7] = 0; sk[o + 8] = 0; sk[o + 9] = pt;
+        sh[n] = hh;
+        si[n * 2] = (swap ? 1 : 0) | (flags << 1);
+        si[n * 2 + 1] = total !== 0 ? total : wireLen - 14;
+        stt[n * 2] = u32[(h + PKT_SEC) >>> 2];
+        stt[n * 2 + 1] = u32[(h + PKT_NSEC) >>> 2];
+        n++;
+        pk++;
+        wb += wireLen;
         if (i + 1 < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
       }
-      if (n !== 0) this.lookup(n);
+      // touch the group's tags, then its blocks (independent loads: their misses overlap)
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc ^= tags[sh[j] & mask];
+      for (let j = 0; j < n; j++) {
+        const tg = tags[sh[j] & mask];
+        if (tg !== 0) { const c = ((tg & idOf) - 1) * BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
+      }
+      this.touched = acc;
+      for (let j = 0; j < n;) {
+        for (; j < n; j++) {
+          const o = j * KEY_WORDS;
+          const k0 = sk[o];
+          const a1 = sk[o + 1];
+          const b1 = sk[o + 5];
+          const pt = sk[o + 9];
+          const hh = sh[j];
+          const fp = hh & fpMask;
+          let id = -1;
+          for (let s = hh & mask; ; s = (s + 1) & mask) {
+            const tg = tags[s];
+            if (tg === 0) break;
+            if ((tg & fpMask) === fp) {
+              const c = ((tg & idOf) - 1) * BLOCK_WORDS;
+              if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) { id = (tg & idOf) - 1; break; }
+            }
+          }
+          if (id < 0) break;
+          const info = si[j * 2];
+          const flags = info >>> 1;
+          const sec = stt[j * 2];
+          const nsec = stt[j * 2 + 1];
+          const t = sec * NS + nsec;
+          const b = id * BLOCK_WORDS;
+          const bf = b >>> 1;
+          const st = blk[b + B_STATE];
+          if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || t - f[bf + B_FIRST_NS] >= activeNs) break;
+          const dir = (info & 1) ^ (st & S_INIT_REV);
+          const pc = bf + B_COUNTS + dir;
+          const c = f[pc];
+          f[pc] = c + 1;
+          f[pc + 2] += si[j * 2 + 1];
+          const m = b + B_TIME + dir * 4;
+          if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
+          blk[m + 2] = sec; blk[m + 3] = nsec;
+          if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
+          if (flags !== 0) {
+            let s = st | (flags << (8 + dir * 8));
+            if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
+            else if ((flags & TCP_FIN) !== 0) {
+              s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
+              if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
+            }
+            blk[b + B_STATE] = s;
+          }
+        }
+        if (j === n) break;
+        this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
+        this.apply(j++);
+      }
+      if (n === STAGE || i === count) continue;
+      // packet i (header at h) is not plain Ethernet/IPv4
+      this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
+      this.addRingSlow(batch.packet.data, h, linkType);
+      if (++i < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
     }
+    this.packets += pk;
+    this.wireBytes += wb;
     batch.index = count - 1;
     batch.packet._h = -1;
+  }
+
+  /**
+   * addRing for a table small enough to stay in the CPU's caches: each
+   * packet is parsed, looked up and counted in one pass (no stage). The
+   * inner loop makes no call, so the JIT keeps the arrays' bases and lengths
+   * in registers: a packet of a known flow that neither crosses the active
+   * timeout nor reopens a closed TCP key is counted there; any other packet
+   * (a new flow, those two cases, frames that are not plain Ethernet/IPv4)
+   * leaves the loop and goes through {@link FlowTable.addRingSlow}.
+   */
+  private addRingDirect(batch: Batch): void {
+    const u32 = this.ringU32;
+    const u16 = this.ringU16;
+    const dv = this.ringDv;
+    const linkType = batch.packet.linkType;
+    const count = batch.count;
+    const b0 = batch._block;
+    const tags = this.tags;
+    const key = this.blkI;
+    const blk = this.blk;
+    const f = this.blkF;
+    const mask = this.mask;
+    const fpMask = this.fpMask;
+    const idOf = ~fpMask;
+    const activeNs = this.activeNs;
+    let pk = 0;
+    let wb = 0;
+    let i = batch.index + 1;
+    let h = i === 0 ? b0 + u32[(b0 + BLK_OFFSET_TO_FIRST) >>> 2] : batch.packet._h + u32[(batch.packet._h + PKT_NEXT_OFFSET) >>> 2];
+    while (i < count) {
+      for (; i < count; i++) {
+        const off = h + u16[(h + PKT_MAC) >>> 1];
+        const caplen = u32[(h + PKT_SNAPLEN) >>> 2];
+        let w = 0;
+        if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
+        // Ethernet + IPv4 with a whole header: the same key and hash as stage()
+        const st0 = u32[(h + PKT_STATUS) >>> 2];
+        const vlanTci = (st0 & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xfff : 0;
+        const l4 = off + 14 + ((w >>> 6) & 0x3c);
+        const end = off + caplen;
+        const w2 = dv.getUint32(off + 20); // flags + fragment offset, TTL, protocol
+        const proto = w2 & 0xff;
+        let a1 = dv.getInt32(off + 26);
+        let b1 = dv.getInt32(off + 30);
+        let pt = 0;
+        let flags = 0;
+        if ((w2 & 0x1fff0000) === 0) {
+          if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
+            if (l4 + 4 <= end) pt = dv.getInt32(l4);
+            if (proto === 6 && l4 + 14 <= end) flags = dv.getUint8(l4 + 13);
+          } else if (proto === 1 || proto === 58) {
+            if (l4 + 2 <= end) pt = dv.getUint16(l4);
+          }
+        }
+        const k0 = vlanTci | (4 << 12) | (proto << 16);
+        const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
+        if (swap) {
+          const x = a1; a1 = b1; b1 = x;
+          pt = (pt << 16) | (pt >>> 16);
+        }
+        let hh = Math.imul(k0 ^ a1, 0x9e3779b1);
+        hh = Math.imul(hh ^ (hh >>> 15) ^ b1, 0x85ebca77);
+        hh = Math.imul(hh ^ (hh >>> 13) ^ pt, 0xc2b2ae3d);
+        hh ^= hh >>> 16;
+        const fp = hh & fpMask;
+        let id = -1;
+        for (let s = hh & mask; ; s = (s + 1) & mask) {
+          const tg = tags[s];
+          if (tg === 0) break;
+          if ((tg & fpMask) === fp) {
+            const c = ((tg & idOf) - 1) * BLOCK_WORDS;
+            if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) { id = (tg & idOf) - 1; break; }
+          }
+        }
+        if (id < 0) break;
+        const b = id * BLOCK_WORDS;
+        const bf = b >>> 1;
+        const st = blk[b + B_STATE];
+        const sec = u32[(h + PKT_SEC) >>> 2];
+        const nsec = u32[(h + PKT_NSEC) >>> 2];
+        const t = sec * NS + nsec;
+        if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || t - f[bf + B_FIRST_NS] >= activeNs) break;
+        const wireLen = u32[(h + PKT_LEN) >>> 2];
+        const total = dv.getUint16(off + 16);
+        pk++;
+        wb += wireLen;
+        const dir = (swap ? 1 : 0) ^ (st & S_INIT_REV);
+        const pc = bf + B_COUNTS + dir;
+        const c = f[pc];
+        f[pc] = c + 1;
+        f[pc + 2] += total !== 0 ? total : wireLen - 14;
+        const m = b + B_TIME + dir * 4;
+        if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
+        blk[m + 2] = sec; blk[m + 3] = nsec;
+        if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
+        if (flags !== 0) {
+          // as tcpState()
+          let s = st | (flags << (8 + dir * 8));
+          if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
+          else if ((flags & TCP_FIN) !== 0) {
+            s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
+            if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
+          }
+          blk[b + B_STATE] = s;
+        }
+        if (i + 1 < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+      }
+      if (i === count) break;
+      // packet i (header at h) needs the general path
+      this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
+      this.addRingSlow(batch.packet.data, h, linkType);
+      if (++i < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+    }
+    this.packets += pk;
+    this.wireBytes += wb;
+    batch.index = count - 1;
+    batch.packet._h = -1;
+  }
+
+  /** Meter the ring packet whose header is at `h` through stage() and apply(). */
+  private addRingSlow(data: Uint8Array, h: number, linkType: number): void {
+    const u32 = this.ringU32;
+    const st = u32[(h + PKT_STATUS) >>> 2];
+    const vlanTci = (st & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xffff : -1;
+    if (this.stage(data, h + this.ringU16[(h + PKT_MAC) >>> 1], u32[(h + PKT_SNAPLEN) >>> 2], linkType, vlanTci,
+      u32[(h + PKT_LEN) >>> 2], u32[(h + PKT_SEC) >>> 2], u32[(h + PKT_NSEC) >>> 2], 0)) this.apply(0);
+  }
+
+  /** Fold a packet's TCP flags (non-zero) into the state word of the flow block at `b` (state `st`, direction `dir`). */
+  private tcpState(b: number, st: number, flags: number, dir: number): void {
+    let s = st | (flags << (8 + dir * 8));
+    if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
+    else if ((flags & TCP_FIN) !== 0) {
+      s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
+      if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
+    }
+    this.blk[b + B_STATE] = s;
   }
 
   /**
@@ -268,60 +547,6 @@ export class FlowTable {
     }
     this.touched = acc;
     for (let i = 0; i < n; i++) this.apply(i);
-  }
-
-  /**
-   * {@link FlowTable.stage} for an Ethernet frame (no in-band VLAN tag) that
-   * holds IPv4 (the caller checked the EtherType, the version and that the
-   * frame has at least 38 bytes), read with big-endian loads from `dv`. The
-   * same entry as parseFlowPacket + stage would make; a header too short
-   * goes to the generic path.
-   */
-  private stage4(data: Uint8Array, dv: DataView, off: number, caplen: number, vlanTci: number, wireLen: number, sec: number, nsec: number, i: number): boolean {
-    const vi = dv.getUint8(off + 14);
-    const ihl = (vi & 0x0f) << 2;
-    const end = off + caplen;
-    if (ihl < 20 || off + 14 + ihl > end) {
-      return this.stage(data, off, caplen, 1, vlanTci, wireLen, sec, nsec, i);
-    }
-    this.wireBytes += wireLen;
-    this.packets++;
-    const proto = dv.getUint8(off + 23);
-    let a1 = dv.getInt32(off + 26);
-    let b1 = dv.getInt32(off + 30);
-    const total = dv.getUint16(off + 16);
-    const l4 = off + 14 + ihl;
-    let pt = 0;
-    let flags = 0;
-    if ((dv.getUint16(off + 20) & 0x1fff) === 0) {
-      if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
-        if (l4 + 4 <= end) pt = dv.getInt32(l4);
-        if (proto === 6 && l4 + 14 <= end) flags = dv.getUint8(l4 + 13);
-      } else if (proto === 1 || proto === 58) {
-        if (l4 + 2 <= end) pt = dv.getUint16(l4);
-      }
-    }
-    const k0 = (vlanTci < 0 ? 0 : vlanTci & 0xfff) | (4 << 12) | (proto << 16);
-    const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
-    if (swap) {
-      const x = a1; a1 = b1; b1 = x;
-      pt = (pt << 16) | (pt >>> 16);
-    }
-    // as stage() (and hashKey()) for an IPv4 key
-    let h = Math.imul(k0 ^ a1, 0x9e3779b1);
-    h = Math.imul(h ^ (h >>> 15) ^ b1, 0x85ebca77);
-    h = Math.imul(h ^ (h >>> 13) ^ pt, 0xc2b2ae3d);
-    h ^= h >>> 16;
-    const sk = this.sKey;
-    const o = i * KEY_WORDS;
-    sk[o] = k0; sk[o + 1] = a1; sk[o + 2] = 0; sk[o + 3] = 0; sk[o + 4] = 0;
-    sk[o + 5] = b1; sk[o + 6] = 0; sk[o + 7] = 0; sk[o + 8] = 0; sk[o + 9] = pt;
-    this.sHash[i] = h;
-    this.sInfo[i * 2] = (swap ? 1 : 0) | (flags << 1);
-    this.sInfo[i * 2 + 1] = total !== 0 ? total : wireLen - 14;
-    this.sTime[i * 2] = sec;
-    this.sTime[i * 2 + 1] = nsec;
-    return true;
   }
 
   /**
@@ -425,21 +650,15 @@ export class FlowTable {
     const bf = b >>> 1;
     const st = blk[b + B_STATE];
     const dir = (swap ? 1 : 0) ^ (st & S_INIT_REV);
-    f[bf + B_COUNTS + dir]++;
-    f[bf + B_COUNTS + 2 + dir] += this.sInfo[i * 2 + 1];
+    const pc = bf + B_COUNTS + dir;
+    const c = f[pc];
+    f[pc] = c + 1;
+    f[pc + 2] += this.sInfo[i * 2 + 1];
     const m = b + B_TIME + dir * 4;
-    if (blk[m] === 0 && blk[m + 1] === 0) { blk[m] = sec; blk[m + 1] = nsec; }
+    if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
     blk[m + 2] = sec; blk[m + 3] = nsec;
     if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
-    if (flags !== 0) {
-      let s = st | (flags << (8 + dir * 8));
-      if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
-      else if ((flags & TCP_FIN) !== 0) {
-        s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
-        if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
-      }
-      blk[b + B_STATE] = s;
-    }
+    if (flags !== 0) this.tcpState(b, st, flags, dir);
   }
 
   /**

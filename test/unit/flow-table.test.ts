@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildFrame, type PacketSpec } from '../../src/build/index.js';
 import { RingReader } from '../../src/ring/index.js';
-import { buildRingImage, type ImageFrame } from '../helpers/ring-image.js';
+import { buildRingImage, rearmImage, type ImageFrame } from '../helpers/ring-image.js';
 import { FlowTable, readRecord, RecordBuffer, type FlowRecord, parseFlowPacket, ParsedPacket } from '../../src/flow/index.js';
 
 /** A table whose records are collected as objects. */
@@ -238,7 +238,7 @@ test('addBatch meters exactly as add does, packet by packet (evictions, active t
   assert.ok(one.recs.some((r) => r.end === 'active') && one.recs.some((r) => r.end === 'end'), 'active and TCP ends are covered');
 });
 
-test('addBatch on ring blocks meters exactly as addBytes (IPv4 fast path: options, fragments, ICMP, short and cut frames, VLAN metadata and tags, IPv6, non-IP)', () => {
+test('addBatch on ring blocks, packet by packet and through the stage, meters exactly as addBytes (IPv4 fast path: options, fragments, ICMP, short and cut frames, VLAN metadata and tags, IPv6, non-IP)', () => {
   const frames: ImageFrame[] = [];
   let seed = 777;
   const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
@@ -282,20 +282,26 @@ test('addBatch on ring blocks meters exactly as addBytes (IPv4 fast path: option
   const g = { blockSize: 1 << 16, blockCount: 64 };
   const img = buildRingImage(frames, g);
   assert.equal(img.packets, frames.length);
-  const many = table(opts);
-  const reader = new RingReader(img.buffer, g);
-  let batches = 0;
-  for (let b = reader.acquire(); b !== null; b = reader.acquire()) {
-    if (batches++ === 1) { many.t.add(b.next()!); many.t.add(b.next()!); } // a block partly walked by the caller first
-    many.t.addBatch(b);
-    assert.equal(b.next(), null, 'the batch is left at its end');
-  }
-  assert.ok(batches > 3);
-  assert.deepEqual(many.t.stats(), one.t.stats());
-  assert.equal(many.t.wireBytes, one.t.wireBytes);
+  const oneStats = one.t.stats();
   one.t.flushAll();
-  many.t.flushAll();
   assert.ok(one.recs.length > 1000);
   assert.ok(one.t.evicted > 100, `evictions happened (${one.t.evicted})`);
-  assert.deepEqual(many.recs, one.recs);
+  // both ring paths: packet by packet (small tables) and through the stage (large tables)
+  for (const directMax of [1 << 30, -1]) {
+    const many = table(opts);
+    many.t._directMax = directMax;
+    rearmImage(img.buffer, g, img.blocksUsed);
+    const reader = new RingReader(img.buffer, g);
+    let batches = 0;
+    for (let b = reader.acquire(); b !== null; b = reader.acquire()) {
+      if (batches++ === 1) { many.t.add(b.next()!); many.t.add(b.next()!); } // a block partly walked by the caller first
+      many.t.addBatch(b);
+      assert.equal(b.next(), null, 'the batch is left at its end');
+    }
+    assert.ok(batches > 3);
+    assert.deepEqual(many.t.stats(), oneStats, `directMax ${directMax}`);
+    assert.equal(many.t.wireBytes, one.t.wireBytes);
+    many.t.flushAll();
+    assert.deepEqual(many.recs, one.recs, `directMax ${directMax}`);
+  }
 });
