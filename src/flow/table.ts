@@ -94,8 +94,14 @@ const B_STATE = 11;
 const B_TIME = 12;
 /** Float64 index (within the block's 16) of the first packet's time in ns. */
 const B_FIRST_NS = 10;
-/** Float64 index of the last packet's time in ns. */
-const B_LAST_NS = 11;
+/**
+ * Word 22: floor((first + active timeout) / 1 s) - 1: a packet whose second
+ * is below it cannot cross the active timeout (a second of margin for the
+ * doubles' rounding) and skips the exact check. Word 23 is free. (The last
+ * packet's time, for idle expiry and eviction, is the later of the two
+ * directions' last times.)
+ */
+const B_ACTIVE_SEC = 22;
 /** Float64 indexes 12..15: forward packets, reverse packets, forward bytes, reverse bytes. */
 const B_COUNTS = 12;
 
@@ -103,7 +109,7 @@ function nextPow2(n: number): number { let p = 1; while (p < n) p *= 2; return p
 
 export class FlowTable {
   readonly maxFlows: number;
-  activeNs: number;
+  readonly activeNs: number;
   idleNs: number;
   closeNs: number;
   domain: number;
@@ -260,7 +266,6 @@ export class FlowTable {
     const mask = this.mask;
     const fpMask = this.fpMask;
     const idOf = ~fpMask;
-    const activeNs = this.activeNs;
     const sk = this.sKey;
     const sh = this.sHash;
     const si = this.sInfo;
@@ -350,11 +355,10 @@ export class FlowTable {
           const flags = info >>> 1;
           const sec = stt[j * 2];
           const nsec = stt[j * 2 + 1];
-          const t = sec * NS + nsec;
           const b = id * BLOCK_WORDS;
           const bf = b >>> 1;
           const st = blk[b + B_STATE];
-          if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || t - f[bf + B_FIRST_NS] >= activeNs) break;
+          if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || sec >= blk[b + B_ACTIVE_SEC]) break;
           const dir = (info & 1) ^ (st & S_INIT_REV);
           const pc = bf + B_COUNTS + dir;
           const c = f[pc];
@@ -363,7 +367,6 @@ export class FlowTable {
           const m = b + B_TIME + dir * 4;
           if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
           blk[m + 2] = sec; blk[m + 3] = nsec;
-          if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
           if (flags !== 0) {
             let s = st | (flags << (8 + dir * 8));
             if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
@@ -413,7 +416,6 @@ export class FlowTable {
     const mask = this.mask;
     const fpMask = this.fpMask;
     const idOf = ~fpMask;
-    const activeNs = this.activeNs;
     let pk = 0;
     let wb = 0;
     let i = batch.index + 1;
@@ -468,9 +470,8 @@ export class FlowTable {
         const bf = b >>> 1;
         const st = blk[b + B_STATE];
         const sec = u32[(h + PKT_SEC) >>> 2];
+        if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || sec >= blk[b + B_ACTIVE_SEC]) break;
         const nsec = u32[(h + PKT_NSEC) >>> 2];
-        const t = sec * NS + nsec;
-        if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || t - f[bf + B_FIRST_NS] >= activeNs) break;
         const wireLen = u32[(h + PKT_LEN) >>> 2];
         const total = dv.getUint16(off + 16);
         pk++;
@@ -483,7 +484,6 @@ export class FlowTable {
         const m = b + B_TIME + dir * 4;
         if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
         blk[m + 2] = sec; blk[m + 3] = nsec;
-        if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
         if (flags !== 0) {
           // as tcpState()
           let s = st | (flags << (8 + dir * 8));
@@ -642,7 +642,7 @@ export class FlowTable {
       } else if (t - f[(b >>> 1) + B_FIRST_NS] >= this.activeNs) {
         this.emit(id, EndReason.active); // the record ends BEFORE this packet
         this.reset(id);
-        f[(b >>> 1) + B_FIRST_NS] = t;
+        this.startRecord(b, t);
       }
     }
     if (id < 0) id = this.insert(o, h, swap, t);
@@ -657,7 +657,6 @@ export class FlowTable {
     const m = b + B_TIME + dir * 4;
     if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
     blk[m + 2] = sec; blk[m + 3] = nsec;
-    if (t > f[bf + B_LAST_NS]) f[bf + B_LAST_NS] = t;
     if (flags !== 0) this.tcpState(b, st, flags, dir);
   }
 
@@ -671,7 +670,7 @@ export class FlowTable {
     for (let i = 0; i < this.n;) {
       const id = this.ids[i];
       const b = id * BLOCK_WORDS;
-      const idle = nowNs - this.blkF[(b >>> 1) + B_LAST_NS];
+      const idle = nowNs - this.lastNs(b);
       let reason = 0;
       if ((this.blk[b + B_STATE] & S_CLOSED) !== 0 && idle >= this.closeNs) reason = EndReason.end;
       else if (idle >= this.idleNs) reason = EndReason.idle;
@@ -718,14 +717,28 @@ export class FlowTable {
     blk[b + B_HASH] = h;
     blk[b + B_STATE] = swap ? S_INIT_REV : 0;
     this.reset(id);
-    this.blkF[(b >>> 1) + B_FIRST_NS] = t;
-    this.blkF[(b >>> 1) + B_LAST_NS] = t;
+    this.startRecord(b, t);
     const tags = this.tags;
     let s = h & this.mask;
     while (tags[s] !== 0) s = (s + 1) & this.mask;
     tags[s] = (h & this.fpMask) | (id + 1);
     this.created++;
     return id;
+  }
+
+  /** Set the first-packet time of the record of the flow block at `b` (and its active deadline). */
+  private startRecord(b: number, t: number): void {
+    this.blkF[(b >>> 1) + B_FIRST_NS] = t;
+    const d = Math.floor((t + this.activeNs) / NS) - 1;
+    this.blk[b + B_ACTIVE_SEC] = d > 0 ? (d < 0xffffffff ? d : 0xffffffff) : 0;
+  }
+
+  /** Time of the last packet of the flow block at `b` (ns): the later of both directions' last. */
+  private lastNs(b: number): number {
+    const blk = this.blk;
+    const fwd = blk[b + B_TIME + 2] * NS + blk[b + B_TIME + 3];
+    const rev = blk[b + B_TIME + 6] * NS + blk[b + B_TIME + 7];
+    return fwd > rev ? fwd : rev;
   }
 
   /** Zero the counters, timestamps and TCP flags of flow `id` (a new record starts). */
@@ -745,7 +758,7 @@ export class FlowTable {
     for (let j = 0; j < SAMPLE && j < this.n; j++) {
       this.hand = this.hand + 1 >= this.n ? 0 : this.hand + 1;
       const id = this.ids[this.hand];
-      const last = this.blkF[id * (BLOCK_WORDS >>> 1) + B_LAST_NS];
+      const last = this.lastNs(id * BLOCK_WORDS);
       if (last < bestT) { bestT = last; best = id; }
     }
     this.evicted++;
