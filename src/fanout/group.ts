@@ -55,7 +55,7 @@ import { tableProgram, tableValues, type TableAlloc } from '../lang/steer/codege
 import { toClasses, type Steering } from '../lang/steer/spec.js';
 import type { CtrlMessage, GroupXdpOptions, WorkerBoot, WorkerMessage } from './worker-main.js';
 import { XdpAttachment } from '../xsk/attach.js';
-import { rxQueueCount } from '../xsk/socket.js';
+import { rxQueueCount, xskRxTotals } from '../xsk/socket.js';
 
 export type { GroupXdpOptions } from './worker-main.js';
 
@@ -225,6 +225,8 @@ interface Member {
   stalledMs: number | null;
   /** Lost count (shared F_LOST) when this life started. */
   lostBefore: number;
+  /** Kernel counters (shared F_KPACKETS, F_DROPS, F_FREEZES) when this life started (AF_XDP: settled from its socket's totals). */
+  kernelBefore: { k: number; d: number; z: number };
 }
 
 const MAX_WORKERS = 256;
@@ -473,6 +475,7 @@ export class FanoutGroup extends EventEmitter {
     const m: Member = {
       worker, ctrl: port1, generation, restarts: prev?.restarts ?? 0, joined: false, result: null, failure: null,
       waiters: [], exited, onExit, stalledMs: null, lostBefore: this.shared.get(i, F_LOST),
+      kernelBefore: { k: this.shared.get(i, F_KPACKETS), d: this.shared.get(i, F_DROPS), z: this.shared.get(i, F_FREEZES) },
     };
     this.members[i] = m;
     this.shared.setState(i, WState.Starting);
@@ -601,10 +604,19 @@ export class FanoutGroup extends EventEmitter {
    */
   private closeDeadSocket(i: number, fd: number): void {
     if (this.queues !== null) {
-      // AF_XDP: out of the map first (its queue's frames go up the stack), then closed. Its counters
-      // are cumulative and the worker had pushed them up to its last stats poll: lost is settled from those.
+      // AF_XDP: out of the map first (its queue's frames go up the stack from now on), then its totals
+      // for this life: every descriptor the kernel put on its RX ring (the ring's producer index) plus
+      // what XDP_STATISTICS says it dropped; what no batch() returned from is lost with the worker
       if (this.xdpAtt !== null) this.xdpAtt.removeSocket(this.queues[i]);
+      const t = xskRxTotals(fd);
       try { native.close(fd); } catch { /* already gone */ }
+      if (t !== null) {
+        const base = this.members[i].kernelBefore;
+        const drops = t.stats.rxDropped + t.stats.rxRingFull + t.stats.rxInvalidDescs;
+        this.shared.set(i, F_KPACKETS, base.k + t.delivered + drops);
+        this.shared.set(i, F_DROPS, base.d + drops);
+        this.shared.set(i, F_FREEZES, base.z + t.stats.rxFillRingEmptyDescs);
+      }
       this.shared.settleLost(i);
       return;
     }

@@ -95,6 +95,7 @@ export class SharedCounters {
   }
   get(w: number, field: number): number { return this.f64[w * F_STRIDE + field]; }
   add(w: number, field: number, v: number): void { this.f64[w * F_STRIDE + field] += v; }
+  set(w: number, field: number, v: number): void { this.f64[w * F_STRIDE + field] = v; }
   /** Close the books of worker w once its socket is closed: what the kernel queued and nobody took is lost. */
   settleLost(w: number): void {
     const b = w * F_STRIDE;

@@ -76,7 +76,7 @@ export interface XdpCaptureOptions {
 
 /**
  * Statistics in the shape of the AF_PACKET capture's: `kernelPackets` is
- * received + waiting + drops, `drops` is rx_dropped + rx_ring_full +
+ * received + waiting on the RX ring (or left there at close) + drops, `drops` is rx_dropped + rx_ring_full +
  * rx_invalid_descs, `freezes` is rx_fill_ring_empty_descs (frames dropped
  * because the fill ring was empty, counted in drops too); plus the raw
  * AF_XDP counters.
@@ -103,6 +103,8 @@ export class XskCapture extends Receiver<XskBatch> {
   private readonly attachment: XdpAttachment | null;
   private readonly mapFd: number;
   private final: XskKernelStats | null = null;
+  /** Descriptors left on the RX ring when the capture closed (counted in kernelPackets, never received). */
+  private finalWaiting = 0;
   /** Kicks issued (wakeup syscalls). */
   kicks = 0;
 
@@ -203,7 +205,7 @@ export class XskCapture extends Receiver<XskBatch> {
   stats(): XdpCaptureStats {
     const x = this.closed ? this.final ?? this.socket.kernelStats() : this.socket.kernelStats();
     const drops = x.rxDropped + x.rxRingFull + x.rxInvalidDescs;
-    const waiting = this.closed ? 0 : this.reader.ready();
+    const waiting = this.closed ? this.finalWaiting : this.reader.waiting();
     return {
       received: this.reader.packets, kernelPackets: this.reader.packets + waiting + drops, drops,
       freezes: x.rxFillRingEmptyDescs, batches: this.reader.batches, xdp: x,
@@ -217,14 +219,16 @@ export class XskCapture extends Receiver<XskBatch> {
    */
   close(): void {
     if (this.closed) return;
-    try { this.final = this.socket.kernelStats(); } catch { /* best effort */ }
-    this.beginClose();
+    // out of the map first, so the final counters (and the frames left waiting) are the socket's last
     if (this.attachment !== null) {
       this.attachment.removeSocket(this.queue);
       this.attachment.leave();
     } else {
       unregisterFromMap(this.mapFd, this.queue);
     }
+    try { this.final = this.socket.kernelStats(); } catch { /* best effort */ }
+    this.finalWaiting = this.reader.waiting();
+    this.beginClose();
     this.socket.close();
     this.resolveWaiter(false);
   }

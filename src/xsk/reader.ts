@@ -72,6 +72,9 @@ export class XskReader implements XskBatchOwner {
   /** Descriptors waiting on the RX ring (up to the budget). */
   ready(): number { return this.rx.peek(this.budget); }
 
+  /** Every descriptor waiting on the RX ring (not only a budget's worth). */
+  waiting(): number { return this.rx.peek(0xffffffff); }
+
   /**
    * Take up to `budget` ready descriptors as a batch; null when none. Without
    * `hold` the previous such batch is released first (the loop forms); with

@@ -353,6 +353,33 @@ export class XskSocket {
   }
 }
 
+/**
+ * The RX counters of an AF_XDP socket known only by its fd (the socket of a
+ * worker thread that died: its ring mappings went with it). `delivered` is
+ * the RX ring's producer index, i.e. every descriptor the kernel ever put on
+ * that ring (read through a fresh one-page mapping of the ring), and `stats`
+ * is XDP_STATISTICS. Null when the fd is not an AF_XDP socket with an RX ring.
+ */
+export function xskRxTotals(fd: number): { delivered: number; stats: XskKernelStats } | null {
+  try {
+    const b = new BigUint64Array(6);
+    native.getsockopt(fd, SOL_XDP, XDP_STATISTICS, b);
+    const stats = {} as Record<(typeof STAT_FIELDS)[number], number>;
+    STAT_FIELDS.forEach((k, i) => { stats[k] = Number(b[i]); });
+    const raw = new BigUint64Array(16);
+    if (native.getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, raw) !== raw.byteLength) return null;
+    const off = parseMmapOffsets(raw).rx;
+    const map = native.xskMmapRing(fd, off.producer + 4, XDP_PGOFF_RX_RING);
+    try {
+      return { delivered: Atomics.load(new Uint32Array(map, off.producer, 1), 0), stats };
+    } finally {
+      native.releaseMapping(map);
+    }
+  } catch {
+    return null;
+  }
+}
+
 function bindError(err: unknown, iface: string, queue: number, mode: CopyMode): Error {
   const e = err as { code?: string; errno?: number; message?: string };
   const code = e.code ?? 'EINVAL';
