@@ -276,16 +276,19 @@ export class XskSocket {
       this.tx = txSize > 0 ? new ProducerRing(map(off.tx, txSize, DESC_ENTRY, XDP_PGOFF_TX_RING), off.tx, txSize, DESC_ENTRY) : null;
       this.rxFrames = { first: this.umem.take(nRx), count: nRx };
       this.txFrames = { first: this.umem.take(nTx), count: nTx };
-      this.needWakeup = o.needWakeup ?? true;
-      let flags = this.needWakeup ? XDP_USE_NEED_WAKEUP : 0;
-      if (owner !== undefined) flags |= XDP_SHARED_UMEM;
-      if (mode === 'copy') flags |= XDP_COPY;
-      if (mode === 'zerocopy') flags |= XDP_ZEROCOPY;
-      try {
-        native.xskBind(fd, this.ifindex, queue, flags, owner?.fd ?? -1);
-      } catch (err) {
-        throw bindError(err, iface, queue, mode);
+      // a socket sharing a UMEM takes the owner's copy mode and need_wakeup: the kernel refuses those flags with XDP_SHARED_UMEM
+      this.needWakeup = owner !== undefined ? owner.needWakeup : o.needWakeup ?? true;
+      let flags = 0;
+      if (owner !== undefined) {
+        flags = XDP_SHARED_UMEM;
+        if ((mode === 'copy' && owner.zeroCopy) || (mode === 'zerocopy' && !owner.zeroCopy))
+          throw new NetringError(`shareUmemWith: a shared UMEM keeps its owner's mode (${owner.zeroCopy ? 'zero-copy' : 'copy'}), ${mode} was asked`, 'EINVAL');
+      } else {
+        if (this.needWakeup) flags |= XDP_USE_NEED_WAKEUP;
+        if (mode === 'copy') flags |= XDP_COPY;
+        if (mode === 'zerocopy') flags |= XDP_ZEROCOPY;
       }
+      bindRetrying(fd, this.ifindex, queue, flags, owner?.fd ?? -1, iface, mode);
       const opt = new Uint32Array(1);
       sys(ctx, () => native.getsockopt(fd, SOL_XDP, XDP_OPTIONS, opt));
       this.zeroCopy = (opt[0] & XDP_OPTIONS_ZEROCOPY) !== 0;
@@ -377,6 +380,28 @@ export function xskRxTotals(fd: number): { delivered: number; stats: XskKernelSt
     }
   } catch {
     return null;
+  }
+}
+
+/**
+ * A closed socket frees its queue a few milliseconds later (the kernel
+ * releases the buffer pool from a workqueue), so a bind right after a close
+ * (a capture reopened, a crashed group worker's replacement) can find the
+ * queue still busy: EBUSY is retried for up to BIND_BUSY_MS.
+ */
+const BIND_BUSY_MS = 1000;
+const napWord = new Int32Array(new SharedArrayBuffer(4));
+
+function bindRetrying(fd: number, ifindex: number, queue: number, flags: number, sharedFd: number, iface: string, mode: CopyMode): void {
+  const until = Date.now() + BIND_BUSY_MS;
+  for (;;) {
+    try {
+      native.xskBind(fd, ifindex, queue, flags, sharedFd);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EBUSY' || Date.now() >= until) throw bindError(err, iface, queue, mode);
+      Atomics.wait(napWord, 0, 0, 2);
+    }
   }
 }
 

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCapture, openCaptureReader, type Capture, type XskCapture, type XskPacketView } from '../../src/index.js';
 import { arpFrame } from '../helpers/frames.js';
-import { needRoot, packetFrame, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { ifCounters, needRoot, packetFrame, RawSender, run, seqPayload, sleep, udpFrame, withVeth } from '../helpers/netns.js';
+import { native } from '../../src/native.js';
+import { SOL_SOCKET } from '../../src/constants.js';
+import { SO_BUSY_POLL, SO_PREFER_BUSY_POLL } from '../../src/xsk/abi.js';
+import { openXskTxRing, XdpAttachment, XskSocket } from '../../src/xsk/index.js';
+import { XskReader } from '../../src/xsk/reader.js';
+import { XskPacketView as XskView } from '../../src/xsk/batch.js';
 
 const CHILD = fileURLToPath(new URL('./xsk-child.js', import.meta.url));
 
@@ -376,4 +382,174 @@ test('AF_XDP: bad input gets one clear line each', { skip: needRoot }, async () 
     assert.match(await c.line, /^ERROR EPERM .*needs root or the CAP_NET_RAW capability/);
     assert.equal(xdpAttached(b), false);
   });
+});
+
+// --------------------------------------------- drops, wakeups, busy poll ---
+
+/** Send n numbered frames from `tx` in bursts of 20 (veth's XDP ring holds 256 frames per queue). */
+async function paced(tx: RawSender, n: number, from = 0): Promise<void> {
+  for (let i = 0; i < n; i += 20) {
+    tx.send(Array.from({ length: Math.min(20, n - i) }, (_, k) => udpFrame({ payload: seqPayload(from + i + k, 20) })));
+    await sleep(2);
+  }
+}
+
+test('AF_XDP: drops are counted exactly: a full RX ring (rx_ring_full) and an empty fill ring (rx_fill_ring_empty_descs, also in rx_dropped)', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const tx = new RawSender(a);
+    const vethDrops = ifCounters(a).txDropped;
+    try {
+      // nobody reads: 16 RX slots take 16 frames (the fill ring has 64 free frames), the other 184 find the RX ring full
+      const full = openCapture({ backend: 'xdp', iface: b, rxSize: 16, fillSize: 64 });
+      await paced(tx, 200);
+      await sleep(50);
+      let st = full.stats();
+      assert.deepEqual([st.kernelPackets, st.drops, st.freezes, st.xdp.rxRingFull, st.xdp.rxDropped, st.xdp.rxFillRingEmptyDescs], [200, 184, 0, 184, 0, 0]);
+      assert.equal((await collect(full, 16, 500)).length, 16, 'the 16 that fit are there');
+      st = full.stats();
+      assert.deepEqual([st.received, st.kernelPackets, st.drops], [16, 200, 184]);
+      full.close();
+      // 64 RX slots but only 16 free frames: the other 184 find no buffer (fill ring empty)
+      const empty = openCapture({ backend: 'xdp', iface: b, rxSize: 64, fillSize: 16 });
+      await paced(tx, 200, 200);
+      await sleep(50);
+      st = empty.stats();
+      assert.deepEqual([st.kernelPackets, st.drops, st.freezes, st.xdp.rxRingFull, st.xdp.rxDropped, st.xdp.rxFillRingEmptyDescs], [200, 184, 184, 0, 184, 184]);
+      assert.equal((await collect(empty, 16, 500)).length, 16);
+      // once the reader gave the frames back, nothing more is dropped
+      await paced(tx, 16, 400);
+      assert.equal((await collect(empty, 16, 2000)).length, 16);
+      st = empty.stats();
+      assert.deepEqual([st.received, st.kernelPackets, st.drops], [32, 216, 184]);
+      empty.close();
+      assert.equal(ifCounters(a).txDropped - vethDrops, 0, 'veth handed every frame to XDP');
+    } finally {
+      tx.close();
+    }
+  });
+});
+
+test('AF_XDP need_wakeup: the capture kicks only when the fill ring asks (never, in copy mode: 2,000 frames, 0 kicks); the TX ring asks and the TX path kicks', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const cap = openCapture({ backend: 'xdp', iface: b });
+    const tx = new RawSender(a);
+    try {
+      assert.equal(cap.socket.needWakeup, true, 'bound with XDP_USE_NEED_WAKEUP');
+      let got = 0;
+      for (let i = 0; i < 2000; i += 200) {
+        await paced(tx, 200, i);
+        got += (await collect(cap, 200)).length;
+      }
+      assert.equal(got, 2000);
+      assert.equal(cap.socket.fill!.needWakeup(), false, 'copy mode: the kernel fills from the XDP hook, it never asks for a wakeup');
+      assert.equal(cap.kicks, 0, 'no recvfrom() was issued');
+    } finally {
+      tx.close();
+      cap.close();
+    }
+    const ring = openXskTxRing({ iface: a, copyMode: 'copy', frames: 64 });
+    try {
+      assert.equal(ring.socket.tx!.needWakeup(), true, 'copy mode TX: the kernel sends only inside sendto()');
+      const f = udpFrame();
+      for (let i = 0; i < 10; i++) { const off = ring.next(); ring.u8.set(f, off); ring.commit(f.length); }
+      assert.ok(ring.drain(2000));
+      const s = ring.stats();
+      assert.equal(s.sent, 10);
+      assert.ok(s.kicks >= 1, 'the flag asked, the TX path kicked');
+    } finally {
+      ring.close();
+    }
+  });
+});
+
+test('AF_XDP busy polling: SO_PREFER_BUSY_POLL and SO_BUSY_POLL reach the socket (SO_BUSY_POLL_BUDGET is set), and frames arrive exactly', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const opt = (fd: number, name: number): number => { const v = new Int32Array(1); native.getsockopt(fd, SOL_SOCKET, name, v); return v[0]; };
+    // the kernel has no getsockopt for SO_BUSY_POLL_BUDGET: its setsockopt succeeding is all there is to see
+    const read = (c: XskCapture): number[] => [SO_PREFER_BUSY_POLL, SO_BUSY_POLL].map((n) => opt(c.socket.fd, n));
+    const off = openCapture({ backend: 'xdp', iface: b });
+    assert.equal(off.socket.busyPoll, false);
+    assert.deepEqual(read(off), [0, 0], 'off by default');
+    off.close();
+    const dflt = openCapture({ backend: 'xdp', iface: b, busyPoll: true });
+    assert.deepEqual(read(dflt), [1, 20], 'busyPoll: true = 20 us');
+    dflt.close();
+    const cap = openCapture({ backend: 'xdp', iface: b, busyPoll: { usecs: 50, budget: 16 } });
+    const tx = new RawSender(a);
+    try {
+      assert.equal(cap.socket.busyPoll, true);
+      assert.deepEqual(read(cap), [1, 50]);
+      await paced(tx, 500);
+      const got = await collect(cap, 500);
+      assert.equal(got.length, 500);
+      assert.deepEqual(got.map((f) => new DataView(f.buffer, f.byteOffset + 42, 4).getUint32(0)), Array.from({ length: 500 }, (_, i) => i));
+      assert.equal(cap.stats().drops, 0);
+    } finally {
+      tx.close();
+      cap.close();
+    }
+  });
+});
+
+test('AF_XDP shared UMEM: a socket on queue 1 shares queue 0\'s UMEM (XDP_SHARED_UMEM), each receives exactly its queue\'s frames in its own frames', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const owner = new XskSocket({ iface: b, queue: 0, rxSize: 256, fillSize: 256, umemFrames: 1024 });
+    const sharer = new XskSocket({ iface: b, queue: 1, rxSize: 256, fillSize: 256, shareUmemWith: owner });
+    const att = XdpAttachment.attach({ iface: b, ifindex: owner.ifindex, queues: 2 });
+    const senders = [0, 1].map((q) => openXskTxRing({ iface: a, queue: q, copyMode: 'copy', frames: 64 }));
+    try {
+      assert.equal(sharer.umem, owner.umem, 'one UMEM');
+      assert.deepEqual([owner.rxFrames, sharer.rxFrames], [{ first: 0, count: 512 }, { first: 512, count: 512 }], 'disjoint frames');
+      const readers = [owner, sharer].map((s) => new XskReader(s.rx!, s.fill!, {
+        budget: 64, frameSize: s.umem.frameSize, firstAddr: s.frameAddr(s.rxFrames.first), frames: s.rxFrames.count, maxBatches: 2,
+        view: () => new XskView(s.umem.bytes, s.ifindex, 65535),
+      }));
+      att.addSocket(0, owner.fd);
+      att.addSocket(1, sharer.fd);
+      const seqs: number[][] = [[], []];
+      const addrs: Array<[number, number]> = [[Infinity, -1], [Infinity, -1]];
+      let seq = 0;
+      const sent: number[][] = [[], []];
+      for (let round = 0; round < 10; round++) {
+        for (const q of [0, 1]) {
+          const r = senders[q];
+          for (let i = 0; i < 40; i++) {
+            const f = udpFrame({ payload: seqPayload(seq, 20) });
+            sent[q].push(seq++);
+            const o = r.next();
+            r.u8.set(f, o);
+            r.commit(f.length);
+          }
+          assert.ok(r.drain(2000));
+        }
+        for (const q of [0, 1]) {
+          for (let t = 0; t < 200 && seqs[q].length < sent[q].length; t++) {
+            const bt = readers[q].acquire(false);
+            if (bt === null) { await sleep(2); continue; }
+            for (let p = bt.next(); p !== null; p = bt.next()) {
+              seqs[q].push(new DataView(p.data.buffer, p.offset + 42, 4).getUint32(0));
+              addrs[q] = [Math.min(addrs[q][0], p.offset), Math.max(addrs[q][1], p.offset)];
+            }
+          }
+        }
+      }
+      readers.forEach((r) => r.acquire(false));
+      assert.deepEqual(seqs, sent, 'each socket got exactly the frames of its queue, in order, recycling its frames');
+      const fs = owner.umem.frameSize;
+      assert.ok(addrs[0][0] >= 0 && addrs[0][1] < 512 * fs + fs, `queue 0 in frames 0..511 (${addrs[0]})`);
+      assert.ok(addrs[1][0] >= 512 * fs && addrs[1][1] < 1024 * fs + fs, `queue 1 in frames 512..1023 (${addrs[1]})`);
+      for (const s of [owner, sharer]) {
+        const k = s.kernelStats();
+        assert.equal(k.rxDropped + k.rxRingFull + k.rxInvalidDescs, 0);
+      }
+    } finally {
+      for (const r of senders) r.close();
+      att.removeSocket(0);
+      att.removeSocket(1);
+      att.leave();
+      sharer.close();
+      owner.close();
+    }
+    assert.equal(xdpAttached(b), false);
+  }, { queues: 2 });
 });
