@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { openCaptureReader } from '../../src/pcap/index.js';
 import { needRoot, RawSender, run, seqPayload, udpFrame, withVeth } from '../helpers/netns.js';
 import { MAIN, startCli } from '../helpers/cli.js';
+import { fileURLToPath } from 'node:url';
+
+const CHILD = fileURLToPath(new URL('./xsk-child.js', import.meta.url));
 
 
 /** Run `netring capture -i IFACE ARGS` until it exits; `send` runs once it listens. */
@@ -246,6 +249,49 @@ test('capture --workers 2 --xdp with -C, -W and -G: every rotated file is valid,
       assert.match(r.stderr, /^netring: -C, -G, -z and --compress go with the merged file of --workers/m);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/);
+    }, { queues: 2 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('capture --xdp: Ctrl-C ends it cleanly (file complete, nothing attached); SIGKILL of --workers 2 --xdp and a crashing process leave no XDP program attached', { skip: needRoot }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nr-xsk-cli-'));
+  try {
+    await withVeth(async ({ a, b }) => {
+      const attached = (): boolean => /xdp/.test(run('ip', ['link', 'show', 'dev', b]));
+      const gone = async (): Promise<boolean> => {
+        for (let i = 0; i < 100; i++) { if (!attached()) return true; await new Promise((r) => setTimeout(r, 20)); }
+        return false;
+      };
+      // Ctrl-C
+      const file = join(dir, 'int.pcap');
+      const c = await startCli(['capture', '-i', b, '--xdp', '--copy', '-w', file, '--json'], /listening on/, { settleMs: 100 });
+      assert.ok(attached(), 'attached while capturing');
+      const tx = new RawSender(a);
+      tx.send(Array.from({ length: 300 }, (_, i) => udpFrame({ payload: seqPayload(i, 40) })));
+      tx.close();
+      await new Promise((r) => setTimeout(r, 300));
+      c.child.kill('SIGINT');
+      assert.equal(await c.exit, 0, c.err());
+      assert.equal(JSON.parse(c.out().trim()).written, 300);
+      assert.match(execFileSync('capinfos', ['-c', file], { encoding: 'utf8' }), /Number of packets:\s+300\b/);
+      assert.equal(attached(), false, 'Ctrl-C detached the program');
+      // SIGKILL of a worker group (the BPF link dies with the process)
+      const w = await startCli(['capture', '-i', b, '--xdp', '--copy', '--workers', '2', '-w', join(dir, 'k.pcapng')], /capturing on/, { settleMs: 100 });
+      assert.ok(attached());
+      w.child.kill('SIGKILL');
+      await w.exit;
+      assert.ok(await gone(), 'nothing attached after SIGKILL');
+      // a process that dies of an uncaught exception with a capture open
+      const x = spawnSync(process.execPath, [CHILD, b, '0', '{}', 'crash'], { encoding: 'utf8', timeout: 30_000 });
+      assert.match(x.stdout, /^READY copy native/);
+      assert.match(x.stderr, /crashes on purpose/);
+      assert.notEqual(x.status, 0);
+      assert.ok(await gone(), 'nothing attached after the crash');
+      // and the queues are free again
+      const again = await startCli(['capture', '-i', b, '--xdp', '--copy', '--workers', '2', '-c', '1', '--seconds', '1'], /capturing on/);
+      assert.equal(await again.exit, 0, again.err());
     }, { queues: 2 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
