@@ -553,3 +553,29 @@ test('AF_XDP shared UMEM: a socket on queue 1 shares queue 0\'s UMEM (XDP_SHARED
     assert.equal(xdpAttached(b), false);
   }, { queues: 2 });
 });
+
+test('AF_XDP options: generic (skb) XDP with 2048-byte UMEM frames: 2,000 frames of 60..1514 bytes exactly, then detached', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    const cap = openCapture({ backend: 'xdp', iface: b, xdpMode: 'generic', frameSize: 2048, copyMode: 'copy' });
+    const tx = new RawSender(a);
+    try {
+      assert.equal(cap.xdpMode, 'generic');
+      assert.equal(cap.socket.umem.frameSize, 2048);
+      assert.match(run('ip', ['link', 'show', 'dev', b]), /xdpgeneric/, 'attached on the skb path');
+      const frames = Array.from({ length: 2000 }, (_, i) => udpFrame({ payload: seqPayload(i, 18 + ((i * 101) % 1455)) }));
+      assert.equal(Math.max(...frames.map((f) => f.length)), 1514);
+      const got: Uint8Array[] = [];
+      for (let i = 0; i < frames.length; i += 100) {
+        tx.send(frames.slice(i, i + 100));
+        got.push(...(await collect(cap, i + 100 - got.length)));
+      }
+      assert.equal(got.length, frames.length);
+      for (let i = 0; i < frames.length; i++) assert.deepEqual(got[i], frames[i], `frame ${i}`);
+      assert.equal(cap.stats().drops, 0);
+    } finally {
+      tx.close();
+      cap.close();
+    }
+    assert.equal(xdpAttached(b), false);
+  });
+});
