@@ -508,13 +508,12 @@ async function runLiveWrite(opts: CaptureCliOptions, cap: Capture, plan: FilterP
 /**
  * --xdp: AF_XDP sockets (src/cli/xdp-capture.ts) as the live source; the filter
  * runs in XDP. -w writes packet by packet through the capture writer (the
- * block-table writer is for TPACKET rings); the rotation/compression options are
- * not supported on this path yet.
+ * block-table writer is for TPACKET rings), rotated by -C/-G/-W like tcpdump.
  */
 async function runXdpLive(opts: CaptureCliOptions): Promise<CaptureSummary> {
   const iface = opts.interface!;
-  if (opts.fileSize !== undefined || opts.rotateSeconds !== undefined || opts.write === '-')
-    throw new UsageError('--xdp with -C, -G or -w -: not yet (write to a file)');
+  if (opts.write === '-') throw new UsageError('--xdp with -w -: not yet (write to a file)');
+  if (opts.relinquishPrivileges !== undefined) throw new UsageError('--xdp with -Z: not yet (with --workers N it works)');
   const cap = openXdpSource({
     iface, queue: opts.queue, queues: opts.queues, zerocopy: opts.zerocopy, copy: opts.copy, snaplen: opts.snaplen,
     filter: opts.filter, program: opts.program, filterBpf: opts.filterBpf !== undefined ? loadBpf(opts.filterBpf) : undefined,
@@ -538,14 +537,32 @@ interface PerPacketSource {
  */
 function runPerPacket(opts: CaptureCliOptions, cap: PerPacketSource, source: string, linkType: number, listening: string): Promise<CaptureSummary> {
   let writer: CaptureWriter | null = null;
+  // -C/-G/-W, -z, --compress: tcpdump's rotation over the record writer, each file with its own header (and ISB)
+  const rotate = checkWriteOptions(writeOptions(opts));
+  const after = new AfterClose(opts.compress, opts.postRotate, (l) => process.stderr.write(`${l}\n`));
+  const kernelStats = (): { received: number; dropped: number } => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; };
+  let out: RotatingWriter | null = null;
   try {
-    writer = openWriter(opts, source, linkType);
+    if (opts.write !== undefined && (rotate !== undefined || after.active)) {
+      out = new RotatingWriter({
+        path: opts.write, rotate, open: (p) => openWriterAt(opts, p, source, linkType), statistics: kernelStats,
+        ...(after.active ? { onFileClosed: (p: string) => after.closed(p) } : {}),
+      });
+      writer = out.writer;
+    } else {
+      writer = openWriter(opts, source, linkType);
+    }
   } catch (e) {
     cap.close();
     throw e;
   }
-  if (writer !== null) writer.setStatisticsSource(() => { const st = cap.stats(); return { received: st.kernelPackets, dropped: st.drops }; });
-  const sink = new Sink(writer, printing(opts, writer), null);
+  if (writer !== null && out === null) writer.setStatisticsSource(kernelStats);
+  const rot = out;
+  const sink: Sink = new Sink(writer, printing(opts, writer), null, rot === null ? null : () => {
+    if (!rot.before()) return 'finished';
+    sink.writer = writer = rot.writer;
+    return null;
+  });
   opts.onCounters?.(ringCounters(() => ({ ...cap.stats(), received: sink.received })));
   const limit = opts.count ?? Infinity;
   process.stderr.write(`${listening}\n`);
@@ -555,23 +572,32 @@ function runPerPacket(opts: CaptureCliOptions, cap: PerPacketSource, source: str
     const finish = stopOnce(() => {
       status.stop();
       offClosed();
+      if (ticker !== null) clearInterval(ticker);
       cap.stop();
       sink.flushLines();
       const st = cap.stats();
+      const written = rot !== null ? (rot.close(), rot.written) : (writer?.close(), writer?.packets ?? 0);
       cap.close();
-      writer?.close();
-      resolve({
+      void after.settle().then(() => resolve({
         source, received: sink.received, matched: sink.matched, dropped: st.drops, freezes: st.freezes,
-        written: writer?.packets ?? 0, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
-      });
+        written, bytes: sink.bytes, seconds: (performance.now() - t0) / 1000,
+        ...(rot !== null && rotate !== undefined ? { files: rot.files } : {}),
+      }));
     }, opts.seconds);
     const offClosed = onStdoutClosed(finish);
+    // -G: a new file when its time comes even while no packet arrives; -W with -G ends the run
+    const ticker = rot !== null && rot.rotating ? setInterval(() => {
+      rot.tick();
+      if (rot.finished) finish();
+      else sink.writer = writer = rot.writer;
+    }, 100) : null;
     cap.start((batch: BatchLike) => {
       for (let p = batch.next(); p !== null; p = batch.next()) {
         if (sink.take(p) && sink.matched >= limit) { finish(); return; }
+        if (sink.stopped !== null) { finish(); return; }
       }
       sink.flushLines();
-      writer?.flush(); // every batch reaches the file as it comes
+      sink.writer?.flush(); // every batch reaches the file as it comes
     });
   });
 }

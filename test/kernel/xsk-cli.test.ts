@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaptureReader } from '../../src/pcap/index.js';
@@ -78,6 +78,8 @@ test('capture --xdp: usage and kernel errors are one line with a non-zero status
       [['-i', b, '--xdp', '--workers', '1', '--queue', '0', '-q'], /--queue with --workers: each worker takes one RX queue/],
       [['-i', b, '--xdp', '-f', 'ip protochain 6', '-q'], /"ip protochain 6" cannot run in XDP: protochain loops/],
       [['-i', b, '--xdp', '--filter-bpf', '1,6 0 0 262144', '-q'], /--filter-bpf with --xdp: XDP runs eBPF the filter language generates from -f EXPR/],
+      [['-i', b, '--xdp', '-w', '-', '-q'], /--xdp with -w -: not yet/],
+      [['-i', b, '--xdp', '-w', '/tmp/never.pcap', '-Z', 'nobody', '-q'], /--xdp with -Z: not yet/],
     ];
     for (const [args, re] of cases) {
       const r = cli(args);
@@ -193,7 +195,7 @@ function validFiles(files: string[]): string[][] {
   });
 }
 
-test('capture --workers 2 --xdp with -C, -W and -G: every rotated file is valid, their union is what was sent and what the AF_PACKET workers wrote', { skip: needRoot }, async () => {
+test('capture --xdp (one thread and --workers 2) with -C, -W and -G: every rotated file is valid, their union is what was sent and what the AF_PACKET path wrote', { skip: needRoot }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nr-xsk-cli-'));
   try {
     await withVeth(async ({ a, b }) => {
@@ -205,9 +207,13 @@ test('capture --workers 2 --xdp with -C, -W and -G: every rotated file is valid,
       };
       // -C: the same traffic through AF_XDP workers and AF_PACKET workers, the merged file rotated every 200 kB
       const got: Record<string, string[]> = {};
-      for (const [name, extra] of [['xdp', ['--xdp', '--copy']], ['packet', []]] as const) {
+      const variants: Array<[string, string[]]> = [
+        ['xdp', ['--workers', '2', '--xdp', '--copy']], ['packet', ['--workers', '2']],
+        ['xdp-1', ['--xdp', '--copy', '--queues', 'all']], ['packet-1', []], // one thread
+      ];
+      for (const [name, extra] of variants) {
         const base = join(dir, `${name}.pcapng`);
-        const r = await captureWhile(b, ['--workers', '2', '-w', base, '-C', '200k', '-c', String(n), '--seconds', '100', '--json', ...extra], () => gen(['-c', String(n)]));
+        const r = await captureWhile(b, ['-w', base, '-C', '200k', '-c', String(n), '--seconds', '100', '--json', ...extra], () => gen(['-c', String(n)]));
         assert.equal(r.code, 0, r.err);
         const s = JSON.parse(r.out.trim());
         assert.equal(s.written, n, name);
@@ -220,7 +226,9 @@ test('capture --workers 2 --xdp with -C, -W and -G: every rotated file is valid,
         assert.equal(got[name].length, n);
         assert.doesNotMatch(run('ip', ['link', 'show', 'dev', b]), /xdp/, `${name}: no program left after the command`);
       }
-      assert.deepEqual(got.xdp, got.packet, 'the rotated files of both paths hold the same packets and bytes');
+      assert.deepEqual(got.xdp, got.packet, 'the rotated files of both worker paths hold the same packets and bytes');
+      assert.deepEqual(got['xdp-1'], got.packet, 'one thread, AF_XDP: the same packets and bytes');
+      assert.deepEqual(got['packet-1'], got.packet, 'one thread, AF_PACKET: the same packets and bytes');
 
       // -W 3: a ring of three files, the oldest overwritten
       const ring = join(dir, 'w.pcap');
@@ -242,6 +250,24 @@ test('capture --workers 2 --xdp with -C, -W and -G: every rotated file is valid,
       assert.equal(gs.files.length, 2);
       assert.equal(validFiles(gs.files).flat().length, gs.written);
       assert.ok(gs.written > 0);
+
+      // one thread: -G 1 -W 2 with -z, a script run on each closed file
+      const log = join(dir, 'z.log');
+      const script = join(dir, 'post.sh');
+      writeFileSync(script, `#!/bin/sh\necho "$1" >> ${log}\n`, { mode: 0o755 });
+      const bg1 = spawn(process.execPath, [MAIN, 'gen', '-i', a, '--xdp', '--copy', '--size', '60-1514', '--rate', '2kpps', '-c', '200000', '-q'], { stdio: 'ignore' });
+      let one: { files: string[]; written: number } = { files: [], written: 0 };
+      try {
+        const c1 = await startCli(['capture', '-i', b, '--xdp', '--copy', '-w', join(dir, 'o-%s.pcap'), '-G', '1', '-W', '2', '-z', script, '--json'], /listening on/);
+        assert.equal(await c1.exit, 0, c1.err());
+        one = JSON.parse(c1.out().trim());
+      } finally {
+        bg1.kill('SIGKILL');
+      }
+      assert.equal(one.files.length, 2);
+      assert.equal(validFiles(one.files).flat().length, one.written);
+      assert.ok(one.written > 0);
+      assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), one.files, '-z ran on each closed file, in order');
 
       // one file per worker (%w) does not rotate, as with AF_PACKET workers: one line
       const r = spawnSync(process.execPath, [MAIN, 'capture', '-i', b, '--workers', '2', '--xdp', '-w', join(dir, 'p.%w.pcap'), '-C', '1'], { encoding: 'utf8', timeout: 20_000 });
