@@ -5,9 +5,12 @@
  * never copies a packet byte and never writes into the ring; the kernel
  * copies ring -> page cache once.
  *
- * - Fast paths (little-endian files, no VLAN tag to re-insert): record n's
- *   header sits in arena slot n, written with aligned word stores. pcap: the
- *   16-byte record header, then the frame: two pieces. pcapng: the 28-byte
+ * - Fast paths (little-endian files, no VLAN tag to re-insert), one tight
+ *   loop per format. pcap with nanosecond stamps: the tpacket3_hdr words
+ *   tp_sec, tp_nsec, tp_snaplen, tp_len are the record header, so the header
+ *   piece points into the ring and nothing is stored but the table (a snaplen
+ *   cut, or microsecond stamps: the 16-byte header in arena slot n); then the
+ *   frame: two pieces. pcapng: record n's 28-byte
  *   EPB header and the trailer (padding, epb_flags, length) in one slot whose
  *   constant words are written once; a record's trailer and the next
  *   record's header are adjacent, one piece: two pieces per record.
@@ -43,6 +46,8 @@ const ARENA_PER_RECORD = 56;
 const PIECES_PER_RECORD = 5;
 /** Length of a pcap record header. */
 const PCAP_HDR = 16;
+/** epb_flags of every sll_pkttype byte value (a load instead of a switch in the pcapng loop). */
+const EPB_FLAGS = new Uint8Array(256).map((_, i) => epbFlagsFromPktType(i));
 /** Typed arrays are little-endian here (the arena words of the fast paths). */
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -108,6 +113,11 @@ export class BlockTable {
   private readonly slot: number;
   /** Arena offset where the general path's headers start. */
   private readonly generalBase: number;
+  /** Tight loop of fill(): 3 = pcap straight from the ring, 2 = pcapng, 1 = pcap little-endian, 0 = none (general). */
+  private readonly fast: number;
+  /** Part state between the loops of fill(): the last piece when it is an arena piece the next header joins (-1 = none), the general path's next arena offset. */
+  private open = -1;
+  private genA = 0;
   private readonly ts: TicksOut = { hi: 0, lo: 0 };
   private baseSec = -1;
   private baseHi = 0;
@@ -141,6 +151,7 @@ export class BlockTable {
     this.nano = (f.precision ?? 'nano') === 'nano';
     this.snaplen = f.snaplen;
     this.tagAt = vlanInsertOffset(f.linkType);
+    this.fast = !this.le || !HOST_LE ? 0 : this.pcapng ? 2 : this.nano ? 3 : 1;
     if (this.pcapng) {
       // constant words of the fast path's slots: block type, interface, zero word (padding), option header, end of options
       const a32 = this.arena32;
@@ -173,23 +184,169 @@ export class BlockTable {
    * Returns the number of records in the part.
    */
   fill(maxRecords = Infinity, maxBytes = Infinity, match: ((p: PacketView) => boolean) | null = null, view: PacketView | null = null): number {
+    this.records = 0; this.bytes = 0; this.cursor = 0; this.rejected = 0; this.wireBytes = 0;
+    this.open = -1; this.genA = this.generalBase;
+    const lim = maxRecords < this.maxRecords ? maxRecords : this.maxRecords;
+    // parts are smaller than a block: a budget above 2^30 - 1 never binds (and small integers compare fastest)
+    const mb = maxBytes < 0x3fffffff ? maxBytes : 0x3fffffff;
+    const fast = this.fast;
+    if (match === null && fast !== 0) {
+      // a tight loop per format; a packet it does not take (VLAN tag to re-insert, pcapng packet type
+      // without flags, a snaplen cut) is built the general way, then the tight loop goes on
+      for (;;) {
+        if (fast === 3) this.fillPcapRing(lim, mb);
+        else if (fast === 2) this.fillPcapng(lim, mb);
+        else this.fillGeneral(lim, mb, null, null, false);
+        if (this.left <= 0 || this.records >= lim || this.bytes >= mb) break;
+        this.fillGeneral(lim, mb, null, null, true);
+      }
+    } else this.fillGeneral(lim, mb, match, view, false);
+    this.pieces = this.cursor / 3;
+    this.walked = this.records + this.rejected;
+    return this.records;
+  }
+
+  /**
+   * pcap, little-endian, nanoseconds: the tpacket3_hdr words
+   * tp_sec, tp_nsec, tp_snaplen, tp_len (header bytes 4..20) are the record
+   * header, so both pieces of a record point into the ring and nothing is
+   * stored but the table (a record cut to the snaplen has its header in
+   * arena slot n). Stops before a packet it cannot take.
+   */
+  private fillPcapRing(lim: number, mb: number): void {
+    const r32 = this.ring32, r16 = this.ring16, a32 = this.arena32, t = this.table;
+    const vlan = this.tagAt >= 0 ? TP_STATUS_VLAN_VALID : 0;
+    const snap = this.snaplen === 0 ? 0x7fffffff : this.snaplen;
+    let h = this.h, left = this.left, n = this.records, bytes = this.bytes, c = this.cursor, wire = this.wireBytes;
+    let first = -1, last = -1;
+    while (left > 0 && n < lim && bytes < mb) {
+      const caplen = r32[(h + PKT_SNAPLEN) >>> 2];
+      const len = r32[(h + PKT_LEN) >>> 2];
+      if ((r32[(h + PKT_STATUS) >>> 2] & vlan) !== 0 || len < caplen) break;
+      let out = caplen;
+      if (caplen <= snap) {
+        t[c] = RING; t[c + 1] = h + PKT_SEC; t[c + 2] = PCAP_HDR;
+      } else {
+        // snaplen cut: the header in arena slot n
+        const w = n << 2;
+        out = snap;
+        a32[w] = r32[(h + PKT_SEC) >>> 2]; a32[w + 1] = r32[(h + PKT_NSEC) >>> 2]; a32[w + 2] = out; a32[w + 3] = len;
+        t[c] = ARENA; t[c + 1] = n << 4; t[c + 2] = PCAP_HDR;
+      }
+      t[c + 3] = RING; t[c + 4] = h + r16[(h + PKT_MAC) >>> 1]; t[c + 5] = out;
+      c += 6;
+      bytes += PCAP_HDR + out;
+      wire += len;
+      n++;
+      if (first < 0) first = h;
+      last = h;
+      left--;
+      h = left > 0 ? h + r32[(h + PKT_NEXT_OFFSET) >>> 2] : -1;
+    }
+    this.h = h; this.left = left; this.records = n; this.bytes = bytes; this.cursor = c; this.wireBytes = wire;
+    this.open = -1;
+    if (last >= 0) {
+      if (this.firstSec < 0) { this.firstSec = r32[(first + PKT_SEC) >>> 2]; this.firstNsec = r32[(first + PKT_NSEC) >>> 2]; }
+      this.lastSec = r32[(last + PKT_SEC) >>> 2]; this.lastNsec = r32[(last + PKT_NSEC) >>> 2];
+    }
+  }
+
+  /**
+   * pcapng, little-endian: record n's EPB header and trailer (padding,
+   * epb_flags, length) sit in arena slot n, whose constant words were
+   * written once; the trailer ends where slot n + 1 begins, so it and the
+   * next record's header are one piece. Stops before a packet it cannot take.
+   */
+  private fillPcapng(lim: number, mb: number): void {
+    const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8, a32 = this.arena32, t = this.table;
+    const vlan = this.tagAt >= 0 ? TP_STATUS_VLAN_VALID : 0;
+    const snap = this.snaplen === 0 ? 0x7fffffff : this.snaplen;
+    const useFlags = this.useFlags, nano = this.nano, slot = this.slot, trailer = useFlags ? 12 : 0;
+    let h = this.h, left = this.left, n = this.records, bytes = this.bytes, c = this.cursor, wire = this.wireBytes;
+    // the open piece (a trailer) already covers the next slot's 28-byte header; taken back at the end if no record follows
+    let open = this.open;
+    if (open >= 0) t[open + 2] += 28;
+    // timestamps in 32-bit integer arithmetic: lo = baseLo + sub wraps, and carries once sub >= room (2^32 - baseLo)
+    let baseSec = this.baseSec, baseHi = this.baseHi | 0, loI = this.baseLo | 0;
+    let room = 4294967296 - this.baseLo > 0x7fffffff ? 0x7fffffff : (4294967296 - this.baseLo) | 0;
+    let first = -1, last = -1;
+    while (left > 0 && n < lim && bytes < mb) {
+      const st = r32[(h + PKT_STATUS) >>> 2];
+      const flags = useFlags ? EPB_FLAGS[r8[h + SLL_PKTTYPE]] : 0;
+      if ((st & vlan) !== 0 || (useFlags && flags === 0)) break;
+      const caplen = r32[(h + PKT_SNAPLEN) >>> 2];
+      let wireLen = r32[(h + PKT_LEN) >>> 2];
+      wire += wireLen;
+      if (wireLen < caplen) wireLen = caplen;
+      const out = caplen > snap ? snap : caplen;
+      const sec = r32[(h + PKT_SEC) >>> 2];
+      const nsec = r32[(h + PKT_NSEC) >>> 2];
+      if (sec !== baseSec) {
+        ticksFromTime(sec, 0, nano ? 1e9 : 1e6, this.ts);
+        baseSec = sec;
+        baseHi = this.ts.hi | 0;
+        loI = this.ts.lo | 0;
+        room = 4294967296 - this.ts.lo > 0x7fffffff ? 0x7fffffff : (4294967296 - this.ts.lo) | 0;
+      }
+      const sub = nano ? nsec : (nsec / 1000) | 0;
+      const padded = (out + 3) & ~3;
+      const total = 32 + padded + trailer;
+      const s0 = n * slot;
+      const w = s0 >>> 2;
+      a32[w + 1] = total;
+      a32[w + 3] = sub >= room ? baseHi + 1 : baseHi;
+      a32[w + 4] = (loI + sub) | 0;
+      a32[w + 5] = out;
+      a32[w + 6] = wireLen;
+      if (useFlags) { a32[w + 9] = flags; a32[w + 11] = total; } else a32[w + 8] = total;
+      if (open < 0) { t[c] = ARENA; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
+      // the padding comes from the end of the zero word 7
+      const tr = s0 + 32 - (padded - out);
+      t[c] = RING; t[c + 1] = h + r16[(h + PKT_MAC) >>> 1]; t[c + 2] = out;
+      t[c + 3] = ARENA; t[c + 4] = tr; t[c + 5] = s0 + slot + 28 - tr;
+      open = c + 3;
+      c += 6;
+      bytes += total;
+      n++;
+      if (first < 0) first = h;
+      last = h;
+      left--;
+      h = left > 0 ? h + r32[(h + PKT_NEXT_OFFSET) >>> 2] : -1;
+    }
+    if (open >= 0) t[open + 2] -= 28;
+    this.h = h; this.left = left; this.records = n; this.bytes = bytes; this.cursor = c; this.wireBytes = wire;
+    this.open = open;
+    if (baseSec !== this.baseSec) { this.baseSec = baseSec; this.baseHi = this.ts.hi; this.baseLo = this.ts.lo; }
+    if (last >= 0) {
+      if (this.firstSec < 0) { this.firstSec = r32[(first + PKT_SEC) >>> 2]; this.firstNsec = r32[(first + PKT_NSEC) >>> 2]; }
+      this.lastSec = r32[(last + PKT_SEC) >>> 2]; this.lastNsec = r32[(last + PKT_NSEC) >>> 2];
+    }
+  }
+
+  /**
+   * The general loop (every format, a predicate): continues the part from
+   * the fields; with `one`, stops after one packet.
+   */
+  private fillGeneral(maxRecords: number, maxBytes: number, match: ((p: PacketView) => boolean) | null, view: PacketView | null, one: boolean): void {
     const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8;
     const a32 = this.arena32, t = this.table;
     const tagAt = this.tagAt, snaplen = this.snaplen;
     // loop-invariant mode: 1 = pcap little-endian, 2 = pcapng little-endian, 0 = general
     const mode = this.le && HOST_LE ? (this.pcapng ? 2 : 1) : 0;
     const nano = this.nano, useFlags = this.useFlags, ifaceId = this.ifaceId;
-    const cap = this.maxRecords;
-    let n = 0, bytes = 0, rejected = 0, wire = 0;
+    let n = this.records, bytes = this.bytes, rejected = this.rejected, wire = this.wireBytes;
     // the general path's arena part comes after the fast path's slots
-    let a = this.generalBase, c = 0;
+    let a = this.genA, c = this.cursor;
     const slot = this.slot;
     // table index of the last piece when it is an arena piece ending at `a` (the next header joins it), else -1
-    let open = -1;
+    let open = this.open;
     let h = this.h, left = this.left;
     let firstSec = this.firstSec, lastSec = this.lastSec, lastNsec = this.lastNsec;
     let baseSec = this.baseSec, baseHi = this.baseHi, baseLo = this.baseLo;
-    while (left > 0 && n < maxRecords && n < cap && bytes < maxBytes) {
+    let once = false;
+    while (left > 0 && n < maxRecords && bytes < maxBytes) {
+      if (one && once) break;
+      once = true;
       const cur = h;
       left--;
       h = left > 0 ? h + r32[(h + PKT_NEXT_OFFSET) >>> 2] : -1;
@@ -278,15 +435,14 @@ export class BlockTable {
     this.h = h;
     this.left = left;
     this.cursor = c;
-    this.pieces = c / 3;
     this.records = n;
     this.bytes = bytes;
     this.rejected = rejected;
-    this.walked = n + rejected;
     this.wireBytes = wire;
+    this.open = open;
+    this.genA = a;
     this.firstSec = firstSec; this.lastSec = lastSec; this.lastNsec = lastNsec;
     if (mode === 2) { this.baseSec = baseSec; this.baseHi = baseHi; this.baseLo = baseLo; }
-    return n;
   }
 
   /** Total length of the record {@link record} built last. */
