@@ -13,8 +13,10 @@
  *            other protocols and non-first fragments: 0)
  */
 
+/** Words in a flow key (a const enum: a literal where the flow table's loops use it). */
+export const enum Key { Words = 10 }
 /** Words in a flow key. */
-export const KEY_WORDS = 10;
+export const KEY_WORDS = Key.Words;
 
 const ETH_HLEN = 14;
 const SLL_HLEN = 16;

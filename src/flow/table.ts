@@ -20,12 +20,12 @@
  * starts the next record. {@link FlowTable.expire} ends idle, too-long and
  * closed flows; call it with the current time (packet or wall clock).
  */
-import { KEY_WORDS, ParsedPacket, parseFlowPacket } from './parse.js';
+import { Key, ParsedPacket, parseFlowPacket } from './parse.js';
 import { EndReason, R_COUNTS, R_DOMAIN, R_FLAGS, R_FWD_TIME, RECORD_BYTES, RECORD_WORDS, RecordBuffer } from './record.js';
 import type { PacketLike } from '../packet-like.js';
 import { Batch } from '../ring/batch.js';
-import { BLK_OFFSET_TO_FIRST, PKT_LEN, PKT_MAC, PKT_NEXT_OFFSET, PKT_NSEC, PKT_SEC, PKT_SNAPLEN, PKT_STATUS, PKT_VLAN_TCI } from '../ring/layout.js';
-import { TP_STATUS_VLAN_VALID } from '../constants.js';
+import { Blk, Tp3 } from '../ring/layout.js';
+import { TpStatus } from '../constants.js';
 
 /** Flow table settings. */
 export interface FlowTableOptions {
@@ -61,49 +61,55 @@ export interface FlowTableStats {
   active: number;
 }
 
-const S_INIT_REV = 1;
-const S_FIN_FWD = 2;
-const S_FIN_REV = 4;
-const S_CLOSED = 8;
-
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
-
-const NS = 1e9;
-const SAMPLE = 8;
-/** Packets parsed ahead by addBatch before their lookups. */
-const STAGE = 32;
 /**
- * Ring batches are metered packet by packet while the table holds at most
- * this many flows (16 MiB of flow blocks: they stay in cache, or the CPU
- * overlaps their misses by itself); beyond it, through the stage.
+ * The table's constants as a const enum, compiled to literals: a module
+ * constant is reloaded and hole-checked at every use in optimized code.
  */
-const DIRECT_FLOWS = 1 << 17;
+const enum F {
+  S_INIT_REV = 1,
+  S_FIN_FWD = 2,
+  S_FIN_REV = 4,
+  S_CLOSED = 8,
 
-// The flow block: 32 32-bit words (128 bytes) per flow, in the order the per-packet update reads them.
-const BLOCK_WORDS = 32;
-/** Words 0..9: the canonical key. */
-const B_KEY = 0;
-/** Word 10: the key's hash. */
-const B_HASH = 10;
-/** Word 11: S_* state bits (bits 0-7), TCP flags seen forward (8-15) and reverse (16-23). */
-const B_STATE = 11;
-/** Words 12..19: forward first s, ns, last s, ns; reverse first s, ns, last s, ns. */
-const B_TIME = 12;
-/** Float64 index (within the block's 16) of the first packet's time in ns. */
-const B_FIRST_NS = 10;
-/**
- * Word 22: floor((first + active timeout) / 1 s) - 1: a packet whose second
- * is below it cannot cross the active timeout (a second of margin for the
- * doubles' rounding) and skips the exact check. Word 23 is free. (The last
- * packet's time, for idle expiry and eviction, is the later of the two
- * directions' last times.)
- */
-const B_ACTIVE_SEC = 22;
-/** Float64 indexes 12..15: forward packets, reverse packets, forward bytes, reverse bytes. */
-const B_COUNTS = 12;
+  TCP_FIN = 0x01,
+  TCP_SYN = 0x02,
+  TCP_RST = 0x04,
+  TCP_ACK = 0x10,
+
+  NS = 1e9,
+  SAMPLE = 8,
+  /** Packets parsed ahead by addBatch before their lookups. */
+  STAGE = 32,
+  /**
+   * Ring batches are metered packet by packet while the table holds at most
+   * this many flows (16 MiB of flow blocks: they stay in cache, or the CPU
+   * overlaps their misses by itself); beyond it, through the stage.
+   */
+  DIRECT_FLOWS = 1 << 17,
+
+  // The flow block: 32 32-bit words (128 bytes) per flow, in the order the per-packet update reads them.
+  BLOCK_WORDS = 32,
+  /** Words 0..9: the canonical key. */
+  B_KEY = 0,
+  /** Word 10: the key's hash. */
+  B_HASH = 10,
+  /** Word 11: S_* state bits (bits 0-7), TCP flags seen forward (8-15) and reverse (16-23). */
+  B_STATE = 11,
+  /** Words 12..19: forward first s, ns, last s, ns; reverse first s, ns, last s, ns. */
+  B_TIME = 12,
+  /** Float64 index (within the block's 16) of the first packet's time in ns. */
+  B_FIRST_NS = 10,
+  /**
+   * Word 22: floor((first + active timeout) / 1 s) - 1: a packet whose second
+   * is below it cannot cross the active timeout (a second of margin for the
+   * doubles' rounding) and skips the exact check. Word 23 is free. (The last
+   * packet's time, for idle expiry and eviction, is the later of the two
+   * directions' last times.)
+   */
+  B_ACTIVE_SEC = 22,
+  /** Float64 indexes 12..15: forward packets, reverse packets, forward bytes, reverse bytes. */
+  B_COUNTS = 12,
+}
 
 function nextPow2(n: number): number { let p = 1; while (p < n) p *= 2; return p; }
 
@@ -131,7 +137,7 @@ export class FlowTable {
   private readonly tags: Int32Array;
   /** The bits of a tag that hold the hash fingerprint (the rest hold id + 1). */
   private readonly fpMask: number;
-  /** The flow blocks (BLOCK_WORDS words per flow), as words and as doubles. */
+  /** The flow blocks (F.BLOCK_WORDS words per flow), as words and as doubles. */
   private readonly blk: Uint32Array;
   private readonly blkF: Float64Array;
   private readonly blkI: Int32Array;
@@ -140,13 +146,13 @@ export class FlowTable {
   private n = 0;
   private hand = 0;
   private readonly pp = new ParsedPacket();
-  // the stage: up to STAGE parsed packets (canonical key, hash, swap | flags << 1, IP bytes, sec, nsec)
-  private readonly sKey = new Int32Array(STAGE * KEY_WORDS);
-  private readonly sHash = new Int32Array(STAGE);
-  private readonly sInfo = new Int32Array(STAGE * 2);
-  private readonly sTime = new Uint32Array(STAGE * 2);
+  // the stage: up to F.STAGE parsed packets (canonical key, hash, swap | flags << 1, IP bytes, sec, nsec)
+  private readonly sKey = new Int32Array(F.STAGE * Key.Words);
+  private readonly sHash = new Int32Array(F.STAGE);
+  private readonly sInfo = new Int32Array(F.STAGE * 2);
+  private readonly sTime = new Uint32Array(F.STAGE * 2);
   /** @internal ring batches go through the stage above this many flows (tests set it to check both ways). */
-  _directMax = DIRECT_FLOWS;
+  _directMax = F.DIRECT_FLOWS;
   /** Sink of the prefetch loads (so they are not optimised away). */
   private touched = 0;
   // word views of the ring last seen by addBatch (made once per ring)
@@ -159,9 +165,9 @@ export class FlowTable {
     const max = opts.maxFlows ?? 65536;
     if (!Number.isInteger(max) || max < 1 || max > (1 << 26)) throw new RangeError(`maxFlows must be an integer in 1..${1 << 26} (got ${max})`);
     this.maxFlows = max;
-    this.activeNs = (opts.activeTimeout ?? 60) * NS;
-    this.idleNs = (opts.idleTimeout ?? 15) * NS;
-    this.closeNs = (opts.closeTimeout ?? 1) * NS;
+    this.activeNs = (opts.activeTimeout ?? 60) * F.NS;
+    this.idleNs = (opts.idleTimeout ?? 15) * F.NS;
+    this.closeNs = (opts.closeTimeout ?? 1) * F.NS;
     this.domain = opts.domain ?? 0;
     this.out = new RecordBuffer(opts.recordBatch ?? 512);
     this.onFull = opts.onFull ?? ((rb) => { rb.count = 0; });
@@ -171,7 +177,7 @@ export class FlowTable {
     let idBits = 1;
     while ((1 << idBits) <= max) idBits++;
     this.fpMask = ~((1 << idBits) - 1);
-    const buf = new ArrayBuffer(max * BLOCK_WORDS * 4);
+    const buf = new ArrayBuffer(max * F.BLOCK_WORDS * 4);
     this.blk = new Uint32Array(buf);
     this.blkF = new Float64Array(buf);
     this.blkI = new Int32Array(buf);
@@ -212,7 +218,7 @@ export class FlowTable {
     if (batch instanceof Batch && batch._block >= 0 && batch.packet._pre === 0) { this.addRing(batch); return; }
     for (let more = true; more;) {
       let n = 0;
-      while (n < STAGE) {
+      while (n < F.STAGE) {
         const p = batch.next();
         if (p === null) { more = false; break; }
         if (this.stage(p.data, p.offset, p.caplen, p.linkType, p.vlanValid ? p.vlanTci : -1, p.wireLen, p.sec, p.nsec, n)) n++;
@@ -225,7 +231,7 @@ export class FlowTable {
    * addBatch on a ring block: the packet headers are read straight from the
    * ring (no view getters), and untagged Ethernet/IPv4 packets are parsed in
    * place with big-endian word loads; anything else goes through
-   * {@link parseFlowPacket}. Up to DIRECT_FLOWS flows each packet is counted
+   * {@link parseFlowPacket}. Up to F.DIRECT_FLOWS flows each packet is counted
    * as soon as it is parsed ({@link FlowTable.addRingDirect}), beyond it
    * through the stage ({@link FlowTable.addRingStaged}). Leaves the batch as
    * a loop of next() would: at its end.
@@ -244,7 +250,7 @@ export class FlowTable {
 
   /**
    * addRing for a large table: plain Ethernet/IPv4 packets are taken in
-   * groups of up to STAGE. Each group is parsed first (keys and hashes into
+   * groups of up to F.STAGE. Each group is parsed first (keys and hashes into
    * the stage), then its slot tags and flow blocks are read in two short
    * loops whose loads do not depend on each other (so the CPU overlaps their
    * cache misses), then each packet is counted in order as in
@@ -273,17 +279,17 @@ export class FlowTable {
     let pk = 0;
     let wb = 0;
     let i = batch.index + 1;
-    let h = i === 0 ? b0 + u32[(b0 + BLK_OFFSET_TO_FIRST) >>> 2] : batch.packet._h + u32[(batch.packet._h + PKT_NEXT_OFFSET) >>> 2];
+    let h = i === 0 ? b0 + u32[(b0 + Blk.OffsetToFirst) >>> 2] : batch.packet._h + u32[(batch.packet._h + Tp3.NextOffset) >>> 2];
     while (i < count) {
       let n = 0;
-      for (; n < STAGE && i < count; i++) {
-        const off = h + u16[(h + PKT_MAC) >>> 1];
-        const caplen = u32[(h + PKT_SNAPLEN) >>> 2];
+      for (; n < F.STAGE && i < count; i++) {
+        const off = h + u16[(h + Tp3.Mac) >>> 1];
+        const caplen = u32[(h + Tp3.Snaplen) >>> 2];
         let w = 0;
         if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
-        const st0 = u32[(h + PKT_STATUS) >>> 2];
-        const vlanTci = (st0 & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xfff : 0;
-        const wireLen = u32[(h + PKT_LEN) >>> 2];
+        const st0 = u32[(h + Tp3.Status) >>> 2];
+        const vlanTci = (st0 & TpStatus.VlanValid) !== 0 ? u32[(h + Tp3.VlanTci) >>> 2] & 0xfff : 0;
+        const wireLen = u32[(h + Tp3.Len) >>> 2];
         const l4 = off + 14 + ((w >>> 6) & 0x3c);
         const end = off + caplen;
         const w2 = dv.getUint32(off + 20);
@@ -311,30 +317,30 @@ export class FlowTable {
         hh = Math.imul(hh ^ (hh >>> 15) ^ b1, 0x85ebca77);
         hh = Math.imul(hh ^ (hh >>> 13) ^ pt, 0xc2b2ae3d);
         hh ^= hh >>> 16;
-        const o = n * KEY_WORDS;
+        const o = n * Key.Words;
         sk[o] = k0; sk[o + 1] = a1; sk[o + 2] = 0; sk[o + 3] = 0; sk[o + 4] = 0;
         sk[o + 5] = b1; sk[o + 6] = 0; sk[o + 7] = 0; sk[o + 8] = 0; sk[o + 9] = pt;
         sh[n] = hh;
         si[n * 2] = (swap ? 1 : 0) | (flags << 1);
         si[n * 2 + 1] = total !== 0 ? total : wireLen - 14;
-        stt[n * 2] = u32[(h + PKT_SEC) >>> 2];
-        stt[n * 2 + 1] = u32[(h + PKT_NSEC) >>> 2];
+        stt[n * 2] = u32[(h + Tp3.Sec) >>> 2];
+        stt[n * 2 + 1] = u32[(h + Tp3.Nsec) >>> 2];
         n++;
         pk++;
         wb += wireLen;
-        if (i + 1 < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+        if (i + 1 < count) h += u32[(h + Tp3.NextOffset) >>> 2];
       }
       // touch the group's tags, then its blocks (independent loads: their misses overlap)
       let acc = 0;
       for (let j = 0; j < n; j++) acc ^= tags[sh[j] & mask];
       for (let j = 0; j < n; j++) {
         const tg = tags[sh[j] & mask];
-        if (tg !== 0) { const c = ((tg & idOf) - 1) * BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
+        if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
       }
       this.touched = acc;
       for (let j = 0; j < n;) {
         for (; j < n; j++) {
-          const o = j * KEY_WORDS;
+          const o = j * Key.Words;
           const k0 = sk[o];
           const a1 = sk[o + 1];
           const b1 = sk[o + 5];
@@ -346,7 +352,7 @@ export class FlowTable {
             const tg = tags[s];
             if (tg === 0) break;
             if ((tg & fpMask) === fp) {
-              const c = ((tg & idOf) - 1) * BLOCK_WORDS;
+              const c = ((tg & idOf) - 1) * F.BLOCK_WORDS;
               if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) { id = (tg & idOf) - 1; break; }
             }
           }
@@ -355,37 +361,37 @@ export class FlowTable {
           const flags = info >>> 1;
           const sec = stt[j * 2];
           const nsec = stt[j * 2 + 1];
-          const b = id * BLOCK_WORDS;
+          const b = id * F.BLOCK_WORDS;
           const bf = b >>> 1;
-          const st = blk[b + B_STATE];
-          if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || sec >= blk[b + B_ACTIVE_SEC]) break;
-          const dir = (info & 1) ^ (st & S_INIT_REV);
-          const pc = bf + B_COUNTS + dir;
+          const st = blk[b + F.B_STATE];
+          if (((flags & (F.TCP_SYN | F.TCP_ACK)) === F.TCP_SYN && (st & F.S_CLOSED) !== 0) || sec >= blk[b + F.B_ACTIVE_SEC]) break;
+          const dir = (info & 1) ^ (st & F.S_INIT_REV);
+          const pc = bf + F.B_COUNTS + dir;
           const c = f[pc];
           f[pc] = c + 1;
           f[pc + 2] += si[j * 2 + 1];
-          const m = b + B_TIME + dir * 4;
+          const m = b + F.B_TIME + dir * 4;
           if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
           blk[m + 2] = sec; blk[m + 3] = nsec;
           if (flags !== 0) {
             let s = st | (flags << (8 + dir * 8));
-            if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
-            else if ((flags & TCP_FIN) !== 0) {
-              s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
-              if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
+            if ((flags & F.TCP_RST) !== 0) s |= F.S_CLOSED;
+            else if ((flags & F.TCP_FIN) !== 0) {
+              s |= dir === 0 ? F.S_FIN_FWD : F.S_FIN_REV;
+              if ((s & (F.S_FIN_FWD | F.S_FIN_REV)) === (F.S_FIN_FWD | F.S_FIN_REV)) s |= F.S_CLOSED;
             }
-            blk[b + B_STATE] = s;
+            blk[b + F.B_STATE] = s;
           }
         }
         if (j === n) break;
         this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
         this.apply(j++);
       }
-      if (n === STAGE || i === count) continue;
+      if (n === F.STAGE || i === count) continue;
       // packet i (header at h) is not plain Ethernet/IPv4
       this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
       this.addRingSlow(batch.packet.data, h, linkType);
-      if (++i < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+      if (++i < count) h += u32[(h + Tp3.NextOffset) >>> 2];
     }
     this.packets += pk;
     this.wireBytes += wb;
@@ -419,16 +425,16 @@ export class FlowTable {
     let pk = 0;
     let wb = 0;
     let i = batch.index + 1;
-    let h = i === 0 ? b0 + u32[(b0 + BLK_OFFSET_TO_FIRST) >>> 2] : batch.packet._h + u32[(batch.packet._h + PKT_NEXT_OFFSET) >>> 2];
+    let h = i === 0 ? b0 + u32[(b0 + Blk.OffsetToFirst) >>> 2] : batch.packet._h + u32[(batch.packet._h + Tp3.NextOffset) >>> 2];
     while (i < count) {
       for (; i < count; i++) {
-        const off = h + u16[(h + PKT_MAC) >>> 1];
-        const caplen = u32[(h + PKT_SNAPLEN) >>> 2];
+        const off = h + u16[(h + Tp3.Mac) >>> 1];
+        const caplen = u32[(h + Tp3.Snaplen) >>> 2];
         let w = 0;
         if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
         // Ethernet + IPv4 with a whole header: the same key and hash as stage()
-        const st0 = u32[(h + PKT_STATUS) >>> 2];
-        const vlanTci = (st0 & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xfff : 0;
+        const st0 = u32[(h + Tp3.Status) >>> 2];
+        const vlanTci = (st0 & TpStatus.VlanValid) !== 0 ? u32[(h + Tp3.VlanTci) >>> 2] & 0xfff : 0;
         const l4 = off + 14 + ((w >>> 6) & 0x3c);
         const end = off + caplen;
         const w2 = dv.getUint32(off + 20); // flags + fragment offset, TTL, protocol
@@ -461,46 +467,46 @@ export class FlowTable {
           const tg = tags[s];
           if (tg === 0) break;
           if ((tg & fpMask) === fp) {
-            const c = ((tg & idOf) - 1) * BLOCK_WORDS;
+            const c = ((tg & idOf) - 1) * F.BLOCK_WORDS;
             if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) { id = (tg & idOf) - 1; break; }
           }
         }
         if (id < 0) break;
-        const b = id * BLOCK_WORDS;
+        const b = id * F.BLOCK_WORDS;
         const bf = b >>> 1;
-        const st = blk[b + B_STATE];
-        const sec = u32[(h + PKT_SEC) >>> 2];
-        if (((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (st & S_CLOSED) !== 0) || sec >= blk[b + B_ACTIVE_SEC]) break;
-        const nsec = u32[(h + PKT_NSEC) >>> 2];
-        const wireLen = u32[(h + PKT_LEN) >>> 2];
+        const st = blk[b + F.B_STATE];
+        const sec = u32[(h + Tp3.Sec) >>> 2];
+        if (((flags & (F.TCP_SYN | F.TCP_ACK)) === F.TCP_SYN && (st & F.S_CLOSED) !== 0) || sec >= blk[b + F.B_ACTIVE_SEC]) break;
+        const nsec = u32[(h + Tp3.Nsec) >>> 2];
+        const wireLen = u32[(h + Tp3.Len) >>> 2];
         const total = dv.getUint16(off + 16);
         pk++;
         wb += wireLen;
-        const dir = (swap ? 1 : 0) ^ (st & S_INIT_REV);
-        const pc = bf + B_COUNTS + dir;
+        const dir = (swap ? 1 : 0) ^ (st & F.S_INIT_REV);
+        const pc = bf + F.B_COUNTS + dir;
         const c = f[pc];
         f[pc] = c + 1;
         f[pc + 2] += total !== 0 ? total : wireLen - 14;
-        const m = b + B_TIME + dir * 4;
+        const m = b + F.B_TIME + dir * 4;
         if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
         blk[m + 2] = sec; blk[m + 3] = nsec;
         if (flags !== 0) {
           // as tcpState()
           let s = st | (flags << (8 + dir * 8));
-          if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
-          else if ((flags & TCP_FIN) !== 0) {
-            s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
-            if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
+          if ((flags & F.TCP_RST) !== 0) s |= F.S_CLOSED;
+          else if ((flags & F.TCP_FIN) !== 0) {
+            s |= dir === 0 ? F.S_FIN_FWD : F.S_FIN_REV;
+            if ((s & (F.S_FIN_FWD | F.S_FIN_REV)) === (F.S_FIN_FWD | F.S_FIN_REV)) s |= F.S_CLOSED;
           }
-          blk[b + B_STATE] = s;
+          blk[b + F.B_STATE] = s;
         }
-        if (i + 1 < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+        if (i + 1 < count) h += u32[(h + Tp3.NextOffset) >>> 2];
       }
       if (i === count) break;
       // packet i (header at h) needs the general path
       this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
       this.addRingSlow(batch.packet.data, h, linkType);
-      if (++i < count) h += u32[(h + PKT_NEXT_OFFSET) >>> 2];
+      if (++i < count) h += u32[(h + Tp3.NextOffset) >>> 2];
     }
     this.packets += pk;
     this.wireBytes += wb;
@@ -511,21 +517,21 @@ export class FlowTable {
   /** Meter the ring packet whose header is at `h` through stage() and apply(). */
   private addRingSlow(data: Uint8Array, h: number, linkType: number): void {
     const u32 = this.ringU32;
-    const st = u32[(h + PKT_STATUS) >>> 2];
-    const vlanTci = (st & TP_STATUS_VLAN_VALID) !== 0 ? u32[(h + PKT_VLAN_TCI) >>> 2] & 0xffff : -1;
-    if (this.stage(data, h + this.ringU16[(h + PKT_MAC) >>> 1], u32[(h + PKT_SNAPLEN) >>> 2], linkType, vlanTci,
-      u32[(h + PKT_LEN) >>> 2], u32[(h + PKT_SEC) >>> 2], u32[(h + PKT_NSEC) >>> 2], 0)) this.apply(0);
+    const st = u32[(h + Tp3.Status) >>> 2];
+    const vlanTci = (st & TpStatus.VlanValid) !== 0 ? u32[(h + Tp3.VlanTci) >>> 2] & 0xffff : -1;
+    if (this.stage(data, h + this.ringU16[(h + Tp3.Mac) >>> 1], u32[(h + Tp3.Snaplen) >>> 2], linkType, vlanTci,
+      u32[(h + Tp3.Len) >>> 2], u32[(h + Tp3.Sec) >>> 2], u32[(h + Tp3.Nsec) >>> 2], 0)) this.apply(0);
   }
 
   /** Fold a packet's TCP flags (non-zero) into the state word of the flow block at `b` (state `st`, direction `dir`). */
   private tcpState(b: number, st: number, flags: number, dir: number): void {
     let s = st | (flags << (8 + dir * 8));
-    if ((flags & TCP_RST) !== 0) s |= S_CLOSED;
-    else if ((flags & TCP_FIN) !== 0) {
-      s |= dir === 0 ? S_FIN_FWD : S_FIN_REV;
-      if ((s & (S_FIN_FWD | S_FIN_REV)) === (S_FIN_FWD | S_FIN_REV)) s |= S_CLOSED;
+    if ((flags & F.TCP_RST) !== 0) s |= F.S_CLOSED;
+    else if ((flags & F.TCP_FIN) !== 0) {
+      s |= dir === 0 ? F.S_FIN_FWD : F.S_FIN_REV;
+      if ((s & (F.S_FIN_FWD | F.S_FIN_REV)) === (F.S_FIN_FWD | F.S_FIN_REV)) s |= F.S_CLOSED;
     }
-    this.blk[b + B_STATE] = s;
+    this.blk[b + F.B_STATE] = s;
   }
 
   /**
@@ -543,7 +549,7 @@ export class FlowTable {
     for (let i = 0; i < n; i++) acc ^= tags[sh[i] & mask];
     for (let i = 0; i < n; i++) {
       const tg = tags[sh[i] & mask];
-      if (tg !== 0) { const c = ((tg & idOf) - 1) * BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
+      if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
     }
     this.touched = acc;
     for (let i = 0; i < n; i++) this.apply(i);
@@ -585,7 +591,7 @@ export class FlowTable {
     h = Math.imul(h ^ (h >>> 13) ^ pt, 0xc2b2ae3d);
     h ^= h >>> 16;
     const sk = this.sKey;
-    const o = i * KEY_WORDS;
+    const o = i * Key.Words;
     sk[o] = k0; sk[o + 1] = a1; sk[o + 2] = a2; sk[o + 3] = a3; sk[o + 4] = a4;
     sk[o + 5] = b1; sk[o + 6] = b2; sk[o + 7] = b3; sk[o + 8] = b4; sk[o + 9] = pt;
     this.sHash[i] = h;
@@ -599,7 +605,7 @@ export class FlowTable {
   /** Look up (or create) the flow of stage entry `i` and count the packet in it. */
   private apply(i: number): void {
     const sk = this.sKey;
-    const o = i * KEY_WORDS;
+    const o = i * Key.Words;
     const k0 = sk[o];
     const v6 = ((k0 >>> 12) & 0xf) === 6;
     const a1 = sk[o + 1];
@@ -622,7 +628,7 @@ export class FlowTable {
       const tg = tags[s];
       if (tg === 0) break;
       if ((tg & fpMask) === fp) {
-        const c = ((tg & ~fpMask) - 1) * BLOCK_WORDS;
+        const c = ((tg & ~fpMask) - 1) * F.BLOCK_WORDS;
         if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0 &&
           (!v6 || (key[c + 2] === sk[o + 2] && key[c + 3] === sk[o + 3] && key[c + 4] === sk[o + 4] &&
             key[c + 6] === sk[o + 6] && key[c + 7] === sk[o + 7] && key[c + 8] === sk[o + 8]))) {
@@ -631,30 +637,30 @@ export class FlowTable {
         }
       }
     }
-    const t = sec * NS + nsec;
+    const t = sec * F.NS + nsec;
     const blk = this.blk;
     const f = this.blkF;
     if (id >= 0) {
-      const b = id * BLOCK_WORDS;
-      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (blk[b + B_STATE] & S_CLOSED) !== 0) {
+      const b = id * F.BLOCK_WORDS;
+      if ((flags & (F.TCP_SYN | F.TCP_ACK)) === F.TCP_SYN && (blk[b + F.B_STATE] & F.S_CLOSED) !== 0) {
         this.finish(id, EndReason.end); // a new connection on the same ports
         id = -1;
-      } else if (t - f[(b >>> 1) + B_FIRST_NS] >= this.activeNs) {
+      } else if (t - f[(b >>> 1) + F.B_FIRST_NS] >= this.activeNs) {
         this.emit(id, EndReason.active); // the record ends BEFORE this packet
         this.reset(id);
         this.startRecord(b, t);
       }
     }
     if (id < 0) id = this.insert(o, h, swap, t);
-    const b = id * BLOCK_WORDS;
+    const b = id * F.BLOCK_WORDS;
     const bf = b >>> 1;
-    const st = blk[b + B_STATE];
-    const dir = (swap ? 1 : 0) ^ (st & S_INIT_REV);
-    const pc = bf + B_COUNTS + dir;
+    const st = blk[b + F.B_STATE];
+    const dir = (swap ? 1 : 0) ^ (st & F.S_INIT_REV);
+    const pc = bf + F.B_COUNTS + dir;
     const c = f[pc];
     f[pc] = c + 1;
     f[pc + 2] += this.sInfo[i * 2 + 1];
-    const m = b + B_TIME + dir * 4;
+    const m = b + F.B_TIME + dir * 4;
     if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
     blk[m + 2] = sec; blk[m + 3] = nsec;
     if (flags !== 0) this.tcpState(b, st, flags, dir);
@@ -669,12 +675,12 @@ export class FlowTable {
     let done = 0;
     for (let i = 0; i < this.n;) {
       const id = this.ids[i];
-      const b = id * BLOCK_WORDS;
+      const b = id * F.BLOCK_WORDS;
       const idle = nowNs - this.lastNs(b);
       let reason = 0;
-      if ((this.blk[b + B_STATE] & S_CLOSED) !== 0 && idle >= this.closeNs) reason = EndReason.end;
+      if ((this.blk[b + F.B_STATE] & F.S_CLOSED) !== 0 && idle >= this.closeNs) reason = EndReason.end;
       else if (idle >= this.idleNs) reason = EndReason.idle;
-      else if (nowNs - this.blkF[(b >>> 1) + B_FIRST_NS] >= this.activeNs) reason = EndReason.active;
+      else if (nowNs - this.blkF[(b >>> 1) + F.B_FIRST_NS] >= this.activeNs) reason = EndReason.active;
       if (reason !== 0) { this.finish(id, reason); done++; } // finish moves another id into slot i
       else i++;
     }
@@ -698,11 +704,11 @@ export class FlowTable {
   }
 
   /** Key words of flow `id` (canonical order, a view: copy what you keep). */
-  flowKey(id: number): Uint32Array { return this.blk.subarray(id * BLOCK_WORDS + B_KEY, id * BLOCK_WORDS + B_KEY + KEY_WORDS); }
+  flowKey(id: number): Uint32Array { return this.blk.subarray(id * F.BLOCK_WORDS + F.B_KEY, id * F.BLOCK_WORDS + F.B_KEY + Key.Words); }
   /** Packets and bytes of flow `id` in both directions: [fwd pkts, rev pkts, fwd bytes, rev bytes]. */
-  flowCounts(id: number): Float64Array { return this.blkF.subarray(id * (BLOCK_WORDS >>> 1) + B_COUNTS, id * (BLOCK_WORDS >>> 1) + B_COUNTS + 4); }
+  flowCounts(id: number): Float64Array { return this.blkF.subarray(id * (F.BLOCK_WORDS >>> 1) + F.B_COUNTS, id * (F.BLOCK_WORDS >>> 1) + F.B_COUNTS + 4); }
   /** True when the canonical key's first endpoint is the responder. */
-  flowReversed(id: number): boolean { return (this.blk[id * BLOCK_WORDS + B_STATE] & S_INIT_REV) !== 0; }
+  flowReversed(id: number): boolean { return (this.blk[id * F.BLOCK_WORDS + F.B_STATE] & F.S_INIT_REV) !== 0; }
 
   // --- internals -----------------------------------------------------------
 
@@ -710,12 +716,12 @@ export class FlowTable {
   private insert(o: number, h: number, swap: boolean, t: number): number {
     if (this.n === this.maxFlows) this.evictOne();
     const id = this.ids[this.n++];
-    const b = id * BLOCK_WORDS;
+    const b = id * F.BLOCK_WORDS;
     const blk = this.blk;
     const sk = this.sKey;
-    for (let i = 0; i < KEY_WORDS; i++) this.blkI[b + B_KEY + i] = sk[o + i];
-    blk[b + B_HASH] = h;
-    blk[b + B_STATE] = swap ? S_INIT_REV : 0;
+    for (let i = 0; i < Key.Words; i++) this.blkI[b + F.B_KEY + i] = sk[o + i];
+    blk[b + F.B_HASH] = h;
+    blk[b + F.B_STATE] = swap ? F.S_INIT_REV : 0;
     this.reset(id);
     this.startRecord(b, t);
     const tags = this.tags;
@@ -728,37 +734,37 @@ export class FlowTable {
 
   /** Set the first-packet time of the record of the flow block at `b` (and its active deadline). */
   private startRecord(b: number, t: number): void {
-    this.blkF[(b >>> 1) + B_FIRST_NS] = t;
-    const d = Math.floor((t + this.activeNs) / NS) - 1;
-    this.blk[b + B_ACTIVE_SEC] = d > 0 ? (d < 0xffffffff ? d : 0xffffffff) : 0;
+    this.blkF[(b >>> 1) + F.B_FIRST_NS] = t;
+    const d = Math.floor((t + this.activeNs) / F.NS) - 1;
+    this.blk[b + F.B_ACTIVE_SEC] = d > 0 ? (d < 0xffffffff ? d : 0xffffffff) : 0;
   }
 
   /** Time of the last packet of the flow block at `b` (ns): the later of both directions' last. */
   private lastNs(b: number): number {
     const blk = this.blk;
-    const fwd = blk[b + B_TIME + 2] * NS + blk[b + B_TIME + 3];
-    const rev = blk[b + B_TIME + 6] * NS + blk[b + B_TIME + 7];
+    const fwd = blk[b + F.B_TIME + 2] * F.NS + blk[b + F.B_TIME + 3];
+    const rev = blk[b + F.B_TIME + 6] * F.NS + blk[b + F.B_TIME + 7];
     return fwd > rev ? fwd : rev;
   }
 
   /** Zero the counters, timestamps and TCP flags of flow `id` (a new record starts). */
   private reset(id: number): void {
-    const b = id * BLOCK_WORDS;
+    const b = id * F.BLOCK_WORDS;
     const f = this.blkF;
-    const c = (b >>> 1) + B_COUNTS;
+    const c = (b >>> 1) + F.B_COUNTS;
     f[c] = 0; f[c + 1] = 0; f[c + 2] = 0; f[c + 3] = 0;
-    this.blk.fill(0, b + B_TIME, b + B_TIME + 8);
-    this.blk[b + B_STATE] &= 0xff;
+    this.blk.fill(0, b + F.B_TIME, b + F.B_TIME + 8);
+    this.blk[b + F.B_STATE] &= 0xff;
   }
 
   /** Evict the least recently seen flow of a small sample (approximate LRU). */
   private evictOne(): void {
     let best = -1;
     let bestT = Infinity;
-    for (let j = 0; j < SAMPLE && j < this.n; j++) {
+    for (let j = 0; j < F.SAMPLE && j < this.n; j++) {
       this.hand = this.hand + 1 >= this.n ? 0 : this.hand + 1;
       const id = this.ids[this.hand];
-      const last = this.lastNs(id * BLOCK_WORDS);
+      const last = this.lastNs(id * F.BLOCK_WORDS);
       if (last < bestT) { bestT = last; best = id; }
     }
     this.evicted++;
@@ -776,7 +782,7 @@ export class FlowTable {
     const mask = this.mask;
     const tags = this.tags;
     const idOf = ~this.fpMask;
-    let i = this.blk[id * BLOCK_WORDS + B_HASH] & mask;
+    let i = this.blk[id * F.BLOCK_WORDS + F.B_HASH] & mask;
     while ((tags[i] & idOf) !== id + 1) i = (i + 1) & mask;
     // backward-shift deletion (the home slot of a moved entry comes from its block's hash)
     let j = i;
@@ -784,7 +790,7 @@ export class FlowTable {
       j = (j + 1) & mask;
       const tg = tags[j];
       if (tg === 0) break;
-      const home = this.blk[((tg & idOf) - 1) * BLOCK_WORDS + B_HASH] & mask;
+      const home = this.blk[((tg & idOf) - 1) * F.BLOCK_WORDS + F.B_HASH] & mask;
       // move it into the hole i if its home is not in (i, j]
       const inRange = i <= j ? (home > i && home <= j) : (home > i || home <= j);
       if (!inRange) {
@@ -804,27 +810,27 @@ export class FlowTable {
 
   /** Append flow id's record to `out` (initiator first). */
   private emit(id: number, reason: number): void {
-    const b = id * BLOCK_WORDS;
+    const b = id * F.BLOCK_WORDS;
     const fb = b >>> 1;
     const cnt = this.blkF;
-    const c = fb + B_COUNTS;
+    const c = fb + F.B_COUNTS;
     if (cnt[c] === 0 && cnt[c + 1] === 0) return; // nothing since the last record
     const rb = this.out;
     if (rb.count >= rb.capacity) { this.onFull(rb); rb.count = 0; }
     const w = rb.u32;
     const r = rb.count * RECORD_WORDS;
     const key = this.blk;
-    const k = b + B_KEY;
-    const st = key[b + B_STATE];
-    const rev = (st & S_INIT_REV) !== 0;
+    const k = b + F.B_KEY;
+    const st = key[b + F.B_STATE];
+    const rev = (st & F.S_INIT_REV) !== 0;
     w[r] = key[k];
     if (rev) {
       for (let i = 1; i < 5; i++) { w[r + i] = key[k + 4 + i]; w[r + 4 + i] = key[k + i]; }
       w[r + 9] = ((key[k + 9] << 16) | (key[k + 9] >>> 16)) >>> 0;
     } else {
-      for (let i = 1; i < KEY_WORDS; i++) w[r + i] = key[k + i];
+      for (let i = 1; i < Key.Words; i++) w[r + i] = key[k + i];
     }
-    for (let i = 0; i < 8; i++) w[r + R_FWD_TIME + i] = key[b + B_TIME + i];
+    for (let i = 0; i < 8; i++) w[r + R_FWD_TIME + i] = key[b + F.B_TIME + i];
     w[r + R_FLAGS] = ((st >>> 8) & 0xffff) | (reason << 16);
     w[r + R_DOMAIN] = this.domain;
     const f = rb.count * (RECORD_BYTES >>> 3) + R_COUNTS;

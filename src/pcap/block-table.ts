@@ -26,26 +26,26 @@
  */
 import type { Batch } from '../ring/batch.js';
 import type { PacketView } from '../ring/packet.js';
-import {
-  BLK_NUM_PKTS, BLK_OFFSET_TO_FIRST, PKT_LEN, PKT_MAC, PKT_NEXT_OFFSET, PKT_NSEC, PKT_SEC, PKT_SNAPLEN, PKT_STATUS,
-  PKT_VLAN_TCI, PKT_VLAN_TPID, SLL_PKTTYPE,
-} from '../ring/layout.js';
-import { TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID } from '../constants.js';
+import { Blk, Sll, Tp3 } from '../ring/layout.js';
+import { TpStatus } from '../constants.js';
 import { BlockType, epbFlagsFromPktType } from './constants.js';
 import { vlanInsertOffset } from './frame-copy.js';
 import { ticksFromTime, type TicksOut } from './time.js';
 
+/** Buffer indexes of a table (literals in the loops). */
+const enum Buf { Ring = 0, Arena = 1 }
 /** Buffer index of the ring mapping in a table. */
-export const RING = 0;
+export const RING = Buf.Ring;
 /** Buffer index of the header arena in a table. */
-export const ARENA = 1;
+export const ARENA = Buf.Arena;
 
 /** Most arena bytes one record needs: EPB header 28 + tag 4 + pad 3 + epb_flags 12 + length 4, rounded up. */
 const ARENA_PER_RECORD = 56;
 /** Most table pieces one record needs: header, head, tag, rest, trailer. */
 const PIECES_PER_RECORD = 5;
 /** Length of a pcap record header. */
-const PCAP_HDR = 16;
+const enum Pcap { Hdr = 16 }
+const PCAP_HDR = Pcap.Hdr;
 /** epb_flags of every sll_pkttype byte value (a load instead of a switch in the pcapng loop). */
 const EPB_FLAGS = new Uint8Array(256).map((_, i) => epbFlagsFromPktType(i));
 /** Typed arrays are little-endian here (the arena words of the fast paths). */
@@ -168,8 +168,8 @@ export class BlockTable {
   begin(batch: Batch): void {
     const b = batch._block;
     if (b < 0) throw new RangeError('BlockTable.begin: the batch is not held');
-    this.left = this.ring32[(b + BLK_NUM_PKTS) >>> 2];
-    this.h = this.left > 0 ? b + this.ring32[(b + BLK_OFFSET_TO_FIRST) >>> 2] : -1;
+    this.left = this.ring32[(b + Blk.NumPkts) >>> 2];
+    this.h = this.left > 0 ? b + this.ring32[(b + Blk.OffsetToFirst) >>> 2] : -1;
   }
 
   /** Packets of the block not yet walked. */
@@ -215,39 +215,39 @@ export class BlockTable {
    */
   private fillPcapRing(lim: number, mb: number): void {
     const r32 = this.ring32, r16 = this.ring16, a32 = this.arena32, t = this.table;
-    const vlan = this.tagAt >= 0 ? TP_STATUS_VLAN_VALID : 0;
+    const vlan = this.tagAt >= 0 ? TpStatus.VlanValid : 0;
     const snap = this.snaplen === 0 ? 0x7fffffff : this.snaplen;
     let h = this.h, left = this.left, n = this.records, bytes = this.bytes, c = this.cursor, wire = this.wireBytes;
     let first = -1, last = -1;
     while (left > 0 && n < lim && bytes < mb) {
-      const caplen = r32[(h + PKT_SNAPLEN) >>> 2];
-      const len = r32[(h + PKT_LEN) >>> 2];
-      if ((r32[(h + PKT_STATUS) >>> 2] & vlan) !== 0 || len < caplen) break;
+      const caplen = r32[(h + Tp3.Snaplen) >>> 2];
+      const len = r32[(h + Tp3.Len) >>> 2];
+      if ((r32[(h + Tp3.Status) >>> 2] & vlan) !== 0 || len < caplen) break;
       let out = caplen;
       if (caplen <= snap) {
-        t[c] = RING; t[c + 1] = h + PKT_SEC; t[c + 2] = PCAP_HDR;
+        t[c] = Buf.Ring; t[c + 1] = h + Tp3.Sec; t[c + 2] = Pcap.Hdr;
       } else {
         // snaplen cut: the header in arena slot n
         const w = n << 2;
         out = snap;
-        a32[w] = r32[(h + PKT_SEC) >>> 2]; a32[w + 1] = r32[(h + PKT_NSEC) >>> 2]; a32[w + 2] = out; a32[w + 3] = len;
-        t[c] = ARENA; t[c + 1] = n << 4; t[c + 2] = PCAP_HDR;
+        a32[w] = r32[(h + Tp3.Sec) >>> 2]; a32[w + 1] = r32[(h + Tp3.Nsec) >>> 2]; a32[w + 2] = out; a32[w + 3] = len;
+        t[c] = Buf.Arena; t[c + 1] = n << 4; t[c + 2] = Pcap.Hdr;
       }
-      t[c + 3] = RING; t[c + 4] = h + r16[(h + PKT_MAC) >>> 1]; t[c + 5] = out;
+      t[c + 3] = Buf.Ring; t[c + 4] = h + r16[(h + Tp3.Mac) >>> 1]; t[c + 5] = out;
       c += 6;
-      bytes += PCAP_HDR + out;
+      bytes += Pcap.Hdr + out;
       wire += len;
       n++;
       if (first < 0) first = h;
       last = h;
       left--;
-      h = left > 0 ? h + r32[(h + PKT_NEXT_OFFSET) >>> 2] : -1;
+      h = left > 0 ? h + r32[(h + Tp3.NextOffset) >>> 2] : -1;
     }
     this.h = h; this.left = left; this.records = n; this.bytes = bytes; this.cursor = c; this.wireBytes = wire;
     this.open = -1;
     if (last >= 0) {
-      if (this.firstSec < 0) { this.firstSec = r32[(first + PKT_SEC) >>> 2]; this.firstNsec = r32[(first + PKT_NSEC) >>> 2]; }
-      this.lastSec = r32[(last + PKT_SEC) >>> 2]; this.lastNsec = r32[(last + PKT_NSEC) >>> 2];
+      if (this.firstSec < 0) { this.firstSec = r32[(first + Tp3.Sec) >>> 2]; this.firstNsec = r32[(first + Tp3.Nsec) >>> 2]; }
+      this.lastSec = r32[(last + Tp3.Sec) >>> 2]; this.lastNsec = r32[(last + Tp3.Nsec) >>> 2];
     }
   }
 
@@ -259,9 +259,10 @@ export class BlockTable {
    */
   private fillPcapng(lim: number, mb: number): void {
     const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8, a32 = this.arena32, t = this.table;
-    const vlan = this.tagAt >= 0 ? TP_STATUS_VLAN_VALID : 0;
+    const vlan = this.tagAt >= 0 ? TpStatus.VlanValid : 0;
     const snap = this.snaplen === 0 ? 0x7fffffff : this.snaplen;
     const useFlags = this.useFlags, nano = this.nano, slot = this.slot, trailer = useFlags ? 12 : 0;
+    const epbFlags = EPB_FLAGS; // a local: a module binding is reloaded and hole-checked at every use
     let h = this.h, left = this.left, n = this.records, bytes = this.bytes, c = this.cursor, wire = this.wireBytes;
     // the open piece (a trailer) already covers the next slot's 28-byte header; taken back at the end if no record follows
     let open = this.open;
@@ -271,16 +272,16 @@ export class BlockTable {
     let room = 4294967296 - this.baseLo > 0x7fffffff ? 0x7fffffff : (4294967296 - this.baseLo) | 0;
     let first = -1, last = -1;
     while (left > 0 && n < lim && bytes < mb) {
-      const st = r32[(h + PKT_STATUS) >>> 2];
-      const flags = useFlags ? EPB_FLAGS[r8[h + SLL_PKTTYPE]] : 0;
+      const st = r32[(h + Tp3.Status) >>> 2];
+      const flags = useFlags ? epbFlags[r8[h + Sll.PktType]] : 0;
       if ((st & vlan) !== 0 || (useFlags && flags === 0)) break;
-      const caplen = r32[(h + PKT_SNAPLEN) >>> 2];
-      let wireLen = r32[(h + PKT_LEN) >>> 2];
+      const caplen = r32[(h + Tp3.Snaplen) >>> 2];
+      let wireLen = r32[(h + Tp3.Len) >>> 2];
       wire += wireLen;
       if (wireLen < caplen) wireLen = caplen;
       const out = caplen > snap ? snap : caplen;
-      const sec = r32[(h + PKT_SEC) >>> 2];
-      const nsec = r32[(h + PKT_NSEC) >>> 2];
+      const sec = r32[(h + Tp3.Sec) >>> 2];
+      const nsec = r32[(h + Tp3.Nsec) >>> 2];
       if (sec !== baseSec) {
         ticksFromTime(sec, 0, nano ? 1e9 : 1e6, this.ts);
         baseSec = sec;
@@ -299,11 +300,11 @@ export class BlockTable {
       a32[w + 5] = out;
       a32[w + 6] = wireLen;
       if (useFlags) { a32[w + 9] = flags; a32[w + 11] = total; } else a32[w + 8] = total;
-      if (open < 0) { t[c] = ARENA; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
+      if (open < 0) { t[c] = Buf.Arena; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
       // the padding comes from the end of the zero word 7
       const tr = s0 + 32 - (padded - out);
-      t[c] = RING; t[c + 1] = h + r16[(h + PKT_MAC) >>> 1]; t[c + 2] = out;
-      t[c + 3] = ARENA; t[c + 4] = tr; t[c + 5] = s0 + slot + 28 - tr;
+      t[c] = Buf.Ring; t[c + 1] = h + r16[(h + Tp3.Mac) >>> 1]; t[c + 2] = out;
+      t[c + 3] = Buf.Arena; t[c + 4] = tr; t[c + 5] = s0 + slot + 28 - tr;
       open = c + 3;
       c += 6;
       bytes += total;
@@ -311,15 +312,15 @@ export class BlockTable {
       if (first < 0) first = h;
       last = h;
       left--;
-      h = left > 0 ? h + r32[(h + PKT_NEXT_OFFSET) >>> 2] : -1;
+      h = left > 0 ? h + r32[(h + Tp3.NextOffset) >>> 2] : -1;
     }
     if (open >= 0) t[open + 2] -= 28;
     this.h = h; this.left = left; this.records = n; this.bytes = bytes; this.cursor = c; this.wireBytes = wire;
     this.open = open;
     if (baseSec !== this.baseSec) { this.baseSec = baseSec; this.baseHi = this.ts.hi; this.baseLo = this.ts.lo; }
     if (last >= 0) {
-      if (this.firstSec < 0) { this.firstSec = r32[(first + PKT_SEC) >>> 2]; this.firstNsec = r32[(first + PKT_NSEC) >>> 2]; }
-      this.lastSec = r32[(last + PKT_SEC) >>> 2]; this.lastNsec = r32[(last + PKT_NSEC) >>> 2];
+      if (this.firstSec < 0) { this.firstSec = r32[(first + Tp3.Sec) >>> 2]; this.firstNsec = r32[(first + Tp3.Nsec) >>> 2]; }
+      this.lastSec = r32[(last + Tp3.Sec) >>> 2]; this.lastNsec = r32[(last + Tp3.Nsec) >>> 2];
     }
   }
 
@@ -349,21 +350,21 @@ export class BlockTable {
       once = true;
       const cur = h;
       left--;
-      h = left > 0 ? h + r32[(h + PKT_NEXT_OFFSET) >>> 2] : -1;
+      h = left > 0 ? h + r32[(h + Tp3.NextOffset) >>> 2] : -1;
       if (match !== null && view !== null) {
         view._h = cur;
         if (!match(view)) { rejected++; continue; }
       }
-      const mac = r16[(cur + PKT_MAC) >>> 1];
+      const mac = r16[(cur + Tp3.Mac) >>> 1];
       const off = cur + mac;
-      let caplen = r32[(cur + PKT_SNAPLEN) >>> 2];
-      let wireLen = r32[(cur + PKT_LEN) >>> 2];
+      let caplen = r32[(cur + Tp3.Snaplen) >>> 2];
+      let wireLen = r32[(cur + Tp3.Len) >>> 2];
       wire += wireLen;
-      const sec = r32[(cur + PKT_SEC) >>> 2];
-      const nsec = r32[(cur + PKT_NSEC) >>> 2];
-      const st = r32[(cur + PKT_STATUS) >>> 2];
+      const sec = r32[(cur + Tp3.Sec) >>> 2];
+      const nsec = r32[(cur + Tp3.Nsec) >>> 2];
+      const st = r32[(cur + Tp3.Status) >>> 2];
       let tag = -1;
-      if ((st & TP_STATUS_VLAN_VALID) !== 0 && tagAt >= 0 && caplen >= tagAt) {
+      if ((st & TpStatus.VlanValid) !== 0 && tagAt >= 0 && caplen >= tagAt) {
         tag = tagAt;
         caplen += 4;
         wireLen += 4;
@@ -379,10 +380,10 @@ export class BlockTable {
         a32[w + 1] = nano ? nsec : Math.floor(nsec / 1000);
         a32[w + 2] = out;
         a32[w + 3] = wireLen;
-        t[c] = ARENA; t[c + 1] = n << 4; t[c + 2] = PCAP_HDR;
-        t[c + 3] = RING; t[c + 4] = off; t[c + 5] = out;
+        t[c] = Buf.Arena; t[c + 1] = n << 4; t[c + 2] = Pcap.Hdr;
+        t[c + 3] = Buf.Ring; t[c + 4] = off; t[c + 5] = out;
         c += 6;
-        bytes += PCAP_HDR + out;
+        bytes += Pcap.Hdr + out;
         n++;
         continue;
       }
@@ -390,7 +391,7 @@ export class BlockTable {
         // pcapng: record n's EPB header and trailer (padding, epb_flags, length) sit in arena slot n,
         // whose constant words were written once; the trailer ends where slot n + 1 begins, so it and
         // the next record's header are one piece
-        const flags = useFlags ? epbFlagsFromPktType(r8[cur + SLL_PKTTYPE]) : 0;
+        const flags = useFlags ? epbFlagsFromPktType(r8[cur + Sll.PktType]) : 0;
         if (flags !== 0 || !useFlags) {
           const padded = (out + 3) & ~3;
           const total = 32 + padded + (useFlags ? 12 : 0);
@@ -412,11 +413,11 @@ export class BlockTable {
           a32[w + 6] = wireLen;
           if (useFlags) { a32[w + 9] = flags; a32[w + 11] = total; } else a32[w + 8] = total;
           if (open >= 0) t[open + 2] += 28;
-          else { t[c] = ARENA; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
+          else { t[c] = Buf.Arena; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
           // the padding comes from the end of the zero word 7
           const tr = s0 + 32 - (padded - out);
-          t[c] = RING; t[c + 1] = off; t[c + 2] = out;
-          t[c + 3] = ARENA; t[c + 4] = tr; t[c + 5] = s0 + slot - tr;
+          t[c] = Buf.Ring; t[c + 1] = off; t[c + 2] = out;
+          t[c + 3] = Buf.Arena; t[c + 4] = tr; t[c + 5] = s0 + slot - tr;
           open = c + 3;
           c += 6;
           bytes += total;
@@ -457,7 +458,7 @@ export class BlockTable {
     const dv = this.dv, u8 = this.u8, le = this.le;
     const hdr = a;
     if (this.pcapng) {
-      const flags = this.useFlags ? epbFlagsFromPktType(this.ring8[cur + SLL_PKTTYPE]) : 0;
+      const flags = this.useFlags ? epbFlagsFromPktType(this.ring8[cur + Sll.PktType]) : 0;
       const padded = (out + 3) & ~3;
       const total = 32 + padded + (flags !== 0 ? 12 : 0);
       if (sec !== this.baseSec) {
@@ -526,8 +527,8 @@ export class BlockTable {
     const head = out < tag ? out : tag;
     this.piece(RING, off, head);
     if (out <= tag) return;
-    const tpid = (st & TP_STATUS_VLAN_TPID_VALID) !== 0 ? this.ring16[(cur + PKT_VLAN_TPID) >>> 1] || 0x8100 : 0x8100;
-    const tci = this.ring32[(cur + PKT_VLAN_TCI) >>> 2] & 0xffff;
+    const tpid = (st & TpStatus.VlanTpidValid) !== 0 ? this.ring16[(cur + Tp3.VlanTpid) >>> 1] || 0x8100 : 0x8100;
+    const tci = this.ring32[(cur + Tp3.VlanTci) >>> 2] & 0xffff;
     const u8 = this.u8;
     u8[tagPos] = tpid >>> 8; u8[tagPos + 1] = tpid & 0xff; u8[tagPos + 2] = tci >>> 8; u8[tagPos + 3] = tci & 0xff;
     const tagBytes = out - tag < 4 ? out - tag : 4;
