@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { craftPcap } from '../unit/pcap-craft.js';
+import { openCaptureReader } from '../../src/pcap/index.js';
 
 /** Path of the built CLI entry point. */
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -75,4 +76,21 @@ export function writePcap(file: string, frames: Array<Uint8Array | number[]>, li
   const records = frames.map((f, i) => ({ sec: t0 + i, sub: 1000 * i + 7, data: Uint8Array.from(f) }));
   writeFileSync(file, craftPcap({ be: false, nano: false, linkType, records }));
   return file;
+}
+
+/** Run `netring capture -i IFACE ARGS` until it exits; `send` runs once it listens. */
+export async function captureWhile(iface: string, args: string[], send: () => void): Promise<{ code: number | null; err: string; out: string }> {
+  const c = await startCli(['capture', '-i', iface, ...args], /listening on|capturing on/, { settleMs: 100 });
+  send();
+  const code = await c.exit;
+  return { code, err: c.err(), out: c.out() };
+}
+
+/** The records of a capture file (pcap or pcapng), copied out. */
+export function records(file: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const r = openCaptureReader(file);
+  for (const rec of r) out.push(rec.data.slice(rec.offset, rec.offset + rec.caplen));
+  r.close();
+  return out;
 }

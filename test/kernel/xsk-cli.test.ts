@@ -10,27 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaptureReader } from '../../src/pcap/index.js';
 import { needRoot, RawSender, run, seqPayload, udpFrame, withVeth } from '../helpers/netns.js';
-import { MAIN, startCli } from '../helpers/cli.js';
+import { MAIN, captureWhile, records, startCli } from '../helpers/cli.js';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('./xsk-child.js', import.meta.url));
 
 
-/** Run `netring capture -i IFACE ARGS` until it exits; `send` runs once it listens. */
-async function captureWhile(iface: string, args: string[], send: () => void): Promise<{ code: number | null; err: string; out: string }> {
-  const c = await startCli(['capture', '-i', iface, ...args], /listening on|capturing on/, { settleMs: 100 });
-  send();
-  const code = await c.exit;
-  return { code, err: c.err(), out: c.out() };
-}
-
-function records(file: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const r = openCaptureReader(file);
-  for (const rec of r) out.push(rec.data.slice(rec.offset, rec.offset + rec.caplen));
-  r.close();
-  return out;
-}
 
 test('capture --xdp -f EXPR -w FILE writes the same packets as the AF_PACKET path', { skip: needRoot }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nr-xsk-cli-'));
