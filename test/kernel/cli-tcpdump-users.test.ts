@@ -82,7 +82,7 @@ test('live rows of docs/tcpdump-users.md capture the traffic sent to a veth', { 
         child.stdout!.on('data', (d) => { out += d; });
         child.stderr!.on('data', (d) => { err += d; });
         const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-        for (let i = 0; i < 250 && !err.includes('listening on'); i++) await sleep(20);
+        for (let i = 0; i < 500 && !err.includes('listening on'); i++) await sleep(20);
         await sleep(100);
         const tx = new RawSender(a);
         tx.send(Array.from({ length: 5 }, (_, i) => udpFrame({ sport: 6000 + i, dport: 5001 })));

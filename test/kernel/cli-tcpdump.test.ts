@@ -83,7 +83,7 @@ test('capture -p leaves promiscuous mode off; -Q in sees only received packets; 
     c.stdout!.on('data', (d) => { out += d; });
     c.stderr!.on('data', (d) => { err += d; });
     const exit = new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
-    for (let i = 0; i < 100 && !err.includes('listening on'); i++) await sleep(20);
+    for (let i = 0; i < 500 && !err.includes('listening on'); i++) await sleep(20);
     await sleep(100);
     assert.doesNotMatch(run('ip', ['link', 'show', b]), /PROMISC/, '-p: not promiscuous');
     assert.match(err, /snapshot length 262144 bytes/);

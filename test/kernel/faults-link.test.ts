@@ -42,7 +42,7 @@ async function flap(iface: string): Promise<void> {
   await sleep(300);
   run('ip', ['link', 'set', iface, 'up']);
   // veth carrier comes back with the peer; give the kernel a moment to re-hook
-  for (let i = 0; i < 100 && !run('ip', ['link', 'show', iface]).includes('LOWER_UP'); i++) await sleep(20);
+  for (let i = 0; i < 500 && !run('ip', ['link', 'show', iface]).includes('LOWER_UP'); i++) await sleep(20);
   await sleep(200);
 }
 

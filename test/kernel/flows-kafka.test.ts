@@ -32,7 +32,7 @@ async function startMock(topic: string): Promise<{ p: ChildProcess; bootstrap: s
   const p = spawn(bin, [topic, '2'], { stdio: ['pipe', 'pipe', 'ignore'] });
   let out = '';
   p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  for (let i = 0; i < 100 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 300 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
   const bootstrap = out.split('\n')[0];
   assert.match(bootstrap, /^127\.0\.0\.1:\d+$/);
   return { p, bootstrap };
@@ -89,7 +89,7 @@ async function mockCommand(m: { p: ChildProcess }, cmd: 'down' | 'up'): Promise<
   const on = (d: Buffer): void => { out += d.toString(); };
   m.p.stdout!.on('data', on);
   m.p.stdin!.write(`${cmd}\n`);
-  for (let i = 0; i < 100 && !out.includes(`ok ${cmd}`); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 300 && !out.includes(`ok ${cmd}`); i++) await new Promise((r) => setTimeout(r, 50));
   m.p.stdout!.off('data', on);
   assert.match(out, new RegExp(`ok ${cmd}`));
 }
