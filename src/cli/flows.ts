@@ -106,7 +106,14 @@ class Outputs {
     };
     for (const c of opts.ipfix ?? []) this.exporters.push(new FlowExporter({ ...common, collector: c, format: 'ipfix' }));
     for (const c of opts.netflow9 ?? []) this.exporters.push(new FlowExporter({ ...common, collector: c, format: 'netflow9' }));
-    this.kafka = opts.kafka !== undefined ? new KafkaSink({ brokers: opts.kafka, topic: opts.kafkaTopic }) : null;
+    this.kafka = opts.kafka !== undefined
+      ? new KafkaSink({
+        brokers: opts.kafka, topic: opts.kafkaTopic,
+        onState: (error) => process.stderr.write(error !== null
+          ? `netring flows: kafka ${opts.kafka}: ${error}; records are queued and retried every 500 ms\n`
+          : `netring flows: kafka ${opts.kafka}: sending again\n`),
+      })
+      : null;
     if (this.print && opts.json !== true) process.stdout.write(TABLE_HEADER + '\n');
   }
 

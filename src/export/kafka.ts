@@ -21,6 +21,11 @@ export interface KafkaOptions {
   topic: string;
   /** Most records queued while the broker is unreachable (default 100000). */
   maxQueue?: number;
+  /**
+   * Called once when sending starts to fail (with the client's message) and
+   * once when it works again (with null): one line each, not one per retry.
+   */
+  onState?: (error: string | null) => void;
 }
 
 /** Counters of the Kafka output. */
@@ -36,9 +41,12 @@ export class KafkaSink {
   private sending: Promise<void> | null = null;
   private readonly maxQueue: number;
   private closed = false;
+  private failing = false;
+  private readonly onState: ((error: string | null) => void) | undefined;
 
   constructor(opts: KafkaOptions) {
     this.maxQueue = opts.maxQueue ?? 100_000;
+    this.onState = opts.onState;
     this.stats = { brokers: opts.brokers, topic: opts.topic, sent: 0, queued: 0, failures: 0, dropped: 0, lastError: '' };
     const kafka = new Kafka({
       clientId: 'netring', brokers: opts.brokers.split(',').map((s) => s.trim()), logLevel: logLevel.NOTHING,
@@ -77,9 +85,11 @@ export class KafkaSink {
         this.queue.splice(0, batch.length);
         this.stats.sent += batch.length;
         this.stats.queued = this.queue.length;
+        if (this.failing) { this.failing = false; this.onState?.(null); }
       } catch (e) {
         this.stats.failures++;
         this.stats.lastError = (e as Error).message;
+        if (!this.failing) { this.failing = true; this.onState?.(this.stats.lastError); }
         this.connected = null;
         if (this.closed) return;
         await new Promise((r) => setTimeout(r, 500));

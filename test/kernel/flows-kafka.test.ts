@@ -57,10 +57,11 @@ async function consumeAll(bootstrap: string, topic: string, want: number): Promi
   return got;
 }
 
-function runFlows(bootstrap: string, topic: string, extra: string[] = []): Promise<{ code: number | null; out: string }> {
+function runFlows(bootstrap: string, topic: string, extra: string[] = [], log?: { err: string }): Promise<{ code: number | null; out: string }> {
   const p = spawn(process.execPath, [MAIN, 'flows', '-r', pcap, '-q', '--json', '--kafka', bootstrap, '--kafka-topic', topic, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  p.stderr.on('data', (d: Buffer) => { if (log) log.err += d.toString(); });
   return new Promise((r) => p.on('exit', (code) => r({ code, out })));
 }
 
@@ -98,7 +99,12 @@ test('broker down when the records are ready, back 3 s later: every record is re
   const m = await startMock('restart');
   try {
     await mockCommand(m, 'down');
-    const run = runFlows(m.bootstrap, 'restart');
+    const log = { err: '' };
+    const run = runFlows(m.bootstrap, 'restart', [], log);
+    // the broker comes back 3 s after the first failed attempt (a loaded machine may take
+    // longer than that to start the command)
+    for (let i = 0; i < 300 && !/kafka .*retried every 500 ms/.test(log.err); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(log.err, /netring flows: kafka 127\.0\.0\.1:\d+: .+; records are queued and retried every 500 ms/);
     await new Promise((r) => setTimeout(r, 3000));
     await mockCommand(m, 'up');
     const r = await run;
@@ -107,6 +113,7 @@ test('broker down when the records are ready, back 3 s later: every record is re
     assert.equal(s.kafka.sent, 9);
     assert.equal(s.kafka.dropped, 0);
     assert.ok(s.kafka.failures >= 1, `${s.kafka.failures} failed attempts while the broker was down`);
+    assert.match(log.err, /kafka 127\.0\.0\.1:\d+: sending again/, 'one line when the broker is back');
     const got = await consumeAll(m.bootstrap, 'restart', 9);
     assert.equal(new Set(got.map((g) => g.key)).size, 9, 'each flow record once (at least once delivery: no duplicates here)');
   } finally {
