@@ -10,12 +10,17 @@
  * drawn from a Zipf(1) law over the F flows, popular flows scattered over the
  * table: closer to real traffic, where a few flows carry most packets). The
  * table is filled with all F flows (two uniform passes) before either is timed.
+ * A third mix, "shuffled" (not in the default list), is the uniform one in a
+ * random order of the flows: every packet a different flow as in uniform, but
+ * the flow blocks (made in the uniform fill's order) are read in random order,
+ * as the Zipf tail reads them; beside uniform it shows what reading the
+ * blocks in creation order is worth.
  * Prints Mpps (median and range of trials) for F = 10k, 100k and 1M, by
  * wall clock and by the process's CPU time (user + system, from
  * process.cpuUsage: on a shared machine the CPU-time rate is the fairer
  * per-core figure, the wall-clock one shows the contention).
  *
- * Environment: FLOWS_ENGINE_FLOWS="10000 100000 1000000" FLOWS_ENGINE_MIX="uniform zipf" FLOWS_ENGINE_PACKETS=10000000 (per trial)
+ * Environment: FLOWS_ENGINE_FLOWS="10000 100000 1000000" FLOWS_ENGINE_MIX="uniform zipf" (or any of uniform zipf shuffled) FLOWS_ENGINE_PACKETS=10000000 (per trial)
  *   FLOWS_ENGINE_TRIALS=5 FLOWS_ENGINE_JSON=file (also write the results as JSON)
  */
 import { writeFileSync } from 'node:fs';
@@ -28,8 +33,9 @@ const env = (k: string, d: number): number => (process.env[k] !== undefined ? Nu
 const FLOWS = (process.env.FLOWS_ENGINE_FLOWS ?? '10000 100000 1000000').trim().split(/\s+/).map(Number);
 const PACKETS = env('FLOWS_ENGINE_PACKETS', 10_000_000);
 const TRIALS = env('FLOWS_ENGINE_TRIALS', 5);
-const MIXES = (process.env.FLOWS_ENGINE_MIX ?? 'uniform zipf').trim().split(/\s+/).map((m) => {
-  if (m !== 'uniform' && m !== 'zipf') throw new Error(`FLOWS_ENGINE_MIX: unknown mix ${m} (uniform, zipf)`);
+type Mix = 'uniform' | 'zipf' | 'shuffled';
+const MIXES = (process.env.FLOWS_ENGINE_MIX ?? 'uniform zipf').trim().split(/\s+/).map((m): Mix => {
+  if (m !== 'uniform' && m !== 'zipf' && m !== 'shuffled') throw new Error(`FLOWS_ENGINE_MIX: unknown mix ${m} (uniform, zipf, shuffled)`);
   return m;
 });
 const BLOCK = 1 << 20;
@@ -45,9 +51,24 @@ function frame(f: Uint8Array, i: number): void {
   f.set([sport >> 8, sport & 255, 0x13, 0x89, 0, 30, 0, 0], 34);
 }
 
-/** Flow index of packet n: uniform cycles through the flows; zipf draws rank r with P ~ 1/r (deterministic), rank r -> flow r * P mod F. */
-function flowPicker(flows: number, mix: 'uniform' | 'zipf'): (n: number) => number {
+/**
+ * Flow index of packet n: uniform cycles through the flows; shuffled cycles
+ * through them in a fixed random order (Fisher-Yates, deterministic); zipf
+ * draws rank r with P ~ 1/r (deterministic), rank r -> flow r * P mod F.
+ */
+function flowPicker(flows: number, mix: Mix): (n: number) => number {
   if (mix === 'uniform') return (n) => n % flows;
+  if (mix === 'shuffled') {
+    const perm = new Int32Array(flows);
+    for (let i = 0; i < flows; i++) perm[i] = i;
+    let sd = 0x2545f491;
+    for (let i = flows - 1; i > 0; i--) {
+      sd = (Math.imul(sd, 1664525) + 1013904223) >>> 0;
+      const j = Math.floor((sd / 2 ** 32) * (i + 1));
+      const x = perm[i]; perm[i] = perm[j]; perm[j] = x;
+    }
+    return (n) => perm[n % flows];
+  }
   const cdf = new Float64Array(flows);
   let sum = 0;
   for (let r = 0; r < flows; r++) { sum += 1 / (r + 1); cdf[r] = sum; }
@@ -61,7 +82,7 @@ function flowPicker(flows: number, mix: 'uniform' | 'zipf'): (n: number) => numb
   };
 }
 
-function image(flows: number, mix: 'uniform' | 'zipf' = 'uniform'): { buffer: ArrayBuffer; blockSize: number; blockCount: number; packets: number } {
+function image(flows: number, mix: Mix = 'uniform'): { buffer: ArrayBuffer; blockSize: number; blockCount: number; packets: number } {
   const blocks = Math.max(64, Math.ceil(flows / PER_BLOCK));
   const total = blocks * PER_BLOCK;
   const bytes = new Uint8Array(64);
@@ -85,14 +106,20 @@ function main(): void {
   for (const flows of FLOWS) {
     const table = new FlowTable({ maxFlows: flows * 2, activeTimeout: 1e9, idleTimeout: 1e9 });
     const row: Record<string, unknown> = { flows };
+    const passOver = (img: ReturnType<typeof image>, reader: RingReader): void => {
+      rearmImage(img.buffer, img, img.blockCount);
+      reader.cursor = 0;
+      for (let b = reader.acquire(); b !== null; b = reader.acquire()) table.addBatch(b);
+    };
+    if (!MIXES.includes('uniform')) { // the flows are made in the uniform order whatever the mixes
+      const u = image(flows);
+      const r = new RingReader(u.buffer, u);
+      passOver(u, r); passOver(u, r);
+    }
     for (const mix of MIXES) {
       const img = image(flows, mix);
       const reader = new RingReader(img.buffer, img);
-      const pass = (): void => {
-        rearmImage(img.buffer, img, img.blockCount);
-        reader.cursor = 0;
-        for (let b = reader.acquire(); b !== null; b = reader.acquire()) table.addBatch(b);
-      };
+      const pass = (): void => passOver(img, reader);
       if (mix === 'uniform') for (let i = 0; i < 2; i++) pass(); // fill the table, warm the JIT
       else pass();
       if (table.active !== flows) throw new Error(`table holds ${table.active} flows, expected ${flows}`);
@@ -112,7 +139,7 @@ function main(): void {
       console.log(`| ${flows} | ${mix} | ${img.blockCount} MiB | ${(passes * img.packets / 1e6).toFixed(1)} M | ${m.toFixed(1)} [${Math.min(...cpuMpps).toFixed(1)}–${Math.max(...cpuMpps).toFixed(1)}] | ` +
         `${(1e3 / m).toFixed(1)} | ${median(mpps).toFixed(1)} | ${table.active} | ${table.evicted} |`);
       if (mix === 'uniform') Object.assign(row, { mpps, cpuMpps, packetsPerTrial: passes * img.packets });
-      else Object.assign(row, { zipfMpps: mpps, zipfCpuMpps: cpuMpps, zipfPacketsPerTrial: passes * img.packets });
+      else Object.assign(row, { [`${mix}Mpps`]: mpps, [`${mix}CpuMpps`]: cpuMpps, [`${mix}PacketsPerTrial`]: passes * img.packets });
     }
     row.evicted = table.evicted;
     rows.push(row);
