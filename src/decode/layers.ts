@@ -140,6 +140,15 @@ export class Layers {
   private l3 = 0;
   /** 1 while the fields `fastShape` writes hold its values and every stage is decoded (the last packet took the one-step path). */
   private shape = 0;
+  /**
+   * The layer offsets and lengths (present, l2Offset, l3Offset/Length,
+   * l4Offset/Length, payload): 0 when written; -1 while the staged decode
+   * of the packet is not finished; otherwise the last packet took the
+   * one-step path, which left them unwritten and packed here what they
+   * derive from: IHL / 4 in bits 0-3, the UDP length or the TCP header
+   * length from bit 4 (see `finishOneStep`). Their getters test only this.
+   */
+  private lz = 0;
   /** 1 when an earlier stage ended the chain (error, or nothing above it). */
   private stop = 0;
   /** 1 when `load` was given an offset/caplen that is not a non-negative integer. */
@@ -155,13 +164,13 @@ export class Layers {
   private metaTci = 0;
 
   /** Bit set of decoded layers: bit `1 << Layer.X`. */
-  get present(): number { if (this.l3) this.advance(3); return this._present; }
+  get present(): number { if (this.lz !== 0) this.cold(3); return this._present; }
   /** {@link Layer} that could not be decoded (0 when `error` is 0). */
   get errorLayer(): number { if (this.l3) this.advance(3); return this._errorLayer; }
   /** {@link DecodeError} code (0 = ok). */
   get error(): number { if (this.l3) this.advance(3); return this._error; }
   /** Offset of the link-layer header (-1 for raw IP). */
-  get l2Offset(): number { if (this.l1) this.advance(1); return this._l2Offset; }
+  get l2Offset(): number { if (this.lz !== 0) this.cold(1); return this._l2Offset; }
   /** Bytes of link-layer header including in-frame VLAN tags. */
   get l2Length(): number { if (this.l1) this.advance(1); return this._l2Length; }
   /** EtherType after all VLAN tags (also for SLL/SLL2; 0x0800/0x86dd for raw IP). */
@@ -179,11 +188,11 @@ export class Layers {
   /** TCI of the second tag. */
   get vlan1Tci(): number { if (this.l1) this.advance(1); return this._vlan1Tci; }
   /** Offset of the network header (IP or ARP or unknown EtherType payload), -1 if none. */
-  get l3Offset(): number { if (this.l2) this.advance(2); return this._l3Offset; }
+  get l3Offset(): number { if (this.lz !== 0) this.cold(2); return this._l3Offset; }
   /** 4, 6 or 0. */
   get ipVersion(): number { if (this.l2) this.advance(2); return this._ipVersion; }
   /** IP header bytes: IHL*4, or 40 + extension headers for IPv6. */
-  get l3Length(): number { if (this.l2) this.advance(2); return this._l3Length; }
+  get l3Length(): number { if (this.lz !== 0) this.cold(2); return this._l3Length; }
   /** One past the IP datagram's last captured byte (min of claimed length and captured end). */
   get ipEnd(): number { if (this.l2) this.advance(2); return this._ipEnd; }
   /** Offset of the source address (4 or 16 bytes; ARP: sender protocol address), -1 if none. */
@@ -208,13 +217,13 @@ export class Layers {
   get truncated(): number { if (this.l3) this.advance(3); return this._truncated; }
   /** ARP operation (1 request, 2 reply). */
   get arpOp(): number {
-    if (this.l2) this.advance(2);
+    if (this.lz !== 0) this.cold(2);
     return (this._present & ARP_BIT) !== 0 ? u16(this.data, this._l3Offset + ArpField.Op) : 0;
   }
   /** Offset of the transport header (or of the upper-layer header after IP), -1 if none. */
-  get l4Offset(): number { if (this.l3) this.advance(3); return this._l4Offset; }
+  get l4Offset(): number { if (this.lz !== 0) this.cold(3); return this._l4Offset; }
   /** Transport header bytes (TCP data offset * 4, 8 for UDP/ICMP, GRE header length). */
-  get l4Length(): number { if (this.l3) this.advance(3); return this._l4Length; }
+  get l4Length(): number { if (this.lz !== 0) this.cold(3); return this._l4Length; }
   /** TCP/UDP source port. */
   get srcPort(): number { if (this.l3) this.advance(3); return this._srcPort; }
   /** TCP/UDP destination port. */
@@ -223,18 +232,18 @@ export class Layers {
   get tcpFlags(): number { if (this.l3) this.advance(3); return this._tcpFlags; }
   /** ICMP/ICMPv6 type. */
   get icmpType(): number {
-    if (this.l3) this.advance(3);
+    if (this.lz !== 0) this.cold(3);
     return (this._present & ICMP_BITS) !== 0 ? this.data[this._l4Offset + IcmpField.Type]! : 0;
   }
   /** ICMP/ICMPv6 code. */
   get icmpCode(): number {
-    if (this.l3) this.advance(3);
+    if (this.lz !== 0) this.cold(3);
     return (this._present & ICMP_BITS) !== 0 ? this.data[this._l4Offset + IcmpField.Code]! : 0;
   }
   /** Offset of the payload (see the class doc), -1 if none. */
-  get payloadOffset(): number { if (this.l3) this.advance(3); return this._payloadOffset; }
+  get payloadOffset(): number { if (this.lz !== 0) this.cold(3); return this._payloadOffset; }
   /** Captured payload bytes. */
-  get payloadLength(): number { if (this.l3) this.advance(3); return this._payloadLength; }
+  get payloadLength(): number { if (this.lz !== 0) this.cold(3); return this._payloadLength; }
   /** {@link Tunnel} kind (GRE, VXLAN, IP-in-IP) or 0. */
   get tunnel(): number { if (this.l3) this.advance(3); return this._tunnel; }
   /** Offset of the tunnel header (GRE/VXLAN; the inner IP for IP-in-IP), -1 if none. */
@@ -277,6 +286,7 @@ export class Layers {
     this.linkType = linkType;
     this.metaValid = 0;
     this.shape = 0;
+    this.lz = -1;
     this.l1 = 1;
     this.l2 = 1;
     this.l3 = 1;
@@ -390,27 +400,22 @@ export class Layers {
         (((d[(p + K.Ipv4Frag) | 0]! << 8) | d[(p + K.Ipv4Frag + 1) | 0]!) & K.FragMask) !== 0) return this.miss(target, pkt);
     const q = (p + hl) | 0;
     const proto = d[(p + K.Ipv4Proto) | 0]!;
-    let l4len: number;
-    let payEnd = ipEnd;
+    let x: number;
     let flags = 0;
-    let bit: number;
     let dp: number;
     if (proto === K.Udp) {
       if (((q + K.UdpLen) | 0) > ipEnd) return this.miss(target, pkt);
       const ulen = (d[(q + 4) | 0]! << 8) | d[(q + 5) | 0]!;
       dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
       if (ulen < K.UdpLen || ((q + ulen) | 0) > ipEnd || (dp === this.vxlanPort && dp !== 0)) return this.miss(target, pkt);
-      l4len = K.UdpLen;
-      payEnd = (q + ulen) | 0;
-      bit = K.UdpBit;
+      x = ulen;
     } else if (proto === K.Tcp) {
       if (((q + K.TcpMin) | 0) > ipEnd) return this.miss(target, pkt);
       const b12 = d[(q + 12) | 0]!;
-      l4len = (b12 >> 4) << 2;
-      if (l4len < K.TcpMin || ((q + l4len) | 0) > ipEnd) return this.miss(target, pkt);
+      x = (b12 >> 4) << 2;
+      if (x < K.TcpMin || ((q + x) | 0) > ipEnd) return this.miss(target, pkt);
       flags = ((b12 & 1) << 8) | d[(q + 13) | 0]!;
       dp = (d[(q + 2) | 0]! << 8) | d[(q + 3) | 0]!;
-      bit = K.TcpBit;
     } else {
       return this.miss(target, pkt);
     }
@@ -422,22 +427,54 @@ export class Layers {
     if (this.rare !== 0) this.resetRare();
     // The fields every one-step packet has alike (and the stage flags) are written only when the previous packet was not one.
     if (this.shape === 0) this.fastShape();
-    this._present = K.EthIpv4Bits | bit;
-    this._l2Offset = s;
-    this._l3Offset = p;
+    // What a filter or a flow table reads is written now; the layer offsets and lengths when first asked for (`lz`).
+    this.lz = (hl >> 2) | (x << 4);
     this._srcAddrOffset = (p + K.Ipv4Src) | 0;
     this._dstAddrOffset = (p + K.Ipv4Dst) | 0;
-    this._l3Length = hl;
     this._ipEnd = ipEnd;
     this._ipProto = proto;
-    this._l4Offset = q;
     this._srcPort = sp;
     this._dstPort = dp;
     this._tcpFlags = flags;
-    this._l4Length = l4len;
-    const pay = (q + l4len) | 0;
-    this._payloadOffset = pay;
-    this._payloadLength = (payEnd - pay) | 0;
+  }
+
+  /** A getter of the layer offsets and lengths found them unwritten (`lz` not 0): decode up to `target`, or finish the one-step packet. */
+  private cold(target: number): void {
+    if (this.lz < 0) {
+      this.advance(target);
+      if (this.lz <= 0) {
+        // Staged: written by now (stage 3 sets lz to 0; so does this once every stage is decoded).
+        if ((this.l1 | this.l2 | this.l3) === 0) this.lz = 0;
+        return;
+      }
+    }
+    this.finishOneStep();
+  }
+
+  /** Write the layer offsets and lengths of a one-step packet from what `lz` packs: exactly what the staged path gives. */
+  private finishOneStep(): void {
+    const z = this.lz;
+    this.lz = 0;
+    const s = this.start;
+    const p = s + K.EthLen;
+    const hl = (z & 0x0f) << 2;
+    const q = p + hl;
+    const x = z >> 4;
+    this._l2Offset = s;
+    this._l3Offset = p;
+    this._l3Length = hl;
+    this._l4Offset = q;
+    if (this._ipProto === K.Udp) {
+      this._present = K.EthIpv4Bits | K.UdpBit;
+      this._l4Length = K.UdpLen;
+      this._payloadOffset = q + K.UdpLen;
+      this._payloadLength = x - K.UdpLen;
+    } else {
+      this._present = K.EthIpv4Bits | K.TcpBit;
+      this._l4Length = x;
+      this._payloadOffset = q + x;
+      this._payloadLength = this._ipEnd - (q + x);
+    }
   }
 
   /** Not a one-step packet: load it (from `decodePacket`) and decode it stage by stage. */
@@ -547,8 +584,9 @@ export class Layers {
       }
     }
     if (target < 3 || this.l3 === 0) return;
-    // Stage 3: TCP and UDP here; ICMP, GRE, IP-in-IP in otherL4, VXLAN in vxlan.
+    // Stage 3: TCP and UDP here; ICMP, GRE, IP-in-IP in otherL4, VXLAN in vxlan. Every field is written when this returns.
     this.l3 = 0;
+    this.lz = 0;
     if (this.stop !== 0) return this.l4Clear(-1);
     const q = this.nx;
     const proto = this.nt;

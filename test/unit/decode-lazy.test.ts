@@ -246,3 +246,45 @@ test('decodePacket gives the staged fields whatever came before it (decodePacket
   // Meaningful only if one-step packets were met often, many of them right after a packet of another shape.
   assert.ok(oneStep > 1000 && afterOther > 300, `one-step packets ${oneStep}, after another shape ${afterOther}`);
 });
+
+test('after decodePacket, the layer offsets and lengths are the packet\'s whatever is read and whatever the bytes become (decodes with and without reads of them interleaved; bytes overwritten after the decode)', () => {
+  const rnd = prng(31);
+  const l = new Layers();
+  const pkt = (data: Uint8Array, offset: number, caplen: number, linkType: number): PacketLike => ({
+    data, offset, caplen, wireLen: caplen, sec: 0, nsec: 0, vlanValid: false, vlanTci: 0, vlanTpid: 0, ifindex: 0, pktType: 0, linkType,
+  });
+  let oneStep = 0;
+  let unreadBefore = 0;
+  let prevUnread = false;
+  for (const c of mutated(11, 20000)) {
+    const off = Math.floor(rnd() * 8);
+    const data = new Uint8Array(off + c.data.length);
+    data.set(c.data, off);
+    const p = pkt(data, off, c.caplen, c.linkType);
+    const ref = new Layers();
+    ref._noFast = 1;
+    ref.loadPacket(p);
+    const want = fields(ref);
+    assert.equal(l.decodePacket(p), want.error, c.what);
+    // What a filter reads, every time.
+    assert.equal(l.ipProto, want.ipProto, c.what);
+    assert.equal(l.dstPort, want.dstPort, c.what);
+    if (rnd() < 0.7) {
+      // Most packets: nothing else is read (the next decode comes with the layer offsets still unread).
+      prevUnread = true;
+      continue;
+    }
+    // The packet's bytes change after the decode (the decoder keeps what it needs: only arpOp, icmpType and icmpCode read bytes).
+    const keep = { arpOp: want.arpOp, icmpType: want.icmpType, icmpCode: want.icmpCode };
+    data.fill(rnd() < 0.5 ? 0 : 0xff);
+    const got = { ...fields(l), arpOp: keep.arpOp, icmpType: keep.icmpType, icmpCode: keep.icmpCode };
+    assert.deepEqual(got, want, `${c.what} (offset ${off})`);
+    if (want.error === 0 && want.ipVersion === 4 && want.etherType === 0x0800 && want.l4Length > 0 && want.tunnel === 0 && want.vlanCount === 0) {
+      oneStep++;
+      if (prevUnread) unreadBefore++;
+    }
+    prevUnread = false;
+  }
+  // Meaningful only if many one-step packets were checked, many of them right after packets whose offsets were never read.
+  assert.ok(oneStep > 500 && unreadBefore > 300, `one-step packets checked ${oneStep}, after an unread one ${unreadBefore}`);
+});
