@@ -61,7 +61,9 @@ const enum K {
  * Lazy: `load`/`loadPacket` only record where the packet is; fields are
  * decoded when first read (see {@link Layers.load}) and kept until the next
  * `load`, so reading a field twice, or reading only some, costs nothing
- * more. `decode`/`decodePacket` load and decode everything at once.
+ * more. `decode`/`decodePacket` load and decode everything at once (for a
+ * common packet the layer offsets and lengths are written into the object
+ * when first read, from what the decode recorded, not from the bytes).
  *
  * Lifetime: `data` is a reference to the caller's buffer (a ring or file
  * buffer): the object is only meaningful while those bytes are.
@@ -357,8 +359,11 @@ export class Layers {
    * within caplen, not a fragment) / UDP (length within the IP datagram, not
    * on the VXLAN port) or TCP (header within the IP datagram). Such a packet
    * has no other layer and no error: its validity is checked with the fewest
-   * reads and every field of the three stages is set at once, to exactly
-   * what the staged path would give. Any other packet (or a later stage of
+   * reads and every field of the three stages is decided at once, to exactly
+   * what the staged path would give: the fields a filter or a flow table
+   * reads (protocol, addresses, ports, TCP flags, IP end) are written here,
+   * the layer offsets and lengths when one of them is first read
+   * (`finishOneStep`, from what `lz` packs; never from the bytes again). Any other packet (or a later stage of
    * one already started) goes to `staged`, having set nothing here. This
    * method is too large for V8 to inline into the getters, which therefore
    * stay small enough to be inlined into the caller's loop. With `pkt`
@@ -367,9 +372,8 @@ export class Layers {
    * (the reads of `PacketView`'s accessors would otherwise compete with the
    * loop's own calls for V8's inlining budget); the one-step check runs on
    * them as locals, and the packet is loaded (`loadPacket`) only when it is
-   * not a one-step packet. A one-step packet sets the fields that vary from
-   * packet to packet; those all such packets share are set by `fastShape`
-   * when the previous packet was not one.
+   * not a one-step packet. The fields all one-step packets share are set by
+   * `fastShape`, only when the previous packet was not one.
    */
   private advance(target: number, pkt?: PacketLike): void {
     // Literal constants (K) and `| 0` on every index keep this free of module-binding loads and overflow checks.
