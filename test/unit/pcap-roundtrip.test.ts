@@ -8,6 +8,7 @@ import {
   FileRecord, EpbFlags, PcapngFollower, type PacketLike, type CaptureWriter,
 } from '../../src/pcap/index.js';
 import { rng, randomBytes } from './pcap-craft.js';
+import { copyBytes, copyWords4, writeFrame } from '../../src/pcap/frame-copy.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netring-pcap-rt-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -378,4 +379,44 @@ test('pcapng follower: a file appended in odd pieces gives every packet once com
   got.forEach((g, i) => assert.deepEqual(g, pkts[i], `packet ${i}`));
   assert.ok(nulls > pkts.length / 2, `waited at incomplete blocks (${nulls})`);
   assert.deepEqual(f.statistics, { received: 77, dropped: 3, delivered: 41 });
+});
+
+test('frame copies into the writers are exact at every length and alignment, NaN bit patterns and VLAN re-insertion included, before and after the copy loop is optimized', () => {
+  // Source bytes: every 8-byte word at every alignment is a float64 NaN (quiet, signalling, with
+  // payloads, both signs) or random bytes; a copy through float64 words must keep them all.
+  const src = new Uint8Array(8192);
+  const sv = new DataView(src.buffer);
+  const next = rng(7);
+  for (let i = 0; i + 8 <= src.length; i += 8) {
+    if ((i >> 3) % 3 === 2) { for (let k = 0; k < 8; k++) src[i + k] = (next() * 256) | 0; continue; }
+    const hi = [0x7ff00000, 0x7ff40000, 0x7ff80000, 0xfff00000, 0xfff80000, 0x7fffffff][(i >> 3) % 6] | ((next() * 0x80000) | 0);
+    sv.setUint32(i + 4, hi, true);
+    sv.setUint32(i, (i >> 3) % 5 === 0 ? 1 : (next() * 4294967296) >>> 0, true);
+  }
+  const dst = new Uint8Array(4096);
+  const dv = new DataView(dst.buffer);
+  const lengths = [...Array.from({ length: 200 }, (_, n) => n), 255, 256, 257, 511, 512, 513, 1000, 1514, 1518, 2047];
+  for (let round = 0; round < 60; round++) { // the first round runs in the interpreter, later ones optimized
+    for (const n of lengths) {
+      const so = 1 + ((round * 13 + n) % 4000), d = 1 + ((round * 7 + n * 3) % 600);
+      for (const words4 of [false, true]) { // the float64 copy, and the 4-byte fallback for engines that rewrite NaNs
+        if (words4 && n < 8) continue;
+        dst.fill(0xee);
+        if (words4) copyWords4(dv, d, sv, so, n); else copyBytes(dst, dv, d, src, so, n);
+        if (round === 0 || round === 59 || n % 17 === 0) {
+          assert.deepEqual(dst.subarray(d, d + n), src.subarray(so, so + n), `copy of ${n} bytes from ${so} to ${d} (round ${round}${words4 ? ', 4-byte words' : ''})`);
+          assert.equal(dst[d - 1], 0xee, 'nothing written before');
+          assert.equal(dst[d + n], 0xee, 'nothing written after');
+        }
+      }
+    }
+  }
+  // with a VLAN tag re-inserted at 12, and cut to a length inside and after the tag
+  for (const outLen of [10, 12, 14, 16, 64, 1518]) {
+    dst.fill(0xee);
+    writeFrame(dst, dv, 5, src, 3, outLen, 12, 0x8100, 0x0123);
+    const want = new Uint8Array([...src.subarray(3, 15), 0x81, 0x00, 0x01, 0x23, ...src.subarray(15, 3 + outLen)]).subarray(0, outLen);
+    assert.deepEqual(dst.subarray(5, 5 + outLen), want, `tagged frame cut to ${outLen}`);
+    assert.equal(dst[5 + outLen], 0xee);
+  }
 });
