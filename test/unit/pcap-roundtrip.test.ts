@@ -411,6 +411,19 @@ test('frame copies into the writers are exact at every length and alignment, NaN
       }
     }
   }
+  // a source that starts inside its buffer (the aligned word loads go by the buffer's own alignment)
+  for (const base of [1, 4, 5, 8]) {
+    const inner = new Uint8Array(src.buffer, base, src.length - base);
+    for (const n of [127, 128, 129, 1514, 2047]) {
+      for (const so of [0, 1, 2, 3, 6, 7, 10]) {
+        dst.fill(0xee);
+        copyBytes(dst, dv, 9, inner, so, n);
+        assert.deepEqual(dst.subarray(9, 9 + n), inner.subarray(so, so + n), `copy of ${n} bytes from ${so} in a view at ${base}`);
+        assert.equal(dst[8], 0xee);
+        assert.equal(dst[9 + n], 0xee);
+      }
+    }
+  }
   // with a VLAN tag re-inserted at 12, and cut to a length inside and after the tag
   for (const outLen of [10, 12, 14, 16, 64, 1518]) {
     dst.fill(0xee);
