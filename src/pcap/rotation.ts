@@ -146,14 +146,15 @@ export class Rotation {
 
   /**
    * The rotation steps before a record, in tcpdump's order: asks {@link due}
-   * (the clock is read only when files rotate at all); on a file change
+   * (the clock is read only with -G: in Node a clock read returns a
+   * heap-allocated number, so -C alone allocates nothing per record); on a file change
    * closes the current file and opens the next one by name; on 'stop'
    * (-G with -W reached) closes the current file and returns false: the
    * record is not written and the output is finished.
    */
   step(fileBytes: number, clock: () => number, files: RotationFiles): boolean {
     if (!this.active) return true;
-    const now = clock();
+    const now = this.seconds > 0 ? clock() : this.gTime;
     const s = this.due(fileBytes, now);
     if (s === 'none') return true;
     if (s === 'stop') {
