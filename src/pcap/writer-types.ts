@@ -36,8 +36,8 @@ export interface CaptureWriter {
   /** True after `close()`. */
   readonly closed: boolean;
   /**
-   * Appends one packet. Zero allocation for frames up to 192 bytes; longer
-   * frames cost one subarray view for the memcpy.
+   * Appends one packet, copied into the output buffer in 8-byte words; no
+   * allocation at any frame length.
    * @param data backing store; the frame is `data[offset, offset + caplen)`
    * @param wireLen length on the wire, written as given (files may hold less than caplen, even 0)
    * @param sec,nsec timestamp
