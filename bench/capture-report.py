@@ -24,6 +24,9 @@ LABEL = OrderedDict([
     ("cli", "`netring capture -w /dev/null`"),
     ("cli_q", "`netring capture -q`"),
     ("cli_pcap", "`netring capture -w /dev/null --format pcap`"),
+    ("cli_ab", "`netring capture -w /dev/null`, AB_DIST build"),
+    ("cli_pcap_ab", "`netring capture -w /dev/null --format pcap`, AB_DIST build"),
+    ("cli_q_ab", "`netring capture -q`, AB_DIST build"),
     ("cli_file", "`netring capture -w FILE.pcapng` (disk)"),
     ("cli_file_pcap", "`netring capture -w FILE.pcap` (disk)"),
     ("cli_w2", "`netring capture --workers 2 -w /dev/null` (merged, parts in the temp dir)"),
@@ -45,8 +48,8 @@ LABEL = OrderedDict([
     ("softflowd", "softflowd -v 10 (libpcap; IPFIX to nfcapd on loopback)"),
 ])
 SLOW = 1.5  # a run whose vCPU canary took > SLOW x the fastest one ran on a slowed-down vCPU
-NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli", "cli_q", "cli_pcap", "cli_file", "cli_file_pcap",
-           "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "flows_ipfix", "flows_ipfix_w2", "flows_ipfix_ab"]
+NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli", "cli_q", "cli_pcap", "cli_ab", "cli_pcap_ab", "cli_q_ab",
+           "cli_file", "cli_file_pcap", "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "flows_ipfix", "flows_ipfix_w2", "flows_ipfix_ab"]
 # receivers writing to a real file are compared with tcpdump writing to a real file
 ON_DISK = {"cli_file", "cli_file_pcap", "cli_w2_file", "cli_w2_merged"}
 
@@ -155,11 +158,11 @@ def main(argv):
                     goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
                     if rc is not None:
                         goal.append("≤1.2x C AF_XDP " + ("✔" if rc <= 1.2 else "✘"))
-                elif n in ("netring_pcapng", "cli", "cli_pcap"):
+                elif n in ("netring_pcapng", "cli", "cli_pcap", "cli_ab", "cli_pcap_ab"):
                     goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
                     if n != "netring_pcapng" and rt is not None:
                         goal.append("≤0.6x tcpdump " + ("✔" if rt <= 0.6 else "✘"))
-                elif n == "cli_q":
+                elif n in ("cli_q", "cli_q_ab"):
                     goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
                     if rc is not None:
                         goal.append("≤1.3x C " + ("✔" if rc <= 1.3 else "✘"))

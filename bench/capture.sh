@@ -40,6 +40,8 @@
 #   FLOWS=1024 and FLOWS=100000 (distinct flows in the generator's traffic).
 #   flows_ipfix_ab: flows_ipfix run from another build, AB_DIST=<its dist directory> (paired
 #   A/B runs of two versions: RECEIVERS="flows_ipfix flows_ipfix_ab softflowd").
+#   cli_ab, cli_pcap_ab, cli_q_ab: cli, cli_pcap, cli_q run from the AB_DIST build
+#   (RECEIVERS="cli cli_ab cli_pcap cli_pcap_ab tcpdump").
 #   AF_XDP (not in the default list; RECEIVERS="netring_xdp xsk_loop netring"):
 #   netring_xdp (rx-netring --backend xdp: AF_XDP copy mode, queue 0, count
 #   only), xsk_loop (C AF_XDP loop, raw syscalls, bench/xsk_loop.c). Both
@@ -270,6 +272,9 @@ rcv_cmd() {
     tcpdump_file)     echo "tcpdump -i $CAP_IF -w $DISK/tcpdump.pcap -B 65536 -n" ;;
     netsniff_file)    if [ "$pinned" = 1 ]; then echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A -b $CAP_CPU"
                       else echo "netsniff-ng -i $CAP_IF -o $DISK/netsniff.pcap -s -S 64MiB -Q -A"; fi ;;
+    cli_ab)           echo "$NODE $AB_DIST/src/cli/main.js capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
+    cli_pcap_ab)      echo "$NODE $AB_DIST/src/cli/main.js capture -i $CAP_IF -w /dev/null --format pcap --json" ;;
+    cli_q_ab)         echo "$NODE $AB_DIST/src/cli/main.js capture -i $CAP_IF -q --json" ;;
     flows_ipfix)      echo "$NODE $CLI_JS flows -i $CAP_IF -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
     flows_ipfix_w2)   echo "$NODE $CLI_JS flows -i $CAP_IF --workers 2 -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
     flows_ipfix_ab)   echo "$NODE $AB_DIST/src/cli/main.js flows -i $CAP_IF -q --ipfix 127.0.0.1:$COLLECTOR_PORT --json" ;;
