@@ -5,9 +5,10 @@
  * writevAsync(fd, buffers, table, count, callback(err, bytes))
  *
  * `buffers` is a short array of ArrayBuffers (the mapped ring, a header
- * arena). `table` is a Uint32Array of `count` triples (buffer index, byte
- * offset, length): the pieces of the output in order. JS builds the table in
- * place (no object per piece); every piece is checked against its buffer's
+ * arena). `table` is a Uint32Array of `count` pairs (byte offset, buffer
+ * index << 29 | length): the pieces of the output in order (a piece of
+ * buffer 0, the ring, has its length as the second word). JS builds the
+ * table in place (no object per piece); every piece is checked against its buffer's
  * size before anything is written, adjacent pieces are joined, and the pieces
  * go to the kernel with writev(2) in runs of at most IOV_MAX, resuming after
  * short writes and EINTR and waiting for POLLOUT on a non-blocking fd. The
@@ -32,6 +33,9 @@
 #include <unistd.h>
 
 #define MAX_BUFFERS 8
+/* second word of a table pair: buffer index in the top 3 bits, length below */
+#define PIECE_BUF_SHIFT 29
+#define PIECE_LEN_MASK ((1u << PIECE_BUF_SHIFT) - 1)
 #ifndef IOV_MAX
 #define IOV_MAX 1024
 #endif
@@ -172,12 +176,12 @@ static int gather(napi_env env, napi_value *argv, gather_t *g) {
   void *tdata = NULL;
   if (napi_is_typedarray(env, argv[2], &is) != napi_ok || !is ||
       napi_get_typedarray_info(env, argv[2], &t, &tlen, &tdata, NULL, NULL) != napi_ok || t != napi_uint32_array) {
-    napi_throw_type_error(env, NULL, "writev: table must be a Uint32Array of (buffer, offset, length) triples");
+    napi_throw_type_error(env, NULL, "writev: table must be a Uint32Array of (offset, buffer << 29 | length) pairs");
     return 0;
   }
   int64_t count = 0;
-  if (napi_get_value_int64(env, argv[3], &count) != napi_ok || count < 0 || (uint64_t)count * 3 > tlen) {
-    napi_throw_range_error(env, NULL, "writev: count must be 0..table.length/3");
+  if (napi_get_value_int64(env, argv[3], &count) != napi_ok || count < 0 || (uint64_t)count * 2 > tlen) {
+    napi_throw_range_error(env, NULL, "writev: count must be 0..table.length/2");
     return 0;
   }
   const uint32_t *tab = tdata;
@@ -186,7 +190,8 @@ static int gather(napi_env env, napi_value *argv, gather_t *g) {
   g->n = 0;
   g->total = 0;
   for (int64_t i = 0; i < count; i++) {
-    uint32_t b = tab[3 * i], off = tab[3 * i + 1], len = tab[3 * i + 2];
+    uint32_t off = tab[2 * i], bl = tab[2 * i + 1];
+    uint32_t b = bl >> PIECE_BUF_SHIFT, len = bl & PIECE_LEN_MASK;
     if (b >= g->nbuf || (uint64_t)off + len > size[b]) {
       char msg[160];
       snprintf(msg, sizeof msg, "writev: piece %lld (buffer %u, offset %u, length %u) is outside its buffer",

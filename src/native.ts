@@ -126,8 +126,8 @@ export interface NativeCore {
   /** sched_getcpu(): CPU the calling thread runs on right now. */
   currentCpu(): number;
   /**
-   * writev(2) of `count` pieces described by `table` as (buffer index, byte offset,
-   * length) triples over `buffers` (ring mapping, header arena). Every piece is
+   * writev(2) of `count` pieces described by `table` as (byte offset, buffer index
+   * << 29 | length) pairs over `buffers` (ring mapping, header arena). Every piece is
    * checked against its buffer first; IOV_MAX runs, short writes, EINTR and EAGAIN
    * are handled. Returns the bytes written; throws with .code (ENOSPC, EIO, EPIPE...)
    * and .written (bytes written before the failure).

@@ -1,6 +1,6 @@
 /**
- * The gather table of one retired ring block, as (buffer, offset, length)
- * triples for one native writev: record headers from a reused header arena,
+ * The gather table of one retired ring block, as (byte offset, buffer << 29
+ * | length) pairs for one native writev: record headers from a reused header arena,
  * interleaved with the packet bytes where they lie in the mapped ring. JS
  * never copies a packet byte and never writes into the ring; the kernel
  * copies ring -> page cache once.
@@ -13,9 +13,11 @@
  *   frame: two pieces. pcapng: record n's 28-byte
  *   EPB header and the trailer (padding, epb_flags, length) in one slot whose
  *   constant words are written once; a record's trailer and the next
- *   record's header are adjacent, one piece: two pieces per record.
+ *   record's header are adjacent, one piece: two pieces per record. The
+ *   slots, the general path's headers and the table share one buffer.
  * - The general path (big-endian files, a VLAN tag to re-insert, a pcapng
- *   packet type without direction flags) builds headers byte by byte after
+ *   packet type without direction flags; pcapng without epb_flags uses its
+ *   slot loop) builds headers byte by byte after
  *   the slots, the frame split around a re-inserted tag (libpcap's layout:
  *   the 4-byte TPID/TCI sits in the arena).
  *
@@ -34,6 +36,8 @@ import { ticksFromTime, type TicksOut } from './time.js';
 
 /** Buffer indexes of a table (literals in the loops). */
 const enum Buf { Ring = 0, Arena = 1 }
+/** Second word of an arena piece's table pair: the buffer index in the top 3 bits over the length (a ring piece's is its length). */
+const enum Piece { Shift = 29, Arena = 1 << 29, Words = 2 }
 /** Buffer index of the ring mapping in a table. */
 export const RING = Buf.Ring;
 /** Buffer index of the header arena in a table. */
@@ -41,11 +45,16 @@ export const ARENA = Buf.Arena;
 
 /** Most arena bytes one record needs: EPB header 28 + tag 4 + pad 3 + epb_flags 12 + length 4, rounded up. */
 const ARENA_PER_RECORD = 56;
-/** Most table pieces one record needs: header, head, tag, rest, trailer. */
+/** Most table pieces one record needs: header, head, tag, rest, trailer (two words each). */
 const PIECES_PER_RECORD = 5;
 /** Length of a pcap record header. */
 const enum Pcap { Hdr = 16 }
 const PCAP_HDR = Pcap.Hdr;
+/** The pcapng fast path's slot: EPB header 28, zero word (padding), epb_flags option 12, length 4. */
+const enum Slot { Bytes = 48, Words = 12, /** record length without the padded frame: 28 + 4 + 12 ... - 0 + 4 */ Fixed = 44 }
+/** epb_flags of sll_pkttype 0..4, 5 bits each (the pcapng loop shifts instead of loading). */
+const enum Epb { FlagsPacked = 5 | (13 << 5) | (9 << 10) | (17 << 15) | (2 << 20) }
+if ([0, 1, 2, 3, 4].some((t) => ((Epb.FlagsPacked >>> (t * 5)) & 31) !== epbFlagsFromPktType(t))) throw new Error('block-table: packed epb_flags out of date');
 /** epb_flags of every sll_pkttype byte value (a load instead of a switch in the pcapng loop). */
 const EPB_FLAGS = new Uint8Array(256).map((_, i) => epbFlagsFromPktType(i));
 /** Typed arrays are little-endian here (the arena words of the fast paths). */
@@ -74,13 +83,13 @@ export interface BlockTableFormat {
  * continues where the last part stopped).
  */
 export class BlockTable {
-  /** The (buffer, offset, length) triples; `pieces` of them are valid. */
+  /** The (byte offset, buffer << 29 | length) pairs; `pieces` of them are valid. */
   readonly table: Uint32Array;
   /** The header arena (buffer index {@link ARENA}). */
   readonly arena: ArrayBuffer;
   /** Buffers for the native call: [ring, arena]. */
   readonly buffers: ArrayBuffer[];
-  /** Valid triples in `table` after {@link fill}. */
+  /** Valid pairs in `table` after {@link fill}. */
   pieces = 0;
   /** Records in the current part. */
   records = 0;
@@ -97,7 +106,10 @@ export class BlockTable {
 
   private readonly u8: Uint8Array;
   private readonly dv: DataView;
+  /** The whole arena buffer as words: slots, general headers, then the table from word {@link tableBase}. */
   private readonly arena32: Uint32Array;
+  /** Word index of the table in {@link arena32}. */
+  private readonly tableBase: number;
   private readonly ring32: Uint32Array;
   private readonly ring16: Uint16Array;
   private readonly ring8: Uint8Array;
@@ -138,11 +150,14 @@ export class BlockTable {
     this.ifaceId = f.ifaceId ?? 0;
     this.slot = this.pcapng ? (this.useFlags ? 48 : 36) : PCAP_HDR;
     this.generalBase = this.maxRecords * this.slot;
-    this.arena = new ArrayBuffer(this.generalBase + this.maxRecords * ARENA_PER_RECORD);
+    // one buffer: the slots, the general path's headers, then the table (the loops index both through one array)
+    const arenaBytes = this.generalBase + this.maxRecords * ARENA_PER_RECORD;
+    this.tableBase = arenaBytes >>> 2;
+    this.arena = new ArrayBuffer(arenaBytes + this.maxRecords * PIECES_PER_RECORD * Piece.Words * 4);
     this.u8 = new Uint8Array(this.arena);
     this.dv = new DataView(this.arena);
     this.arena32 = new Uint32Array(this.arena);
-    this.table = new Uint32Array(this.maxRecords * PIECES_PER_RECORD * 3);
+    this.table = new Uint32Array(this.arena, arenaBytes, this.maxRecords * PIECES_PER_RECORD * Piece.Words);
     this.buffers = [ring, this.arena];
     this.ring32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
     this.ring16 = new Uint16Array(ring, 0, ring.byteLength >>> 1);
@@ -151,7 +166,7 @@ export class BlockTable {
     this.nano = (f.precision ?? 'nano') === 'nano';
     this.snaplen = f.snaplen;
     this.tagAt = vlanInsertOffset(f.linkType);
-    this.fast = !this.le || !HOST_LE ? 0 : this.pcapng ? 2 : this.nano ? 3 : 1;
+    this.fast = !this.le || !HOST_LE ? 0 : this.pcapng ? (this.useFlags ? 2 : 0) : this.nano ? 3 : 1;
     if (this.pcapng) {
       // constant words of the fast path's slots: block type, interface, zero word (padding), option header, end of options
       const a32 = this.arena32;
@@ -201,7 +216,7 @@ export class BlockTable {
         this.fillGeneral(lim, mb, null, null, true);
       }
     } else this.fillGeneral(lim, mb, match, view, false);
-    this.pieces = this.cursor / 3;
+    this.pieces = this.cursor / Piece.Words;
     this.walked = this.records + this.rejected;
     return this.records;
   }
@@ -225,16 +240,16 @@ export class BlockTable {
       if ((r32[(h + Tp3.Status) >>> 2] & vlan) !== 0 || len < caplen) break;
       let out = caplen;
       if (caplen <= snap) {
-        t[c] = Buf.Ring; t[c + 1] = h + Tp3.Sec; t[c + 2] = Pcap.Hdr;
+        t[c] = h + Tp3.Sec; t[c + 1] = Pcap.Hdr;
       } else {
         // snaplen cut: the header in arena slot n
         const w = n << 2;
         out = snap;
         a32[w] = r32[(h + Tp3.Sec) >>> 2]; a32[w + 1] = r32[(h + Tp3.Nsec) >>> 2]; a32[w + 2] = out; a32[w + 3] = len;
-        t[c] = Buf.Arena; t[c + 1] = n << 4; t[c + 2] = Pcap.Hdr;
+        t[c] = n << 4; t[c + 1] = Piece.Arena | Pcap.Hdr;
       }
-      t[c + 3] = Buf.Ring; t[c + 4] = h + r16[(h + Tp3.Mac) >>> 1]; t[c + 5] = out;
-      c += 6;
+      t[c + 2] = h + r16[(h + Tp3.Mac) >>> 1]; t[c + 3] = out;
+      c += 4;
       bytes += Pcap.Hdr + out;
       wire += len;
       n++;
@@ -252,76 +267,108 @@ export class BlockTable {
   }
 
   /**
-   * pcapng, little-endian: record n's EPB header and trailer (padding,
-   * epb_flags, length) sit in arena slot n, whose constant words were
-   * written once; the trailer ends where slot n + 1 begins, so it and the
-   * next record's header are one piece. Stops before a packet it cannot take.
+   * pcapng, little-endian, epb_flags from the packet type: record n's EPB
+   * header and trailer (padding, epb_flags, length) sit in arena slot n,
+   * whose constant words were written once; the trailer ends where slot
+   * n + 1 begins, so it and the next record's header are one piece. Stops
+   * before a packet it cannot take. The records of one second are built by
+   * {@link runPcapng}; this loop sets the timestamp base between them.
    */
   private fillPcapng(lim: number, mb: number): void {
-    const r32 = this.ring32, r16 = this.ring16, r8 = this.ring8, a32 = this.arena32, t = this.table;
+    const r32 = this.ring32, m = this.arena32;
+    const vlan = this.tagAt >= 0 ? TpStatus.VlanValid : 0;
+    const n0 = this.records, tb = this.tableBase, h0 = this.h;
+    const r = this.run;
+    r.h = h0; r.bytes = this.bytes; r.wire = this.wireBytes; r.last = -1;
+    r.c = tb + this.cursor; r.w = n0 * Slot.Words;
+    let k = lim - n0 < this.left ? lim - n0 : this.left;
+    // the open piece (a trailer) covers the next slot's 28-byte header, else the header is a piece of its own;
+    // both taken back at the end if no record follows
+    const open0 = this.open;
+    if (open0 >= 0) m[tb + open0 + 1] += 28;
+    else { m[r.c] = r.w << 2; m[r.c + 1] = Piece.Arena | 28; r.c += 2; }
+    for (;;) {
+      k -= this.runPcapng(k, mb);
+      if (k <= 0 || r.bytes >= mb) break;
+      const h = r.h;
+      const st = r32[(h + Tp3.Status) >>> 2], pt = (r32[(h + Sll.Hatype) >>> 2] >>> 16) & 0xff;
+      if ((st & vlan) !== 0 || pt > 4) break;
+      // a new second: timestamps in 32-bit integer arithmetic from here, lo = baseLo + sub wraps and carries once sub >= room
+      const sec = r32[(h + Tp3.Sec) >>> 2];
+      ticksFromTime(sec, 0, this.nano ? 1e9 : 1e6, this.ts);
+      this.baseSec = sec; this.baseHi = this.ts.hi; this.baseLo = this.ts.lo;
+    }
+    let c = r.c;
+    const n = (r.w / Slot.Words) | 0, taken = n - n0;
+    let open = open0;
+    if (taken > 0) open = c - tb - 2;
+    else if (open0 < 0) c -= 2;
+    if (open >= 0) m[tb + open + 1] -= 28;
+    const left = this.left - taken;
+    this.h = left > 0 ? r.h : -1; this.left = left; this.records = n; this.bytes = r.bytes; this.cursor = c - tb; this.wireBytes = r.wire;
+    this.open = open;
+    const last = r.last;
+    if (last >= 0) {
+      if (this.firstSec < 0) { this.firstSec = r32[(h0 + Tp3.Sec) >>> 2]; this.firstNsec = r32[(h0 + Tp3.Nsec) >>> 2]; }
+      this.lastSec = r32[(last + Tp3.Sec) >>> 2]; this.lastNsec = r32[(last + Tp3.Nsec) >>> 2];
+    }
+  }
+
+  /** State of {@link runPcapng} between its calls (ring offset, table and slot word indexes, sums, last record). */
+  private readonly run = { h: 0, c: 0, w: 0, bytes: 0, wire: 0, last: -1 };
+
+  /**
+   * The records of {@link fillPcapng} while the timestamp base holds (at
+   * most `k`, until `mb` bytes): two table pieces and seven slot words a
+   * record. Returns the records taken. Kept apart from the rest (not
+   * inlined) so that the optimizing compiler keeps its few live values in
+   * registers: one array for the slots and the table, the ring read as
+   * words only, integer loop-invariant tests, wrapping integer adds.
+   */
+  private runPcapng(k: number, mb: number): number {
+    const r32 = this.ring32, m = this.arena32, r = this.run;
     const vlan = this.tagAt >= 0 ? TpStatus.VlanValid : 0;
     const snap = this.snaplen === 0 ? 0x7fffffff : this.snaplen;
-    const useFlags = this.useFlags, nano = this.nano, slot = this.slot, trailer = useFlags ? 12 : 0;
-    const epbFlags = EPB_FLAGS; // a local: a module binding is reloaded and hole-checked at every use
-    let h = this.h, left = this.left, n = this.records, bytes = this.bytes, c = this.cursor, wire = this.wireBytes;
-    // the open piece (a trailer) already covers the next slot's 28-byte header; taken back at the end if no record follows
-    let open = this.open;
-    if (open >= 0) t[open + 2] += 28;
-    // timestamps in 32-bit integer arithmetic: lo = baseLo + sub wraps, and carries once sub >= room (2^32 - baseLo)
-    let baseSec = this.baseSec, baseHi = this.baseHi | 0, loI = this.baseLo | 0;
-    let room = 4294967296 - this.baseLo > 0x7fffffff ? 0x7fffffff : (4294967296 - this.baseLo) | 0;
-    let first = -1, last = -1;
-    while (left > 0 && n < lim && bytes < mb) {
+    // 0 = nanoseconds (an integer: a boolean field is tested as any value in optimized code)
+    const micro = this.nano ? 0 : 1;
+    const baseSec = this.baseSec, baseHi = this.baseHi | 0, loI = this.baseLo | 0;
+    const room = 4294967296 - this.baseLo > 0x7fffffff ? 0x7fffffff : (4294967296 - this.baseLo) | 0;
+    let h = r.h, c = r.c | 0, w = r.w | 0, bytes = r.bytes, wire = r.wire, last = r.last, i = 0;
+    while (i < k && bytes < mb) {
       const st = r32[(h + Tp3.Status) >>> 2];
-      const flags = useFlags ? epbFlags[r8[h + Sll.PktType]] : 0;
-      if ((st & vlan) !== 0 || (useFlags && flags === 0)) break;
+      // sll_pkttype: byte 2 of the word at sockaddr_ll + 8 (little-endian)
+      const pt = (r32[(h + Sll.Hatype) >>> 2] >>> 16) & 0xff;
+      const sec = r32[(h + Tp3.Sec) >>> 2];
+      if ((st & vlan) !== 0 || pt > 4 || sec !== baseSec) break;
       const caplen = r32[(h + Tp3.Snaplen) >>> 2];
       let wireLen = r32[(h + Tp3.Len) >>> 2];
       wire += wireLen;
       if (wireLen < caplen) wireLen = caplen;
       const out = caplen > snap ? snap : caplen;
-      const sec = r32[(h + Tp3.Sec) >>> 2];
       const nsec = r32[(h + Tp3.Nsec) >>> 2];
-      if (sec !== baseSec) {
-        ticksFromTime(sec, 0, nano ? 1e9 : 1e6, this.ts);
-        baseSec = sec;
-        baseHi = this.ts.hi | 0;
-        loI = this.ts.lo | 0;
-        room = 4294967296 - this.ts.lo > 0x7fffffff ? 0x7fffffff : (4294967296 - this.ts.lo) | 0;
-      }
-      const sub = nano ? nsec : (nsec / 1000) | 0;
+      const sub = micro === 0 ? nsec : (nsec / 1000) | 0;
       const padded = (out + 3) & ~3;
-      const total = 32 + padded + trailer;
-      const s0 = n * slot;
-      const w = s0 >>> 2;
-      a32[w + 1] = total;
-      a32[w + 3] = sub >= room ? baseHi + 1 : baseHi;
-      a32[w + 4] = (loI + sub) | 0;
-      a32[w + 5] = out;
-      a32[w + 6] = wireLen;
-      if (useFlags) { a32[w + 9] = flags; a32[w + 11] = total; } else a32[w + 8] = total;
-      if (open < 0) { t[c] = Buf.Arena; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
-      // the padding comes from the end of the zero word 7
-      const tr = s0 + 32 - (padded - out);
-      t[c] = Buf.Ring; t[c + 1] = h + r16[(h + Tp3.Mac) >>> 1]; t[c + 2] = out;
-      t[c + 3] = Buf.Arena; t[c + 4] = tr; t[c + 5] = s0 + slot + 28 - tr;
-      open = c + 3;
-      c += 6;
+      const total = (padded + Slot.Fixed) | 0;
+      m[(w + 1) | 0] = total;
+      m[(w + 3) | 0] = sub >= room ? (baseHi + 1) | 0 : baseHi;
+      m[(w + 4) | 0] = (loI + sub) | 0;
+      m[(w + 5) | 0] = out;
+      m[(w + 6) | 0] = wireLen;
+      m[(w + 9) | 0] = (Epb.FlagsPacked >>> (pt * 5)) & 31;
+      m[(w + 11) | 0] = total;
+      // the padding comes from the end of the zero word 7; the trailer piece runs on over the next slot's header
+      const tr = ((w << 2) + 32 - (padded - out)) | 0;
+      m[c] = h + (r32[(h + Tp3.Mac) >>> 2] & 0xffff); m[(c + 1) | 0] = out;
+      m[(c + 2) | 0] = tr; m[(c + 3) | 0] = ((w << 2) + (Piece.Arena + Slot.Bytes + 28) - tr) | 0;
+      c = (c + 4) | 0;
+      w = (w + Slot.Words) | 0;
       bytes += total;
-      n++;
-      if (first < 0) first = h;
+      i = (i + 1) | 0;
       last = h;
-      left--;
-      h = left > 0 ? h + r32[(h + Tp3.NextOffset) >>> 2] : -1;
+      h = h + r32[(h + Tp3.NextOffset) >>> 2];
     }
-    if (open >= 0) t[open + 2] -= 28;
-    this.h = h; this.left = left; this.records = n; this.bytes = bytes; this.cursor = c; this.wireBytes = wire;
-    this.open = open;
-    if (baseSec !== this.baseSec) { this.baseSec = baseSec; this.baseHi = this.ts.hi; this.baseLo = this.ts.lo; }
-    if (last >= 0) {
-      if (this.firstSec < 0) { this.firstSec = r32[(first + Tp3.Sec) >>> 2]; this.firstNsec = r32[(first + Tp3.Nsec) >>> 2]; }
-      this.lastSec = r32[(last + Tp3.Sec) >>> 2]; this.lastNsec = r32[(last + Tp3.Nsec) >>> 2];
-    }
+    r.h = h; r.c = c; r.w = w; r.bytes = bytes; r.wire = wire; r.last = last;
+    return i;
   }
 
   /**
@@ -380,9 +427,9 @@ export class BlockTable {
         a32[w + 1] = nano ? nsec : Math.floor(nsec / 1000);
         a32[w + 2] = out;
         a32[w + 3] = wireLen;
-        t[c] = Buf.Arena; t[c + 1] = n << 4; t[c + 2] = Pcap.Hdr;
-        t[c + 3] = Buf.Ring; t[c + 4] = off; t[c + 5] = out;
-        c += 6;
+        t[c] = n << 4; t[c + 1] = Piece.Arena | Pcap.Hdr;
+        t[c + 2] = off; t[c + 3] = out;
+        c += 4;
         bytes += Pcap.Hdr + out;
         n++;
         continue;
@@ -412,14 +459,14 @@ export class BlockTable {
           a32[w + 5] = out;
           a32[w + 6] = wireLen;
           if (useFlags) { a32[w + 9] = flags; a32[w + 11] = total; } else a32[w + 8] = total;
-          if (open >= 0) t[open + 2] += 28;
-          else { t[c] = Buf.Arena; t[c + 1] = s0; t[c + 2] = 28; c += 3; }
+          if (open >= 0) t[open + 1] += 28;
+          else { t[c] = s0; t[c + 1] = Piece.Arena | 28; c += 2; }
           // the padding comes from the end of the zero word 7
           const tr = s0 + 32 - (padded - out);
-          t[c] = Buf.Ring; t[c + 1] = off; t[c + 2] = out;
-          t[c + 3] = Buf.Arena; t[c + 4] = tr; t[c + 5] = s0 + slot - tr;
-          open = c + 3;
-          c += 6;
+          t[c] = off; t[c + 1] = out;
+          t[c + 2] = tr; t[c + 3] = Piece.Arena | (s0 + slot - tr);
+          open = c + 2;
+          c += 4;
           bytes += total;
           n++;
           continue;
@@ -510,8 +557,8 @@ export class BlockTable {
   private piece(buf: number, off: number, len: number): void {
     const i = this.cursor;
     const t = this.table;
-    t[i] = buf; t[i + 1] = off; t[i + 2] = len;
-    this.cursor = i + 3;
+    t[i] = off; t[i + 1] = (buf << Piece.Shift) | len;
+    this.cursor = i + Piece.Words;
   }
 
   /**

@@ -194,25 +194,30 @@ test('native writev checks every piece against its buffer before writing, and jo
   const fd = fs.openSync(tmp('wv.bin'), 'w');
   try {
     const a = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer, b = new Uint8Array([9, 9]).buffer;
-    const t = new Uint32Array([0, 0, 2, 1, 0, 2, 0, 2, 6]);
+    // (offset, buffer << 29 | length) pairs: a[0..2), b[0..2), a[2..8)
+    const B1 = 1 << 29;
+    const t = new Uint32Array([0, 2, 0, B1 | 2, 2, 6]);
     assert.equal(native.writev(fd, [a, b], t, 3), 10);
-    assert.throws(() => native.writev(fd, [a, b], new Uint32Array([0, 0, 1, 1, 1, 2]), 2), /outside its buffer/);
-    assert.throws(() => native.writev(fd, [a, b], new Uint32Array([2, 0, 1]), 1), /outside its buffer/);
-    assert.throws(() => native.writev(fd, [a], new Uint32Array([0, 0xffffffff, 2]), 1), /outside its buffer/);
-    assert.throws(() => native.writev(fd, [a], new Uint32Array([0, 0, 1]), 2), /count must be/);
-    assert.throws(() => native.writev(fd, [a], new Uint8Array(3) as unknown as Uint32Array, 1), /Uint32Array/);
-    assert.throws(() => native.writev(fd, [], new Uint32Array(3), 0), /1\.\.8 buffers/);
+    assert.throws(() => native.writev(fd, [a, b], new Uint32Array([0, 1, 1, B1 | 2]), 2), /outside its buffer/);
+    assert.throws(() => native.writev(fd, [a, b], new Uint32Array([0, (2 << 29) | 1]), 1), /outside its buffer/);
+    assert.throws(() => native.writev(fd, [a], new Uint32Array([0xffffffff, 2]), 1), /outside its buffer/);
+    assert.throws(() => native.writev(fd, [a], new Uint32Array([0, 1]), 2), /count must be/);
+    assert.throws(() => native.writev(fd, [a], new Uint8Array(2) as unknown as Uint32Array, 1), /Uint32Array/);
+    assert.throws(() => native.writev(fd, [], new Uint32Array(2), 0), /1\.\.8 buffers/);
+    // adjacent pieces a[0..1) a[1..3) a[3..4): the bytes of a[0..4) once
+    const joined = new Uint32Array([0, 1, 1, 2, 3, 1]);
+    assert.equal(native.writev(fd, [a], joined, 3), 4);
     // more pieces than IOV_MAX, none adjacent (every other byte)
     const big = new Uint8Array(5000).map((_, i) => i & 0xff).buffer;
-    const tt = new Uint32Array(2500 * 3);
-    for (let i = 0; i < 2500; i++) { tt[3 * i] = 0; tt[3 * i + 1] = 2 * i; tt[3 * i + 2] = 1; }
+    const tt = new Uint32Array(2500 * 2);
+    for (let i = 0; i < 2500; i++) { tt[2 * i] = 2 * i; tt[2 * i + 1] = 1; }
     assert.equal(native.writev(fd, [big], tt, 2500), 2500);
   } finally { fs.closeSync(fd); }
   const got = fs.readFileSync(tmp('wv.bin'));
-  assert.deepEqual([...got.subarray(0, 10)], [1, 2, 9, 9, 3, 4, 5, 6, 7, 8]);
-  assert.equal(got.length, 2510);
-  assert.ok([...got.subarray(10)].every((v, i) => v === ((2 * i) & 0xff)));
-  const e = (() => { try { native.writev(9999, [new ArrayBuffer(4)], new Uint32Array([0, 0, 4]), 1); } catch (x) { return x as NodeJS.ErrnoException; } return null; })();
+  assert.deepEqual([...got.subarray(0, 14)], [1, 2, 9, 9, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4]);
+  assert.equal(got.length, 2514);
+  assert.ok([...got.subarray(14)].every((v, i) => v === ((2 * i) & 0xff)));
+  const e = (() => { try { native.writev(9999, [new ArrayBuffer(4)], new Uint32Array([0, 4]), 1); } catch (x) { return x as NodeJS.ErrnoException; } return null; })();
   assert.equal(e?.code, 'EBADF');
 });
 
