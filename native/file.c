@@ -187,12 +187,14 @@ static int gather(napi_env env, napi_value *argv, gather_t *g) {
   const uint32_t *tab = tdata;
   g->iov = iov_take(env, count > 0 ? (size_t)count : 1);
   if (g->iov == NULL) { napi_throw_error(env, "ENOMEM", "writev: out of memory"); return 0; }
-  g->n = 0;
-  g->total = 0;
+  /* locals, not g->...: the iovec stores (size_t lengths) could alias g->n and g->total, which would be reloaded every piece */
+  struct iovec *iov = g->iov;
+  size_t n = 0, total = 0;
+  const uint32_t nbuf = g->nbuf;
   for (int64_t i = 0; i < count; i++) {
     uint32_t off = tab[2 * i], bl = tab[2 * i + 1];
     uint32_t b = bl >> PIECE_BUF_SHIFT, len = bl & PIECE_LEN_MASK;
-    if (b >= g->nbuf || (uint64_t)off + len > size[b]) {
+    if (b >= nbuf || (uint64_t)off + len > size[b]) {
       char msg[160];
       snprintf(msg, sizeof msg, "writev: piece %lld (buffer %u, offset %u, length %u) is outside its buffer",
                (long long)i, b, off, len);
@@ -203,15 +205,17 @@ static int gather(napi_env env, napi_value *argv, gather_t *g) {
     }
     if (len == 0) continue;
     char *p = base[b] + off;
-    if (g->n > 0 && (char *)g->iov[g->n - 1].iov_base + g->iov[g->n - 1].iov_len == p) {
-      g->iov[g->n - 1].iov_len += len;
+    if (n > 0 && (char *)iov[n - 1].iov_base + iov[n - 1].iov_len == p) {
+      iov[n - 1].iov_len += len;
     } else {
-      g->iov[g->n].iov_base = p;
-      g->iov[g->n].iov_len = len;
-      g->n++;
+      iov[n].iov_base = p;
+      iov[n].iov_len = len;
+      n++;
     }
-    g->total += len;
+    total += len;
   }
+  g->n = n;
+  g->total = total;
   return 1;
 }
 
