@@ -35,7 +35,8 @@ function frames(n: number, seed: number): ImageFrame[] {
     out.push({
       bytes: randomBytes(len, r),
       wireLen: len + (r() < 0.2 ? Math.floor(r() * 100) : 0),
-      sec: 1_700_000_000 + i, nsec: Math.floor(r() * 1e9),
+      // a new second every record, then every 16 records (the loops' timestamp base held over several records)
+      sec: 1_700_000_000 + (i < n / 2 ? i : n / 2 + ((i - n / 2) >> 4)), nsec: Math.floor(r() * 1e9),
       vlanTci: vlan ? Math.floor(r() * 65536) : undefined,
       vlanTpid: vlan && r() < 0.5 ? 0x88a8 : undefined,
       pktType: Math.floor(r() * 6),
