@@ -25,7 +25,15 @@ export const EtherType = {
   QinQ: 0x88a8,
   /** Legacy pre-standard QinQ tag. */
   QinQ9100: 0x9100,
+  /** XNS (Xerox NS): the lowest EtherType value ({@link ETH_MIN_ETHERTYPE}). */
+  XNS: 0x0600,
+  DECnet: 0x6003,
+  AppleTalk: 0x809b,
+  AARP: 0x80f3,
+  IPX: 0x8137,
+  /** MPLS unicast label stack ({@link MPLS_LABEL_LEN} bytes per entry, netring/decode mpls). */
   MPLS: 0x8847,
+  MPLSMulticast: 0x8848,
   PPPoEDiscovery: 0x8863,
   PPPoESession: 0x8864,
   LLDP: 0x88cc,

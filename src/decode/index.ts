@@ -49,3 +49,8 @@ export * from './icmpv6.js';
 export * from './gre.js';
 export * from './vxlan.js';
 export * from './geneve.js';
+export * from './llc.js';
+export * from './mpls.js';
+export * from './pppoe.js';
+export * from './decnet.js';
+export * from './isis.js';

@@ -4,6 +4,7 @@
  */
 import { TlvOptionIterator } from './tlv.js';
 import { put16, put32, u16, u32 } from './bytes.js';
+import { Ipv6Ext } from './ipv6.js';
 
 /** Minimum IPv4 header length (IHL = 5). */
 export const IPV4_MIN_HEADER_LEN = 20;
@@ -16,23 +17,29 @@ export const enum Ipv4Field {
 /** Bits of the 16-bit flags/fragment word. */
 export const enum Ipv4Frag { Reserved = 0x8000, DF = 0x4000, MF = 0x2000, OffsetMask = 0x1fff, FlagsAndOffset = 0x3fff }
 
+/**
+ * The first byte of an IP header, version nibble only: what tells IPv4 from
+ * IPv6 where no type field says (after an MPLS label stack).
+ */
+export const enum IpVersionByte { Mask = 0xf0, V4 = 0x40, V6 = 0x60 }
+
 /** IP protocol numbers (also IPv6 Next Header values). */
 export const IpProto = {
-  HopByHop: 0,
+  HopByHop: Ipv6Ext.HopByHop,
   ICMP: 1,
   IGMP: 2,
   IPIP: 4,
   TCP: 6,
   UDP: 17,
   IPv6: 41,
-  Routing: 43,
-  Fragment: 44,
+  Routing: Ipv6Ext.Routing,
+  Fragment: Ipv6Ext.Fragment,
   GRE: 47,
-  ESP: 50,
-  AH: 51,
+  ESP: Ipv6Ext.ESP,
+  AH: Ipv6Ext.AH,
   ICMPv6: 58,
-  NoNext: 59,
-  DestOpts: 60,
+  NoNext: Ipv6Ext.NoNext,
+  DestOpts: Ipv6Ext.DestOpts,
   SCTP: 132,
 } as const;
 

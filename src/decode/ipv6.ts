@@ -14,6 +14,20 @@ export const enum Ipv6Field { VersionClassFlow = 0, PayloadLength = 4, NextHeade
 /** Field offsets within an extension header (Fragment: offset word and id). */
 export const enum Ipv6ExtField { NextHeader = 0, Length = 1, FragOffset = 2, FragId = 4 }
 
+/**
+ * Next Header values of the extension headers (and the end of the chain);
+ * also IP protocol numbers ({@link IpProto}).
+ */
+export const enum Ipv6Ext {
+  HopByHop = 0, Routing = 43, Fragment = 44, ESP = 50, AH = 51, NoNext = 59, DestOpts = 60, Mobility = 135, HIP = 139, Shim6 = 140,
+}
+/**
+ * Extension header lengths: the length byte counts 8-byte units beyond the
+ * first ((len + 1) * 8); AH counts 4-byte units beyond the first two
+ * ((len + 2) * 4); a Fragment header is always 8 bytes.
+ */
+export const enum Ipv6ExtLen { Unit = 8, UnitShift = 3, Bias = 1, AhUnit = 4, AhUnitShift = 2, AhBias = 2 }
+
 /** IP version nibble (6). */
 export function ipv6Version(d: Uint8Array, off: number): number {
   return d[off]! >> 4;
@@ -54,7 +68,8 @@ export function ipv6DstOffset(off: number): number {
  * ESP (50) is not walked: what follows it is encrypted.
  */
 export function isIpv6ExtensionHeader(nh: number): boolean {
-  return nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 || nh === 139 || nh === 140;
+  return nh === Ipv6Ext.HopByHop || nh === Ipv6Ext.Routing || nh === Ipv6Ext.Fragment || nh === Ipv6Ext.DestOpts || nh === Ipv6Ext.AH ||
+    nh === Ipv6Ext.Mobility || nh === Ipv6Ext.HIP || nh === Ipv6Ext.Shim6;
 }
 
 /**
@@ -63,9 +78,9 @@ export function isIpv6ExtensionHeader(nh: number): boolean {
  * (len + 1) * 8 for the others.
  */
 export function ipv6ExtHeaderLength(d: Uint8Array, nh: number, off: number): number {
-  if (nh === 44) return 8;
-  if (nh === 51) return (d[off + 1]! + 2) << 2;
-  return (d[off + 1]! + 1) << 3;
+  if (nh === Ipv6Ext.Fragment) return IPV6_FRAGMENT_HEADER_LEN;
+  if (nh === Ipv6Ext.AH) return (d[off + Ipv6ExtField.Length]! + Ipv6ExtLen.AhBias) << Ipv6ExtLen.AhUnitShift;
+  return (d[off + Ipv6ExtField.Length]! + Ipv6ExtLen.Bias) << Ipv6ExtLen.UnitShift;
 }
 
 /** Next Header field of any extension header at `off`. */
@@ -129,7 +144,7 @@ export const Ipv6Opt = { Pad1: 0, PadN: 1 } as const;
  */
 export function writeIpv6HopByHop(d: Uint8Array, off: number, nextHeader: number, length = 8): number {
   d[off + Ipv6ExtField.NextHeader] = nextHeader;
-  d[off + Ipv6ExtField.Length] = (length >> 3) - 1; // in 8-byte units, not counting the first 8
+  d[off + Ipv6ExtField.Length] = (length >> Ipv6ExtLen.UnitShift) - Ipv6ExtLen.Bias; // in 8-byte units, not counting the first 8
   const pad = length - 2;
   if (pad === 1) d[off + 2] = Ipv6Opt.Pad1;
   else {

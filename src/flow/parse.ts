@@ -1,6 +1,8 @@
 /**
  * Reads the flow key of one packet straight from its bytes: every header
- * offset the flow meter uses is in this file. No allocation, no throw, never
+ * offset the flow meter uses is in this file (the IPv6 extension-header
+ * values and lengths come from netring/decode's ipv6 module, as const enums:
+ * literals in the compiled code). No allocation, no throw, never
  * reads outside `[offset, offset + caplen)`.
  *
  * The key is 10 unsigned 32-bit words, in the packet's own direction:
@@ -12,6 +14,8 @@
  *           (ICMP/ICMPv6: source 0, destination type << 8 | code;
  *            other protocols and non-first fragments: 0)
  */
+
+import { Ipv6Ext, Ipv6ExtField, Ipv6ExtLen } from '../decode/ipv6.js';
 
 /** Words in a flow key (a const enum: a literal where the flow table's loops use it). */
 export const enum Key { Words = 10 }
@@ -100,19 +104,19 @@ export function parseFlowPacket(data: Uint8Array, offset: number, caplen: number
     proto = data[o + 6];
     l4 = o + IPV6_HLEN;
     for (let hops = 0; hops < 8; hops++) {
-      if (proto === 0 || proto === 43 || proto === 60) {
+      if (proto === Ipv6Ext.HopByHop || proto === Ipv6Ext.Routing || proto === Ipv6Ext.DestOpts) {
         if (l4 + 8 > end) { ports = false; break; }
-        proto = data[l4];
-        l4 += (data[l4 + 1] + 1) << 3;
-      } else if (proto === 44) {
+        proto = data[l4 + Ipv6ExtField.NextHeader];
+        l4 += (data[l4 + Ipv6ExtField.Length] + Ipv6ExtLen.Bias) << Ipv6ExtLen.UnitShift;
+      } else if (proto === Ipv6Ext.Fragment) {
         if (l4 + 8 > end) { ports = false; break; }
-        if ((be16(data, l4 + 2) & 0xfff8) !== 0) ports = false;
-        proto = data[l4];
+        if ((be16(data, l4 + Ipv6ExtField.FragOffset) & 0xfff8) !== 0) ports = false;
+        proto = data[l4 + Ipv6ExtField.NextHeader];
         l4 += 8;
-      } else if (proto === 51) {
+      } else if (proto === Ipv6Ext.AH) {
         if (l4 + 8 > end) { ports = false; break; }
-        proto = data[l4];
-        l4 += (data[l4 + 1] + 2) << 2;
+        proto = data[l4 + Ipv6ExtField.NextHeader];
+        l4 += (data[l4 + Ipv6ExtField.Length] + Ipv6ExtLen.AhBias) << Ipv6ExtLen.AhUnitShift;
       } else break;
     }
   } else {

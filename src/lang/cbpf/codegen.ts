@@ -18,6 +18,11 @@ import {
   LEN, LSH, MEM, MISC, MOD, MSH, MUL, NEG, OR, RET, RSH, ST, STX, SUB, TAX, TXA, W, X, XOR,
 } from '../../bpf/classic.js';
 import { SKF_AD_OFF } from '../../bpf/ancillary.js';
+import { Ipv4Field } from '../../decode/ipv4.js';
+import { Ipv6Ext, Ipv6ExtField, Ipv6ExtLen, Ipv6Field, IPV6_HEADER_LEN } from '../../decode/ipv6.js';
+
+/** The extension headers the protochain loop steps over with the (len + 1) * 8 rule, in libpcap's test order. */
+const CHAIN_V6_EXT = [Ipv6Ext.HopByHop, Ipv6Ext.DestOpts, Ipv6Ext.Routing, Ipv6Ext.Fragment];
 
 export interface CbpfOptions {
   /** 'kernel' refuses constructs the Linux verifier rejects (backward jumps). */
@@ -329,24 +334,25 @@ class Emitter {
     const r = 0; // scratch word used by the loop
     const at = (): number => c.length;
     if (n.family === 6) {
-      c.push(insn(LD | B | ABS, b + 6), insn(LDX | W | IMM, 40));
+      c.push(insn(LD | B | ABS, b + Ipv6Field.NextHeader), insn(LDX | W | IMM, IPV6_HEADER_LEN));
     } else {
-      c.push(insn(LD | B | ABS, b + 9), insn(LDX | B | MSH, b));
+      c.push(insn(LD | B | ABS, b + Ipv4Field.Protocol), insn(LDX | B | MSH, b));
     }
     const again = at();
     const jv = at();
     c.push(insn(JMP | JEQ | K, n.proto));
     const jnone = at();
-    c.push(insn(JMP | JEQ | K, 59));
+    c.push(insn(JMP | JEQ | K, Ipv6Ext.NoNext));
     const v6tests: number[] = [];
     if (n.family === 6) {
-      for (const nh of [0, 60, 43, 44]) {
+      for (const nh of CHAIN_V6_EXT) {
         v6tests.push(at());
         c.push(insn(JMP | JEQ | K, nh));
       }
       const adv = at();
       c.push(
-        insn(LD | B | IND, b), insn(ST, r), insn(LD | B | IND, b + 1), insn(ALU | ADD | K, 1), insn(ALU | MUL | K, 8),
+        insn(LD | B | IND, b + Ipv6ExtField.NextHeader), insn(ST, r), insn(LD | B | IND, b + Ipv6ExtField.Length),
+        insn(ALU | ADD | K, Ipv6ExtLen.Bias), insn(ALU | MUL | K, Ipv6ExtLen.Unit),
         insn(ALU | ADD | X), insn(MISC | TAX), insn(LD | MEM, r),
       );
       c.push(insn(JMP | JA, (again - (at() + 1)) >>> 0));
@@ -354,13 +360,15 @@ class Emitter {
       for (let j = 0; j < v6tests.length - 1; j++) c[v6tests[j]].jf = 0;
     }
     const ah = at();
-    c.push(insn(JMP | JEQ | K, 51));
+    c.push(insn(JMP | JEQ | K, Ipv6Ext.AH));
     if (v6tests.length) c[v6tests[v6tests.length - 1]].jf = ah - (v6tests[v6tests.length - 1] + 1);
     c[jnone].jf = (v6tests.length ? v6tests[0] : ah) - (jnone + 1);
     c[jv].jf = 0;
     c.push(
-      insn(MISC | TXA), insn(LD | B | IND, b), insn(ST, r), insn(MISC | TXA), insn(ALU | ADD | K, 1), insn(MISC | TAX),
-      insn(LD | B | IND, b), insn(ALU | ADD | K, 2), insn(ALU | MUL | K, 4), insn(MISC | TAX), insn(LD | MEM, r),
+      // AH: next header, then its length byte ((len + 2) * 4), read with X moved one byte on as libpcap does
+      insn(MISC | TXA), insn(LD | B | IND, b + Ipv6ExtField.NextHeader), insn(ST, r), insn(MISC | TXA), insn(ALU | ADD | K, Ipv6ExtField.Length),
+      insn(MISC | TAX), insn(LD | B | IND, b), insn(ALU | ADD | K, Ipv6ExtLen.AhBias), insn(ALU | MUL | K, Ipv6ExtLen.AhUnit), insn(MISC | TAX),
+      insn(LD | MEM, r),
     );
     c.push(insn(JMP | JA, (again - (at() + 1)) >>> 0));
     const end = at();

@@ -17,6 +17,8 @@ import { LangError } from '../errors.js';
 import { type Branch, type DNode, isBranch, type RetNode, topo } from '../ir/dag.js';
 import { ANC, JS_MARK, JS_STATE, type Val } from '../ir/value.js';
 import type { PacketLike } from '../../packet-like.js';
+import { Ipv4Field } from '../../decode/ipv4.js';
+import { Ipv6Ext, Ipv6ExtField, Ipv6ExtLen, Ipv6Field, IPV6_HEADER_LEN } from '../../decode/ipv6.js';
 
 /** Upper bound on protochain iterations in generated code (libpcap has none and can loop forever). */
 export const CHAIN_MAX_STEPS = 4096;
@@ -178,22 +180,24 @@ function chainCode(c: Ctx, n: Extract<Branch, { kind: 'chain' }>): string {
   const b = n.base;
   const s: string[] = [];
   if (n.family === 6) {
-    s.push(`if (n < ${b + 7}) ${c.fail} ca = d[o + ${b + 6}]; cx = 40;`);
+    s.push(`if (n < ${b + Ipv6Field.NextHeader + 1}) ${c.fail} ca = d[o + ${b + Ipv6Field.NextHeader}]; cx = ${IPV6_HEADER_LEN};`);
   } else {
-    s.push(`if (n < ${b + 10}) ${c.fail} ca = d[o + ${b + 9}]; cx = (d[o + ${b}] & 15) << 2;`);
+    s.push(`if (n < ${b + Ipv4Field.Protocol + 1}) ${c.fail} ca = d[o + ${b + Ipv4Field.Protocol}]; cx = (d[o + ${b}] & 15) << 2;`);
   }
   s.push(`for (let i = 0; ; i++) {`);
   s.push(`  if (i > ${CHAIN_MAX_STEPS}) ${c.fail}`);
-  s.push(`  if (ca === ${n.proto} || ca === 59) break;`);
+  const nh = b + Ipv6ExtField.NextHeader;
+  const len = b + Ipv6ExtField.Length;
+  s.push(`  if (ca === ${n.proto} || ca === ${Ipv6Ext.NoNext}) break;`);
   if (n.family === 6) {
-    s.push(`  if (ca === 0 || ca === 60 || ca === 43 || ca === 44) {`);
-    s.push(`    if (cx + ${b + 2} > n) ${c.fail}`);
-    s.push(`    ca = d[o + cx + ${b}]; cx = ((d[o + cx + ${b + 1}] + 1) * 8 + cx) >>> 0; continue;`);
+    s.push(`  if (ca === ${Ipv6Ext.HopByHop} || ca === ${Ipv6Ext.DestOpts} || ca === ${Ipv6Ext.Routing} || ca === ${Ipv6Ext.Fragment}) {`);
+    s.push(`    if (cx + ${len + 1} > n) ${c.fail}`);
+    s.push(`    ca = d[o + cx + ${nh}]; cx = ((d[o + cx + ${len}] + ${Ipv6ExtLen.Bias}) * ${Ipv6ExtLen.Unit} + cx) >>> 0; continue;`);
     s.push(`  }`);
   }
-  s.push(`  if (ca !== 51) break;`);
-  s.push(`  if (cx + ${b + 2} > n) ${c.fail}`);
-  s.push(`  ca = d[o + cx + ${b}]; cx = ((d[o + cx + ${b + 1}] + 2) * 4) >>> 0;`);
+  s.push(`  if (ca !== ${Ipv6Ext.AH}) break;`);
+  s.push(`  if (cx + ${len + 1} > n) ${c.fail}`);
+  s.push(`  ca = d[o + cx + ${nh}]; cx = ((d[o + cx + ${len}] + ${Ipv6ExtLen.AhBias}) * ${Ipv6ExtLen.AhUnit}) >>> 0;`);
   s.push(`}`);
   c.out.push(...s);
   return `ca === ${n.proto}`;

@@ -27,11 +27,16 @@ import type { ArithOp, Arth, DirQ, Expr, IdVal, ProtoQ, Qual, Span } from './ast
 import { etherProtoByName, ETHERTYPE, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
 import { parseIPv6 } from './lexer.js';
 import { EthField, ETH_HEADER_LEN } from '../../decode/ethernet.js';
-import { Ipv4Field, Ipv4Frag } from '../../decode/ipv4.js';
+import { IpVersionByte, Ipv4Field, Ipv4Frag } from '../../decode/ipv4.js';
 import { Ipv6ExtField, Ipv6Field, IPV6_HEADER_LEN } from '../../decode/ipv6.js';
 import { ArpField } from '../../decode/arp.js';
 import { UdpField, UDP_HEADER_LEN } from '../../decode/udp.js';
 import { VLAN_TAG_LEN } from '../../decode/vlan.js';
+import { ETH_8023_MAX_LENGTH, LLC_HEADER_LEN, LlcControl, LlcField, LlcSCommand, LlcUCommand, NOVELL_RAW_8023, snapHeader, SnapOui } from '../../decode/llc.js';
+import { MPLS_LABEL_LEN, MPLS_MAX_LABEL, MplsByte, MplsEntry } from '../../decode/mpls.js';
+import { PPP_PROTOCOL_LEN, PPPOE_HEADER_LEN, PPPOE_MAX_SESSION, PppoeField, PppProto, pppProtoOf } from '../../decode/pppoe.js';
+import { DecnetAddr, decnetAddress, DecnetField, DecnetFlags, decnetWireHalfword } from '../../decode/decnet.js';
+import { ISIS_PDU_CLASSES, IsisField, Nlpid } from '../../decode/isis.js';
 import { GeneveField, GENEVE_HEADER_LEN, GENEVE_OPTLEN_MASK, GENEVE_PORT, GENEVE_VERSION_MASK } from '../../decode/geneve.js';
 
 /** Where the compiled filter runs; it decides how VLAN tags are seen. */
@@ -61,19 +66,6 @@ interface ArthVal {
   checks: Pred | null;
 }
 
-const ETHERMTU = 1500;
-/** EtherTypes (and LLC SAPs) as PPP protocol numbers (libpcap ethertype_to_ppptype); others are used as they are. */
-const PPP_PROTO: Record<number, number> = {
-  0x0800: 0x0021, 0x86dd: 0x0057, 0x6003: 0x0027, 0x809b: 0x0029, 0x0600: 0x0025, 0xfe: 0x0023, 0x42: 0x0031, 0xe0: 0x002b,
-};
-/** PPP protocol number of MPLS unicast. */
-const PPP_MPLS_UCAST = 0x0281;
-/** LLC control-field formats and command masks (IEEE 802.2, libpcap llc.h). */
-const LLC = { S_FMT: 1, U_FMT: 3, S_CMD_MASK: 0x0f, U_CMD_MASK: 0xef } as const;
-/** Supervisory commands. */
-const LLC_S: Record<string, number> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
-/** Unnumbered commands. */
-const LLC_U: Record<string, number> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 };
 const NOT_IMPL_HOST: Record<string, string> = { atalk: 'ATALK', aarp: 'AARP', decnet: 'DECnet', sca: 'SCA', lat: 'LAT', mopdl: 'MOPDL', moprc: 'MOPRC', iso: 'ISO', ipx: 'IPX' };
 
 /** Compile a parsed expression to an IR predicate. */
@@ -135,7 +127,7 @@ class Gen {
   private linkpl: Off = { v: null, c: ETH_HEADER_LEN };
   private linktypeOff: Off = { v: null, c: EthField.Type };
   private nl = 0;
-  private nlNosnap = 3;
+  private nlNosnap = LLC_HEADER_LEN;
   private labelDepth = 0;
   private vlanDepth = 0;
   /** After `pppoes`: the link layer is the PPP frame inside the session. */
@@ -250,12 +242,12 @@ class Gen {
     let lh: number;
     switch (dir) {
       case 'dst':
-        sh = 1;
-        lh = 7;
+        sh = DecnetAddr.ShortDst;
+        lh = DecnetAddr.LongDst;
         break;
       case 'src':
-        sh = 3;
-        lh = 15;
+        sh = DecnetAddr.ShortSrc;
+        lh = DecnetAddr.LongSrc;
         break;
       case 'and':
         return and(this.dnhost(addr, 'src'), this.dnhost(addr, 'dst'));
@@ -265,11 +257,15 @@ class Gen {
       default:
         return this.err(`'${dir}' is only valid for 802.11 MAC addresses`);
     }
-    const a = ((addr & 0xff) << 8) | ((addr >> 8) & 0xff);
-    let b = and(this.mcmp('linkpl', 2, 2, 0x8106, 0xff07), this.cmp('linkpl', 2 + 1 + lh, 2, a));
-    b = or(and(this.mcmp('linkpl', 2, 1, 0x06, 0x07), this.cmp('linkpl', 2 + lh, 2, a)), b);
-    b = or(and(this.mcmp('linkpl', 2, 2, 0x8102, 0xff07), this.cmp('linkpl', 2 + 1 + sh, 2, a)), b);
-    return or(and(this.mcmp('linkpl', 2, 1, 0x02, 0x07), this.cmp('linkpl', 2 + sh, 2, a)), b);
+    const a = decnetWireHalfword(addr);
+    const F = DecnetField.Flags;
+    // with one byte of padding (pad byte, then the flags byte, read as a halfword) or without
+    const pad1 = (type: number): Pred => this.mcmp('linkpl', F, 2, ((DecnetFlags.Pad | 1) << 8) | type, 0xff00 | DecnetFlags.TypeMask);
+    const nopad = (type: number): Pred => this.mcmp('linkpl', F, 1, type, DecnetFlags.TypeMask);
+    let b = and(pad1(DecnetFlags.LongData), this.cmp('linkpl', F + 1 + lh, 2, a));
+    b = or(and(nopad(DecnetFlags.LongData), this.cmp('linkpl', F + lh, 2, a)), b);
+    b = or(and(pad1(DecnetFlags.ShortData), this.cmp('linkpl', F + 1 + sh, 2, a)), b);
+    return or(and(nopad(DecnetFlags.ShortData), this.cmp('linkpl', F + sh, 2, a)), b);
   }
 
   // ------------------------------------------------------------------ llc ---
@@ -277,18 +273,18 @@ class Gen {
   /** 802.3 length field (not an EtherType) and not Novell raw 802.3 (0xffff). */
   private llc(): Pred {
     this.needEthernet("'llc'");
-    return and(not(this.cmpGt('linktype', 0, 2, ETHERMTU)), not(this.cmp('llc', 0, 2, 0xffff)));
+    return and(not(this.cmpGt('linktype', 0, 2, ETH_8023_MAX_LENGTH)), not(this.cmp('llc', LlcField.Dsap, 2, NOVELL_RAW_8023)));
   }
 
   /** `llc i|s|u` and the S/U command names, on the LLC control byte (libpcap gen_llc_i/s/u/_subtype). */
   private llcSub(name: string): Pred {
     const n = name.toLowerCase();
-    const ctl = (v: number, mask: number): Pred => and(this.llc(), this.mcmp('llc', 2, 1, v, mask));
-    if (n === 'i') return and(this.llc(), not(test(this.V, this.loadA('llc', 2, 1), 'jset', 0x01)));
-    if (n === 's') return ctl(LLC.S_FMT, 0x03);
-    if (n === 'u') return ctl(LLC.U_FMT, 0x03);
-    if (n in LLC_S) return ctl(LLC_S[n], LLC.S_CMD_MASK);
-    if (n in LLC_U) return ctl(LLC_U[n], LLC.U_CMD_MASK);
+    const ctl = (v: number, mask: number): Pred => and(this.llc(), this.mcmp('llc', LlcField.Control, 1, v, mask));
+    if (n === 'i') return and(this.llc(), not(test(this.V, this.loadA('llc', LlcField.Control, 1), 'jset', LlcControl.NotIFrame)));
+    if (n === 's') return ctl(LlcControl.SFormat, LlcControl.FormatMask);
+    if (n === 'u') return ctl(LlcControl.UFormat, LlcControl.FormatMask);
+    if (n in LlcSCommand) return ctl(LlcSCommand[n], LlcControl.SCommandMask);
+    if (n in LlcUCommand) return ctl(LlcUCommand[n], LlcControl.UCommandMask);
     return this.err(`unknown LLC type name "${name}"`);
   }
 
@@ -317,7 +313,7 @@ class Gen {
       case 'llc':
         return this.rel(this.linkpl, size, off);
       case 'prevmpls':
-        return this.rel(this.linkpl, size, this.nl - 4 + off);
+        return this.rel(this.linkpl, size, this.nl - MPLS_LABEL_LEN + off);
       case 'linkpl':
         return this.rel(this.linkpl, size, this.nl + off);
       case 'nosnap':
@@ -381,7 +377,7 @@ class Gen {
       this.err('unsupported protocol over mpls');
     }
     // Inside PPPoE the link type is PPP: EtherTypes map to PPP protocol numbers.
-    if (this.ppp) return this.cmp('linktype', 0, 2, PPP_PROTO[proto] ?? proto);
+    if (this.ppp) return this.cmp('linktype', 0, 2, pppProtoOf(proto));
     return this.etherLinktype(proto);
   }
 
@@ -393,13 +389,15 @@ class Gen {
   private pppoes(n: number | null): Pred {
     let b = this.linktype(ETHERTYPE.PPPOES);
     if (n !== null) {
-      if (n > 0xffff) this.err(`PPPoE session number ${n} greater than maximum 65535`);
-      b = and(b, this.mcmp('linkpl', 0, 4, n, 0xffff));
+      if (n > PPPOE_MAX_SESSION) this.err(`PPPoE session number ${n} greater than maximum ${PPPOE_MAX_SESSION}`);
+      // libpcap loads the first word and masks its low half: the session id
+      b = and(b, this.mcmp('linkpl', PppoeField.VersionType, 4, n, PPPOE_MAX_SESSION));
     }
-    const hdr: Off = { v: this.linkpl.v, c: this.linkpl.c + this.nl + 6 };
+    // the PPP protocol field (the new link type) right after the PPPoE header, its payload after that
+    const hdr: Off = { v: this.linkpl.v, c: this.linkpl.c + this.nl + PPPOE_HEADER_LEN };
     this.linkhdr = hdr;
     this.linktypeOff = hdr;
-    this.linkpl = { v: hdr.v, c: hdr.c + 2 };
+    this.linkpl = { v: hdr.v, c: hdr.c + PPP_PROTOCOL_LEN };
     this.nl = 0;
     this.nlNosnap = 0;
     this.ppp = true;
@@ -434,8 +432,8 @@ class Gen {
     // Where a packet that matched gets here, its link type (MPLS: IP version) is IPv4's or IPv6's:
     // one bit of it tells which branch libpcap took (1: IPv6).
     let is6: Val;
-    if (this.labelDepth > 0) is6 = whichOf(V, this.loadA('linkpl', 0, 1), 8, 0x40, 0x60);
-    else if (this.ppp) is6 = whichOf(V, this.loadA('linktype', 0, 2), 16, PPP_PROTO[ETHERTYPE.IP], PPP_PROTO[ETHERTYPE.IPV6]);
+    if (this.labelDepth > 0) is6 = whichOf(V, this.loadA('linkpl', 0, 1), 8, IpVersionByte.V4, IpVersionByte.V6);
+    else if (this.ppp) is6 = whichOf(V, this.loadA('linktype', 0, 2), 16, PppProto.IP, PppProto.IPv6);
     else is6 = whichOf(V, this.loadA('linktype', 0, 2), 16, ETHERTYPE.IP, ETHERTYPE.IPV6);
     // end of the outer IP header (IPv4: its length; IPv6: 40, no extension header) relative to linkpl.c + nl,
     // kept once computed: every later offset starts from it, as from libpcap's scratch registers
@@ -470,36 +468,38 @@ class Gen {
   }
 
   private mplsLinktype(fam: 4 | 6): Pred {
-    const b0 = this.mcmp('linkpl', -2, 1, 0x01, 0x01);
-    const b1 = this.mcmp('linkpl', 0, 1, fam === 4 ? 0x40 : 0x60, 0xf0);
+    // the last label is the bottom of the stack, and the IP version nibble after it is `fam`
+    const b0 = this.mcmp('linkpl', MplsByte.Bos - MPLS_LABEL_LEN, 1, MplsByte.BosBit, MplsByte.BosBit);
+    const b1 = this.mcmp('linkpl', 0, 1, fam === 4 ? IpVersionByte.V4 : IpVersionByte.V6, IpVersionByte.Mask);
     return and(b0, b1);
   }
 
   private snap(org: number, ptype: number): Pred {
-    return this.bcmp('llc', 0, Uint8Array.from([0xaa, 0xaa, 0x03, org >>> 16, (org >>> 8) & 0xff, org & 0xff, ptype >>> 8, ptype & 0xff]));
+    return this.bcmp('llc', LlcField.Dsap, snapHeader(org, ptype));
   }
 
   private etherLinktype(proto: number): Pred {
-    const is8023 = (): Pred => not(this.cmpGt('linktype', 0, 2, ETHERMTU));
+    const is8023 = (): Pred => not(this.cmpGt('linktype', 0, 2, ETH_8023_MAX_LENGTH));
     switch (proto) {
       case LLCSAP.ISONS:
       case LLCSAP.IP:
       case LLCSAP.NETBEUI:
-        return and(is8023(), this.cmp('llc', 0, 2, (proto << 8) | proto));
+        return and(is8023(), this.cmp('llc', LlcField.Dsap, 2, (proto << 8) | proto));
       case LLCSAP.IPX: {
-        let b1 = or(this.cmp('llc', 0, 1, LLCSAP.IPX), this.cmp('llc', 0, 2, 0xffff));
-        b1 = or(this.snap(0, ETHERTYPE.IPX), b1);
+        let b1 = or(this.cmp('llc', LlcField.Dsap, 1, LLCSAP.IPX), this.cmp('llc', LlcField.Dsap, 2, NOVELL_RAW_8023));
+        b1 = or(this.snap(SnapOui.Encapsulated, ETHERTYPE.IPX), b1);
         b1 = and(is8023(), b1);
         return or(this.cmp('linktype', 0, 2, ETHERTYPE.IPX), b1);
       }
       case ETHERTYPE.ATALK:
       case ETHERTYPE.AARP: {
         const b0 = is8023();
-        const b1 = proto === ETHERTYPE.ATALK ? this.snap(0x080007, ETHERTYPE.ATALK) : this.snap(0, ETHERTYPE.AARP);
+        const b1 = proto === ETHERTYPE.ATALK ? this.snap(SnapOui.Apple, ETHERTYPE.ATALK) : this.snap(SnapOui.Encapsulated, ETHERTYPE.AARP);
         return or(this.cmp('linktype', 0, 2, proto), and(b0, b1));
       }
       default:
-        if (proto <= ETHERMTU) return and(is8023(), this.cmp('linktype', 2, 1, proto));
+        // an LLC SAP: the 802.3 length field (where the EtherType would be), then the DSAP
+        if (proto <= ETH_8023_MAX_LENGTH) return and(is8023(), this.cmp('linktype', EthField.Length - EthField.Type + LlcField.Dsap, 1, proto));
         return this.cmp('linktype', 0, 2, proto);
     }
   }
@@ -542,7 +542,7 @@ class Gen {
       // libpcap __pcap_atodn: "area.node", area in the top 6 bits, node in the low 10.
       const m = /^\s*([+-]?[0-9]+)\.([+-]?[0-9]+)/.exec(s);
       if (!m) this.err(`malformed decnet address '${s}'`);
-      v = ((Number(m[1]) << 10) & 0xfc00) | (Number(m[2]) & 0x3ff);
+      v = decnetAddress(Number(m[1]), Number(m[2]));
     } else if (s !== null) {
       const r = atoin(s);
       if (!r) this.err(`invalid IPv4 address '${s}'`);
@@ -678,9 +678,9 @@ class Gen {
         return v;
       }
       case 'iso':
-        if (name === 'esis') return 0x82;
-        if (name === 'isis') return 0x83;
-        if (name === 'clnp') return 0x81;
+        if (name === 'esis') return Nlpid.ESIS;
+        if (name === 'isis') return Nlpid.ISIS;
+        if (name === 'clnp') return Nlpid.CLNP;
         return this.err(`unknown osi proto '${name}'`);
       default:
         return this.err(`unknown protocol: ${name}`);
@@ -880,9 +880,9 @@ class Gen {
         return and(b0, or(this.cmp('linkpl', Ipv6Field.NextHeader, 1, v), frag));
       }
       case 'iso':
-        return and(this.linktype(LLCSAP.ISONS), this.cmp('nosnap', 0, 1, v));
+        return and(this.linktype(LLCSAP.ISONS), this.cmp('nosnap', IsisField.Nlpid, 1, v));
       case 'isis':
-        return and(this.proto(0x83, 'iso', 'default'), this.cmp('nosnap', 4, 1, v));
+        return and(this.proto(Nlpid.ISIS, 'iso', 'default'), this.cmp('nosnap', IsisField.PduType, 1, v));
       case 'link':
         return this.linktype(v);
       case 'arp':
@@ -923,7 +923,7 @@ class Gen {
       const b = this.proto(v, 'ip', 'default');
       return or(b, this.proto(v, 'ip6', 'default'));
     };
-    const isis = (...types: number[]): Pred => {
+    const isis = (types: readonly number[]): Pred => {
       let b: Pred = FALSE;
       for (const t of types) b = b === FALSE ? this.proto(t, 'isis', 'default') : or(b, this.proto(t, 'isis', 'default'));
       return b;
@@ -979,25 +979,19 @@ class Gen {
       case 'iso':
         return this.linktype(LLCSAP.ISONS);
       case 'esis':
-        return this.proto(0x82, 'iso', 'default');
+        return this.proto(Nlpid.ESIS, 'iso', 'default');
       case 'isis':
-        return this.proto(0x83, 'iso', 'default');
+        return this.proto(Nlpid.ISIS, 'iso', 'default');
       case 'clnp':
-        return this.proto(0x81, 'iso', 'default');
+        return this.proto(Nlpid.CLNP, 'iso', 'default');
       case 'l1':
-        return isis(15, 17, 18, 24, 26);
       case 'l2':
-        return isis(16, 17, 20, 25, 27);
       case 'iih':
-        return isis(15, 16, 17);
       case 'lsp':
-        return isis(18, 20);
       case 'snp':
-        return isis(24, 25, 26, 27);
       case 'csnp':
-        return isis(24, 25);
       case 'psnp':
-        return isis(26, 27);
+        return isis(ISIS_PDU_CLASSES[proto]);
       case 'stp':
         return this.linktype(LLCSAP.STP);
       case 'ipx':
@@ -1095,14 +1089,14 @@ class Gen {
 
   private mpls(n: number | null): Pred {
     let b0: Pred;
-    if (this.labelDepth > 0) b0 = this.mcmp('prevmpls', 2, 1, 0, 0x01);
-    else b0 = this.linktype(this.ppp ? PPP_MPLS_UCAST : ETHERTYPE.MPLS);
+    if (this.labelDepth > 0) b0 = this.mcmp('prevmpls', MplsByte.Bos, 1, 0, MplsByte.BosBit); // the previous label is not the bottom
+    else b0 = this.linktype(this.ppp ? PppProto.MplsUnicast : ETHERTYPE.MPLS);
     if (n !== null) {
-      if (n > 0xfffff) this.err(`MPLS label ${n} greater than maximum 1048575`);
-      b0 = and(b0, this.mcmp('linkpl', 0, 4, n << 12, 0xfffff000));
+      if (n > MPLS_MAX_LABEL) this.err(`MPLS label ${n} greater than maximum ${MPLS_MAX_LABEL}`);
+      b0 = and(b0, this.mcmp('linkpl', 0, 4, n << MplsEntry.LabelShift, MplsEntry.LabelMask));
     }
-    this.nlNosnap += 4;
-    this.nl += 4;
+    this.nlNosnap += MPLS_LABEL_LEN;
+    this.nl += MPLS_LABEL_LEN;
     this.labelDepth++;
     return b0;
   }

@@ -4,6 +4,10 @@
  * ether-type table) so that a filter compiles the same on every host and
  * never needs a name service.
  */
+import { EtherType } from '../../decode/ethernet.js';
+import { IpProto } from '../../decode/ipv4.js';
+import { Ipv6Ext } from '../../decode/ipv6.js';
+import { LlcSap } from '../../decode/llc.js';
 
 /** Services: name -> [tcp port or -1, udp port or -1]. */
 const SERVICES_TEXT =
@@ -96,27 +100,29 @@ for (const e of PROTOCOLS_TEXT.trim().split(' ')) {
 
 /** IPPROTO_* numbers used by the code generator. */
 export const IPPROTO = {
-  HOPOPTS: 0, ICMP: 1, IGMP: 2, TCP: 6, IGRP: 9, UDP: 17, ROUTING: 43, FRAGMENT: 44,
-  ESP: 50, AH: 51, ICMPV6: 58, NONE: 59, DSTOPTS: 60, PIM: 103, VRRP: 112, SCTP: 132,
+  HOPOPTS: Ipv6Ext.HopByHop, ICMP: IpProto.ICMP, IGMP: IpProto.IGMP, TCP: IpProto.TCP, IGRP: 9, UDP: IpProto.UDP, ROUTING: Ipv6Ext.Routing,
+  FRAGMENT: Ipv6Ext.Fragment, ESP: Ipv6Ext.ESP, AH: Ipv6Ext.AH, ICMPV6: IpProto.ICMPv6, NONE: Ipv6Ext.NoNext, DSTOPTS: Ipv6Ext.DestOpts, PIM: 103,
+  VRRP: 112, SCTP: IpProto.SCTP,
 } as const;
 
-/** Ethernet types used by the code generator. */
+/** Ethernet types used by the code generator (the DEC protocols other than DECnet are only names here). */
 export const ETHERTYPE = {
-  IP: 0x0800, ARP: 0x0806, REVARP: 0x8035, IPV6: 0x86dd, VLAN: 0x8100, QINQ_AD: 0x88a8,
-  QINQ_OLD: 0x9100, MPLS: 0x8847, PPPOED: 0x8863, PPPOES: 0x8864, ATALK: 0x809b, AARP: 0x80f3,
-  DN: 0x6003, SCA: 0x6007, LAT: 0x6004, MOPDL: 0x6001, MOPRC: 0x6002, IPX: 0x8137,
+  IP: EtherType.IPv4, ARP: EtherType.ARP, REVARP: EtherType.RARP, IPV6: EtherType.IPv6, VLAN: EtherType.VLAN, QINQ_AD: EtherType.QinQ,
+  QINQ_OLD: EtherType.QinQ9100, MPLS: EtherType.MPLS, PPPOED: EtherType.PPPoEDiscovery, PPPOES: EtherType.PPPoESession,
+  ATALK: EtherType.AppleTalk, AARP: EtherType.AARP, DN: EtherType.DECnet, SCA: 0x6007, LAT: 0x6004, MOPDL: 0x6001, MOPRC: 0x6002,
+  IPX: EtherType.IPX,
   /** Transparent Ethernet Bridging: a whole Ethernet frame follows (Geneve, GRE). */
-  TEB: 0x6558,
+  TEB: EtherType.TEB,
 } as const;
 
 /** 802.2 LLC SAP values. */
-export const LLCSAP = { IP: 0x06, ISONS: 0xfe, NETBEUI: 0xf0, IPX: 0xe0, STP: 0x42, SNAP: 0xaa } as const;
+export const LLCSAP = { IP: LlcSap.IP, ISONS: LlcSap.ISONS, NETBEUI: LlcSap.NetBEUI, IPX: LlcSap.IPX, STP: LlcSap.STP, SNAP: LlcSap.SNAP } as const;
 
 const ETHER_PROTOS: Record<string, number> = {
   aarp: 0x80f3, arp: 0x0806, atalk: 0x809b, decnet: 0x6003, ip: 0x0800, ip6: 0x86dd, lat: 0x6004,
   loopback: 0x9000, mopdl: 0x6001, moprc: 0x6002, rarp: 0x8035, sca: 0x6007,
 };
-const LLC_PROTOS: Record<string, number> = { iso: 0xfe, stp: 0x42, ipx: 0xe0, netbeui: 0xf0 };
+const LLC_PROTOS: Record<string, number> = { iso: LlcSap.ISONS, stp: LlcSap.STP, ipx: LlcSap.IPX, netbeui: LlcSap.NetBEUI };
 
 /** IP protocol number for a name, or -1. */
 export function ipProtoByName(name: string): number {
