@@ -10,7 +10,8 @@
  * `sizes.at(i)`, so workers that start at different i share one sequence.
  */
 import { NetringError } from '../errors.js';
-import { buildPacket, describeHeaders, put16, put32, type PacketSpec, type Template, type VlanTag } from '../build/index.js';
+import { buildPacket, describeHeaders, headerLength, MIN_FRAME, put16, put32, type PacketSpec, type Template, type VlanTag } from '../build/index.js';
+import { IPV6_HEADER_LEN } from '../decode/ipv6.js';
 import { finish, sum16, sum32 } from '../build/index.js';
 import type { RealtimeClock } from './clock.js';
 import type { FlowSet } from './flows.js';
@@ -95,7 +96,8 @@ export class TemplateStream implements PacketSource {
     const first = f.tuple(0);
     const spec: PacketSpec = { ...firstSpec(o.packet, f), size: o.sizes.max };
     if (spec.payload instanceof Uint8Array) throw new NetringError('a stream needs a payload pattern, not explicit payload bytes', 'EINVAL');
-    const need = headerLen(spec) + (this.stamp ? STAMP_LEN : 0);
+    if (spec.arp !== undefined) throw new NetringError('a stream sends IP packets: build ARP frames with buildPacket', 'EINVAL');
+    const need = headerLength(spec) + (this.stamp ? STAMP_LEN : 0);
     if (o.sizes.min < need) {
       throw new NetringError(`size ${o.sizes.min} is smaller than the headers: ${describeHeaders(spec)}${this.stamp ? ' + latency stamp 16' : ''} = ${need} bytes`, 'EINVAL');
     }
@@ -125,7 +127,7 @@ export class TemplateStream implements PacketSource {
     this.tciHigh = this.tciOff >= 0 ? ((t.bytes[this.tciOff] << 8) & 0xf000) : 0;
     this.ipCsumOff = t.ipCsumOff;
     this.ipLenOff = t.ipLenOff;
-    this.ipLenBase = t.family === 4 ? t.l3Off : t.l4Off;
+    this.ipLenBase = t.family === 4 ? t.l3Off : t.l3Off + IPV6_HEADER_LEN; // IPv6: the extension headers count in the payload length
     this.l4LenOff = t.l4LenOff;
     this.l4CsumOff = t.l4CsumOff;
     this.isUdp = t.ipProto === 17;
@@ -136,7 +138,7 @@ export class TemplateStream implements PacketSource {
     const pseudo = t.ipProto !== 1;
     if (t.family === 4) {
       zero(t.ipLenOff, 2); zero(t.ipCsumOff, 2); zero(t.srcOff, 4); zero(t.dstOff, 4);
-      this.ipBase = sum16(z, t.l3Off, 20);
+      this.ipBase = sum16(z, t.l3Off, t.l4Off - t.l3Off); // options included
     } else {
       this.ipBase = 0;
     }
@@ -234,13 +236,7 @@ function firstSpec(packet: PacketSpec, flows: FlowSet): PacketSpec {
  * the latency stamp), at least 60 bytes (the Ethernet minimum without FCS).
  */
 export function minimumFrame(packet: PacketSpec, flows: FlowSet, stamp: boolean): number {
-  return Math.max(60, headerLen(firstSpec(packet, flows)) + (stamp ? STAMP_LEN : 0));
-}
-
-function headerLen(spec: PacketSpec): number {
-  const tags = spec.vlan === undefined ? 0 : Array.isArray(spec.vlan) ? spec.vlan.length : 1;
-  const v6 = spec.src !== undefined && spec.src.includes(':');
-  return 14 + 4 * tags + (v6 ? 40 : 20) + (spec.proto === 'tcp' ? 20 : 8);
+  return Math.max(MIN_FRAME, headerLength(firstSpec(packet, flows)) + (stamp ? STAMP_LEN : 0));
 }
 
 /** The spec's VLAN tags with the outermost id replaced. */

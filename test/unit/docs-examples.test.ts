@@ -62,7 +62,7 @@ test('examples/ type-checks under --strict', () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-test('the examples that need no interface run: the packet language ones and pcap-read on a crafted file', () => {
+test('the examples that need no interface run: the packet language ones, build-frames and pcap-read on a crafted file', () => {
   const run = (name: string, args: string[] = []): string => {
     const r = spawnSync(process.execPath, [join(ROOT, 'dist/examples', `${name}.js`), ...args], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
@@ -72,6 +72,11 @@ test('the examples that need no interface run: the packet language ones and pcap
   assert.match(run('lang-api'), /\(000\) ldh\s+\[12\]/, 'the -d listing');
   assert.match(run('lang-edsl'), /steer_flow/);
   assert.match(run('lang-ebpf'), /^\d+ eBPF instructions$/m);
+  assert.equal(run('build-frames'), [
+    '60 bytes, l3 at 14, l4 at 38: IP 10.0.0.1.10000 > 10.0.0.2.53: UDP, length 14',
+    '90 bytes, l3 at 14, l4 at 70: IP6 fd00::1.10000 > fd00::2.443: Flags [S], seq 1, win 65535, length 0 (frag 7:0@0+)',
+    '60 bytes, l3 at 14, l4 at -1: ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 28', '',
+  ].join('\n'));
   const dir = tmpDir();
   try {
     const frames = [1, 2, 3].map((i) => eth(0x0800, ipv4({ proto: 17 }, udp(1000 + i, 53, new Array(i).fill(0)))));

@@ -34,7 +34,7 @@ export interface FrameCheck {
   ipEnd: number;
 }
 
-/** Parse an Ethernet frame (in-frame VLAN tags) and verify its IP and transport checksums. */
+/** Parse an Ethernet frame (in-frame VLAN tags; IPv4 options, IPv6 extension headers) and verify its IP and transport checksums. */
 export function checkFrame(f: Uint8Array): FrameCheck {
   let o = 12;
   const vlans: number[] = [];
@@ -62,6 +62,12 @@ export function checkFrame(f: Uint8Array): FrameCheck {
     proto = f[ip + 6];
     l4 = ip + 40;
     ipEnd = l4 + ((f[ip + 4] << 8) | f[ip + 5]);
+    // extension headers (RFC 8200): hop-by-hop 0, routing 43, destination options 60 ((len + 1) * 8 bytes), fragment 44 (8 bytes)
+    while (proto === 0 || proto === 43 || proto === 60 || proto === 44) {
+      const len = proto === 44 ? 8 : (f[l4 + 1] + 1) * 8;
+      proto = f[l4];
+      l4 += len;
+    }
     const hex = (a: number): string => Array.from({ length: 8 }, (_, i) => ((f[a + 2 * i] << 8) | f[a + 2 * i + 1]).toString(16)).join(':');
     src = hex(ip + 8);
     dst = hex(ip + 24);
@@ -132,6 +138,25 @@ export function tsharkChecksumsOf(frames: Uint8Array[]): Array<Record<string, st
     const p = join(dir, 'f.pcap');
     writeFileSync(p, pcapBytes(frames));
     return tsharkChecksums(p);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** tshark's values of `fields` for every frame held in memory (written to a temp pcap); repeated fields joined by commas. */
+export function tsharkFieldsOf(frames: Uint8Array[], fields: string[], extra: string[] = []): Array<Record<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), 'nrtx-'));
+  try {
+    const p = join(dir, 'f.pcap');
+    writeFileSync(p, pcapBytes(frames));
+    const out = execFileSync('tshark', ['-n', '-r', p, ...extra, '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+    return out.trimEnd().split('\n').map((line) => {
+      const v = line.split('|');
+      const r: Record<string, string> = {};
+      fields.forEach((f, i) => { if (v[i]) r[f] = v[i]; });
+      return r;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

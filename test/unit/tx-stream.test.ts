@@ -36,6 +36,8 @@ const CASES: Array<{ name: string; packet: PacketSpec; fields: FlowFields; flows
   { name: 'icmp4 list sizes, dst flows', packet: { proto: 'icmp', payload: '0x5a' }, fields: { dst: '192.168.0.0/30' }, size: '60,61,99,1514' },
   { name: 'udp6 odd sizes, 77 flows', packet: { proto: 'udp', payload: 'text:abc' }, fields: { src: 'fd00::1', dst: 'fd00::2' }, flows: 77, size: '63-129' },
   { name: 'tcp6 fixed, vlan tag pcp kept', packet: { proto: 'tcp', vlan: { id: 1, pcp: 6 } }, fields: { src: 'fd00::1:0/120', dst: '2001:db8::1', vlan: '5-6' }, size: '200' },
+  { name: 'udp4 with IPv4 options, range sizes, src flows', packet: { proto: 'udp', ipOptions: [148, 4, 0, 0, 7], payload: 'inc' }, fields: { src: '10.0.0.1-10.0.0.7', sport: '1-3' }, size: '70-140' },
+  { name: 'tcp6 with hop-by-hop and fragment headers, odd sizes', packet: { proto: 'tcp', ipv6Ext: [{ type: 'hop-by-hop', length: 16 }, { type: 'fragment', id: 9 }] }, fields: { src: 'fd00::1', dst: 'fd00::2-fd00::5' }, size: '111-175' },
   { name: 'icmp6 jumbo', packet: { proto: 'icmp', payload: 'inc' }, fields: { src: 'fd00::1', dst: 'fd00::5-fd00::8' }, size: '9000' },
 ];
 
@@ -141,10 +143,13 @@ test('workers share one sequence: start offsets split flows and sizes', () => {
   assert.deepEqual([...a, ...b], whole);
 });
 
-test('stream errors: sizes below headers (+ stamp), explicit payload bytes', () => {
+test('stream errors: sizes below headers (+ stamp, + IPv4 options), explicit payload bytes, ARP', () => {
   const flows = makeFlows({ src: 'fd00::1' });
   assert.throws(() => new TemplateStream({ packet: { proto: 'udp' }, flows, sizes: parseSize('64'), stamp: { stream: 0, clock: new RealtimeClock() } }),
     (e: unknown) => e instanceof NetringError && /size 64 is smaller than the headers: Ethernet 14 \+ IPv6 40 \+ UDP 8 \+ latency stamp 16 = 78 bytes/.test(e.message));
   assert.throws(() => new TemplateStream({ packet: { proto: 'tcp' }, flows, sizes: parseSize('60-100') }), /size 60 is smaller than the headers/);
   assert.throws(() => new TemplateStream({ packet: { payload: new Uint8Array(4) }, flows: makeFlows(), sizes: parseSize('64') }), /payload pattern/);
+  assert.throws(() => new TemplateStream({ packet: { arp: {} }, flows: makeFlows(), sizes: parseSize('64') }), /a stream sends IP packets/);
+  assert.throws(() => new TemplateStream({ packet: { ipOptions: new Array(40).fill(1) }, flows: makeFlows(), sizes: parseSize('64') }),
+    /size 64 is smaller than the headers: Ethernet 14 \+ IPv4 20 \+ IPv4 options 40 \+ UDP 8 = 82 bytes/);
 });
