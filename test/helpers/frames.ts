@@ -1,18 +1,14 @@
 /**
- * Frame crafters for tests, without native code: IP frames by the TX builder
- * (src/build), and frames it does not make (ARP) laid out by the same
- * protocol modules it uses.
+ * Frame crafters for tests, without native code: every frame (IP with
+ * options or extension headers, ARP) by the TX builder (src/build), whose
+ * headers the protocol modules of src/decode lay out.
  */
-import { buildPacket, parseIPv4, parseMac, type PacketSpec } from '../../src/build/index.js';
-import { writeArp, ArpOp } from '../../src/decode/arp.js';
-import { put16, put32 } from '../../src/decode/bytes.js';
-import { EtherType, writeEthernet } from '../../src/decode/ethernet.js';
-import { VLAN_TAG_LEN, writeVlanTag } from '../../src/decode/vlan.js';
+import { buildPacket, type PacketSpec } from '../../src/build/index.js';
+import { ArpOp } from '../../src/decode/arp.js';
 
 /** A MAC as text ("02:00:00:00:0a:01") or 6 bytes. */
 type Mac = string | ArrayLike<number>;
-const macOf = (m: Mac): ArrayLike<number> => (typeof m === 'string' ? parseMac(m) : m);
-const ip4 = (a: string): Uint8Array => { const b = new Uint8Array(4); put32(b, 0, parseIPv4(a)); return b; };
+const macOf = (m: Mac): string | Uint8Array => (typeof m === 'string' ? m : Uint8Array.from(m));
 
 export interface ArpFrameSpec {
   /** Ethernet source and ARP sender hardware address (default 02:00:00:00:0a:01). */
@@ -31,17 +27,20 @@ export interface ArpFrameSpec {
   tha?: Mac;
 }
 
-/** An Ethernet (optionally VLAN-tagged) IPv4 ARP frame: headers and the 28-byte message, no padding. */
+/** An Ethernet (optionally VLAN-tagged) IPv4 ARP frame by the TX builder: headers and the 28-byte message, no padding. */
 export function arpFrame(s: ArpFrameSpec = {}): Uint8Array {
-  const tags = s.tags ?? [];
-  const f = new Uint8Array(14 + VLAN_TAG_LEN * tags.length + 28);
-  const src = macOf(s.srcMac ?? '02:00:00:00:0a:01');
-  writeEthernet(f, 0, macOf(s.dstMac ?? 'ff:ff:ff:ff:ff:ff'), src, EtherType.ARP);
-  let o = 12;
-  for (const [tpid, tci] of tags) o = writeVlanTag(f, o, tpid, tci);
-  put16(f, o, EtherType.ARP);
-  writeArp(f, o + 2, { op: s.op ?? ArpOp.Request, sha: src, spa: ip4(s.spa ?? '10.0.0.1'), tha: macOf(s.tha ?? [0, 0, 0, 0, 0, 0]), tpa: ip4(s.tpa ?? '10.0.0.2') });
-  return f;
+  const t = buildPacket({
+    srcMac: macOf(s.srcMac ?? '02:00:00:00:0a:01'), dstMac: macOf(s.dstMac ?? 'ff:ff:ff:ff:ff:ff'),
+    vlan: (s.tags ?? []).map(([tpid, tci]) => tagOf(tpid, tci)),
+    src: s.spa ?? '10.0.0.1', dst: s.tpa ?? '10.0.0.2',
+    arp: { op: s.op ?? ArpOp.Request, targetMac: macOf(s.tha ?? [0, 0, 0, 0, 0, 0]) },
+  });
+  return t.bytes.slice(0, t.payloadOff);
+}
+
+/** A builder VLAN tag from a TPID and a TCI. */
+export function tagOf(tpid: number, tci: number): { id: number; pcp: number; dei: boolean; tpid: number } {
+  return { id: tci & 0xfff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, tpid };
 }
 
 export interface UdpFrameSpec {
@@ -79,7 +78,7 @@ export function udpFrame(s: UdpFrameSpec = {}): Uint8Array {
   return packetFrame({
     srcMac: s.srcMac ?? '02:00:00:00:0a:01', dstMac: s.dstMac ?? '02:00:00:00:ff:02',
     src: s.src ?? '10.99.0.1', dst: s.dst ?? '10.99.1.1', sport: s.sport ?? 10000, dport: s.dport ?? 5001, ttl: s.ttl ?? 64,
-    vlan: tci === undefined ? undefined : { id: tci & 0xfff, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, tpid: s.vlanTpid ?? 0x8100 },
+    vlan: tci === undefined ? undefined : tagOf(s.vlanTpid ?? 0x8100, tci),
     payload: s.payload ?? new Uint8Array(18),
   });
 }

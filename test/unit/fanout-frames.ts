@@ -1,20 +1,12 @@
 /**
- * Frame builders for the fan-out tests (no native code; headers laid out by
- * the protocol modules' writers that the TX builder uses): Ethernet with
- * optional VLAN tags, IPv4/IPv6 with TCP/UDP/ICMP/other payloads, fragments,
- * ARP (by the shared crafter in test/helpers/frames.ts). Checksums are not
- * filled (steering never reads them).
+ * Frame builders for the fan-out tests (no native code): Ethernet with
+ * optional VLAN tags, IPv4/IPv6 with TCP/UDP/ICMP, IPv4 options and
+ * fragments, an IPv6 hop-by-hop header, ARP; all by the TX builder
+ * (src/build, through the shared crafters in test/helpers/frames.ts).
  */
 import { prng as rng } from '../../src/util/random.js';
-import { arpFrame } from '../helpers/frames.js';
-import { put16 } from '../../src/decode/bytes.js';
-import { EthField, EtherType, writeEthernet } from '../../src/decode/ethernet.js';
-import { writeIcmp } from '../../src/decode/icmp.js';
-import { writeIpv4, writeIpv4Options } from '../../src/decode/ipv4.js';
-import { writeIpv6, writeIpv6HopByHop } from '../../src/decode/ipv6.js';
-import { writeTcp } from '../../src/decode/tcp.js';
-import { writeUdp } from '../../src/decode/udp.js';
-import { VLAN_TAG_LEN, writeVlanTag } from '../../src/decode/vlan.js';
+import { formatIPv6, type L4Proto } from '../../src/build/index.js';
+import { arpFrame, packetFrame, tagOf } from '../helpers/frames.js';
 
 export { rng };
 
@@ -26,63 +18,53 @@ export interface FrameSpec {
   /** 4 bytes = IPv4, 16 bytes = IPv6; omit for ARP. */
   src?: number[];
   dst?: number[];
+  /** 6 (TCP), 17 (UDP, the default) or 1 (ICMP, IPv4). */
   proto?: number;
   sport?: number;
   dport?: number;
   /** IPv4 flags/fragment offset word (e.g. 0x2000 = MF). */
   frag?: number;
-  /** IPv4 header length in 32-bit words (default 5). */
+  /** IPv4 header length in 32-bit words (default 5; more: NOP options). */
   ihl?: number;
   /** IPv6: put a hop-by-hop extension header before the upper layer. */
   ext?: boolean;
   payload?: number;
-  /** Bytes appended after the headers. */
+  /** Bytes appended after the IP packet. */
   tail?: Uint8Array;
 }
 
 const DST_MAC = [2, 0, 0, 0, 0xff, 2];
 const SRC_MAC = [2, 0, 0, 0, 0x0a, 1];
-const u32 = (a: number[]): number => ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+const L4: Record<number, L4Proto> = { 6: 'tcp', 17: 'udp', 1: 'icmp' };
 
-/** Build the frame described by `s` (every header by the protocol modules' writers). */
+/** Build the frame described by `s`. */
 export function frame(s: FrameSpec): Uint8Array {
   const srcMac = s.srcMac ?? SRC_MAC, dstMac = s.dstMac ?? DST_MAC;
   const tail = s.tail ?? new Uint8Array(0);
+  let f: Uint8Array;
   if (s.src === undefined) {
-    const a = arpFrame({ srcMac, dstMac, tags: s.tags });
-    if (tail.length === 0) return a;
-    const f = new Uint8Array(a.length + tail.length);
-    f.set(a);
-    f.set(tail, a.length);
-    return f;
-  }
-  const tags = s.tags ?? [];
-  const proto = s.proto ?? 17;
-  const body = s.payload ?? 8;
-  const l4Len = (proto === 6 ? 20 : proto === 17 || proto === 132 || proto === 1 ? 8 : 0) + body;
-  const v4 = s.src.length === 4;
-  const ihl = s.ihl ?? 5;
-  const l3Len = v4 ? ihl * 4 : 40 + (s.ext ? 8 : 0);
-  const f = new Uint8Array(14 + VLAN_TAG_LEN * tags.length + l3Len + l4Len + tail.length);
-  const type = v4 ? EtherType.IPv4 : EtherType.IPv6;
-  writeEthernet(f, 0, dstMac, srcMac, type);
-  let o = EthField.Type;
-  for (const [tpid, tci] of tags) o = writeVlanTag(f, o, tpid, tci);
-  put16(f, o, type);
-  o += 2;
-  if (v4) {
-    const end = writeIpv4(f, o, { headerLength: ihl * 4, totalLength: l3Len + l4Len, id: 1, flagsFragment: s.frag ?? 0, protocol: proto, src: u32(s.src), dst: u32(s.dst!) });
-    o = writeIpv4Options(f, o, end); // NOP options
+    f = arpFrame({ srcMac, dstMac, tags: s.tags });
   } else {
-    o = writeIpv6(f, o, { payloadLength: l3Len - 40 + l4Len, nextHeader: s.ext ? 0 : proto, src: s.src, dst: s.dst! });
-    if (s.ext) o = writeIpv6HopByHop(f, o, proto); // one PadN option over the other 6 bytes
+    const proto = s.proto ?? 17;
+    const v4 = s.src.length === 4;
+    const l4 = L4[proto];
+    if (l4 === undefined || (l4 === 'icmp' && !v4)) throw new Error(`frame: IP protocol ${proto} is not built (6, 17, or 1 over IPv4)`);
+    const addr = (a: number[]): string => (v4 ? a.join('.') : formatIPv6(Uint8Array.from(a)));
+    const frag = s.frag ?? 0;
+    f = packetFrame({
+      srcMac: Uint8Array.from(srcMac), dstMac: Uint8Array.from(dstMac), vlan: (s.tags ?? []).map(([tpid, tci]) => tagOf(tpid, tci)),
+      src: addr(s.src), dst: addr(s.dst!), proto: l4, sport: s.sport ?? 1000, dport: s.dport ?? (proto === 6 ? 80 : 53),
+      ...(v4
+        ? { ipId: 1, df: (frag & 0x4000) !== 0, mf: (frag & 0x2000) !== 0, fragOffset: (frag & 0x1fff) << 3, ipOptions: new Array<number>(((s.ihl ?? 5) - 5) * 4).fill(1) }
+        : { ipv6Ext: s.ext ? [{ type: 'hop-by-hop' as const }] : undefined }),
+      tcpFlags: 0x10, payload: new Uint8Array(s.payload ?? 8).fill(0x5a),
+    });
   }
-  if (proto === 6) o = writeTcp(f, o, { sport: s.sport ?? 1000, dport: s.dport ?? 80, seq: 1, flags: 0x10 });
-  else if (proto === 17 || proto === 132) o = writeUdp(f, o, s.sport ?? 1000, s.dport ?? 53, 8 + body);
-  else if (proto === 1) o = writeIcmp(f, o, 8, 0, 1, 1);
-  f.fill(0x5a, o, o + body);
-  f.set(tail, o + body);
-  return f;
+  if (tail.length === 0) return f;
+  const out = new Uint8Array(f.length + tail.length);
+  out.set(f);
+  out.set(tail, f.length);
+  return out;
 }
 
 /** The same conversation in the other direction (addresses, ports and MACs swapped). */
