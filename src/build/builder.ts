@@ -24,7 +24,7 @@ import { IPV4_MIN_HEADER_LEN, Ipv4Field, Ipv4Frag, writeIpv4, writeIpv4Options }
 import { Ipv6Ext, Ipv6Field, IPV6_FRAGMENT_HEADER_LEN, IPV6_HEADER_LEN, writeIpv6, writeIpv6Fragment, writeIpv6HopByHop } from '../decode/ipv6.js';
 import { TcpField, writeTcp } from '../decode/tcp.js';
 import { UdpField, writeUdp } from '../decode/udp.js';
-import { VLAN_TAG_LEN, writeVlanTag } from '../decode/vlan.js';
+import { VLAN_TAG_LEN, VlanTci, writeVlanTag } from '../decode/vlan.js';
 
 /** Transport protocols the builder writes. */
 export type L4Proto = 'udp' | 'tcp' | 'icmp';
@@ -378,7 +378,7 @@ export function buildPacket(spec: PacketSpec = {}): Template {
   const vlanTciOffs: number[] = [];
   let o = EthField.Type;
   for (const t of vt) {
-    writeVlanTag(b, o, t.tpid!, ((t.pcp ?? 0) << 13) | (t.dei ? 0x1000 : 0) | t.id);
+    writeVlanTag(b, o, t.tpid!, ((t.pcp ?? 0) << VlanTci.PcpShift) | (t.dei ? VlanTci.Dei : 0) | t.id);
     vlanTciOffs.push(o + 2);
     o += VLAN_TAG_LEN;
   }

@@ -39,6 +39,11 @@ export const EtherType = {
   LLDP: 0x88cc,
 } as const;
 
+/** Bits of the first address byte: group (multicast) and locally administered. */
+export const enum EthAddrBit { Group = 0x01, Local = 0x02 }
+/** The broadcast address. */
+export const ETH_BROADCAST: Readonly<Uint8Array> = new Uint8Array([255, 255, 255, 255, 255, 255]);
+
 /** Values below this in the EtherType position are 802.3 length fields (LLC follows). */
 export const ETH_MIN_ETHERTYPE = 0x0600;
 
@@ -59,7 +64,7 @@ export function ethType(d: Uint8Array, off: number): number {
 
 /** True when the destination MAC is a group (multicast/broadcast) address. */
 export function ethIsMulticast(d: Uint8Array, off: number): boolean {
-  return (d[off]! & 1) === 1;
+  return (d[off]! & EthAddrBit.Group) === 1;
 }
 
 /** True when the destination MAC is ff:ff:ff:ff:ff:ff. */

@@ -23,6 +23,9 @@ export const enum Ipv4Frag { Reserved = 0x8000, DF = 0x4000, MF = 0x2000, Offset
  */
 export const enum IpVersionByte { Mask = 0xf0, V4 = 0x40, V6 = 0x60 }
 
+/** First byte of the lowest IPv4 multicast address (224.0.0.0/4 and above: class D and E). */
+export const IPV4_MULTICAST_FIRST_BYTE = 224;
+
 /** IP protocol numbers (also IPv6 Next Header values). */
 export const IpProto = {
   HopByHop: Ipv6Ext.HopByHop,

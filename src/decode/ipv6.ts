@@ -28,6 +28,9 @@ export const enum Ipv6Ext {
  */
 export const enum Ipv6ExtLen { Unit = 8, UnitShift = 3, Bias = 1, AhUnit = 4, AhUnitShift = 2, AhBias = 2 }
 
+/** First byte of every IPv6 multicast address (ff00::/8). */
+export const IPV6_MULTICAST_FIRST_BYTE = 0xff;
+
 /** IP version nibble (6). */
 export function ipv6Version(d: Uint8Array, off: number): number {
   return d[off]! >> 4;

@@ -9,6 +9,9 @@ import { put16, u16 } from './bytes.js';
 /** Bytes added by one VLAN tag. */
 export const VLAN_TAG_LEN = 4;
 
+/** Bits of the TCI: VLAN id (12 bits), drop eligible indicator, priority (top 3 bits). */
+export const enum VlanTci { VidMask = 0x0fff, Dei = 0x1000, PcpShift = 13 }
+
 /** Offsets within a tag, counted from its TCI (the TPID sits in the 2 bytes before). */
 export const enum VlanField { Tci = 0, InnerType = 2, Length = 4 }
 
@@ -29,17 +32,17 @@ export function vlanInnerType(d: Uint8Array, tciOff: number): number {
 
 /** VLAN ID (0..4095) of a TCI value. */
 export function tciVid(tci: number): number {
-  return tci & 0x0fff;
+  return tci & VlanTci.VidMask;
 }
 
 /** Priority code point (0..7) of a TCI value. */
 export function tciPcp(tci: number): number {
-  return (tci >> 13) & 7;
+  return (tci >> VlanTci.PcpShift) & 7;
 }
 
 /** Drop eligible indicator (0/1) of a TCI value. */
 export function tciDei(tci: number): number {
-  return (tci >> 12) & 1;
+  return (tci & VlanTci.Dei) === 0 ? 0 : 1;
 }
 
 /** Write a tag (TPID then TCI) where an EtherType would be, at `off`; returns the offset after it. */

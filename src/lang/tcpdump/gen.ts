@@ -26,12 +26,12 @@ import { ANC, type AluOp, type Val, Values } from '../ir/value.js';
 import type { ArithOp, Arth, DirQ, Expr, IdVal, ProtoQ, Qual, Span } from './ast.js';
 import { etherProtoByName, ETHERTYPE, IPPROTO, ipProtoByName, LLCSAP, portByName } from './names.js';
 import { parseIPv6 } from './lexer.js';
-import { EthField, ETH_HEADER_LEN } from '../../decode/ethernet.js';
-import { IpVersionByte, Ipv4Field, Ipv4Frag } from '../../decode/ipv4.js';
-import { Ipv6ExtField, Ipv6Field, IPV6_HEADER_LEN } from '../../decode/ipv6.js';
+import { ETH_BROADCAST, EthAddrBit, EthField, ETH_HEADER_LEN } from '../../decode/ethernet.js';
+import { IPV4_MULTICAST_FIRST_BYTE, IpVersionByte, Ipv4Field, Ipv4Frag } from '../../decode/ipv4.js';
+import { Ipv6ExtField, Ipv6Field, IPV6_HEADER_LEN, IPV6_MULTICAST_FIRST_BYTE } from '../../decode/ipv6.js';
 import { ArpField } from '../../decode/arp.js';
 import { UdpField, UDP_HEADER_LEN } from '../../decode/udp.js';
-import { VLAN_TAG_LEN } from '../../decode/vlan.js';
+import { VLAN_TAG_LEN, VlanField, VlanTci } from '../../decode/vlan.js';
 import { ETH_8023_MAX_LENGTH, LLC_HEADER_LEN, LlcControl, LlcField, LlcSCommand, LlcUCommand, NOVELL_RAW_8023, snapHeader, SnapOui } from '../../decode/llc.js';
 import { MPLS_LABEL_LEN, MPLS_MAX_LABEL, MplsByte, MplsEntry } from '../../decode/mpls.js';
 import { PPP_PROTOCOL_LEN, PPPOE_HEADER_LEN, PPPOE_MAX_SESSION, PppoeField, PppProto, pppProtoOf } from '../../decode/pppoe.js';
@@ -1011,7 +1011,7 @@ class Gen {
     switch (proto) {
       case 'default':
       case 'link':
-        return this.ehostop(new Uint8Array([255, 255, 255, 255, 255, 255]), 'dst');
+        return this.ehostop(Uint8Array.from(ETH_BROADCAST), 'dst');
       case 'ip': {
         // Offline tcpdump compiles with netmask 0; live, the interface's netmask (the CLI passes it).
         const hostmask = ~(this.opts.netmask ?? 0) >>> 0;
@@ -1030,11 +1030,11 @@ class Gen {
       case 'default':
       case 'link':
         this.needEthernet("link-layer multicast");
-        return this.withL2(test(this.V, this.loadA('linkhdr', 0, 1), 'jset', 1));
+        return this.withL2(test(this.V, this.loadA('linkhdr', EthField.Dst, 1), 'jset', EthAddrBit.Group));
       case 'ip':
-        return and(this.linktype(ETHERTYPE.IP), this.cmpGe('linkpl', Ipv4Field.Dst, 1, 224));
+        return and(this.linktype(ETHERTYPE.IP), this.cmpGe('linkpl', Ipv4Field.Dst, 1, IPV4_MULTICAST_FIRST_BYTE));
       case 'ip6':
-        return and(this.linktype(ETHERTYPE.IPV6), this.cmp('linkpl', Ipv6Field.Dst, 1, 255));
+        return and(this.linktype(ETHERTYPE.IPV6), this.cmp('linkpl', Ipv6Field.Dst, 1, IPV6_MULTICAST_FIRST_BYTE));
       default:
         return this.err('link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel');
     }
@@ -1069,8 +1069,8 @@ class Gen {
       const present = test(V, V.anc(ANC.VLAN_TAG_PRESENT), 'jeq', 1);
       b = or(present, this.tpidTest());
       if (n !== null) {
-        const fromMeta = and(present, test(V, V.alu('and', V.anc(ANC.VLAN_TAG), V.k(0xfff)), 'jeq', n));
-        const inline = and(not(present), this.mcmp('linkpl', 0, 2, n, 0x0fff));
+        const fromMeta = and(present, test(V, V.alu('and', V.anc(ANC.VLAN_TAG), V.k(VlanTci.VidMask)), 'jeq', n));
+        const inline = and(not(present), this.mcmp('linkpl', VlanField.Tci, 2, n, VlanTci.VidMask));
         b = and(b, or(fromMeta, inline));
       }
       // Later headers start 4 bytes further unless the kernel stripped the tag.
@@ -1079,7 +1079,7 @@ class Gen {
       this.linktypeOff = { v: shift, c: this.linktypeOff.c };
     } else {
       b = this.tpidTest();
-      if (n !== null) b = and(b, this.mcmp('linkpl', 0, 2, n, 0x0fff));
+      if (n !== null) b = and(b, this.mcmp('linkpl', VlanField.Tci, 2, n, VlanTci.VidMask));
       this.linkpl = { ...this.linkpl, c: this.linkpl.c + VLAN_TAG_LEN };
       this.linktypeOff = { ...this.linktypeOff, c: this.linktypeOff.c + VLAN_TAG_LEN };
     }
