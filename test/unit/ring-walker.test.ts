@@ -316,8 +316,12 @@ test('writing records allocates nothing per packet (PcapWriter and PcapngWriter,
         const a = out.indexOf(`WRITE-START ${name}\n`), b = out.indexOf(`WRITE-END ${name} `);
         assert.ok(a >= 0 && b > a, `${name}: ${out.slice(-2000)}`);
         assert.match(out.slice(b), new RegExp(`^WRITE-END ${name} ${4 * count}\\n`));
-        const gcs = out.slice(a, b).split('\n').filter((l) => /Scavenge|Mark-Compact|Mark-sweep|Minor/i.test(l)).length;
-        if (gcs > 0) collected.push(`${size} B ${name}: ${gcs} collections while writing ${4 * count} records`);
+        const gcs = out.slice(a, b).split('\n').filter((l) => /Scavenge|Mark-Compact|Mark-sweep|Minor/i.test(l));
+        // the file paths open a reader per pass (a pcapng reader leaves a few hundred KB of garbage per
+        // file, not per record: one scavenge in some runs); a per-record allocation collects many times
+        // (the clock read per record, 16 bytes, made 7-11 collections in each path's window)
+        const allowed = name.startsWith('file') ? 1 : 0;
+        if (gcs.length > allowed) collected.push(`${size} B ${name}: ${gcs.length} collections while writing ${4 * count} records (${gcs[0].trim()})`);
       }
     }
     assert.deepEqual(collected, [], 'no garbage collection on any record writer path');
