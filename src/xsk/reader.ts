@@ -5,10 +5,11 @@
  *
  * Frame bookkeeping: a socket owns `rxFrames` frames. Each one is, at any
  * time, in exactly one place: the fill ring (the kernel's to fill), the RX
- * ring (filled, not yet taken), a held batch, or the spare stack (when the
- * fill ring had no room). Taking a batch moves frames RX ring -> batch;
- * releasing moves batch -> fill ring (spare stack first), so a frame is never
- * handed out twice nor lost, whatever the order batches are released in.
+ * ring (filled, not yet taken), a held batch, or the spare stack (the frames
+ * beyond the fill ring's size, and those the fill ring had no room for).
+ * Taking a batch moves frames RX ring -> batch; releasing moves batch -> fill
+ * ring (spare stack when it is full), so a frame is never handed out twice
+ * nor lost, whatever the order batches are released in.
  *
  * The loop forms' batch (acquire without `hold`, at most one at a time)
  * reads its descriptors in the RX ring: the consumer index is advanced
@@ -39,6 +40,8 @@ export class XskReader implements XskBatchOwner {
   private readonly makeView: () => XskPacketView;
   private made = 0;
   private readonly maxBatches: number;
+  /** Half the fill ring: spare frames go in when at least this many slots are free. */
+  private readonly halfFill: number;
 
   constructor(rx: ConsumerRing, fill: ProducerRing, o: { budget: number; frameSize: number; firstAddr: number; frames: number; maxBatches: number; view: () => XskPacketView }) {
     this.rx = rx;
@@ -47,6 +50,7 @@ export class XskReader implements XskBatchOwner {
     this.frameMask = ~(o.frameSize - 1);
     this.makeView = o.view;
     this.maxBatches = o.maxBatches;
+    this.halfFill = Math.max(1, fill.size >>> 1);
     this.spare = new Uint32Array(o.frames);
     // every frame starts on the spare stack, then as many as fit go to the fill ring
     for (let i = o.frames - 1; i >= 0; i--) this.spare[this.spareN++] = o.firstAddr + i * o.frameSize;
@@ -152,9 +156,13 @@ export class XskReader implements XskBatchOwner {
 
   /**
    * @internal give a batch's frames back: straight into the fill ring in one
-   * submit when nothing waits on the spare stack and the ring has room (the
-   * usual case), else through the spare stack. A loop batch then gives its
-   * RX ring slots back.
+   * submit, in the order they arrived, when the ring has room (the usual
+   * case), else through the spare stack. Spare frames go in only when the
+   * fill ring is down to half its size: in the usual case the same frames
+   * cycle through the fill and RX rings in the same order, as in a C loop
+   * that recycles each batch, so the kernel walks UMEM frames (and its own
+   * per-frame records) in sequence while it copies into them. A loop batch
+   * then gives its RX ring slots back.
    */
   releaseXskBatch(b: XskBatch): void {
     if (!b._held) return;
@@ -166,13 +174,16 @@ export class XskReader implements XskBatchOwner {
     const base = b._base;
     const dm = b._mask;
     const n = b.count;
-    if (this.spareN === 0 && this.fill.free(n) >= n) {
-      const fd = this.fill.desc;
-      const fm = this.fill.mask;
-      const p = this.fill.next;
+    const fill = this.fill;
+    if (fill.free(n) >= n) {
+      const fd = fill.desc;
+      const fm = fill.mask;
+      const p = fill.next;
       // the high words of the fill ring's u64 entries are never written: always 0 (UMEM below 4 GiB)
       for (let i = 0; i < n; i++) fd[((p + i) & fm) << 1] = d[((base + i) & dm) << 2] & mask;
-      this.fill.submit(n);
+      fill.submit(n);
+      // the reserve: only when the kernel's stock of free frames is down to half the ring
+      if (this.spareN !== 0 && fill.free(this.halfFill) >= this.halfFill) this.refill();
     } else {
       for (let i = 0; i < n; i++) this.spare[this.spareN++] = (d[((base + i) & dm) << 2] & mask) >>> 0;
       this.refill();

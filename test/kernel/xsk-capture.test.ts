@@ -170,6 +170,71 @@ test('AF_XDP: batches released out of order, and loop batches read across takeBa
   });
 });
 
+test('AF_XDP: released frames go back to the fill ring in the order they arrived; the frames beyond the fill ring wait until it is half empty', { skip: needRoot }, async () => {
+  await withVeth(async ({ a, b }) => {
+    // 64 fill-ring slots, 128 frames: the kernel takes frames in fill-ring order, so the k-th frame received
+    // sits in frame k mod 64 as long as every batch goes back in arrival order and the other 64 stay in reserve
+    const cap = openCapture({ backend: 'xdp', iface: b, rxSize: 64, fillSize: 64, frames: 128, budget: 16, maxHeldBatches: 8 });
+    const tx = new RawSender(a);
+    const fs = cap.socket.umem.frameSize;
+    const first = cap.socket.frameAddr(cap.socket.rxFrames.first);
+    try {
+      const frameOf: number[] = [];
+      let seq = 0;
+      const drain = async (n: number, hold: boolean): Promise<Array<NonNullable<ReturnType<XskCapture['takeBatch']>>>> => {
+        const held: Array<NonNullable<ReturnType<XskCapture['takeBatch']>>> = [];
+        const deadline = Date.now() + 2000;
+        let got = 0;
+        while (got < n && Date.now() < deadline) {
+          const bt = hold ? cap.takeBatch() : cap.tryBatch();
+          if (bt === null) { await sleep(1); continue; }
+          for (let p = bt.next(); p !== null; p = bt.next()) {
+            assert.equal(new DataView(p.data.buffer, p.offset + 42, 4).getUint32(0), seq + got, 'in order');
+            frameOf.push(Math.floor((p.offset - first) / fs));
+            got++;
+          }
+          if (hold) held.push(bt);
+        }
+        seq += got;
+        assert.equal(got, n);
+        return held;
+      };
+      const send = (n: number): void => {
+        const frames: Uint8Array[] = [];
+        for (let i = 0; i < n; i++) frames.push(udpFrame({ payload: seqPayload(seq + i, 32) }));
+        tx.send(frames);
+      };
+      // 10 rounds of 24 (640 frames: each of the first 64 frames used 10 times over, in sequence)
+      for (let r = 0; r < 10; r++) { send(24); await drain(24, false); }
+      cap.tryBatch(); // releases the last loop batch
+      assert.deepEqual(frameOf, Array.from({ length: 240 }, (_, k) => k % 64), 'frame k mod 64, every time round');
+      // 40 frames held outside the rings leave 24 in the fill ring; 16 more arrive (8 left): when the loop batch
+      // goes back the fill ring has 40 free slots, more than half, so the 64 reserve frames top it up; the held
+      // frames then find it full and wait on the spare stack
+      send(40);
+      const held = await drain(40, true);
+      send(16);
+      await drain(16, false);
+      cap.tryBatch();
+      for (const bt of held) bt.release();
+      frameOf.length = 0;
+      send(64);
+      await drain(64, false);
+      cap.tryBatch();
+      // frames 48..63 and 0..23 were held, 24..39 were the loop batch, 40..47 were still in the fill ring
+      const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+      assert.deepEqual(frameOf.slice(0, 8), range(40, 8), 'the 8 frames the fill ring still had come first');
+      assert.deepEqual(frameOf.slice(8, 24), range(24, 16), 'then the loop batch, in order');
+      assert.ok(frameOf.slice(24).every((f) => f >= 64), `then 40 reserve frames (${frameOf.slice(24).join(' ')})`);
+      assert.equal(new Set(frameOf).size, 64, 'no frame twice');
+      assert.equal(cap.stats().drops, 0);
+    } finally {
+      tx.close();
+      cap.close();
+    }
+  });
+});
+
 test('AF_XDP: a loop batch read across takeBatch() keeps reading its own frames after the kernel refilled its RX ring slots', { skip: needRoot }, async () => {
   await withVeth(async ({ a, b }) => {
     // an 8-slot RX ring: the loop batch (read in the ring) takes all 8 slots; takeBatch() gives them back to the
