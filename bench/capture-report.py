@@ -40,6 +40,7 @@ LABEL = OrderedDict([
     ("tcpdump_file", "tcpdump -w FILE.pcap -B 65536 (disk)"),
     ("netsniff_file", "netsniff-ng -o FILE.pcap -S 64MiB (disk)"),
     ("netring_xdp", "netring AF_XDP, count only (rx-netring --backend xdp)"),
+    ("netring_xdp_ab", "netring AF_XDP, count only, AB_DIST build"),
     ("xsk_loop", "C AF_XDP loop, count only (bench/xsk_loop.c)"),
     ("pb_xsk", "C AF_XDP receiver, libxdp, count only (peerbench pb_xsk)"),
     ("flows_ipfix", "`netring flows -q --ipfix` (to nfcapd on loopback)"),
@@ -49,7 +50,7 @@ LABEL = OrderedDict([
 ])
 SLOW = 1.5  # a run whose vCPU canary took > SLOW x the fastest one ran on a slowed-down vCPU
 NETRING = ["netring", "netring_iter", "netring_touch", "netring_pcapng", "cli", "cli_q", "cli_pcap", "cli_ab", "cli_pcap_ab", "cli_q_ab",
-           "cli_file", "cli_file_pcap", "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "flows_ipfix", "flows_ipfix_w2", "flows_ipfix_ab"]
+           "cli_file", "cli_file_pcap", "cli_w2", "cli_w2_pcap", "cli_w2_file", "cli_w2_merged", "netring_xdp", "netring_xdp_ab", "flows_ipfix", "flows_ipfix_w2", "flows_ipfix_ab"]
 # receivers writing to a real file are compared with tcpdump writing to a real file
 ON_DISK = {"cli_file", "cli_file_pcap", "cli_w2_file", "cli_w2_merged"}
 
@@ -142,7 +143,7 @@ def main(argv):
                 # the C loop doing the same per-packet work
                 # AF_XDP: against the libxdp receiver when it ran, else the raw-syscall C loop
                 xdp_ref = "pb_xsk" if per_rep(size, mode, "pb_xsk") else "xsk_loop"
-                c = per_rep(size, mode, {"netring_touch": "ring_loop_touch", "netring_xdp": xdp_ref}.get(n, "ring_loop"))
+                c = per_rep(size, mode, {"netring_touch": "ring_loop_touch", "netring_xdp": xdp_ref, "netring_xdp_ab": xdp_ref}.get(n, "ring_loop"))
                 rc = med([a[k] / c[k] for k in a if k in c])
                 rt = med([a[k] / t[k] for k in a if k in t])
                 drops = col(size, mode, n, "drop_pct")
@@ -154,7 +155,7 @@ def main(argv):
                         goal.append("≤1.5x C " + ("✔" if rc <= 1.5 else "✘"))
                     if rt is not None:
                         goal.append("≤0.5x tcpdump " + ("✔" if rt <= 0.5 else "✘"))
-                elif n == "netring_xdp":  # against the C AF_XDP receiver (pb_xsk, else xsk_loop)
+                elif n in ("netring_xdp", "netring_xdp_ab"):  # against the C AF_XDP receiver (pb_xsk, else xsk_loop)
                     goal.append("0 drops " + ("✔" if maxdrop is not None and maxdrop <= 0 else "✘"))
                     if rc is not None:
                         goal.append("≤1.2x C AF_XDP " + ("✔" if rc <= 1.2 else "✘"))

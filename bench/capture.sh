@@ -52,6 +52,8 @@
 #   only, same rings, native XDP, copy mode, batches of 256), built from
 #   PEERBENCH=<directory holding pb_xsk.c and pb_common.h> (needs libxdp and
 #   libbpf headers); RECEIVERS="netring_xdp pb_xsk xsk_loop netring".
+#   netring_xdp_ab: netring_xdp run from another build, AB_DIST=<its dist directory> (paired
+#   A/B runs of two versions: RECEIVERS="netring_xdp netring_xdp_ab pb_xsk").
 #
 # Knobs (environment):
 #   DURATION=10 WARMUP=0.3 DRAIN=0.25 REPS=3 SIZES="64 1514" MODES="pinned unpinned"
@@ -258,6 +260,7 @@ rcv_cmd() {
     netring_pcapng)   echo "$NODE $RX_JS $CAP_IF pcapng --out /dev/null" ;;
     netring_iter)     echo "$NODE $RX_JS $CAP_IF count --form iter" ;;
     netring_xdp)      echo "$NODE $RX_JS $CAP_IF count --backend xdp --rx-ring $XSK_RX --fill-ring $XSK_FILL" ;;
+    netring_xdp_ab)   echo "$NODE $AB_DIST/bench/rx-netring.js $CAP_IF count --backend xdp --rx-ring $XSK_RX --fill-ring $XSK_FILL" ;;
     xsk_loop)         echo "$BIN/xsk_loop $CAP_IF -r $XSK_RX -f $XSK_FILL" ;;
     pb_xsk)           echo "$BIN/pb_xsk $CAP_IF -b 256 -r $XSK_RX -f $XSK_FILL" ;;
     cli)              echo "$NODE $CLI_JS capture -i $CAP_IF -w /dev/null --format pcapng --json" ;;
