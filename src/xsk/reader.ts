@@ -178,15 +178,16 @@ export class XskReader implements XskBatchOwner {
     const dm = b._mask;
     const n = b.count;
     const fill = this.fill;
-    if (fill.free(n) >= n) {
+    const room = fill.free(n); // reads the kernel's consumer index only when the last one read leaves fewer than n slots
+    if (room >= n) {
       const fd = fill.desc;
       const fm = fill.mask;
       const p = fill.next;
       // the high words of the fill ring's u64 entries are never written: always 0 (UMEM below 4 GiB)
       for (let i = 0; i < n; i++) fd[((p + i) & fm) << 1] = d[((base + i) & dm) << 2] & mask;
       fill.submit(n);
-      // the reserve: only when the kernel's stock of free frames is down to half the ring
-      if (this.spareN !== 0 && fill.free(this.halfFill) >= this.halfFill) this.refill();
+      // the reserve: only when the kernel's stock of free frames is down to half the ring (as last read)
+      if (this.spareN !== 0 && room - n >= this.halfFill) this.refill();
     } else {
       for (let i = 0; i < n; i++) this.spare[this.spareN++] = (d[((base + i) & dm) << 2] & mask) >>> 0;
       this.refill();
