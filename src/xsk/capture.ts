@@ -54,9 +54,10 @@ export interface XdpCaptureOptions {
   /** UMEM frame size, 2048 or 4096 (default 4096). */
   frameSize?: number;
   /**
-   * UMEM frames for RX (default fillSize + rxSize: the fill ring can be
-   * stocked full again while the RX ring still holds frames). With the
-   * defaults the UMEM is 16384 frames of 4 KiB (64 MiB, locked memory).
+   * UMEM frames for RX (default fillSize + rxSize: the frames beyond the
+   * fill ring's size restock it once it is down to half, while the RX ring
+   * or held batches keep frames). With the defaults the UMEM is 16384
+   * frames of 4 KiB (64 MiB, locked memory).
    */
   frames?: number;
   /** copy, zerocopy or auto (default auto: zero-copy when the driver has it, else copy; see `zeroCopy`). */
