@@ -6,7 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,6 +28,20 @@ function waitFor(p: ChildProcess, text: RegExp, out: { s: string }, ms = 10000):
     p.on('exit', () => { clearTimeout(t); if (!text.test(out.s)) reject(new Error(`exited before ${text}: ${out.s}`)); });
     check();
   });
+}
+
+/**
+ * Wait until a UDP socket is bound to 127.0.0.1:port (/proc/net/udp): a
+ * collector may print its start-up line before it binds, and a datagram sent
+ * in between is lost.
+ */
+async function waitUdpBound(port: number, ms = 10000): Promise<void> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = Date.now() + ms;
+  while (!readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1] === local)) {
+    if (Date.now() > deadline) throw new Error(`nothing bound to UDP 127.0.0.1:${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function stopper(p: ChildProcess): () => Promise<void> {
@@ -56,6 +70,7 @@ export async function startNfcapd(port: number): Promise<{ stop: () => Promise<{
   p.stdout!.on('data', (d: Buffer) => { out.s += d.toString(); });
   p.stderr!.on('data', (d: Buffer) => { out.s += d.toString(); });
   await waitFor(p, /Startup nfcapd/, out);
+  await waitUdpBound(port);
   const stop = stopper(p);
   return {
     async stop() {
@@ -89,6 +104,7 @@ export async function startNfacctd(port: number): Promise<{ stop: () => Promise<
   p.stdout!.on('data', (d: Buffer) => { out.s += d.toString(); });
   p.stderr!.on('data', (d: Buffer) => { log.s += d.toString(); });
   await waitFor(p, /waiting for NetFlow/, log);
+  await waitUdpBound(port);
   const stop = stopper(p);
   return {
     async stop() {
