@@ -62,6 +62,7 @@
 #   FLOWS=1024 GEN_CPU=0 CAP_CPU=1 OUT=/tmp/netring-bench/<timestamp> NODE=node
 #   GEN=trafgen|netring (the traffic source; both send the same frames)
 #   GEN_OPTS="" (extra options for `netring gen`, e.g. --no-linear)
+#   TRAFGEN_OPTS="" (extra options for trafgen, e.g. "-b 200000pps" to send below the ceiling)
 #   XSK_RX=8192 XSK_FILL=8192 (RX and fill ring entries of every AF_XDP receiver)
 #   GATE_BUSY=20 GATE_WAIT=120: before each run wait (at most GATE_WAIT s) until
 #   no other trafgen or netring benchmark runs and all CPUs together are less
@@ -92,6 +93,7 @@ CAP_CPU=${CAP_CPU:-1}
 NODE=${NODE:-node}
 GEN=${GEN:-trafgen}
 GEN_OPTS=${GEN_OPTS:-}
+TRAFGEN_OPTS=${TRAFGEN_OPTS:-}
 PEERBENCH=${PEERBENCH:-}
 XSK_RX=${XSK_RX:-8192}
 XSK_FILL=${XSK_FILL:-8192}
@@ -188,7 +190,7 @@ fi
   echo "tcpdump: $(tcpdump --version 2>&1 | head -2 | tr '\n' ' ')"
   echo "netsniff-ng: $(netsniff-ng -v 2>&1 | head -1)"
   echo "netring: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo '+dirty')"
-  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' GEN=$GEN GEN_OPTS='$GEN_OPTS' FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
+  echo "params: DURATION=$DURATION WARMUP=$WARMUP DRAIN=$DRAIN REPS=$REPS SIZES='$SIZES' MODES='$MODES' RECEIVERS='$RECEIVERS' GEN=$GEN GEN_OPTS='$GEN_OPTS' TRAFGEN_OPTS='$TRAFGEN_OPTS' FLOWS=$FLOWS GEN_CPU=$GEN_CPU CAP_CPU=$CAP_CPU"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/env.txt"
 cat "$OUT/env.txt" >&2
@@ -294,7 +296,7 @@ rcv_cmd() {
 # 10.99.0.1.., sport 10000-10063, dst 10.99.1.1:5001, payload 0x5a) to DST_MAC
 gen_cmd() {
   case $GEN in
-    trafgen) echo "trafgen -o $GEN_IF -i $OUT/flows_$1.cfg -P 1 -Q -C" ;;
+    trafgen) echo "trafgen -o $GEN_IF -i $OUT/flows_$1.cfg -P 1 -Q -C $TRAFGEN_OPTS" ;;
     netring) echo "$NODE $CLI_JS gen -i $GEN_IF --src-mac $GEN_MAC --dst-mac $DST_MAC --src 10.99.0.1-10.99.0.$((FLOWS / 64)) --sport 10000-10063 --dst 10.99.1.1 --dport 5001 --flows $FLOWS --size $1 --payload 0x5a --quiet $GEN_OPTS" ;;
   esac
 }
