@@ -51,12 +51,10 @@ const PIECES_PER_RECORD = 5;
 const enum Pcap { Hdr = 16 }
 const PCAP_HDR = Pcap.Hdr;
 /** The pcapng fast path's slot: EPB header 28, zero word (padding), epb_flags option 12, length 4. */
-const enum Slot { Bytes = 48, Words = 12, /** record length without the padded frame: 28 + 4 + 12 ... - 0 + 4 */ Fixed = 44 }
+const enum Slot { Bytes = 48, Words = 12, /** a record's length besides its padded frame: EPB header 28 + epb_flags option 12 + length 4 */ Fixed = 44 }
 /** epb_flags of sll_pkttype 0..4, 5 bits each (the pcapng loop shifts instead of loading). */
 const enum Epb { FlagsPacked = 5 | (13 << 5) | (9 << 10) | (17 << 15) | (2 << 20) }
 if ([0, 1, 2, 3, 4].some((t) => ((Epb.FlagsPacked >>> (t * 5)) & 31) !== epbFlagsFromPktType(t))) throw new Error('block-table: packed epb_flags out of date');
-/** epb_flags of every sll_pkttype byte value (a load instead of a switch in the pcapng loop). */
-const EPB_FLAGS = new Uint8Array(256).map((_, i) => epbFlagsFromPktType(i));
 /** Typed arrays are little-endian here (the arena words of the fast paths). */
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
