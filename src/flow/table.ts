@@ -78,9 +78,9 @@ const enum F {
 
   NS = 1e9,
   SAMPLE = 8,
-  /** Packets parsed ahead by addBatch before their lookups. */
+  /** Packets parsed ahead by addBatch (and addRing on a large table) before their lookups (a power of two). */
   STAGE = 32,
-  /** Words per packet in the ring stage: key words k0, a1, b1, port pair, hash, swap | flags << 1, IP bytes (one spare). */
+  /** Words per packet in the ring stage: key words k0, a1, b1, port pair, hash, swap | flags << 1, IP bytes, ring header. */
   R_WORDS = 8,
   /**
    * Ring batches are metered packet by packet while the table holds at most
@@ -115,6 +115,9 @@ const enum F {
   /** Float64 indexes 12..15: forward packets, reverse packets, forward bytes, reverse bytes. */
   B_COUNTS = 12,
 }
+
+/** Modes of FlowTable.ringRun. */
+const enum Run { Direct, Stage, Count }
 
 function nextPow2(n: number): number { let p = 1; while (p < n) p *= 2; return p; }
 
@@ -156,9 +159,11 @@ export class FlowTable {
   private readonly sHash = new Int32Array(F.STAGE);
   private readonly sInfo = new Int32Array(F.STAGE * 2);
   private readonly sTime = new Uint32Array(F.STAGE * 2);
-  // the ring stage (addRingStaged): F.R_WORDS words per packet, and its ring header offset
+  /** The ring stage of addRing on a large table: F.STAGE entries of F.R_WORDS words. */
   private readonly rStage = new Int32Array(F.STAGE * F.R_WORDS);
-  private readonly rHdr = new Uint32Array(F.STAGE);
+  /** addRing's place in the batch: the next packet, and its header. */
+  private rNext = 0;
+  private rHead = 0;
   /** @internal ring batches go through the stage above this many flows (tests set it to check both ways). */
   _directMax = F.DIRECT_FLOWS;
   /** Sink of the prefetch loads (so they are not optimised away). */
@@ -238,11 +243,16 @@ export class FlowTable {
   /**
    * addBatch on a ring block: the packet headers are read straight from the
    * ring (no view getters), and untagged Ethernet/IPv4 packets are parsed in
-   * place with big-endian word loads; anything else goes through
-   * {@link parseFlowPacket}. Up to F.DIRECT_FLOWS flows each packet is counted
-   * as soon as it is parsed ({@link FlowTable.addRingDirect}), beyond it
-   * through the stage ({@link FlowTable.addRingStaged}). Leaves the batch as
-   * a loop of next() would: at its end.
+   * place with big-endian word loads ({@link FlowTable.ringRun}); anything
+   * else goes through {@link FlowTable.addRingSlow}. Up to F.DIRECT_FLOWS
+   * flows each packet is counted as soon as it is parsed. On a larger table
+   * most slot tags and flow blocks miss the cache, and a packet's lookup
+   * cannot start before the previous packet's came back: there packets are
+   * taken in groups of up to F.STAGE, parsed into the ring stage first, then
+   * the group's slot tags and flow blocks are read in two short loops whose
+   * loads do not depend on each other (so the CPU overlaps their misses),
+   * then the group is counted in order. Leaves the batch as a loop of next()
+   * would: at its end.
    */
   private addRing(batch: Batch): void {
     const data = batch.packet.data;
@@ -252,249 +262,134 @@ export class FlowTable {
       this.ringU16 = new Uint16Array(data.buffer, 0, data.buffer.byteLength >>> 1);
       this.ringDv = new DataView(data.buffer);
     }
-    if (this.n <= this._directMax) this.addRingDirect(batch);
-    else this.addRingStaged(batch);
-  }
-
-  /**
-   * addRing for a large table, whose slot tags and flow blocks mostly miss
-   * the cache: in groups of up to F.STAGE packets, three passes each.
-   *
-   * 1. parse: plain Ethernet/IPv4 packets into the ring stage (key words,
-   *    hash, swap | flags << 1, IP bytes, ring header); a packet of any other
-   *    kind ends the group.
-   * 2. touch: the group's slot tags, then its flow blocks, are read in two
-   *    short loops whose loads do not depend on each other, so the CPU
-   *    overlaps their misses (a packet-by-packet lookup cannot start a
-   *    packet's tag load before the previous packet's block came back).
-   * 3. count, in order, as {@link FlowTable.addRingDirect} does (an inner
-   *    loop without calls); the packets it declines, and the one that ended
-   *    the group, go through {@link FlowTable.addRingSlow}.
-   */
-  private addRingStaged(batch: Batch): void {
     const u32 = this.ringU32;
-    const u16 = this.ringU16;
-    const dv = this.ringDv;
     const linkType = batch.packet.linkType;
     const count = batch.count;
     const b0 = batch._block;
-    const tags = this.tags;
-    const key = this.blkI;
-    const blk = this.blk;
-    const f = this.blkF;
-    const mask = this.mask;
-    const fpMask = this.fpMask;
-    const idOf = ~fpMask;
-    const rs = this.rStage;
-    const rh = this.rHdr;
-    let pk = 0;
-    let wb = 0;
-    let i = batch.index + 1;
-    let h = i === 0 ? b0 + u32[(b0 + Blk.OffsetToFirst) >>> 2] : batch.packet._h + u32[(batch.packet._h + Tp3.NextOffset) >>> 2];
-    while (i < count) {
-      // 1. parse
-      let n = 0;
-      for (; n < F.STAGE && i < count; n++, i++) {
-        const off = h + u16[(h + Tp3.Mac) >>> 1];
-        const caplen = u32[(h + Tp3.Snaplen) >>> 2];
-        let w = 0;
-        if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
-        const st0 = u32[(h + Tp3.Status) >>> 2];
-        const vlanTci = (st0 & TpStatus.VlanValid) !== 0 ? u32[(h + Tp3.VlanTci) >>> 2] & 0xfff : 0;
-        const l4 = off + 14 + ((w >>> 6) & 0x3c);
-        const end = off + caplen;
-        const w2 = dv.getUint32(off + 20);
-        const proto = w2 & 0xff;
-        let a1 = dv.getInt32(off + 26);
-        let b1 = dv.getInt32(off + 30);
-        const total = dv.getUint16(off + 16);
-        let pt = 0;
-        let flags = 0;
-        if ((w2 & 0x1fff0000) === 0) {
-          if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
-            if (l4 + 4 <= end) pt = dv.getInt32(l4);
-            if (proto === 6 && l4 + 14 <= end) flags = dv.getUint8(l4 + 13);
-          } else if (proto === 1 || proto === 58) {
-            if (l4 + 2 <= end) pt = dv.getUint16(l4);
+    this.rNext = batch.index + 1;
+    this.rHead = this.rNext === 0 ? b0 + u32[(b0 + Blk.OffsetToFirst) >>> 2] : batch.packet._h + u32[(batch.packet._h + Tp3.NextOffset) >>> 2];
+    if (this.n <= this._directMax) this.ringRun(data, linkType, count, Run.Direct);
+    else {
+      const tags = this.tags;
+      const key = this.blkI;
+      const mask = this.mask;
+      const idOf = ~this.fpMask;
+      const rs = this.rStage;
+      while (this.rNext < count) {
+        const n = this.ringRun(data, linkType, count, Run.Stage);
+        if (n !== 0) {
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc ^= tags[rs[j * F.R_WORDS + 4] & mask];
+          for (let j = 0; j < n; j++) {
+            const tg = tags[rs[j * F.R_WORDS + 4] & mask];
+            if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
           }
+          this.touched = acc;
+          this.ringRun(data, linkType, n, Run.Count);
         }
-        const k0 = vlanTci | (4 << 12) | (proto << 16);
-        const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
-        if (swap) {
-          const x = a1; a1 = b1; b1 = x;
-          pt = (pt << 16) | (pt >>> 16);
+        if (n < F.STAGE && this.rNext < count) {
+          // packet rNext (header at rHead) is not plain Ethernet/IPv4
+          this.addRingSlow(data, this.rHead, linkType);
+          if (++this.rNext < count) this.rHead += u32[(this.rHead + Tp3.NextOffset) >>> 2];
         }
-        let hh = Math.imul(k0 ^ a1, 0x9e3779b1);
-        hh = Math.imul(hh ^ (hh >>> 15) ^ b1, 0x85ebca77);
-        hh = Math.imul(hh ^ (hh >>> 13) ^ pt, 0xc2b2ae3d);
-        hh ^= hh >>> 16;
-        const o = n * F.R_WORDS;
-        rs[o] = k0; rs[o + 1] = a1; rs[o + 2] = b1; rs[o + 3] = pt; rs[o + 4] = hh;
-        rs[o + 5] = (swap ? 1 : 0) | (flags << 1);
-        rs[o + 6] = total !== 0 ? total : u32[(h + Tp3.Len) >>> 2] - 14;
-        rh[n] = h;
-        if (i + 1 < count) h += u32[(h + Tp3.NextOffset) >>> 2];
       }
-      // 2. touch the group's tags, then its blocks
-      let acc = 0;
-      for (let j = 0; j < n; j++) acc ^= tags[rs[j * F.R_WORDS + 4] & mask];
-      for (let j = 0; j < n; j++) {
-        const tg = tags[rs[j * F.R_WORDS + 4] & mask];
-        if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
-      }
-      this.touched = acc;
-      // 3. count, in order
-      for (let j = 0; j < n; j++) {
-        for (; j < n; j++) {
-          const o = j * F.R_WORDS;
-          const k0 = rs[o];
-          const a1 = rs[o + 1];
-          const b1 = rs[o + 2];
-          const pt = rs[o + 3];
-          const hh = rs[o + 4];
-          const fp = hh & fpMask;
-          const hj = rh[j];
-          let b = -1;
-          for (let s = hh & mask; ; s = (s + 1) & mask) {
-            const tg = tags[s];
-            if (tg === 0) break;
-            if ((tg & fpMask) === fp) {
-              const c = ((tg & idOf) - 1) * F.BLOCK_WORDS;
-              if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) { b = c; break; }
-            }
-          }
-          if (b < 0) break;
-          const info = rs[o + 5];
-          const flags = info >>> 1;
-          const st = blk[b + F.B_STATE];
-          const sec = u32[(hj + Tp3.Sec) >>> 2];
-          if (((flags & (F.TCP_SYN | F.TCP_ACK)) === F.TCP_SYN && (st & F.S_CLOSED) !== 0) || sec >= blk[b + F.B_ACTIVE_SEC]) break;
-          const nsec = u32[(hj + Tp3.Nsec) >>> 2];
-          pk++;
-          wb += u32[(hj + Tp3.Len) >>> 2];
-          const dir = (info & 1) ^ (st & F.S_INIT_REV);
-          const pc = (b >>> 1) + F.B_COUNTS + dir;
-          const c = f[pc];
-          f[pc] = c + 1;
-          f[pc + 2] += rs[o + 6];
-          const m = b + F.B_TIME + dir * 4;
-          if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
-          blk[m + 2] = sec; blk[m + 3] = nsec;
-          if (flags !== 0) {
-            let s = st | (flags << (8 + dir * 8));
-            if ((flags & F.TCP_RST) !== 0) s |= F.S_CLOSED;
-            else if ((flags & F.TCP_FIN) !== 0) {
-              s |= dir === 0 ? F.S_FIN_FWD : F.S_FIN_REV;
-              if ((s & (F.S_FIN_FWD | F.S_FIN_REV)) === (F.S_FIN_FWD | F.S_FIN_REV)) s |= F.S_CLOSED;
-            }
-            blk[b + F.B_STATE] = s;
-          }
-        }
-        if (j === n) break;
-        // a new flow, a closed TCP key reopened or the active timeout crossed: the general path
-        this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
-        this.addRingSlow(batch.packet.data, rh[j], linkType);
-      }
-      if (n === F.STAGE || i === count) continue;
-      // packet i (header at h) is not plain Ethernet/IPv4
-      this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
-      this.addRingSlow(batch.packet.data, h, linkType);
-      if (++i < count) h += u32[(h + Tp3.NextOffset) >>> 2];
     }
-    this.packets += pk;
-    this.wireBytes += wb;
     batch.index = count - 1;
     batch.packet._h = -1;
   }
 
   /**
-   * addRing for a table small enough to stay in the CPU's caches: each
-   * packet is parsed, looked up and counted in one pass (no stage). The
-   * inner loop makes no call, so the JIT keeps the arrays' bases and lengths
-   * in registers: a packet of a known flow that neither crosses the active
-   * timeout nor reopens a closed TCP key is counted there; any other packet
-   * (a new flow, those two cases, frames that are not plain Ethernet/IPv4)
-   * leaves the loop and goes through {@link FlowTable.addRingSlow}.
+   * The ring loop of addRing, in one of three modes:
+   * - Run.Direct: packets rNext..end (header of rNext at rHead), each parsed
+   *   and counted in one pass; the others go through addRingSlow in order.
+   * - Run.Stage: parses plain Ethernet/IPv4 packets from rNext into the ring
+   *   stage, until it holds F.STAGE, the batch ends (`end`) or a packet of
+   *   another kind comes (left at rNext); returns how many it staged.
+   * - Run.Count: counts stage entries 0..end in order.
+   * A packet is counted in the loop when its flow is in the table and it
+   * neither crosses the active timeout nor reopens a closed TCP key; any
+   * other goes through addRingSlow. The inner loop makes no call, so the JIT
+   * keeps the arrays' bases in registers.
    */
-  private addRingDirect(batch: Batch): void {
+  private ringRun(data: Uint8Array, linkType: number, end: number, mode: Run): number {
     const u32 = this.ringU32;
     const u16 = this.ringU16;
     const dv = this.ringDv;
-    const linkType = batch.packet.linkType;
-    const count = batch.count;
-    const b0 = batch._block;
-    const tags = this.tags;
-    const key = this.blkI;
     const blk = this.blk;
     const f = this.blkF;
-    const mask = this.mask;
-    const fpMask = this.fpMask;
-    const idOf = ~fpMask;
+    const rs = this.rStage;
     let pk = 0;
     let wb = 0;
-    let i = batch.index + 1;
-    let h = i === 0 ? b0 + u32[(b0 + Blk.OffsetToFirst) >>> 2] : batch.packet._h + u32[(batch.packet._h + Tp3.NextOffset) >>> 2];
-    while (i < count) {
-      for (; i < count; i++) {
-        const off = h + u16[(h + Tp3.Mac) >>> 1];
-        const caplen = u32[(h + Tp3.Snaplen) >>> 2];
-        let w = 0;
-        if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
-        // Ethernet + IPv4 with a whole header: the same key and hash as stage()
-        const st0 = u32[(h + Tp3.Status) >>> 2];
-        const vlanTci = (st0 & TpStatus.VlanValid) !== 0 ? u32[(h + Tp3.VlanTci) >>> 2] & 0xfff : 0;
-        const l4 = off + 14 + ((w >>> 6) & 0x3c);
-        const end = off + caplen;
-        const w2 = dv.getUint32(off + 20); // flags + fragment offset, TTL, protocol
-        const proto = w2 & 0xff;
-        let a1 = dv.getInt32(off + 26);
-        let b1 = dv.getInt32(off + 30);
-        let pt = 0;
-        let flags = 0;
-        if ((w2 & 0x1fff0000) === 0) {
-          if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
-            if (l4 + 4 <= end) pt = dv.getInt32(l4);
-            if (proto === 6 && l4 + 14 <= end) flags = dv.getUint8(l4 + 13);
-          } else if (proto === 1 || proto === 58) {
-            if (l4 + 2 <= end) pt = dv.getUint16(l4);
+    let i = mode === Run.Count ? 0 : this.rNext;
+    let h = this.rHead;
+    let n = 0;
+    while (i < end) {
+      /** Header of a packet the loop declined (-1: packet i is not plain Ethernet/IPv4). */
+      let slow = -1;
+      for (; i < end; i++) {
+        let k0 = 0; let a1 = 0; let b1 = 0; let pt = 0; let hh = 0; let info = 0; let bytes = 0; let hp = 0;
+        if (mode !== Run.Count) {
+          const off = h + u16[(h + Tp3.Mac) >>> 1];
+          const caplen = u32[(h + Tp3.Snaplen) >>> 2];
+          let w = 0;
+          if (linkType !== 1 || caplen < 38 || ((w = dv.getUint32(off + 12)) >>> 12) !== 0x08004 || (w & 0xf00) < 0x500 || 14 + ((w >>> 6) & 0x3c) > caplen) break;
+          // Ethernet + IPv4 with a whole header: the same key and hash as stage()
+          const vlanTci = (u32[(h + Tp3.Status) >>> 2] & TpStatus.VlanValid) !== 0 ? u32[(h + Tp3.VlanTci) >>> 2] & 0xfff : 0;
+          const l4 = off + 14 + ((w >>> 6) & 0x3c);
+          const last = off + caplen;
+          const w2 = dv.getUint32(off + 20); // flags + fragment offset, TTL, protocol
+          const proto = w2 & 0xff;
+          a1 = dv.getInt32(off + 26);
+          b1 = dv.getInt32(off + 30);
+          let flags = 0;
+          if ((w2 & 0x1fff0000) === 0) {
+            if (proto === 6 || proto === 17 || proto === 132 || proto === 136) {
+              if (l4 + 4 <= last) pt = dv.getInt32(l4);
+              if (proto === 6 && l4 + 14 <= last) flags = dv.getUint8(l4 + 13);
+            } else if (proto === 1 || proto === 58) {
+              if (l4 + 2 <= last) pt = dv.getUint16(l4);
+            }
           }
-        }
-        const k0 = vlanTci | (4 << 12) | (proto << 16);
-        const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
-        if (swap) {
-          const x = a1; a1 = b1; b1 = x;
-          pt = (pt << 16) | (pt >>> 16);
-        }
-        let hh = Math.imul(k0 ^ a1, 0x9e3779b1);
-        hh = Math.imul(hh ^ (hh >>> 15) ^ b1, 0x85ebca77);
-        hh = Math.imul(hh ^ (hh >>> 13) ^ pt, 0xc2b2ae3d);
-        hh ^= hh >>> 16;
-        const fp = hh & fpMask;
-        let id = -1;
-        for (let s = hh & mask; ; s = (s + 1) & mask) {
-          const tg = tags[s];
-          if (tg === 0) break;
-          if ((tg & fpMask) === fp) {
-            const c = ((tg & idOf) - 1) * F.BLOCK_WORDS;
-            if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) { id = (tg & idOf) - 1; break; }
+          k0 = vlanTci | (4 << 12) | (proto << 16);
+          const swap = a1 > b1 || (a1 === b1 && (pt >>> 16) > (pt & 0xffff));
+          if (swap) {
+            const x = a1; a1 = b1; b1 = x;
+            pt = (pt << 16) | (pt >>> 16);
           }
+          hh = Math.imul(k0 ^ a1, 0x9e3779b1);
+          hh = Math.imul(hh ^ (hh >>> 15) ^ b1, 0x85ebca77);
+          hh = Math.imul(hh ^ (hh >>> 13) ^ pt, 0xc2b2ae3d);
+          hh ^= hh >>> 16;
+          info = (swap ? 1 : 0) | (flags << 1);
+          const total = dv.getUint16(off + 16);
+          bytes = total !== 0 ? total : u32[(h + Tp3.Len) >>> 2] - 14;
+          hp = h;
+          if (i + 1 < end) h += u32[(h + Tp3.NextOffset) >>> 2];
+          if (mode === Run.Stage) {
+            const o = n * F.R_WORDS;
+            rs[o] = k0; rs[o + 1] = a1; rs[o + 2] = b1; rs[o + 3] = pt; rs[o + 4] = hh; rs[o + 5] = info; rs[o + 6] = bytes; rs[o + 7] = hp;
+            if (++n === F.STAGE) { i++; break; }
+            continue;
+          }
+        } else {
+          const o = i * F.R_WORDS;
+          k0 = rs[o]; a1 = rs[o + 1]; b1 = rs[o + 2]; pt = rs[o + 3]; hh = rs[o + 4]; info = rs[o + 5]; bytes = rs[o + 6]; hp = rs[o + 7];
         }
-        if (id < 0) break;
-        const b = id * F.BLOCK_WORDS;
-        const bf = b >>> 1;
+        // count the packet (header at hp) in its flow
+        const b = this.find(hh, k0, a1, b1, pt, false, 0);
+        if (b < 0) { slow = hp; break; }
+        const flags = info >>> 1;
         const st = blk[b + F.B_STATE];
-        const sec = u32[(h + Tp3.Sec) >>> 2];
-        if (((flags & (F.TCP_SYN | F.TCP_ACK)) === F.TCP_SYN && (st & F.S_CLOSED) !== 0) || sec >= blk[b + F.B_ACTIVE_SEC]) break;
-        const nsec = u32[(h + Tp3.Nsec) >>> 2];
-        const wireLen = u32[(h + Tp3.Len) >>> 2];
-        const total = dv.getUint16(off + 16);
+        const sec = u32[(hp + Tp3.Sec) >>> 2];
+        if (((flags & (F.TCP_SYN | F.TCP_ACK)) === F.TCP_SYN && (st & F.S_CLOSED) !== 0) || sec >= blk[b + F.B_ACTIVE_SEC]) { slow = hp; break; }
+        const nsec = u32[(hp + Tp3.Nsec) >>> 2];
         pk++;
-        wb += wireLen;
-        const dir = (swap ? 1 : 0) ^ (st & F.S_INIT_REV);
-        const pc = bf + F.B_COUNTS + dir;
+        wb += u32[(hp + Tp3.Len) >>> 2];
+        const dir = (info & 1) ^ (st & F.S_INIT_REV);
+        const pc = (b >>> 1) + F.B_COUNTS + dir;
         const c = f[pc];
         f[pc] = c + 1;
-        f[pc + 2] += total !== 0 ? total : wireLen - 14;
+        f[pc + 2] += bytes;
         const m = b + F.B_TIME + dir * 4;
         if (c === 0) { blk[m] = sec; blk[m + 1] = nsec; }
         blk[m + 2] = sec; blk[m + 3] = nsec;
@@ -508,18 +403,20 @@ export class FlowTable {
           }
           blk[b + F.B_STATE] = s;
         }
-        if (i + 1 < count) h += u32[(h + Tp3.NextOffset) >>> 2];
       }
-      if (i === count) break;
-      // packet i (header at h) needs the general path
       this.packets += pk; this.wireBytes += wb; pk = 0; wb = 0;
-      this.addRingSlow(batch.packet.data, h, linkType);
-      if (++i < count) h += u32[(h + Tp3.NextOffset) >>> 2];
+      if (mode === Run.Stage || i === end) break;
+      // a new flow, a closed TCP key reopened or the active timeout crossed (slow: its header,
+      // already passed); or packet i is not plain Ethernet/IPv4 (header at h)
+      if (slow >= 0) this.addRingSlow(data, slow, linkType);
+      else {
+        this.addRingSlow(data, h, linkType);
+        if (i + 1 < end) h += u32[(h + Tp3.NextOffset) >>> 2];
+      }
+      i++;
     }
-    this.packets += pk;
-    this.wireBytes += wb;
-    batch.index = count - 1;
-    batch.packet._h = -1;
+    if (mode !== Run.Count) { this.rNext = i; this.rHead = h; }
+    return n;
   }
 
   /** Meter the ring packet whose header is at `h` through stage() and apply(). */
@@ -610,6 +507,33 @@ export class FlowTable {
     return true;
   }
 
+  /**
+   * Find a flow by its canonical key and hash: the first word of its block
+   * (flow id times F.BLOCK_WORDS), or -1. The slot tags are read first (one
+   * word per slot: hash fingerprint | id + 1), then the key of a fingerprint
+   * match; an IPv6 key (`v6`) also compares address words 2-4 and 6-8 with
+   * stage entry `o`. Small, so the JIT inlines it into the ring loop.
+   */
+  private find(hh: number, k0: number, a1: number, b1: number, pt: number, v6: boolean, o: number): number {
+    const tags = this.tags;
+    const key = this.blkI;
+    const mask = this.mask;
+    const fpMask = this.fpMask;
+    const fp = hh & fpMask;
+    for (let s = hh & mask; ; s = (s + 1) & mask) {
+      const tg = tags[s];
+      if (tg === 0) return -1;
+      if ((tg & fpMask) === fp) {
+        const c = ((tg & ~fpMask) - 1) * F.BLOCK_WORDS;
+        if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0) {
+          const sk = this.sKey;
+          if (!v6 || (key[c + 2] === sk[o + 2] && key[c + 3] === sk[o + 3] && key[c + 4] === sk[o + 4] &&
+            key[c + 6] === sk[o + 6] && key[c + 7] === sk[o + 7] && key[c + 8] === sk[o + 8])) return c;
+        }
+      }
+    }
+  }
+
   /** Look up (or create) the flow of stage entry `i` and count the packet in it. */
   private apply(i: number): void {
     const sk = this.sKey;
@@ -625,26 +549,8 @@ export class FlowTable {
     const flags = info >>> 1;
     const sec = this.sTime[i * 2];
     const nsec = this.sTime[i * 2 + 1];
-    // find: the slot tags first (one 4-byte word per slot: fingerprint | id + 1), then one key compare
-    const tags = this.tags;
-    const key = this.blkI;
-    const mask = this.mask;
-    const fpMask = this.fpMask;
-    const fp = h & fpMask;
-    let id = -1;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const tg = tags[s];
-      if (tg === 0) break;
-      if ((tg & fpMask) === fp) {
-        const c = ((tg & ~fpMask) - 1) * F.BLOCK_WORDS;
-        if (key[c + 9] === pt && key[c + 1] === a1 && key[c + 5] === b1 && key[c] === k0 &&
-          (!v6 || (key[c + 2] === sk[o + 2] && key[c + 3] === sk[o + 3] && key[c + 4] === sk[o + 4] &&
-            key[c + 6] === sk[o + 6] && key[c + 7] === sk[o + 7] && key[c + 8] === sk[o + 8]))) {
-          id = (tg & ~fpMask) - 1;
-          break;
-        }
-      }
-    }
+    const found = this.find(h, k0, a1, b1, pt, v6, o);
+    let id = found < 0 ? -1 : found / F.BLOCK_WORDS;
     const t = sec * F.NS + nsec;
     const blk = this.blk;
     const f = this.blkF;
