@@ -177,9 +177,9 @@ test('capture --xdp: Ctrl-C ends it cleanly (file complete, nothing attached); S
         for (let i = 0; i < 100; i++) { if (!attached()) return true; await new Promise((r) => setTimeout(r, 20)); }
         return false;
       };
-      // Ctrl-C
+      // Ctrl-C (both queues: the raw sender's frames arrive on the RX queue its CPU picks)
       const file = join(dir, 'int.pcap');
-      const c = await startCli(['capture', '-i', b, '--xdp', '--copy', '-w', file, '--json'], /listening on/, { settleMs: 100 });
+      const c = await startCli(['capture', '-i', b, '--xdp', '--copy', '--queues', 'all', '-w', file, '--json'], /listening on/, { settleMs: 100 });
       assert.ok(attached(), 'attached while capturing');
       const tx = new RawSender(a);
       tx.send(Array.from({ length: 300 }, (_, i) => udpFrame({ payload: seqPayload(i, 40) })));
