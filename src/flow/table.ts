@@ -80,15 +80,18 @@ const enum F {
   SAMPLE = 8,
   /** Packets parsed ahead by addBatch (and addRing on a large table) before their lookups (a power of two). */
   STAGE = 32,
+  /** On a large table, ring batches are metered in epochs of at least this many packets, each epoch one way. */
+  EPOCH = 1 << 16,
+  /** One epoch in this many (a power of two) goes the way that is not the cheaper one. */
+  EXPLORE = 32,
+  /** Epochs remembered each way (a power of two); a way's cost is the least of them. */
+  WINDOW = 4,
   /** Words per packet in the ring stage: key words k0, a1, b1, port pair, hash, swap | flags << 1, IP bytes, ring header. */
   R_WORDS = 8,
   /**
    * Ring batches are metered packet by packet while the table holds at most
-   * this many flows (2 MiB of flow blocks, whose tags and blocks mostly stay
-   * in cache); beyond it, through the ring stage, which overlaps the misses.
-   * Live, at 100 000 flows, the packets' tag and block reads miss even when
-   * the flows come in creation order (the generator's core and the ring's
-   * stream share the last-level cache), and the stage halves their cost.
+   * this many flows (2 MiB of flow blocks: tags and blocks mostly stay in
+   * cache); beyond it, the cheaper of that and the ring stage, measured.
    */
   DIRECT_FLOWS = 1 << 14,
 
@@ -161,11 +164,22 @@ export class FlowTable {
   private readonly sTime = new Uint32Array(F.STAGE * 2);
   /** The ring stage of addRing on a large table: F.STAGE entries of F.R_WORDS words. */
   private readonly rStage = new Int32Array(F.STAGE * F.R_WORDS);
+  // addRing on a large table: epochs so far (all, direct, staged), the current one (ms, packets),
+  // the costs of the last F.WINDOW epochs each way (ns per packet; direct first), and the way chosen
+  private epochs = 0;
+  private epochsDirect = 0;
+  private epochsStaged = 0;
+  private epochMs = 0;
+  private epochPackets = 0;
+  private readonly costs = new Float64Array(2 * F.WINDOW).fill(Infinity);
+  private stagedWins = true;
   /** addRing's place in the batch: the next packet, and its header. */
   private rNext = 0;
   private rHead = 0;
-  /** @internal ring batches go through the stage above this many flows (tests set it to check both ways). */
+  /** @internal ring batches are metered packet by packet up to this many flows (tests set it to check every way). */
   _directMax = F.DIRECT_FLOWS;
+  /** @internal packets in an epoch of addRing on a large table (tests make it small, so the ways alternate). */
+  _epoch = F.EPOCH;
   /** Sink of the prefetch loads (so they are not optimised away). */
   private touched = 0;
   // word views of the ring last seen by addBatch (made once per ring)
@@ -245,14 +259,24 @@ export class FlowTable {
    * ring (no view getters), and untagged Ethernet/IPv4 packets are parsed in
    * place with big-endian word loads ({@link FlowTable.ringRun}); anything
    * else goes through {@link FlowTable.addRingSlow}. Up to F.DIRECT_FLOWS
-   * flows each packet is counted as soon as it is parsed. On a larger table
-   * most slot tags and flow blocks miss the cache, and a packet's lookup
-   * cannot start before the previous packet's came back: there packets are
-   * taken in groups of up to F.STAGE, parsed into the ring stage first, then
-   * the group's slot tags and flow blocks are read in two short loops whose
-   * loads do not depend on each other (so the CPU overlaps their misses),
-   * then the group is counted in order. Leaves the batch as a loop of next()
-   * would: at its end.
+   * flows each packet is counted as soon as it is parsed.
+   *
+   * On a larger table a packet's slot tag and flow block may miss the cache,
+   * and a packet's lookup cannot start before the previous packet's came
+   * back. The ring stage ({@link FlowTable.addRingStaged}) overlaps those
+   * misses, at a cost (about 20 ns per packet) that pays only when the CPU
+   * does not hide them by itself. Which one wins depends on the traffic and
+   * the machine: live, with the generator's core and the ring's stream
+   * sharing the last-level cache, the stage costs 100-120 ns per packet at
+   * 100 000 flows against 155-180 for the packet-by-packet loop; on a ring
+   * image of flows read in the order they were made (the prefetcher follows
+   * the blocks) it is the other way round, 52 against 31. So the table
+   * measures: it meters in epochs of F.EPOCH packets, each one way, timed;
+   * the first 2 * F.WINDOW alternate, then one epoch in F.EXPLORE goes the
+   * other way, and the way with the lower cost (the least of its last
+   * F.WINDOW epochs, so neither the table's filling nor a preempted epoch
+   * counts) meters the rest. Leaves the batch as a loop of next() would: at
+   * its end.
    */
   private addRing(batch: Batch): void {
     const data = batch.packet.data;
@@ -270,32 +294,65 @@ export class FlowTable {
     this.rHead = this.rNext === 0 ? b0 + u32[(b0 + Blk.OffsetToFirst) >>> 2] : batch.packet._h + u32[(batch.packet._h + Tp3.NextOffset) >>> 2];
     if (this.n <= this._directMax) this.ringRun(data, linkType, count, Run.Direct);
     else {
-      const tags = this.tags;
-      const key = this.blkI;
-      const mask = this.mask;
-      const idOf = ~this.fpMask;
-      const rs = this.rStage;
-      while (this.rNext < count) {
-        const n = this.ringRun(data, linkType, count, Run.Stage);
-        if (n !== 0) {
-          let acc = 0;
-          for (let j = 0; j < n; j++) acc ^= tags[rs[j * F.R_WORDS + 4] & mask];
-          for (let j = 0; j < n; j++) {
-            const tg = tags[rs[j * F.R_WORDS + 4] & mask];
-            if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
-          }
-          this.touched = acc;
-          this.ringRun(data, linkType, n, Run.Count);
+      // a large table: the cheaper way, measured in epochs (see above)
+      const e = this.epochs;
+      const staged = e < 2 * F.WINDOW ? (e & 1) === 0 : (e & (F.EXPLORE - 1)) === F.EXPLORE - 1 ? !this.stagedWins : this.stagedWins;
+      const t0 = performance.now();
+      const p0 = this.rNext;
+      if (staged) this.addRingStaged(data, linkType, count);
+      else this.ringRun(data, linkType, count, Run.Direct);
+      this.epochMs += performance.now() - t0;
+      this.epochPackets += count - p0;
+      if (this.epochPackets >= this._epoch) {
+        const w = this.costs;
+        const side = staged ? F.WINDOW : 0;
+        const k = staged ? this.epochsStaged++ : this.epochsDirect++;
+        w[side + (k & (F.WINDOW - 1))] = (this.epochMs * 1e6) / this.epochPackets;
+        if (this.epochsDirect > 0 && this.epochsStaged > 0) {
+          let d = Infinity;
+          let st = Infinity;
+          for (let j = 0; j < F.WINDOW; j++) { if (w[j] < d) d = w[j]; if (w[F.WINDOW + j] < st) st = w[F.WINDOW + j]; }
+          this.stagedWins = st <= d;
         }
-        if (n < F.STAGE && this.rNext < count) {
-          // packet rNext (header at rHead) is not plain Ethernet/IPv4
-          this.addRingSlow(data, this.rHead, linkType);
-          if (++this.rNext < count) this.rHead += u32[(this.rHead + Tp3.NextOffset) >>> 2];
-        }
+        this.epochs++;
+        this.epochMs = 0; this.epochPackets = 0;
       }
     }
     batch.index = count - 1;
     batch.packet._h = -1;
+  }
+
+  /**
+   * addRing on a large table, through the ring stage: packets in groups of
+   * up to F.STAGE, each group parsed into the stage first, then its slot
+   * tags and flow blocks read in two short loops whose loads do not depend
+   * on each other (so the CPU overlaps their misses), then counted in order.
+   */
+  private addRingStaged(data: Uint8Array, linkType: number, count: number): void {
+    const u32 = this.ringU32;
+    const tags = this.tags;
+    const key = this.blkI;
+    const mask = this.mask;
+    const idOf = ~this.fpMask;
+    const rs = this.rStage;
+    while (this.rNext < count) {
+      const n = this.ringRun(data, linkType, count, Run.Stage);
+      if (n !== 0) {
+        let acc = 0;
+        for (let j = 0; j < n; j++) acc ^= tags[rs[j * F.R_WORDS + 4] & mask];
+        for (let j = 0; j < n; j++) {
+          const tg = tags[rs[j * F.R_WORDS + 4] & mask];
+          if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
+        }
+        this.touched = acc;
+        this.ringRun(data, linkType, n, Run.Count);
+      }
+      if (n < F.STAGE && this.rNext < count) {
+        // packet rNext (header at rHead) is not plain Ethernet/IPv4
+        this.addRingSlow(data, this.rHead, linkType);
+        if (++this.rNext < count) this.rHead += u32[(this.rHead + Tp3.NextOffset) >>> 2];
+      }
+    }
   }
 
   /**

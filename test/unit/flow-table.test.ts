@@ -286,10 +286,12 @@ test('addBatch on ring blocks, packet by packet and through the stage, meters ex
   one.t.flushAll();
   assert.ok(one.recs.length > 1000);
   assert.ok(one.t.evicted > 100, `evictions happened (${one.t.evicted})`);
-  // both ring paths: packet by packet (small tables) and through the stage (large tables)
-  for (const directMax of [1 << 30, -1]) {
+  // every ring path: packet by packet (small tables), and on a large table the stage (the first
+  // epoch) or both ways in turn (epochs of 150 packets: the first eight alternate)
+  for (const [directMax, epoch] of [[1 << 30, 0], [-1, 0], [-1, 150]]) {
     const many = table(opts);
     many.t._directMax = directMax;
+    if (epoch !== 0) many.t._epoch = epoch;
     rearmImage(img.buffer, g, img.blocksUsed);
     const reader = new RingReader(img.buffer, g);
     let batches = 0;
@@ -299,9 +301,9 @@ test('addBatch on ring blocks, packet by packet and through the stage, meters ex
       assert.equal(b.next(), null, 'the batch is left at its end');
     }
     assert.ok(batches > 3);
-    assert.deepEqual(many.t.stats(), oneStats, `directMax ${directMax}`);
+    assert.deepEqual(many.t.stats(), oneStats, `directMax ${directMax} epoch ${epoch}`);
     assert.equal(many.t.wireBytes, one.t.wireBytes);
     many.t.flushAll();
-    assert.deepEqual(many.recs, one.recs, `directMax ${directMax}`);
+    assert.deepEqual(many.recs, one.recs, `directMax ${directMax} epoch ${epoch}`);
   }
 });
