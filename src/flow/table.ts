@@ -177,9 +177,9 @@ export class FlowTable {
   private rNext = 0;
   private rHead = 0;
   /** @internal ring batches are metered packet by packet up to this many flows (tests set it to check every way). */
-  _directMax = F.DIRECT_FLOWS;
+  _directMax: number = F.DIRECT_FLOWS;
   /** @internal packets in an epoch of addRing on a large table (tests make it small, so the ways alternate). */
-  _epoch = F.EPOCH;
+  _epoch: number = F.EPOCH;
   /** Sink of the prefetch loads (so they are not optimised away). */
   private touched = 0;
   // word views of the ring last seen by addBatch (made once per ring)
@@ -430,7 +430,8 @@ export class FlowTable {
           }
         } else {
           const o = i * F.R_WORDS;
-          k0 = rs[o]; a1 = rs[o + 1]; b1 = rs[o + 2]; pt = rs[o + 3]; hh = rs[o + 4]; info = rs[o + 5]; bytes = rs[o + 6]; hp = rs[o + 7];
+          k0 = rs[o]; a1 = rs[o + 1]; b1 = rs[o + 2]; pt = rs[o + 3]; hh = rs[o + 4]; info = rs[o + 5]; bytes = rs[o + 6];
+          hp = rs[o + 7] >>> 0; // a ring header offset (rings reach 4 GiB): stored as int32, read back unsigned
         }
         // count the packet (header at hp) in its flow
         const b = this.find(hh, k0, a1, b1, pt, false, 0);
