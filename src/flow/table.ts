@@ -164,9 +164,8 @@ export class FlowTable {
   private readonly sTime = new Uint32Array(F.STAGE * 2);
   /** The ring stage of addRing on a large table: F.STAGE entries of F.R_WORDS words. */
   private readonly rStage = new Int32Array(F.STAGE * F.R_WORDS);
-  // addRing on a large table: epochs so far (all, direct, staged), the current one (ms, packets),
+  // addRing on a large table: epochs so far each way, the current one (ms, packets),
   // the costs of the last F.WINDOW epochs each way (ns per packet; direct first), and the way chosen
-  private epochs = 0;
   private epochsDirect = 0;
   private epochsStaged = 0;
   private epochMs = 0;
@@ -295,7 +294,7 @@ export class FlowTable {
     if (this.n <= this._directMax) this.ringRun(data, linkType, count, Run.Direct);
     else {
       // a large table: the cheaper way, measured in epochs (see above)
-      const e = this.epochs;
+      const e = this.epochsDirect + this.epochsStaged;
       const staged = e < 2 * F.WINDOW ? (e & 1) === 0 : (e & (F.EXPLORE - 1)) === F.EXPLORE - 1 ? !this.stagedWins : this.stagedWins;
       const t0 = performance.now();
       const p0 = this.rNext;
@@ -308,13 +307,11 @@ export class FlowTable {
         const side = staged ? F.WINDOW : 0;
         const k = staged ? this.epochsStaged++ : this.epochsDirect++;
         w[side + (k & (F.WINDOW - 1))] = (this.epochMs * 1e6) / this.epochPackets;
-        if (this.epochsDirect > 0 && this.epochsStaged > 0) {
-          let d = Infinity;
-          let st = Infinity;
-          for (let j = 0; j < F.WINDOW; j++) { if (w[j] < d) d = w[j]; if (w[F.WINDOW + j] < st) st = w[F.WINDOW + j]; }
-          this.stagedWins = st <= d;
-        }
-        this.epochs++;
+        // (a way with no epoch yet costs Infinity)
+        let d = Infinity;
+        let st = Infinity;
+        for (let j = 0; j < F.WINDOW; j++) { if (w[j] < d) d = w[j]; if (w[F.WINDOW + j] < st) st = w[F.WINDOW + j]; }
+        this.stagedWins = st <= d;
         this.epochMs = 0; this.epochPackets = 0;
       }
     }
@@ -330,21 +327,10 @@ export class FlowTable {
    */
   private addRingStaged(data: Uint8Array, linkType: number, count: number): void {
     const u32 = this.ringU32;
-    const tags = this.tags;
-    const key = this.blkI;
-    const mask = this.mask;
-    const idOf = ~this.fpMask;
-    const rs = this.rStage;
     while (this.rNext < count) {
       const n = this.ringRun(data, linkType, count, Run.Stage);
       if (n !== 0) {
-        let acc = 0;
-        for (let j = 0; j < n; j++) acc ^= tags[rs[j * F.R_WORDS + 4] & mask];
-        for (let j = 0; j < n; j++) {
-          const tg = tags[rs[j * F.R_WORDS + 4] & mask];
-          if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
-        }
-        this.touched = acc;
+        this.touch(this.rStage, F.R_WORDS, 4, n);
         this.ringRun(data, linkType, n, Run.Count);
       }
       if (n < F.STAGE && this.rNext < count) {
@@ -503,19 +489,28 @@ export class FlowTable {
    * the CPU overlaps their cache misses), then each packet is applied in order.
    */
   private lookup(n: number): void {
-    const sh = this.sHash;
+    this.touch(this.sHash, 1, 0, n);
+    for (let i = 0; i < n; i++) this.apply(i);
+  }
+
+  /**
+   * Read the slot tags, then the flow blocks, of `n` staged packets whose
+   * hashes are at `words[at + j * stride]`, in two short loops whose loads do
+   * not depend on each other, so the CPU overlaps their cache misses (the
+   * lookups that follow then hit).
+   */
+  private touch(words: Int32Array, stride: number, at: number, n: number): void {
     const tags = this.tags;
     const key = this.blkI;
     const mask = this.mask;
     const idOf = ~this.fpMask;
     let acc = 0;
-    for (let i = 0; i < n; i++) acc ^= tags[sh[i] & mask];
-    for (let i = 0; i < n; i++) {
-      const tg = tags[sh[i] & mask];
+    for (let j = 0; j < n; j++) acc ^= tags[words[at + j * stride] & mask];
+    for (let j = 0; j < n; j++) {
+      const tg = tags[words[at + j * stride] & mask];
       if (tg !== 0) { const c = ((tg & idOf) - 1) * F.BLOCK_WORDS; acc ^= key[c + 9] ^ key[c + 24]; }
     }
     this.touched = acc;
-    for (let i = 0; i < n; i++) this.apply(i);
   }
 
   /**
